@@ -1,0 +1,10 @@
+//! The domain of `between`: the types every other crate speaks, with the rules that hold for
+//! them whatever stores or shows them. No IO here, no SQL, no HTTP.
+
+mod domain;
+mod id;
+pub mod text;
+
+pub use domain::*;
+pub use id::*;
+pub use text::{QuoteError, Span, SpanError};

@@ -1,0 +1,246 @@
+//! Plain-text transcripts: a line that starts with a speaker label (`INTERVIEWER:`, `Dr Lee:`,
+//! `P3:`, optionally after a timestamp such as `[00:01:02]`) starts a turn; lines without one
+//! continue the turn before them. Text before the first label is an unlabelled turn.
+
+use between_core::{Span, Turn};
+
+use crate::Transcript;
+
+/// The longest speaker label recognised, in characters, and in words.
+const MAX_LABEL_CHARS: usize = 40;
+const MAX_LABEL_WORDS: usize = 4;
+
+/// Parses a decoded plain-text transcript.
+pub fn parse_plain(text: String) -> Transcript {
+    let mut turns: Vec<Turn> = Vec::new();
+    // The turn being built: its label, timestamp, start, and the end of its last non-blank line.
+    let mut open: Option<(Option<String>, Option<u64>, usize, usize)> = None;
+    let mut cp = 0; // code point offset of the current line's start
+    for raw in text.split_inclusive('\n') {
+        let line_chars = raw.chars().count();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        if let Some(head) = speaker_line(line) {
+            if let Some(turn) = open.take() {
+                push(&mut turns, turn);
+            }
+            let start = cp + head.content_start;
+            let end = cp + line.chars().count() - trailing_space(line);
+            open = Some((
+                Some(head.label.to_string()),
+                head.start_ms,
+                start,
+                end.max(start),
+            ));
+        } else if !line.trim().is_empty() {
+            let lead = line.chars().take_while(|c| c.is_whitespace()).count();
+            let end = cp + line.chars().count() - trailing_space(line);
+            match &mut open {
+                Some(turn) => turn.3 = end,
+                None => open = Some((None, None, cp + lead, end)),
+            }
+        }
+        cp += line_chars;
+    }
+    if let Some(turn) = open.take() {
+        push(&mut turns, turn);
+    }
+    let mut warnings = Vec::new();
+    if turns.iter().all(|t| t.speaker.is_none()) {
+        warnings.push(
+            "no speaker labels were recognised; the text is kept as one unlabelled turn"
+                .to_string(),
+        );
+        let lead = text.chars().take_while(|c| c.is_whitespace()).count();
+        let end = text.chars().count() - trailing_space(&text);
+        turns = vec![Turn {
+            span: Span {
+                start: lead,
+                end: end.max(lead),
+            },
+            speaker: None,
+            start_ms: None,
+            end_ms: None,
+        }];
+    }
+    Transcript {
+        text,
+        turns,
+        warnings,
+    }
+}
+
+fn push(
+    turns: &mut Vec<Turn>,
+    (speaker, start_ms, start, end): (Option<String>, Option<u64>, usize, usize),
+) {
+    turns.push(Turn {
+        span: Span { start, end },
+        speaker,
+        start_ms,
+        end_ms: None,
+    });
+}
+
+fn trailing_space(s: &str) -> usize {
+    s.chars().rev().take_while(|c| c.is_whitespace()).count()
+}
+
+struct Head<'a> {
+    label: &'a str,
+    start_ms: Option<u64>,
+    /// Code point offset, in the line, of what the speaker says.
+    content_start: usize,
+}
+
+/// Recognises `[timestamp] LABEL: ` at the start of a line.
+fn speaker_line(line: &str) -> Option<Head<'_>> {
+    let mut rest = line;
+    let mut start_ms = None;
+    if let Some(after) = rest.strip_prefix('[')
+        && let Some(close) = after.find(']')
+        && let Some(ms) = parse_timestamp(&after[..close])
+    {
+        start_ms = Some(ms);
+        rest = after[close + 1..].trim_start();
+    }
+    let colon = rest.find(':')?;
+    let label = rest[..colon].trim_end();
+    let after = &rest[colon + 1..];
+    if !(after.is_empty() || after.starts_with([' ', '\t'])) || !is_label(label) {
+        return None;
+    }
+    let spoken = after.trim_start();
+    let content_start = line.chars().count() - spoken.chars().count();
+    Some(Head {
+        label,
+        start_ms,
+        content_start,
+    })
+}
+
+fn is_label(label: &str) -> bool {
+    let mut chars = label.chars();
+    chars.next().is_some_and(char::is_alphabetic)
+        && label.chars().count() <= MAX_LABEL_CHARS
+        && label.split_whitespace().count() <= MAX_LABEL_WORDS
+        && label.chars().all(|c| {
+            c.is_alphanumeric() || matches!(c, ' ' | '.' | '\'' | '’' | '-' | '_' | '(' | ')')
+        })
+}
+
+/// `hh:mm:ss`, `mm:ss` or either with `.fff` → milliseconds.
+pub fn parse_timestamp(s: &str) -> Option<u64> {
+    let (clock, fraction) = match s.split_once(['.', ',']) {
+        Some((c, f)) => (c, Some(f)),
+        None => (s, None),
+    };
+    let parts: Vec<&str> = clock.split(':').collect();
+    if !(2..=3).contains(&parts.len())
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || p.len() > 2 && p != &parts[0])
+    {
+        return None;
+    }
+    let mut seconds = 0u64;
+    for (i, p) in parts.iter().enumerate() {
+        let v: u64 = p
+            .parse()
+            .ok()
+            .filter(|_| p.bytes().all(|b| b.is_ascii_digit()))?;
+        if i > 0 && v >= 60 {
+            return None;
+        }
+        seconds = seconds * 60 + v;
+    }
+    let ms = match fraction {
+        Some(f) if !f.is_empty() && f.len() <= 3 && f.bytes().all(|b| b.is_ascii_digit()) => {
+            f.parse::<u64>().ok()? * 10u64.pow(3 - f.len() as u32)
+        }
+        Some(_) => return None,
+        None => 0,
+    };
+    Some(seconds * 1000 + ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use between_core::text::slice;
+
+    fn said(t: &Transcript) -> Vec<(Option<&str>, &str)> {
+        t.turns
+            .iter()
+            .map(|turn| (turn.speaker.as_deref(), slice(&t.text, turn.span).unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn speaker_lines_start_turns_and_other_lines_continue_them() {
+        let t = parse_plain(
+            "Interview 3, 12 May\n\nINTERVIEWER: How did it start?\n\nDr Lee: Zoë came in — worried.\nShe said 🙂 “fine”.\n\nP3: Yes: fine.  \n".into(),
+        );
+        assert_eq!(
+            said(&t),
+            [
+                (None, "Interview 3, 12 May"),
+                (Some("INTERVIEWER"), "How did it start?"),
+                (
+                    Some("Dr Lee"),
+                    "Zoë came in — worried.\nShe said 🙂 “fine”."
+                ),
+                (Some("P3"), "Yes: fine."),
+            ]
+        );
+        assert!(t.warnings.is_empty());
+        assert_eq!(t.speakers(), ["INTERVIEWER", "Dr Lee", "P3"]);
+    }
+
+    #[test]
+    fn timestamps_and_crlf() {
+        let t = parse_plain(
+            "[00:01:02] DR RUIZ: Hello.\r\n\r\n[01:05.5] MR NOVAK: Hi —\r\nthere.\r\n".into(),
+        );
+        assert_eq!(
+            said(&t),
+            [
+                (Some("DR RUIZ"), "Hello."),
+                (Some("MR NOVAK"), "Hi —\r\nthere.")
+            ]
+        );
+        assert_eq!(t.turns[0].start_ms, Some(62_000));
+        assert_eq!(t.turns[1].start_ms, Some(65_500));
+    }
+
+    #[test]
+    fn prose_is_kept_as_one_unlabelled_turn_with_a_warning() {
+        let t =
+            parse_plain("  We met at 10:30 in the clinic. It rained: a lot.\nThe end.\n".into());
+        assert_eq!(
+            said(&t),
+            [(
+                None,
+                "We met at 10:30 in the clinic. It rained: a lot.\nThe end."
+            )]
+        );
+        assert_eq!(t.warnings.len(), 1);
+    }
+
+    #[test]
+    fn labels_are_short_names() {
+        assert!(speaker_line("MS FERNÁNDEZ: sí").is_some());
+        assert!(speaker_line("Mrs O’Neill: yes").is_some());
+        assert!(
+            speaker_line("What I mean to say here is this: no").is_none(),
+            "too many words"
+        );
+        assert!(speaker_line("http://example.org").is_none());
+        assert!(
+            speaker_line("12: twelve").is_none(),
+            "labels start with a letter"
+        );
+        assert_eq!(parse_timestamp("1:02:03"), Some(3_723_000));
+        assert_eq!(parse_timestamp("00:61"), None);
+        assert_eq!(parse_timestamp("ab:cd"), None);
+    }
+}

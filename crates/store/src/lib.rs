@@ -1,0 +1,117 @@
+//! Persistence of a study. Callers see the [`Store`], [`Reader`] and [`Transaction`] traits;
+//! [`SqliteStore`] implements them on one SQLite file per study (WAL, foreign keys, embedded
+//! versioned migrations). A PostgreSQL backend implements the same traits.
+//!
+//! Every write goes through a [`Transaction`], which appends to the study's audit log in the
+//! same transaction, and every edit names the version it read: a stale version is a
+//! [`StoreError::Conflict`], never a silent overwrite.
+
+mod error;
+mod sqlite;
+
+pub use error::StoreError;
+pub use sqlite::{OpenOptions, SqliteStore};
+
+use between_core::*;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The theory a study's codebook came from, as stored with the study.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredTheory {
+    pub reference: TheoryRef,
+    /// The theory file's text (TOML).
+    pub text: String,
+}
+
+/// Which codings to read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CodingFilter {
+    pub source: Option<SourceId>,
+    pub code: Option<CodeId>,
+    pub coder: Option<String>,
+}
+
+/// One row of the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<String>,
+    pub detail: serde_json::Value,
+}
+
+/// A source without its text and turns, for listings.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SourceInfo {
+    pub id: SourceId,
+    pub name: String,
+    pub kind: SourceKind,
+    pub participant: Option<ParticipantId>,
+    pub dyad: Option<DyadId>,
+    /// In code points.
+    pub text_length: usize,
+    pub turns: usize,
+    pub interview: InterviewInfo,
+    pub imported_at: String,
+}
+
+/// Reading a study. Lists come in a stable order (labels, names, or text position).
+pub trait Reader {
+    fn study(&self) -> Result<Study>;
+    fn theory(&self) -> Result<Option<StoredTheory>>;
+    fn participants(&self) -> Result<Vec<Participant>>;
+    fn dyads(&self) -> Result<Vec<Dyad>>;
+    fn source_infos(&self) -> Result<Vec<SourceInfo>>;
+    fn source(&self, id: SourceId) -> Result<Source>;
+    fn source_id_by_name(&self, name: &str) -> Result<Option<SourceId>>;
+    fn codes(&self) -> Result<Vec<Code>>;
+    /// Codings in source, then text order.
+    fn codings(&self, filter: &CodingFilter) -> Result<Vec<Coding>>;
+    fn coding(&self, id: CodingId) -> Result<Coding>;
+    /// All memos, or those on one target.
+    fn memos(&self, target: Option<MemoTarget>) -> Result<Vec<Memo>>;
+    fn cases(&self) -> Result<Vec<Case>>;
+    /// The newest `limit` entries of the audit log, oldest first.
+    fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>>;
+}
+
+/// Writing a study, inside a transaction. Each call is recorded in the audit log.
+/// `update_*` and `delete_*` take the object as the caller read it and fail with
+/// [`StoreError::Conflict`] when its version is no longer current; on success the stored
+/// version is one more than the one given.
+pub trait Writer: Reader {
+    fn insert_participant(&mut self, p: &Participant) -> Result<()>;
+    fn update_participant(&mut self, p: &Participant) -> Result<()>;
+    fn insert_dyad(&mut self, d: &Dyad) -> Result<()>;
+    fn insert_source(&mut self, s: &Source) -> Result<()>;
+    fn insert_code(&mut self, c: &Code) -> Result<()>;
+    fn update_code(&mut self, c: &Code) -> Result<()>;
+    fn delete_code(&mut self, c: &Code) -> Result<()>;
+    fn insert_coding(&mut self, c: &Coding) -> Result<()>;
+    fn update_coding(&mut self, c: &Coding) -> Result<()>;
+    fn delete_coding(&mut self, c: &Coding) -> Result<()>;
+    /// Moves every coding of `from` to `into` (a merge); returns how many moved.
+    fn recode_all(&mut self, from: CodeId, into: CodeId) -> Result<usize>;
+    /// Moves every memo on `from` to `into` (a merge); returns how many moved.
+    fn retarget_memos(&mut self, from: MemoTarget, into: MemoTarget) -> Result<usize>;
+    fn insert_memo(&mut self, m: &Memo) -> Result<()>;
+    fn update_memo(&mut self, m: &Memo) -> Result<()>;
+    fn upsert_case(&mut self, c: &Case) -> Result<()>;
+}
+
+/// A unit of work: all its writes land together at [`Transaction::commit`], or none do
+/// (dropping it rolls back).
+pub trait Transaction: Writer {
+    fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// A study's storage.
+pub trait Store: Reader {
+    /// Starts a write transaction on behalf of `actor` (recorded in the audit log). Waits up to
+    /// the store's busy timeout for another writer, then fails with [`StoreError::Busy`].
+    fn transaction(&mut self, actor: &str) -> Result<Box<dyn Transaction + '_>>;
+}

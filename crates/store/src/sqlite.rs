@@ -1,0 +1,1151 @@
+//! The SQLite backend: one file per study.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use between_core::text::Span;
+use between_core::*;
+use rusqlite::{
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior, params,
+};
+use rusqlite_migration::{M, Migrations};
+use serde_json::json;
+
+use crate::*;
+
+/// Marks a SQLite file as a `between` study (`PRAGMA application_id`), ASCII "BTWN".
+const APPLICATION_ID: i64 = 0x4254_574E;
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_initial.sql")];
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
+}
+
+/// The schema version this build writes.
+pub fn schema_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+#[derive(Clone, Debug)]
+pub struct OpenOptions {
+    /// How long a write waits for another process's write to finish before failing as busy.
+    pub busy_timeout: Duration,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+    busy_timeout: Duration,
+}
+
+impl SqliteStore {
+    /// Creates a new study file. Refuses to overwrite anything; on failure leaves no file.
+    pub fn create(
+        path: &Path,
+        study: &Study,
+        theory: Option<&StoredTheory>,
+        options: &OpenOptions,
+    ) -> Result<Self> {
+        if path.exists() {
+            return Err(StoreError::AlreadyExists(path.to_path_buf()));
+        }
+        let result = Self::create_inner(path, study, theory, options);
+        if result.is_err() {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let mut p = path.as_os_str().to_owned();
+                p.push(suffix);
+                let _ = std::fs::remove_file(PathBuf::from(p));
+            }
+        }
+        result
+    }
+
+    fn create_inner(
+        path: &Path,
+        study: &Study,
+        theory: Option<&StoredTheory>,
+        options: &OpenOptions,
+    ) -> Result<Self> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|e| map_err(path, options, e))?;
+        let mut store = Self {
+            conn,
+            path: path.to_path_buf(),
+            busy_timeout: options.busy_timeout,
+        };
+        store.configure()?;
+        let err = |e| map_err(path, options, e);
+        store
+            .conn
+            .pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(err)?;
+        migrations()
+            .to_latest(&mut store.conn)
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        let tx = store.conn.transaction().map_err(err)?;
+        tx.execute(
+            "INSERT INTO study (id, name, description, theory_id, theory_name, theory_version, theory_text, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                study.id.to_string(),
+                study.name,
+                study.description,
+                theory.map(|t| &t.reference.id),
+                theory.map(|t| &t.reference.name),
+                theory.map(|t| &t.reference.version),
+                theory.map(|t| &t.text),
+                study.created_at,
+            ],
+        )
+        .map_err(err)?;
+        audit(
+            &tx,
+            "system",
+            "create",
+            "study",
+            Some(&study.id.to_string()),
+            &json!({ "name": study.name }),
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(store)
+    }
+
+    /// Opens an existing study file, upgrading its schema if it is older than this build's.
+    pub fn open(path: &Path, options: &OpenOptions) -> Result<Self> {
+        if !path.is_file() {
+            return Err(StoreError::NoSuchFile(path.to_path_buf()));
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|e| map_err(path, options, e))?;
+        let not_a_study = |reason: &str| StoreError::NotAStudy {
+            path: path.to_path_buf(),
+            reason: reason.into(),
+        };
+        let app_id: i64 = match conn.pragma_query_value(None, "application_id", |r| r.get(0)) {
+            Ok(id) => id,
+            Err(e) if e.sqlite_error_code() == Some(ErrorCode::NotADatabase) => {
+                return Err(not_a_study("not an SQLite database"));
+            }
+            Err(e) => return Err(map_err(path, options, e)),
+        };
+        if app_id != APPLICATION_ID {
+            return Err(not_a_study("an SQLite database that another program made"));
+        }
+        let found: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| map_err(path, options, e))?;
+        if found > schema_version() {
+            return Err(StoreError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known: schema_version(),
+            });
+        }
+        let mut store = Self {
+            conn,
+            path: path.to_path_buf(),
+            busy_timeout: options.busy_timeout,
+        };
+        store.configure()?;
+        if found < schema_version() {
+            migrations()
+                .to_latest(&mut store.conn)
+                .map_err(|e| StoreError::Migration(e.to_string()))?;
+        }
+        Ok(store)
+    }
+
+    fn configure(&mut self) -> Result<()> {
+        let options = OpenOptions {
+            busy_timeout: self.busy_timeout,
+        };
+        let err = |e| map_err(&self.path, &options, e);
+        self.conn.busy_timeout(self.busy_timeout).map_err(err)?;
+        self.conn
+            .pragma_update(None, "foreign_keys", "ON")
+            .map_err(err)?;
+        let mode: String = self
+            .conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .map_err(err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Corrupt(format!(
+                "could not switch to WAL journaling (got {mode})"
+            )));
+        }
+        // FULL: a committed transaction survives a power cut, not only a crash.
+        self.conn
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(err)?;
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs SQLite's own consistency checks (`integrity_check`, `foreign_key_check`).
+    pub fn check_integrity(&self) -> Result<Vec<String>> {
+        let err = |e| self.err(e);
+        let mut problems: Vec<String> = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .and_then(|mut s| s.query_map([], |r| r.get::<_, String>(0))?.collect())
+            .map_err(err)?;
+        problems.retain(|p| p != "ok");
+        let fk: Vec<String> = self
+            .conn
+            .prepare("PRAGMA foreign_key_check")
+            .and_then(|mut s| {
+                s.query_map([], |r| {
+                    Ok(format!("foreign key broken in {}", r.get::<_, String>(0)?))
+                })?
+                .collect()
+            })
+            .map_err(err)?;
+        problems.extend(fk);
+        Ok(problems)
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        map_err(
+            &self.path,
+            &OpenOptions {
+                busy_timeout: self.busy_timeout,
+            },
+            e,
+        )
+    }
+}
+
+fn map_err(path: &Path, options: &OpenOptions, e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy {
+            path: path.to_path_buf(),
+            waited_ms: options.busy_timeout.as_millis() as u64,
+        },
+        Some(ErrorCode::NotADatabase) => StoreError::NotAStudy {
+            path: path.to_path_buf(),
+            reason: "not an SQLite database".into(),
+        },
+        Some(ErrorCode::ConstraintViolation) => StoreError::Constraint(constraint_message(&e)),
+        _ => StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    }
+}
+
+fn constraint_message(e: &rusqlite::Error) -> String {
+    let raw = match e {
+        rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
+        other => other.to_string(),
+    };
+    if raw.contains("FOREIGN KEY") {
+        "it refers to something that does not exist, or something else still refers to it".into()
+    } else if let Some(cols) = raw.strip_prefix("UNIQUE constraint failed: ") {
+        format!("another entry already has the same {cols}")
+    } else if raw.contains("code_sibling_name") || raw.contains("code.name") {
+        "a code with that name already exists under the same parent".into()
+    } else {
+        raw
+    }
+}
+
+fn audit(
+    conn: &Connection,
+    actor: &str,
+    action: &str,
+    entity: &str,
+    id: Option<&str>,
+    detail: &serde_json::Value,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail)
+         VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![actor, action, entity, id, detail.to_string()])?;
+    Ok(())
+}
+
+/// What both the store and its transactions read through.
+trait Conn {
+    fn conn(&self) -> &Connection;
+    fn fail(&self, e: rusqlite::Error) -> StoreError;
+}
+
+impl Conn for SqliteStore {
+    fn conn(&self) -> &Connection {
+        &self.conn
+    }
+    fn fail(&self, e: rusqlite::Error) -> StoreError {
+        self.err(e)
+    }
+}
+
+fn parse_id<T: std::str::FromStr>(s: String) -> rusqlite::Result<T> {
+    s.parse().map_err(|_| {
+        rusqlite::Error::InvalidColumnType(0, format!("bad id {s}"), rusqlite::types::Type::Text)
+    })
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> {
+    serde_json::from_str(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn parse_name<T: std::str::FromStr<Err = UnknownName>>(s: String) -> rusqlite::Result<T> {
+    s.parse().map_err(|e: UnknownName| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn opt_id<T: std::str::FromStr>(s: Option<String>) -> rusqlite::Result<Option<T>> {
+    s.map(parse_id).transpose()
+}
+
+fn participant_row(r: &Row) -> rusqlite::Result<Participant> {
+    Ok(Participant {
+        id: parse_id(r.get(0)?)?,
+        label: r.get(1)?,
+        role: parse_name(r.get(2)?)?,
+        name: r.get(3)?,
+        attributes: parse_json(r.get(4)?)?,
+        version: r.get(5)?,
+    })
+}
+
+fn dyad_row(r: &Row) -> rusqlite::Result<Dyad> {
+    Ok(Dyad {
+        id: parse_id(r.get(0)?)?,
+        label: r.get(1)?,
+        clinician: parse_id(r.get(2)?)?,
+        patient: parse_id(r.get(3)?)?,
+        relationship_start: r.get(4)?,
+        notes: r.get(5)?,
+        version: r.get(6)?,
+    })
+}
+
+const SOURCE_COLUMNS: &str =
+    "id, name, kind, participant_id, dyad_id, text_length, interviewer, interview_date,
+    duration_minutes, others_present, guide_version, consent_recorded, imported_at, version";
+
+fn interview_info(r: &Row, at: usize) -> rusqlite::Result<InterviewInfo> {
+    Ok(InterviewInfo {
+        interviewer: r.get(at)?,
+        date: r.get(at + 1)?,
+        duration_minutes: r.get(at + 2)?,
+        others_present: parse_json(r.get(at + 3)?)?,
+        guide_version: r.get(at + 4)?,
+        consent_recorded: r.get(at + 5)?,
+    })
+}
+
+fn code_row(r: &Row) -> rusqlite::Result<Code> {
+    Ok(Code {
+        id: parse_id(r.get(0)?)?,
+        parent: opt_id(r.get(1)?)?,
+        name: r.get(2)?,
+        colour: r.get(3)?,
+        definition: r.get(4)?,
+        indicators: parse_json(r.get(5)?)?,
+        component: r.get(6)?,
+        version: r.get(7)?,
+    })
+}
+
+const CODING_COLUMNS: &str = "id, source_id, code_id, start, \"end\", coder, contrast, memo, created_at, updated_at, version";
+
+fn coding_row(r: &Row) -> rusqlite::Result<Coding> {
+    Ok(Coding {
+        id: parse_id(r.get(0)?)?,
+        source: parse_id(r.get(1)?)?,
+        code: parse_id(r.get(2)?)?,
+        span: Span {
+            start: r.get(3)?,
+            end: r.get(4)?,
+        },
+        coder: r.get(5)?,
+        contrast: r.get(6)?,
+        memo: r.get(7)?,
+        created_at: r.get(8)?,
+        updated_at: r.get(9)?,
+        version: r.get(10)?,
+    })
+}
+
+const MEMO_COLUMNS: &str = "id, target_kind, source_id, code_id, coding_id, dyad_id, participant_id, author, title, text, created_at, updated_at, version";
+
+fn memo_row(r: &Row) -> rusqlite::Result<Memo> {
+    let kind: String = r.get(1)?;
+    let target_id: Option<String> = [2, 3, 4, 5, 6]
+        .iter()
+        .find_map(|&i| r.get::<_, Option<String>>(i).ok().flatten());
+    let id = || {
+        target_id
+            .clone()
+            .map(parse_id)
+            .transpose()?
+            .ok_or(rusqlite::Error::InvalidQuery)
+    };
+    let target = match kind.as_str() {
+        "study" => MemoTarget::Study,
+        "source" => MemoTarget::Source(SourceId(id()?)),
+        "code" => MemoTarget::Code(CodeId(id()?)),
+        "coding" => MemoTarget::Coding(CodingId(id()?)),
+        "dyad" => MemoTarget::Dyad(DyadId(id()?)),
+        _ => MemoTarget::Participant(ParticipantId(id()?)),
+    };
+    Ok(Memo {
+        id: parse_id(r.get(0)?)?,
+        target,
+        author: r.get(7)?,
+        title: r.get(8)?,
+        text: r.get(9)?,
+        created_at: r.get(10)?,
+        updated_at: r.get(11)?,
+        version: r.get(12)?,
+    })
+}
+
+/// The column a memo target's id lives in, and the id.
+fn memo_target_column(t: &MemoTarget) -> Option<(&'static str, String)> {
+    match t {
+        MemoTarget::Study => None,
+        MemoTarget::Source(id) => Some(("source_id", id.to_string())),
+        MemoTarget::Code(id) => Some(("code_id", id.to_string())),
+        MemoTarget::Coding(id) => Some(("coding_id", id.to_string())),
+        MemoTarget::Dyad(id) => Some(("dyad_id", id.to_string())),
+        MemoTarget::Participant(id) => Some(("participant_id", id.to_string())),
+    }
+}
+
+fn collect<T>(
+    conn: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+    f: impl FnMut(&Row) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    conn.prepare_cached(sql)?.query_map(p, f)?.collect()
+}
+
+impl<C: Conn> Reader for C {
+    fn study(&self) -> Result<Study> {
+        self.conn()
+            .query_row(
+                "SELECT id, name, description, theory_id, theory_name, theory_version, created_at FROM study",
+                [],
+                |r| {
+                    let theory_id: Option<String> = r.get(3)?;
+                    Ok(Study {
+                        id: parse_id(r.get(0)?)?,
+                        name: r.get(1)?,
+                        description: r.get(2)?,
+                        theory: match theory_id {
+                            Some(id) => Some(TheoryRef { id, name: r.get(4)?, version: r.get(5)? }),
+                            None => None,
+                        },
+                        created_at: r.get(6)?,
+                    })
+                },
+            )
+            .map_err(|e| self.fail(e))
+    }
+
+    fn theory(&self) -> Result<Option<StoredTheory>> {
+        self.conn()
+            .query_row(
+                "SELECT theory_id, theory_name, theory_version, theory_text FROM study",
+                [],
+                |r| {
+                    let id: Option<String> = r.get(0)?;
+                    Ok(match id {
+                        Some(id) => Some(StoredTheory {
+                            reference: TheoryRef {
+                                id,
+                                name: r.get(1)?,
+                                version: r.get(2)?,
+                            },
+                            text: r.get(3)?,
+                        }),
+                        None => None,
+                    })
+                },
+            )
+            .map_err(|e| self.fail(e))
+    }
+
+    fn participants(&self) -> Result<Vec<Participant>> {
+        collect(
+            self.conn(),
+            "SELECT id, label, role, name, attributes, version FROM participant ORDER BY label",
+            [],
+            participant_row,
+        )
+        .map_err(|e| self.fail(e))
+    }
+
+    fn dyads(&self) -> Result<Vec<Dyad>> {
+        collect(
+            self.conn(),
+            "SELECT id, label, clinician_id, patient_id, relationship_start, notes, version FROM dyad ORDER BY label",
+            [],
+            dyad_row,
+        )
+        .map_err(|e| self.fail(e))
+    }
+
+    fn source_infos(&self) -> Result<Vec<SourceInfo>> {
+        let sql = format!(
+            "SELECT {SOURCE_COLUMNS}, (SELECT count(*) FROM turn WHERE turn.source_id = source.id)
+             FROM source ORDER BY name"
+        );
+        collect(self.conn(), &sql, [], |r| {
+            Ok(SourceInfo {
+                id: parse_id(r.get(0)?)?,
+                name: r.get(1)?,
+                kind: parse_name(r.get(2)?)?,
+                participant: opt_id(r.get(3)?)?,
+                dyad: opt_id(r.get(4)?)?,
+                text_length: r.get(5)?,
+                interview: interview_info(r, 6)?,
+                imported_at: r.get(12)?,
+                turns: r.get(14)?,
+            })
+        })
+        .map_err(|e| self.fail(e))
+    }
+
+    fn source(&self, id: SourceId) -> Result<Source> {
+        let conn = self.conn();
+        let sql = format!("SELECT {SOURCE_COLUMNS}, text FROM source WHERE id = ?1");
+        let source = conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_row([id.to_string()], |r| {
+                    Ok(Source {
+                        id,
+                        name: r.get(1)?,
+                        kind: parse_name(r.get(2)?)?,
+                        participant: opt_id(r.get(3)?)?,
+                        dyad: opt_id(r.get(4)?)?,
+                        interview: interview_info(r, 6)?,
+                        imported_at: r.get(12)?,
+                        version: r.get(13)?,
+                        text: r.get(14)?,
+                        turns: Vec::new(),
+                        speakers: Vec::new(),
+                    })
+                })
+                .optional()
+            })
+            .map_err(|e| self.fail(e))?;
+        let mut source = source.ok_or_else(|| StoreError::NotFound {
+            entity: "source",
+            key: id.to_string(),
+        })?;
+        source.turns = collect(
+            conn,
+            "SELECT start, \"end\", speaker, start_ms, end_ms FROM turn WHERE source_id = ?1 ORDER BY seq",
+            [id.to_string()],
+            |r| {
+                Ok(Turn {
+                    span: Span { start: r.get(0)?, end: r.get(1)? },
+                    speaker: r.get(2)?,
+                    start_ms: r.get(3)?,
+                    end_ms: r.get(4)?,
+                })
+            },
+        )
+        .map_err(|e| self.fail(e))?;
+        source.speakers = collect(
+            conn,
+            "SELECT label, role, participant_id FROM speaker WHERE source_id = ?1 ORDER BY label",
+            [id.to_string()],
+            |r| {
+                Ok(Speaker {
+                    label: r.get(0)?,
+                    role: parse_name(r.get(1)?)?,
+                    participant: opt_id(r.get(2)?)?,
+                })
+            },
+        )
+        .map_err(|e| self.fail(e))?;
+        Ok(source)
+    }
+
+    fn source_id_by_name(&self, name: &str) -> Result<Option<SourceId>> {
+        self.conn()
+            .prepare_cached("SELECT id FROM source WHERE name = ?1")
+            .and_then(|mut s| s.query_row([name], |r| parse_id(r.get(0)?)).optional())
+            .map_err(|e| self.fail(e))
+    }
+
+    fn codes(&self) -> Result<Vec<Code>> {
+        collect(
+            self.conn(),
+            "SELECT id, parent_id, name, colour, definition, indicators, component, version FROM code ORDER BY rowid",
+            [],
+            code_row,
+        )
+        .map_err(|e| self.fail(e))
+    }
+
+    fn codings(&self, filter: &CodingFilter) -> Result<Vec<Coding>> {
+        let mut sql = format!("SELECT {CODING_COLUMNS} FROM coding WHERE 1 = 1");
+        let mut values: Vec<String> = Vec::new();
+        for (column, value) in [
+            ("source_id", filter.source.map(|s| s.to_string())),
+            ("code_id", filter.code.map(|c| c.to_string())),
+            ("coder", filter.coder.clone()),
+        ] {
+            if let Some(v) = value {
+                values.push(v);
+                sql.push_str(&format!(" AND {column} = ?{}", values.len()));
+            }
+        }
+        sql.push_str(" ORDER BY source_id, start, \"end\", id");
+        collect(
+            self.conn(),
+            &sql,
+            rusqlite::params_from_iter(values),
+            coding_row,
+        )
+        .map_err(|e| self.fail(e))
+    }
+
+    fn coding(&self, id: CodingId) -> Result<Coding> {
+        let sql = format!("SELECT {CODING_COLUMNS} FROM coding WHERE id = ?1");
+        self.conn()
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row([id.to_string()], coding_row).optional())
+            .map_err(|e| self.fail(e))?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "coding",
+                key: id.to_string(),
+            })
+    }
+
+    fn memos(&self, target: Option<MemoTarget>) -> Result<Vec<Memo>> {
+        let conn = self.conn();
+        let result = match target {
+            None => collect(
+                conn,
+                &format!("SELECT {MEMO_COLUMNS} FROM memo ORDER BY created_at, id"),
+                [],
+                memo_row,
+            ),
+            Some(t) => match memo_target_column(&t) {
+                None => collect(
+                    conn,
+                    &format!(
+                        "SELECT {MEMO_COLUMNS} FROM memo WHERE target_kind = 'study' ORDER BY created_at, id"
+                    ),
+                    [],
+                    memo_row,
+                ),
+                Some((column, id)) => collect(
+                    conn,
+                    &format!(
+                        "SELECT {MEMO_COLUMNS} FROM memo WHERE {column} = ?1 ORDER BY created_at, id"
+                    ),
+                    [id],
+                    memo_row,
+                ),
+            },
+        };
+        result.map_err(|e| self.fail(e))
+    }
+
+    fn cases(&self) -> Result<Vec<Case>> {
+        collect(
+            self.conn(),
+            "SELECT id, subject_kind, dyad_id, clinician_id, text, updated_at, version FROM case_study ORDER BY updated_at",
+            [],
+            |r| {
+                let kind: String = r.get(1)?;
+                let subject = if kind == "dyad" {
+                    CaseSubject::Dyad(parse_id(r.get(2)?)?)
+                } else {
+                    CaseSubject::Clinician(parse_id(r.get(3)?)?)
+                };
+                Ok(Case { id: parse_id(r.get(0)?)?, subject, text: r.get(4)?, updated_at: r.get(5)?, version: r.get(6)? })
+            },
+        )
+        .map_err(|e| self.fail(e))
+    }
+
+    fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>> {
+        let mut entries = collect(
+            self.conn(),
+            "SELECT seq, at, actor, action, entity, entity_id, detail FROM audit_log ORDER BY seq DESC LIMIT ?1",
+            [limit as i64],
+            |r| {
+                Ok(AuditEntry {
+                    seq: r.get(0)?,
+                    at: r.get(1)?,
+                    actor: r.get(2)?,
+                    action: r.get(3)?,
+                    entity: r.get(4)?,
+                    entity_id: r.get(5)?,
+                    detail: parse_json(r.get(6)?)?,
+                })
+            },
+        )
+        .map_err(|e| self.fail(e))?;
+        entries.reverse();
+        Ok(entries)
+    }
+}
+
+impl Store for SqliteStore {
+    fn transaction(&mut self, actor: &str) -> Result<Box<dyn Transaction + '_>> {
+        let options = OpenOptions {
+            busy_timeout: self.busy_timeout,
+        };
+        // IMMEDIATE takes the write lock now, so a busy study fails here, before any work.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| map_err(&self.path, &options, e))?;
+        Ok(Box::new(SqliteTx {
+            tx,
+            actor: actor.to_string(),
+            path: &self.path,
+            options,
+        }))
+    }
+}
+
+struct SqliteTx<'a> {
+    tx: rusqlite::Transaction<'a>,
+    actor: String,
+    path: &'a Path,
+    options: OpenOptions,
+}
+
+impl Conn for SqliteTx<'_> {
+    fn conn(&self) -> &Connection {
+        &self.tx
+    }
+    fn fail(&self, e: rusqlite::Error) -> StoreError {
+        map_err(self.path, &self.options, e)
+    }
+}
+
+impl SqliteTx<'_> {
+    fn log(&self, action: &str, entity: &str, id: &str, detail: serde_json::Value) -> Result<()> {
+        audit(&self.tx, &self.actor, action, entity, Some(id), &detail).map_err(|e| self.fail(e))
+    }
+
+    fn exec(&self, sql: &str, p: impl rusqlite::Params) -> Result<usize> {
+        self.tx
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute(p))
+            .map_err(|e| self.fail(e))
+    }
+
+    /// After an update or delete that matched no row: why not.
+    fn conflict(&self, table: &'static str, id: &str, expected: i64) -> StoreError {
+        let current = self
+            .tx
+            .query_row(
+                &format!("SELECT version FROM {table} WHERE id = ?1"),
+                [id],
+                |r| r.get(0),
+            )
+            .optional()
+            .ok()
+            .flatten();
+        StoreError::Conflict {
+            entity: table,
+            id: id.to_string(),
+            expected,
+            current,
+        }
+    }
+
+    fn versioned(
+        &self,
+        table: &'static str,
+        id: &str,
+        expected: i64,
+        changed: usize,
+    ) -> Result<()> {
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(self.conflict(table, id, expected))
+        }
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("plain data serialises")
+}
+
+impl Writer for SqliteTx<'_> {
+    fn insert_participant(&mut self, p: &Participant) -> Result<()> {
+        self.exec(
+            "INSERT INTO participant (id, label, role, name, attributes) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![p.id.to_string(), p.label, p.role.as_str(), p.name, to_json(&p.attributes)],
+        )?;
+        self.log(
+            "insert",
+            "participant",
+            &p.id.to_string(),
+            json!({ "label": p.label, "role": p.role }),
+        )
+    }
+
+    fn update_participant(&mut self, p: &Participant) -> Result<()> {
+        let id = p.id.to_string();
+        let n = self.exec(
+            "UPDATE participant SET label = ?2, role = ?3, name = ?4, attributes = ?5, version = version + 1
+             WHERE id = ?1 AND version = ?6",
+            params![id, p.label, p.role.as_str(), p.name, to_json(&p.attributes), p.version],
+        )?;
+        self.versioned("participant", &id, p.version, n)?;
+        self.log(
+            "update",
+            "participant",
+            &id,
+            json!({ "label": p.label, "attributes": p.attributes }),
+        )
+    }
+
+    fn insert_dyad(&mut self, d: &Dyad) -> Result<()> {
+        self.exec(
+            "INSERT INTO dyad (id, label, clinician_id, patient_id, relationship_start, notes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![d.id.to_string(), d.label, d.clinician.to_string(), d.patient.to_string(), d.relationship_start, d.notes],
+        )?;
+        self.log(
+            "insert",
+            "dyad",
+            &d.id.to_string(),
+            json!({ "label": d.label }),
+        )
+    }
+
+    fn insert_source(&mut self, s: &Source) -> Result<()> {
+        let id = s.id.to_string();
+        let length = text::char_len(&s.text);
+        let info = &s.interview;
+        self.exec(
+            "INSERT INTO source (id, name, kind, participant_id, dyad_id, text, text_length, interviewer, interview_date,
+                 duration_minutes, others_present, guide_version, consent_recorded, imported_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                id,
+                s.name,
+                s.kind.as_str(),
+                s.participant.map(|p| p.to_string()),
+                s.dyad.map(|d| d.to_string()),
+                s.text,
+                length,
+                info.interviewer,
+                info.date,
+                info.duration_minutes,
+                to_json(&info.others_present),
+                info.guide_version,
+                info.consent_recorded,
+                s.imported_at,
+            ],
+        )?;
+        {
+            let mut stmt = self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO turn (source_id, seq, start, \"end\", speaker, start_ms, end_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(|e| self.fail(e))?;
+            for (seq, t) in s.turns.iter().enumerate() {
+                if t.span.end > length || t.span.end < t.span.start {
+                    return Err(StoreError::Constraint(format!(
+                        "turn {} of '{}' ({}..{}) lies outside the text ({length} characters)",
+                        seq + 1,
+                        s.name,
+                        t.span.start,
+                        t.span.end
+                    )));
+                }
+                stmt.execute(params![
+                    id,
+                    seq,
+                    t.span.start,
+                    t.span.end,
+                    t.speaker,
+                    t.start_ms,
+                    t.end_ms
+                ])
+                .map_err(|e| map_err(self.path, &self.options, e))?;
+            }
+        }
+        for sp in &s.speakers {
+            self.exec(
+                "INSERT INTO speaker (source_id, label, role, participant_id) VALUES (?1, ?2, ?3, ?4)",
+                params![id, sp.label, sp.role.as_str(), sp.participant.map(|p| p.to_string())],
+            )?;
+        }
+        self.log(
+            "insert",
+            "source",
+            &id,
+            json!({ "name": s.name, "kind": s.kind, "characters": length, "turns": s.turns.len() }),
+        )
+    }
+
+    fn insert_code(&mut self, c: &Code) -> Result<()> {
+        self.exec(
+            "INSERT INTO code (id, parent_id, name, colour, definition, indicators, component) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                c.id.to_string(),
+                c.parent.map(|p| p.to_string()),
+                c.name,
+                c.colour,
+                c.definition,
+                to_json(&c.indicators),
+                c.component
+            ],
+        )?;
+        self.log(
+            "insert",
+            "code",
+            &c.id.to_string(),
+            json!({ "name": c.name, "parent": c.parent, "component": c.component }),
+        )
+    }
+
+    fn update_code(&mut self, c: &Code) -> Result<()> {
+        let id = c.id.to_string();
+        let n = self.exec(
+            "UPDATE code SET parent_id = ?2, name = ?3, colour = ?4, definition = ?5, indicators = ?6, component = ?7,
+                 version = version + 1
+             WHERE id = ?1 AND version = ?8",
+            params![
+                id,
+                c.parent.map(|p| p.to_string()),
+                c.name,
+                c.colour,
+                c.definition,
+                to_json(&c.indicators),
+                c.component,
+                c.version
+            ],
+        )?;
+        self.versioned("code", &id, c.version, n)?;
+        self.log(
+            "update",
+            "code",
+            &id,
+            json!({ "name": c.name, "parent": c.parent }),
+        )
+    }
+
+    fn delete_code(&mut self, c: &Code) -> Result<()> {
+        let id = c.id.to_string();
+        let n = self.exec(
+            "DELETE FROM code WHERE id = ?1 AND version = ?2",
+            params![id, c.version],
+        )?;
+        self.versioned("code", &id, c.version, n)?;
+        self.log("delete", "code", &id, json!({ "name": c.name }))
+    }
+
+    fn insert_coding(&mut self, c: &Coding) -> Result<()> {
+        let id = c.id.to_string();
+        self.exec(
+            "INSERT INTO coding (id, source_id, code_id, start, \"end\", coder, contrast, memo, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                id,
+                c.source.to_string(),
+                c.code.to_string(),
+                c.span.start,
+                c.span.end,
+                c.coder,
+                c.contrast,
+                c.memo,
+                c.created_at,
+                c.updated_at
+            ],
+        )?;
+        self.log(
+            "insert",
+            "coding",
+            &id,
+            json!({ "source": c.source, "code": c.code, "start": c.span.start, "end": c.span.end, "coder": c.coder, "contrast": c.contrast }),
+        )
+    }
+
+    fn update_coding(&mut self, c: &Coding) -> Result<()> {
+        let id = c.id.to_string();
+        let n = self.exec(
+            "UPDATE coding SET code_id = ?2, start = ?3, \"end\" = ?4, contrast = ?5, memo = ?6, updated_at = ?7,
+                 version = version + 1
+             WHERE id = ?1 AND version = ?8",
+            params![id, c.code.to_string(), c.span.start, c.span.end, c.contrast, c.memo, c.updated_at, c.version],
+        )?;
+        self.versioned("coding", &id, c.version, n)?;
+        self.log(
+            "update",
+            "coding",
+            &id,
+            json!({ "code": c.code, "start": c.span.start, "end": c.span.end, "contrast": c.contrast }),
+        )
+    }
+
+    fn delete_coding(&mut self, c: &Coding) -> Result<()> {
+        let id = c.id.to_string();
+        let n = self.exec(
+            "DELETE FROM coding WHERE id = ?1 AND version = ?2",
+            params![id, c.version],
+        )?;
+        self.versioned("coding", &id, c.version, n)?;
+        self.log(
+            "delete",
+            "coding",
+            &id,
+            json!({ "source": c.source, "code": c.code, "coder": c.coder }),
+        )
+    }
+
+    fn recode_all(&mut self, from: CodeId, into: CodeId) -> Result<usize> {
+        let n = self.exec(
+            "UPDATE coding SET code_id = ?2, version = version + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE code_id = ?1",
+            params![from.to_string(), into.to_string()],
+        )?;
+        self.log(
+            "recode",
+            "coding",
+            &from.to_string(),
+            json!({ "from": from, "into": into, "codings": n }),
+        )?;
+        Ok(n)
+    }
+
+    fn retarget_memos(&mut self, from: MemoTarget, into: MemoTarget) -> Result<usize> {
+        let (Some((from_col, from_id)), Some((into_col, into_id))) =
+            (memo_target_column(&from), memo_target_column(&into))
+        else {
+            return Err(StoreError::Constraint(
+                "memos on the study itself cannot be moved".into(),
+            ));
+        };
+        let sql = format!(
+            "UPDATE memo SET {from_col} = NULL, {into_col} = ?2, target_kind = ?3, version = version + 1 WHERE {from_col} = ?1"
+        );
+        let n = self.exec(&sql, params![from_id, into_id, into.kind()])?;
+        self.log(
+            "retarget",
+            "memo",
+            &from_id,
+            json!({ "from": from, "into": into, "memos": n }),
+        )?;
+        Ok(n)
+    }
+
+    fn insert_memo(&mut self, m: &Memo) -> Result<()> {
+        let id = m.id.to_string();
+        let sql = match memo_target_column(&m.target) {
+            Some((column, _)) => format!(
+                "INSERT INTO memo (id, target_kind, {column}, author, title, text, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            ),
+            None => "INSERT INTO memo (id, target_kind, author, title, text, created_at, updated_at)
+                     VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8) -- ?3"
+                .to_string(),
+        };
+        let target_id = memo_target_column(&m.target).map(|(_, id)| id);
+        self.exec(
+            &sql,
+            params![
+                id,
+                m.target.kind(),
+                target_id,
+                m.author,
+                m.title,
+                m.text,
+                m.created_at,
+                m.updated_at
+            ],
+        )?;
+        self.log(
+            "insert",
+            "memo",
+            &id,
+            json!({ "target": m.target, "title": m.title, "author": m.author }),
+        )
+    }
+
+    fn update_memo(&mut self, m: &Memo) -> Result<()> {
+        let id = m.id.to_string();
+        let n = self.exec(
+            "UPDATE memo SET title = ?2, text = ?3, updated_at = ?4, version = version + 1 WHERE id = ?1 AND version = ?5",
+            params![id, m.title, m.text, m.updated_at, m.version],
+        )?;
+        self.versioned("memo", &id, m.version, n)?;
+        self.log("update", "memo", &id, json!({ "title": m.title }))
+    }
+
+    fn upsert_case(&mut self, c: &Case) -> Result<()> {
+        let id = c.id.to_string();
+        let (kind, dyad, clinician) = match c.subject {
+            CaseSubject::Dyad(d) => ("dyad", Some(d.to_string()), None),
+            CaseSubject::Clinician(p) => ("clinician", None, Some(p.to_string())),
+        };
+        let exists: bool = self
+            .tx
+            .query_row(
+                "SELECT count(*) FROM case_study WHERE id = ?1",
+                [&id],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(|e| self.fail(e))?
+            > 0;
+        if exists {
+            let n = self.exec(
+                "UPDATE case_study SET text = ?2, updated_at = ?3, version = version + 1 WHERE id = ?1 AND version = ?4",
+                params![id, c.text, c.updated_at, c.version],
+            )?;
+            self.versioned("case_study", &id, c.version, n)?;
+            self.log("update", "case", &id, json!({ "subject": c.subject }))
+        } else {
+            self.exec(
+                "INSERT INTO case_study (id, subject_kind, dyad_id, clinician_id, text, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id, kind, dyad, clinician, c.text, c.updated_at],
+            )?;
+            self.log("insert", "case", &id, json!({ "subject": c.subject }))
+        }
+    }
+}
+
+impl Transaction for SqliteTx<'_> {
+    fn commit(self: Box<Self>) -> Result<()> {
+        let SqliteTx {
+            tx, path, options, ..
+        } = *self;
+        tx.commit().map_err(|e| map_err(path, &options, e))
+    }
+}
+
+#[cfg(test)]
+mod tests;
