@@ -1,1 +1,144 @@
+//! What a researcher does with a study — create it, add people and dyads, import transcripts,
+//! keep the codebook, code, write memos, summarise — as one API over a [`Store`]. The CLI and the
+//! web server call this; neither holds rules of its own.
 
+mod codebook;
+mod coding;
+mod error;
+mod import;
+mod people;
+mod stats;
+
+use std::path::Path;
+
+use between_core::{Study, StudyId, TheoryRef};
+use between_model::Theory;
+use between_store::{OpenOptions, SqliteStore, Store, StoredTheory};
+
+pub use codebook::{CodeNode, CodePath};
+pub use coding::{CodingTarget, CodingView, MemoView, NewCoding, TargetRef};
+pub use error::{StudyError, StudyResult};
+pub use import::{ImportFile, ImportOptions, ImportReport, ImportedSource, SpeakerAssignment};
+pub use people::{NewDyad, NewParticipant};
+pub use stats::{Count, Stats};
+
+/// An open study and who is working on it (recorded with every change).
+pub struct Workbench {
+    store: Box<dyn Store>,
+    actor: String,
+}
+
+impl std::fmt::Debug for Workbench {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workbench")
+            .field("actor", &self.actor)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a new study starts with.
+#[derive(Clone, Debug, Default)]
+pub struct NewStudy {
+    pub name: String,
+    pub description: String,
+    /// The theory whose components become the codebook; `None` for an empty codebook.
+    pub theory: Option<Theory>,
+}
+
+/// The current time as stored: RFC 3339, UTC.
+pub fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("the current time formats")
+}
+
+impl Workbench {
+    /// Creates a study file with the theory's codebook. Leaves no file behind on failure.
+    pub fn create(
+        path: &Path,
+        new: NewStudy,
+        options: &OpenOptions,
+        actor: &str,
+    ) -> StudyResult<Self> {
+        let study = Study {
+            id: StudyId::new(),
+            name: if new.name.trim().is_empty() {
+                default_name(path)
+            } else {
+                new.name
+            },
+            description: new.description,
+            theory: new.theory.as_ref().map(theory_ref),
+            created_at: now(),
+        };
+        let stored = new.theory.as_ref().map(|t| StoredTheory {
+            reference: theory_ref(t),
+            text: t.to_toml(),
+        });
+        let store = SqliteStore::create(path, &study, stored.as_ref(), options)?;
+        let mut bench = Self {
+            store: Box::new(store),
+            actor: actor.to_string(),
+        };
+        if let Some(theory) = &new.theory
+            && let Err(e) = bench.add_theory_codes(theory)
+        {
+            drop(bench);
+            let _ = std::fs::remove_file(path);
+            return Err(e);
+        }
+        Ok(bench)
+    }
+
+    /// Opens an existing study file.
+    pub fn open(path: &Path, options: &OpenOptions, actor: &str) -> StudyResult<Self> {
+        Ok(Self::with_store(
+            Box::new(SqliteStore::open(path, options)?),
+            actor,
+        ))
+    }
+
+    /// A workbench over any store (another backend, or one a test prepared).
+    pub fn with_store(store: Box<dyn Store>, actor: &str) -> Self {
+        Self {
+            store,
+            actor: actor.to_string(),
+        }
+    }
+
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    pub fn study(&self) -> StudyResult<Study> {
+        Ok(self.store.study()?)
+    }
+
+    /// The theory the study's codebook came from, as the study keeps it.
+    pub fn theory(&self) -> StudyResult<Option<Theory>> {
+        match self.store.theory()? {
+            None => Ok(None),
+            Some(t) => Ok(Some(Theory::from_toml(&t.text, "the study's theory")?)),
+        }
+    }
+}
+
+fn theory_ref(t: &Theory) -> TheoryRef {
+    TheoryRef {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        version: t.version.clone(),
+    }
+}
+
+fn default_name(path: &Path) -> String {
+    path.file_stem()
+        .map_or_else(|| "Study".to_string(), |s| s.to_string_lossy().into_owned())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,371 @@
+//! Applying codes to spans, listing codings with their text, and memos.
+
+use std::collections::HashMap;
+
+use between_core::text::{self, CharIndex};
+use between_core::*;
+use between_store::CodingFilter;
+
+use crate::{CodePath, StudyError, StudyResult, Workbench, now};
+
+/// Where a coding goes in its source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodingTarget {
+    /// Code point offsets, end exclusive.
+    Offsets { start: usize, end: usize },
+    /// An exact quote; `occurrence` (1-based) picks one when it occurs more than once.
+    Quote {
+        text: String,
+        occurrence: Option<usize>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct NewCoding {
+    /// Source name.
+    pub source: String,
+    /// Code path, name or component id.
+    pub code: String,
+    pub target: CodingTarget,
+    /// Defaults to the workbench's actor.
+    pub coder: Option<String>,
+    pub memo: Option<String>,
+    pub contrast: bool,
+}
+
+/// A coding with what a reader needs beside it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct CodingView {
+    pub coding: Coding,
+    pub source: String,
+    pub code_path: String,
+    pub quote: String,
+    /// The speaker label and role of the turn where the coding starts.
+    pub speaker: Option<String>,
+    pub role: Option<Role>,
+    /// The source's participant and dyad labels.
+    pub participant: Option<String>,
+    pub dyad: Option<String>,
+}
+
+/// What a memo is attached to, as a user names it (`source:NAME`, `code:PATH`, `coding:ID`,
+/// `dyad:LABEL`, `participant:LABEL`, or `study`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetRef(pub String);
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct MemoView {
+    pub memo: Memo,
+    /// The target as a person reads it (`dyad C1-P01`).
+    pub about: String,
+}
+
+/// Texts of sources loaded once per batch.
+struct SourceCache {
+    ids: HashMap<String, (SourceId, usize)>,
+    texts: HashMap<SourceId, String>,
+}
+
+impl Workbench {
+    /// Applies one code. Returns the stored coding.
+    pub fn apply_code(&mut self, new: NewCoding) -> StudyResult<Coding> {
+        let mut codings = self.apply_codings(vec![new]).map_err(unwrap_row)?;
+        Ok(codings.remove(0))
+    }
+
+    /// Applies many codes in one transaction: all of them, or, at the first bad one, none
+    /// (the error names its row, counting from 1).
+    pub fn apply_codings(&mut self, batch: Vec<NewCoding>) -> StudyResult<Vec<Coding>> {
+        let paths = self.code_paths()?;
+        let mut cache = SourceCache {
+            ids: self
+                .store
+                .source_infos()?
+                .into_iter()
+                .map(|s| (s.name, (s.id, s.text_length)))
+                .collect(),
+            texts: HashMap::new(),
+        };
+        let stamp = now();
+        let mut codings = Vec::with_capacity(batch.len());
+        for (i, new) in batch.into_iter().enumerate() {
+            let coding = self
+                .prepare(&paths, &mut cache, new, &stamp)
+                .map_err(|e| e.at(format!("row {}", i + 1)))?;
+            codings.push(coding);
+        }
+        let mut tx = self.store.transaction(&self.actor)?;
+        for c in &codings {
+            tx.insert_coding(c)?;
+        }
+        tx.commit()?;
+        Ok(codings)
+    }
+
+    fn prepare(
+        &self,
+        paths: &CodePath,
+        cache: &mut SourceCache,
+        new: NewCoding,
+        stamp: &str,
+    ) -> StudyResult<Coding> {
+        let &(source, length) = cache
+            .ids
+            .get(&new.source)
+            .ok_or_else(|| StudyError::Unknown {
+                what: "source",
+                key: new.source.clone(),
+            })?;
+        let code = paths.resolve(&new.code)?;
+        let span = match new.target {
+            CodingTarget::Offsets { start, end } => {
+                Span::checked(start, end, length).map_err(|error| StudyError::Span {
+                    source_name: new.source.clone(),
+                    error,
+                })?
+            }
+            CodingTarget::Quote {
+                text: quote,
+                occurrence,
+            } => {
+                if !cache.texts.contains_key(&source) {
+                    cache.texts.insert(source, self.store.source(source)?.text);
+                }
+                text::find_quote(&cache.texts[&source], &quote, occurrence).map_err(|error| {
+                    StudyError::Quote {
+                        source_name: new.source.clone(),
+                        error,
+                    }
+                })?
+            }
+        };
+        let coder = new.coder.unwrap_or_else(|| self.actor.clone());
+        if coder.trim().is_empty() {
+            return Err(StudyError::Invalid("a coding needs a coder".into()));
+        }
+        Ok(Coding {
+            id: CodingId::new(),
+            source,
+            code: code.id,
+            span,
+            coder,
+            contrast: new.contrast,
+            memo: new.memo.filter(|m| !m.trim().is_empty()),
+            created_at: stamp.to_string(),
+            updated_at: stamp.to_string(),
+            version: 1,
+        })
+    }
+
+    /// Codings with their quotes, optionally of one source, one code (and its sub-codes) or
+    /// one coder, in source and text order.
+    pub fn codings(
+        &self,
+        source: Option<&str>,
+        code: Option<&str>,
+        coder: Option<&str>,
+    ) -> StudyResult<Vec<CodingView>> {
+        let paths = self.code_paths()?;
+        let codes = match code {
+            Some(c) => Some(paths.descendants(paths.resolve(c)?.id)),
+            None => None,
+        };
+        let source_id =
+            match source {
+                Some(name) => Some(self.store.source_id_by_name(name)?.ok_or_else(|| {
+                    StudyError::Unknown {
+                        what: "source",
+                        key: name.to_string(),
+                    }
+                })?),
+                None => None,
+            };
+        let filter = CodingFilter {
+            source: source_id,
+            code: None,
+            coder: coder.map(str::to_string),
+        };
+        let mut codings = self.store.codings(&filter)?;
+        if let Some(codes) = &codes {
+            codings.retain(|c| codes.contains(&c.code));
+        }
+        self.views(&paths, codings)
+    }
+
+    fn views(&self, paths: &CodePath, codings: Vec<Coding>) -> StudyResult<Vec<CodingView>> {
+        let participants: HashMap<ParticipantId, String> = self
+            .store
+            .participants()?
+            .into_iter()
+            .map(|p| (p.id, p.label))
+            .collect();
+        let dyads: HashMap<DyadId, String> = self
+            .store
+            .dyads()?
+            .into_iter()
+            .map(|d| (d.id, d.label))
+            .collect();
+        let mut out = Vec::with_capacity(codings.len());
+        // Codings come grouped by source: load each source once and index its text once.
+        for group in codings.chunk_by(|a, b| a.source == b.source) {
+            let source = self.store.source(group[0].source)?;
+            let index = CharIndex::new(&source.text);
+            for c in group {
+                let turn = source
+                    .turns
+                    .iter()
+                    .find(|t| t.span.start <= c.span.start && c.span.start < t.span.end);
+                out.push(CodingView {
+                    source: source.name.clone(),
+                    code_path: paths.path(c.code).to_string(),
+                    quote: index.slice(c.span).unwrap_or_default().to_string(),
+                    speaker: turn.and_then(|t| t.speaker.clone()),
+                    role: source.speaker_at(c.span.start).map(|s| s.role),
+                    participant: source
+                        .participant
+                        .and_then(|p| participants.get(&p).cloned()),
+                    dyad: source.dyad.and_then(|d| dyads.get(&d).cloned()),
+                    coding: c.clone(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Removes a coding, given the version the caller saw.
+    pub fn remove_coding(&mut self, id: CodingId) -> StudyResult<()> {
+        let coding = self.store.coding(id)?;
+        let mut tx = self.store.transaction(&self.actor)?;
+        tx.delete_coding(&coding)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Resolves what a memo is to be attached to.
+    pub fn memo_target(&self, target: &TargetRef) -> StudyResult<MemoTarget> {
+        let raw = target.0.trim();
+        let (kind, key) = raw.split_once(':').unwrap_or((raw, ""));
+        let key = key.trim();
+        Ok(match kind.trim().to_lowercase().as_str() {
+            "study" => MemoTarget::Study,
+            "source" => {
+                MemoTarget::Source(self.store.source_id_by_name(key)?.ok_or_else(|| {
+                    StudyError::Unknown {
+                        what: "source",
+                        key: key.to_string(),
+                    }
+                })?)
+            }
+            "code" => MemoTarget::Code(self.code_paths()?.resolve(key)?.id),
+            "coding" => {
+                let id = key.parse().map_err(|_| {
+                    StudyError::Invalid(format!("'{key}' is not a coding id (a UUID)"))
+                })?;
+                MemoTarget::Coding(self.store.coding(id)?.id)
+            }
+            "dyad" => MemoTarget::Dyad(self.dyad(key)?.id),
+            "participant" => MemoTarget::Participant(self.participant(key)?.id),
+            _ => {
+                return Err(StudyError::Invalid(format!(
+                    "'{raw}' does not say what the memo is about: use study, source:NAME, code:PATH, coding:ID, dyad:LABEL or participant:LABEL"
+                )));
+            }
+        })
+    }
+
+    pub fn add_memo(
+        &mut self,
+        target: &TargetRef,
+        title: &str,
+        text: &str,
+        author: Option<&str>,
+    ) -> StudyResult<Memo> {
+        if text.trim().is_empty() {
+            return Err(StudyError::Invalid("a memo needs some text".into()));
+        }
+        let target = self.memo_target(target)?;
+        let stamp = now();
+        let memo = Memo {
+            id: MemoId::new(),
+            target,
+            author: author.unwrap_or(&self.actor).to_string(),
+            title: title.trim().to_string(),
+            text: text.to_string(),
+            created_at: stamp.clone(),
+            updated_at: stamp,
+            version: 1,
+        };
+        let mut tx = self.store.transaction(&self.actor)?;
+        tx.insert_memo(&memo)?;
+        tx.commit()?;
+        Ok(memo)
+    }
+
+    /// Memos, all or those on one target, with what each is about.
+    pub fn memos(&self, target: Option<MemoTarget>) -> StudyResult<Vec<MemoView>> {
+        let memos = self.store.memos(target)?;
+        let paths = self.code_paths()?;
+        let sources: HashMap<SourceId, String> = self
+            .store
+            .source_infos()?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        let people: HashMap<ParticipantId, String> = self
+            .store
+            .participants()?
+            .into_iter()
+            .map(|p| (p.id, p.label))
+            .collect();
+        let dyads: HashMap<DyadId, String> = self
+            .store
+            .dyads()?
+            .into_iter()
+            .map(|d| (d.id, d.label))
+            .collect();
+        Ok(memos
+            .into_iter()
+            .map(|memo| {
+                let about = match &memo.target {
+                    MemoTarget::Study => "study".to_string(),
+                    MemoTarget::Source(id) => format!("source {}", label(&sources, id)),
+                    MemoTarget::Code(id) => format!("code {}", paths.path(*id)),
+                    MemoTarget::Coding(id) => format!("coding {id}"),
+                    MemoTarget::Dyad(id) => format!("dyad {}", label(&dyads, id)),
+                    MemoTarget::Participant(id) => format!("participant {}", label(&people, id)),
+                };
+                MemoView { memo, about }
+            })
+            .collect())
+    }
+
+    /// The text around a coding, for reading it in context: `chars` characters either side.
+    pub fn context(&self, coding: &Coding, chars: usize) -> StudyResult<(String, String)> {
+        let source = self.store.source(coding.source)?;
+        let index = CharIndex::new(&source.text);
+        let before = Span {
+            start: coding.span.start.saturating_sub(chars),
+            end: coding.span.start,
+        };
+        let after = Span {
+            start: coding.span.end,
+            end: (coding.span.end + chars).min(index.len()),
+        };
+        Ok((
+            index.slice(before).unwrap_or_default().to_string(),
+            index.slice(after).unwrap_or_default().to_string(),
+        ))
+    }
+}
+
+fn label<K: std::hash::Hash + Eq>(names: &HashMap<K, String>, key: &K) -> String {
+    names.get(key).cloned().unwrap_or_default()
+}
+
+/// A one-row batch's error is about that row; say it without the row number.
+fn unwrap_row(e: StudyError) -> StudyError {
+    match e {
+        StudyError::At { at, error } if at == "row 1" => *error,
+        other => other,
+    }
+}

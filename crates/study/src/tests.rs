@@ -1,0 +1,493 @@
+use super::*;
+use between_core::{Role, SourceKind};
+use between_store::OpenOptions;
+
+fn bench(dir: &tempfile::TempDir) -> Workbench {
+    let theory = between_model::resolve("healing-relationship-model").unwrap();
+    let new = NewStudy {
+        name: "T".into(),
+        description: String::new(),
+        theory: Some(theory),
+    };
+    Workbench::create(
+        &dir.path().join("t.between"),
+        new,
+        &OpenOptions::default(),
+        "maria",
+    )
+    .unwrap()
+}
+
+fn file(name: &str, text: &str) -> ImportFile {
+    ImportFile {
+        name: name.into(),
+        bytes: text.as_bytes().to_vec(),
+    }
+}
+
+fn people(b: &mut Workbench) {
+    for (label, role, name) in [
+        ("C1", Role::Clinician, "Dr Amara Osei"),
+        ("P01", Role::Patient, "Mr George Whitfield"),
+    ] {
+        b.add_participant(NewParticipant {
+            label: label.into(),
+            role: Some(role),
+            name: Some(name.into()),
+            ..Default::default()
+        })
+        .unwrap();
+    }
+    b.add_dyad(NewDyad {
+        clinician: "C1".into(),
+        patient: "P01".into(),
+        ..Default::default()
+    })
+    .unwrap();
+}
+
+const INTERVIEW: &str = "INTERVIEWER: How is she?\n\nMR WHITFIELD: She listens. I trust her — completely. I trust her.\n\nMRS WHITFIELD: He’s right 🙂.\n";
+
+fn quote(text: &str, occurrence: Option<usize>) -> CodingTarget {
+    CodingTarget::Quote {
+        text: text.into(),
+        occurrence,
+    }
+}
+
+fn coding(code: &str, target: CodingTarget) -> NewCoding {
+    NewCoding {
+        source: "p01.txt".into(),
+        code: code.into(),
+        target,
+        coder: None,
+        memo: None,
+        contrast: false,
+    }
+}
+
+#[test]
+fn a_new_study_has_the_theory_as_its_codebook() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = bench(&dir);
+    let book = b.codebook().unwrap();
+    assert_eq!(book.len(), 27);
+    let empathy = book
+        .iter()
+        .find(|n| n.code.component.as_deref() == Some("empathy"))
+        .unwrap();
+    assert_eq!(empathy.path, "Valuing/Presence/Empathy");
+    assert_eq!(empathy.depth, 2);
+    assert_eq!(
+        b.theory().unwrap().unwrap().id,
+        "healing-relationship-model"
+    );
+    let paths = b.code_paths().unwrap();
+    assert_eq!(
+        paths.resolve("valuing/presence/EMPATHY").unwrap().id,
+        empathy.code.id
+    );
+    assert_eq!(paths.resolve("Empathy").unwrap().id, empathy.code.id);
+    assert_eq!(paths.resolve("empathy").unwrap().id, empathy.code.id);
+    assert!(matches!(
+        paths.resolve("Sympathy"),
+        Err(StudyError::UnknownCode(_))
+    ));
+}
+
+#[test]
+fn speakers_are_linked_to_participants() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = bench(&dir);
+    people(&mut b);
+    let options = ImportOptions {
+        participant: Some("P01".into()),
+        dyad: Some("C1-P01".into()),
+        interview: between_core::InterviewInfo {
+            others_present: vec!["spouse".into()],
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let report = b
+        .import_files(vec![file("p01.txt", INTERVIEW)], &options, &mut |_, _| {})
+        .unwrap();
+    let s = &report.sources[0];
+    assert_eq!(s.turns, 3);
+    let role = |label: &str| s.speakers.iter().find(|x| x.label == label).unwrap().role;
+    assert_eq!(role("INTERVIEWER"), Role::Interviewer);
+    assert_eq!(role("MR WHITFIELD"), Role::Patient);
+    assert_eq!(
+        role("MRS WHITFIELD"),
+        Role::Other,
+        "the wife is not the patient"
+    );
+    assert!(
+        s.warnings.iter().any(|w| w.contains("MRS WHITFIELD")),
+        "{:?}",
+        s.warnings
+    );
+    assert_eq!(
+        b.source("p01.txt").unwrap().interview.others_present,
+        ["spouse"]
+    );
+}
+
+#[test]
+fn codes_go_on_exact_spans_by_quote_or_offsets() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = bench(&dir);
+    people(&mut b);
+    let options = ImportOptions {
+        participant: Some("P01".into()),
+        dyad: Some("C1-P01".into()),
+        ..Default::default()
+    };
+    b.import_files(vec![file("p01.txt", INTERVIEW)], &options, &mut |_, _| {})
+        .unwrap();
+
+    let err = b
+        .apply_code(coding("trust", quote("I trust her", None)))
+        .unwrap_err();
+    assert!(err.to_string().contains("occurs 2 times"), "{err}");
+    let second = b
+        .apply_code(coding("trust", quote("I trust her", Some(2))))
+        .unwrap();
+    let emoji = b
+        .apply_code(coding(
+            "Full attention in the encounter",
+            quote("He’s right 🙂", None),
+        ))
+        .unwrap();
+    let by_offsets = b
+        .apply_code(NewCoding {
+            coder: Some("sam".into()),
+            contrast: true,
+            memo: Some("about listening".into()),
+            ..coding(
+                "Valuing/Presence",
+                CodingTarget::Offsets {
+                    start: emoji.span.start,
+                    end: emoji.span.end,
+                },
+            )
+        })
+        .unwrap();
+    assert_eq!(by_offsets.span, emoji.span);
+
+    let views = b.codings(Some("p01.txt"), None, None).unwrap();
+    let quotes: Vec<(&str, &str)> = views
+        .iter()
+        .map(|v| (v.quote.as_str(), v.coding.coder.as_str()))
+        .collect();
+    assert_eq!(
+        quotes,
+        [
+            ("I trust her", "maria"),
+            ("He’s right 🙂", "maria"),
+            ("He’s right 🙂", "sam")
+        ]
+    );
+    assert_eq!(views[0].coding.id, second.id);
+    assert_eq!(views[0].role, Some(Role::Patient));
+    assert_eq!(views[0].dyad.as_deref(), Some("C1-P01"));
+    assert_eq!(views[0].participant.as_deref(), Some("P01"));
+    assert_eq!(views[1].role, Some(Role::Other));
+    let valuing = b.codings(None, Some("valuing"), None).unwrap();
+    assert_eq!(valuing.len(), 2, "a code's listing includes its sub-codes");
+
+    for (target, wanted) in [
+        (
+            CodingTarget::Offsets { start: 5, end: 5 },
+            "end must be greater",
+        ),
+        (
+            CodingTarget::Offsets {
+                start: 0,
+                end: 10_000,
+            },
+            "outside the text",
+        ),
+        (quote("nowhere in it", None), "does not occur"),
+    ] {
+        let err = b.apply_code(coding("trust", target)).unwrap_err();
+        assert!(err.to_string().contains(wanted), "{err}");
+    }
+    assert!(matches!(
+        b.apply_code(coding("Sympathy", quote("She listens", None))),
+        Err(StudyError::UnknownCode(_))
+    ));
+
+    let stats = b.stats().unwrap();
+    assert_eq!(
+        (
+            stats.sources,
+            stats.codings,
+            stats.participants,
+            stats.dyads
+        ),
+        (1, 3, 2, 1)
+    );
+    assert_eq!(stats.by_code["Trust"].codings, 1);
+    assert_eq!(stats.by_role["patient"].codings, 1);
+    assert_eq!(
+        stats.by_role["other"],
+        Count {
+            codings: 2,
+            contrast: 1
+        }
+    );
+    assert_eq!(stats.by_coder["sam"].codings, 1);
+}
+
+#[test]
+fn a_batch_of_codings_is_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = bench(&dir);
+    b.import_files(
+        vec![file("p01.txt", INTERVIEW)],
+        &Default::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let err = b
+        .apply_codings(vec![
+            coding("trust", quote("She listens", None)),
+            coding("hope", CodingTarget::Offsets { start: 3, end: 1 }),
+        ])
+        .unwrap_err();
+    assert!(err.to_string().starts_with("row 2:"), "{err}");
+    assert!(b.codings(None, None, None).unwrap().is_empty());
+}
+
+#[test]
+fn a_failing_import_leaves_the_study_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = bench(&dir);
+    let before = b.store().audit_log(1000).unwrap();
+    let bad = ImportFile {
+        name: "bad.txt".into(),
+        bytes: b"A: ok\nB: caf\xE9\n".to_vec(),
+    };
+    let err = b
+        .import_files(
+            vec![file("good.txt", INTERVIEW), bad],
+            &Default::default(),
+            &mut |_, _| {},
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bad.txt: invalid UTF-8 at byte offset 12 (line 2): the file is not UTF-8 text; save it as UTF-8 or UTF-16 with a byte-order mark"
+    );
+    let err = b
+        .import_files(
+            vec![file("good.txt", INTERVIEW), file("good.txt", "A: b")],
+            &Default::default(),
+            &mut |_, _| {},
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("already in the study"), "{err}");
+    let err = b
+        .import_files(
+            vec![file("empty.txt", "")],
+            &Default::default(),
+            &mut |_, _| {},
+        )
+        .unwrap_err();
+    assert_eq!(err.to_string(), "empty.txt: the file is empty");
+    let options = ImportOptions {
+        max_bytes: 10,
+        ..Default::default()
+    };
+    let err = b
+        .import_files(vec![file("big.txt", INTERVIEW)], &options, &mut |_, _| {})
+        .unwrap_err();
+    assert!(matches!(err, StudyError::TooLarge { .. }), "{err}");
+    assert!(b.sources().unwrap().is_empty());
+    assert_eq!(b.store().audit_log(1000).unwrap(), before);
+}
+
+#[test]
+fn prose_without_turns_is_one_unlabelled_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = bench(&dir);
+    let options = ImportOptions {
+        kind: SourceKind::FieldNote,
+        ..Default::default()
+    };
+    let report = b
+        .import_files(
+            vec![file("note.txt", "Drove to the practice. Snow.\n")],
+            &options,
+            &mut |_, _| {},
+        )
+        .unwrap();
+    assert_eq!(report.sources[0].turns, 1);
+    assert!(report.sources[0].warnings[0].contains("no speaker labels"));
+}
+
+#[test]
+fn the_codebook_is_edited_without_losing_codings() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = bench(&dir);
+    b.import_files(
+        vec![file("p01.txt", INTERVIEW)],
+        &Default::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let humour = b
+        .add_code("Humour", Some("connecting"), None, "jokes shared")
+        .unwrap();
+    let connecting = b
+        .code_paths()
+        .unwrap()
+        .resolve("connecting")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        humour.colour, connecting.colour,
+        "open codes take their parent's colour"
+    );
+    b.add_code("Jokes", Some("Valuing/Connecting/Humour"), None, "")
+        .unwrap();
+    b.apply_code(coding("Humour", quote("He’s right", None)))
+        .unwrap();
+    b.add_memo(&TargetRef("code:Humour".into()), "", "funny", None)
+        .unwrap();
+
+    let err = b.move_code("Humour", Some("Humour/Jokes")).unwrap_err();
+    assert!(err.to_string().contains("inside it"), "{err}");
+    b.move_code("Humour", None).unwrap();
+    b.rename_code("Humour", "Shared humour").unwrap();
+    assert_eq!(
+        b.code_paths()
+            .unwrap()
+            .resolve("Jokes")
+            .map(|c| c.name.clone())
+            .unwrap(),
+        "Jokes"
+    );
+    assert_eq!(
+        b.codings(None, Some("Shared humour"), None).unwrap().len(),
+        1
+    );
+
+    let moved = b.merge_codes("Shared humour", "connecting").unwrap();
+    assert_eq!(moved, 1);
+    let views = b.codings(None, Some("connecting"), None).unwrap();
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0].code_path, "Valuing/Connecting");
+    assert_eq!(
+        b.code_paths()
+            .unwrap()
+            .path(b.code_paths().unwrap().resolve("Jokes").unwrap().id),
+        "Valuing/Connecting/Jokes"
+    );
+    assert!(matches!(
+        b.code_paths().unwrap().resolve("Shared humour"),
+        Err(StudyError::UnknownCode(_))
+    ));
+    assert_eq!(
+        b.code_memos("connecting").unwrap().len(),
+        1,
+        "memos follow a merge"
+    );
+    let added = b
+        .add_codes(&[
+            ("Jokes".into(), Some("connecting".into())),
+            ("New".into(), None),
+        ])
+        .unwrap();
+    assert_eq!(added, 1, "existing codes are left as they are");
+}
+
+#[test]
+fn memos_attach_to_what_they_are_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = bench(&dir);
+    people(&mut b);
+    b.import_files(
+        vec![file("p01.txt", INTERVIEW)],
+        &Default::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let c = b
+        .apply_code(coding("trust", quote("She listens", None)))
+        .unwrap();
+    for target in [
+        "study",
+        "source:p01.txt",
+        "code:Trust",
+        "dyad:c1-p01",
+        "participant:P01",
+        &format!("coding:{}", c.id),
+    ] {
+        b.add_memo(&TargetRef(target.into()), "t", "text", Some("sam"))
+            .unwrap();
+    }
+    let all = b.memos(None).unwrap();
+    assert_eq!(all.len(), 6);
+    assert_eq!(
+        all.iter().map(|m| m.about.as_str()).collect::<Vec<_>>()[..5],
+        [
+            "study",
+            "source p01.txt",
+            "code Trust",
+            "dyad C1-P01",
+            "participant P01"
+        ]
+    );
+    let on_dyad = b
+        .memos(Some(
+            b.memo_target(&TargetRef("dyad:C1-P01".into())).unwrap(),
+        ))
+        .unwrap();
+    assert_eq!(on_dyad.len(), 1);
+    assert!(
+        b.add_memo(&TargetRef("dyad:nope".into()), "", "x", None)
+            .is_err()
+    );
+    assert!(
+        b.add_memo(&TargetRef("elsewhere".into()), "", "x", None)
+            .unwrap_err()
+            .to_string()
+            .contains("does not say")
+    );
+}
+
+mod offsets {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// Whatever the text, a coding stored by offsets reads back as exactly those characters,
+        /// and coding the same characters by quote finds the same span.
+        #[test]
+        fn codings_read_back_exactly(
+            words in proptest::collection::vec(prop_oneof![
+                Just("Zoë"), Just("naïve"), Just("🙂"), Just("e\u{301}"), Just("\r\n"), Just("—"), Just("trust"), Just("中文")
+            ], 3..30),
+            a in 0usize..1000, b in 0usize..1000,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut bench = bench(&dir);
+            let text = format!("P3: {}\n", words.join(" "));
+            bench.import_files(vec![file("p01.txt", &text)], &Default::default(), &mut |_, _| {}).unwrap();
+            let len = text.chars().count();
+            let (start, end) = (a % len, b % len + 1);
+            prop_assume!(start < end);
+            let expected: String = text.chars().skip(start).take(end - start).collect();
+            bench.apply_code(coding("hope", CodingTarget::Offsets { start, end })).unwrap();
+            let views = bench.codings(Some("p01.txt"), None, None).unwrap();
+            prop_assert_eq!(&views[0].quote, &expected);
+            let occurrences = between_core::text::find_all(&text, &expected);
+            let k = occurrences.iter().position(|s| s.start == start).unwrap() + 1;
+            let by_quote = bench.apply_code(coding("trust", quote(&expected, Some(k)))).unwrap();
+            prop_assert_eq!((by_quote.span.start, by_quote.span.end), (start, end));
+        }
+    }
+}
