@@ -16,7 +16,18 @@ pub enum ExchangeError {
     #[error("{origin}: {message}")]
     File { origin: String, message: String },
     #[error("writing: {0}")]
-    Write(#[from] csv::Error),
+    Write(String),
     #[error("writing: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl From<csv::Error> for ExchangeError {
+    /// Keeps IO errors as such, so a caller can tell a closed pipe from bad data.
+    fn from(e: csv::Error) -> Self {
+        let message = e.to_string();
+        match e.into_kind() {
+            csv::ErrorKind::Io(io) => ExchangeError::Io(io),
+            _ => ExchangeError::Write(message),
+        }
+    }
 }

@@ -1,0 +1,444 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use between_core::{Role, SourceKind};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "between",
+    version,
+    about = "A workbench for studying healing relationships between clinicians and patients",
+    long_about = "A workbench for studying healing relationships between clinicians and patients.\n\n\
+        A study lives in one file (SQLite). Every study command takes the study file as its first \
+        argument, e.g. `between import study.between interview.txt`.\n\n\
+        Start with `between demo`, which writes a fictional sample study and summarises it.",
+    after_help = "Exit codes: 0 success, 1 error, 2 wrong usage."
+)]
+pub struct Cli {
+    /// Who is working (recorded as coder and in the audit log) [default: $BETWEEN_USER or $USER]
+    #[arg(long = "as", global = true, value_name = "NAME")]
+    pub actor: Option<String>,
+
+    /// How long to wait for another process writing the same study before failing as busy
+    #[arg(
+        long,
+        global = true,
+        value_name = "MS",
+        default_value_t = 5000,
+        env = "BETWEEN_BUSY_TIMEOUT_MS"
+    )]
+    pub busy_timeout_ms: u64,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a new study file, its codebook generated from a theory
+    Init(InitArgs),
+    /// Add or list participants (clinicians, patients, others)
+    #[command(subcommand)]
+    Participant(ParticipantCmd),
+    /// Add or list clinician–patient dyads
+    #[command(subcommand)]
+    Dyad(DyadCmd),
+    /// Import transcripts (plain text with speaker turns); all files or none
+    Import(ImportArgs),
+    /// List sources, or show one with its turns
+    #[command(subcommand)]
+    Source(SourceCmd),
+    /// List and edit the codebook
+    #[command(subcommand)]
+    Codebook(CodebookCmd),
+    /// Apply a code to a span of a source, given by offsets or by an exact quote
+    Code(CodeArgs),
+    /// List or import codings
+    #[command(subcommand)]
+    Codings(CodingsCmd),
+    /// Write or list memos
+    #[command(subcommand)]
+    Memo(MemoCmd),
+    /// Export a study's data
+    #[command(subcommand)]
+    Export(ExportCmd),
+    /// Counts per code, speaker role, dyad and coder
+    Stats(StatsArgs),
+    /// Show the study's audit trail (who changed what, when)
+    Audit(AuditArgs),
+    /// Theories as data: list, show and export them
+    #[command(subcommand)]
+    Model(ModelCmd),
+    /// Write the fictional sample study (or reuse it) and summarise it
+    Demo(DemoArgs),
+    /// Measure import, coding and listing speed on a corpus from shared/bench/make_corpus.py
+    Bench(BenchArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ListFormat {
+    #[default]
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// The study file to create (must not exist)
+    pub study: PathBuf,
+    /// The study's name [default: the file name]
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// A built-in theory (`between model list`) or a theory file's path
+    #[arg(
+        long,
+        default_value = "healing-relationship-model",
+        conflicts_with = "no_theory"
+    )]
+    pub theory: String,
+    /// Start with an empty codebook
+    #[arg(long)]
+    pub no_theory: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ParticipantCmd {
+    /// Add a participant
+    Add {
+        study: PathBuf,
+        /// The study's short name for them, e.g. P01
+        label: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// A pseudonym or display name
+        #[arg(long)]
+        name: Option<String>,
+        /// An attribute, e.g. --attr age=54 --attr "discipline=family medicine"
+        #[arg(long = "attr", value_name = "KEY=VALUE", value_parser = parse_pair)]
+        attributes: Vec<(String, String)>,
+    },
+    /// List participants
+    List {
+        study: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DyadCmd {
+    /// Pair a clinician with a patient
+    Add {
+        study: PathBuf,
+        /// The clinician's participant label
+        clinician: String,
+        /// The patient's participant label
+        patient: String,
+        /// When the relationship began (e.g. 2003)
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, default_value = "")]
+        notes: String,
+        /// The dyad's label [default: CLINICIAN-PATIENT]
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List dyads
+    List {
+        study: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    pub study: PathBuf,
+    /// Transcript files: a line `LABEL: text` (optionally after `[hh:mm:ss]`) starts a turn
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_parser = parse_kind, default_value = "interview")]
+    pub kind: SourceKind,
+    /// Whose account this is (participant label)
+    #[arg(long)]
+    pub participant: Option<String>,
+    /// The dyad it belongs to (dyad label)
+    #[arg(long)]
+    pub dyad: Option<String>,
+    #[arg(long)]
+    pub interviewer: Option<String>,
+    /// Interview date (YYYY-MM-DD)
+    #[arg(long)]
+    pub date: Option<String>,
+    #[arg(long, value_name = "MINUTES")]
+    pub duration: Option<u32>,
+    /// Someone else present, e.g. --others-present spouse
+    #[arg(long = "others-present", value_name = "WHO")]
+    pub others_present: Vec<String>,
+    #[arg(long)]
+    pub guide_version: Option<String>,
+    /// Consent was recorded
+    #[arg(long)]
+    pub consent: bool,
+    /// Link a speaker label: --speaker "DR LEE=C1" or --speaker "SPOUSE=other"
+    #[arg(long = "speaker", value_name = "LABEL=WHO")]
+    pub speakers: Vec<String>,
+    /// Source name, for a single file [default: the file name]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Refuse files larger than this
+    #[arg(long, default_value_t = 64 * 1024 * 1024)]
+    pub max_bytes: u64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SourceCmd {
+    /// List sources
+    List {
+        study: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Show a source's turns with their offsets
+    Show { study: PathBuf, name: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CodebookCmd {
+    /// Show the codebook as a tree with coding counts
+    List {
+        study: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Add a code (an open code, or any code)
+    Add {
+        study: PathBuf,
+        name: String,
+        /// The parent code (path, name or theory component id)
+        #[arg(long)]
+        parent: Option<String>,
+        /// #rrggbb [default: the parent's]
+        #[arg(long)]
+        colour: Option<String>,
+        #[arg(long, default_value = "")]
+        definition: String,
+    },
+    /// Rename a code
+    Rename {
+        study: PathBuf,
+        code: String,
+        new_name: String,
+    },
+    /// Move a code (with its sub-codes) under another code, or to the top level
+    Move {
+        study: PathBuf,
+        code: String,
+        #[arg(long, required_unless_present = "root", conflicts_with = "root")]
+        to: Option<String>,
+        #[arg(long)]
+        root: bool,
+    },
+    /// Merge a code into another: its codings, memos and sub-codes move, then it is deleted
+    Merge {
+        study: PathBuf,
+        from: String,
+        into: String,
+    },
+    /// Add codes from a CSV table with columns code,parent
+    Import { study: PathBuf, file: PathBuf },
+}
+
+#[derive(Args, Debug)]
+pub struct CodeArgs {
+    pub study: PathBuf,
+    /// The source's name (`between source list`)
+    pub source: String,
+    /// The code: path (Valuing/Presence), unique name, or theory component id
+    pub code: String,
+    /// First character, counted in Unicode code points from 0
+    #[arg(long, requires = "end", conflicts_with = "quote")]
+    pub start: Option<usize>,
+    /// One past the last character (exclusive)
+    #[arg(long, requires = "start")]
+    pub end: Option<usize>,
+    /// The exact text to code
+    #[arg(long, required_unless_present = "start")]
+    pub quote: Option<String>,
+    /// Which occurrence of the quote, when it occurs more than once (from 1)
+    #[arg(long, requires = "quote")]
+    pub occurrence: Option<usize>,
+    /// The coder [default: --as]
+    #[arg(long)]
+    pub coder: Option<String>,
+    #[arg(long)]
+    pub memo: Option<String>,
+    /// A contrast case (e.g. about another clinician): reported apart, never as evidence
+    #[arg(long)]
+    pub contrast: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CodingsCmd {
+    /// List codings with their quotes
+    List {
+        study: PathBuf,
+        #[arg(long)]
+        source: Option<String>,
+        /// Only this code and its sub-codes
+        #[arg(long)]
+        code: Option<String>,
+        #[arg(long)]
+        coder: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: ListFormat,
+    },
+    /// Apply codings from a CSV table (document,start,end,code[,coder] or document,quote,code…)
+    Import {
+        study: PathBuf,
+        file: PathBuf,
+        /// Only rows of this coder
+        #[arg(long)]
+        only_coder: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MemoCmd {
+    /// Write a memo
+    Add {
+        study: PathBuf,
+        /// study, source:NAME, code:PATH, coding:ID, dyad:LABEL or participant:LABEL
+        #[arg(long, default_value = "study")]
+        on: String,
+        #[arg(long)]
+        text: String,
+        #[arg(long, default_value = "")]
+        title: String,
+        /// [default: --as]
+        #[arg(long)]
+        author: Option<String>,
+    },
+    /// List memos
+    List {
+        study: PathBuf,
+        /// Only memos on this (as for add)
+        #[arg(long)]
+        on: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TableFormat {
+    #[default]
+    Csv,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCmd {
+    /// Every coding: quote, code path, coder, participant, dyad, speaker role…
+    Codings {
+        study: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: TableFormat,
+        /// Write here instead of standard output
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    pub study: PathBuf,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    pub study: PathBuf,
+    /// How many of the newest entries
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TheoryFormat {
+    Toml,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModelCmd {
+    /// The built-in theories
+    List,
+    /// A theory's components, definitions and propositions
+    Show {
+        /// A built-in theory's id, or a theory file's path
+        name: String,
+    },
+    /// A theory as a file, to edit and load again
+    Export {
+        name: String,
+        #[arg(long, value_enum, default_value = "toml")]
+        format: TheoryFormat,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Where the sample study goes (reused if it is already there)
+    #[arg(long, default_value = "between-demo.between")]
+    pub out: PathBuf,
+    /// Only write and summarise the study, do not serve it
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// A corpus made by `python3 ../shared/bench/make_corpus.py --interviews 100 --words 8000 --seed 1 --out DIR`
+    #[arg(long)]
+    pub corpus: PathBuf,
+    /// How many times to list one document's codings
+    #[arg(long, default_value_t = 200)]
+    pub repeat: usize,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+        .map_err(|e: between_core::UnknownName| e.to_string())
+}
+
+fn parse_kind(s: &str) -> Result<SourceKind, String> {
+    s.parse()
+        .map_err(|e: between_core::UnknownName| e.to_string())
+}
+
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}' is not KEY=VALUE"))?;
+    if k.trim().is_empty() {
+        return Err(format!("'{s}' has no key"));
+    }
+    Ok((k.trim().to_string(), v.trim().to_string()))
+}

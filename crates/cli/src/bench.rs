@@ -1,0 +1,133 @@
+//! `between bench`: the foundation's speed targets, measured end to end through the same library
+//! calls the commands make, on a corpus from `shared/bench/make_corpus.py`.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use between_store::OpenOptions;
+use between_study::{NewStudy, Workbench};
+use serde::Serialize;
+
+use crate::args::{BenchArgs, Format};
+
+macro_rules! outln {
+    ($($t:tt)*) => { writeln!(io::stdout(), $($t)*)? };
+}
+
+#[derive(Serialize)]
+struct Measure {
+    name: &'static str,
+    value: f64,
+    unit: &'static str,
+    target: String,
+    met: bool,
+}
+
+pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&args.corpus)
+        .with_context(|| format!("{}: cannot read the corpus folder", args.corpus.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!(
+            "{}: no .txt transcripts; make a corpus with shared/bench/make_corpus.py",
+            args.corpus.display()
+        );
+    }
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("bench.between");
+    let mut bench = Workbench::create(
+        &path,
+        NewStudy {
+            name: "bench".into(),
+            ..Default::default()
+        },
+        &OpenOptions::default(),
+        actor,
+    )?;
+    let book = between_exchange::read_codebook_csv(
+        std::fs::File::open(args.corpus.join("codebook.csv"))?,
+        "codebook.csv",
+    )?;
+    bench.add_codes(&book)?;
+
+    let start = Instant::now();
+    let report = bench.import_paths(&files, &Default::default(), &mut |_, _| {})?;
+    let import = start.elapsed();
+    let mb_per_s = report.bytes as f64 / 1e6 / import.as_secs_f64();
+
+    let start = Instant::now();
+    let rows = between_exchange::read_codings_csv(
+        std::fs::File::open(args.corpus.join("codings.csv"))?,
+        "codings.csv",
+        Some("coder1"),
+    )?;
+    let applied = bench.apply_codings(rows)?.len();
+    let apply = start.elapsed();
+
+    let first = report
+        .sources
+        .first()
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    let mut times: Vec<Duration> = (0..args.repeat.max(1))
+        .map(|_| {
+            let start = Instant::now();
+            let n = bench.codings(Some(&first), None, None).map(|v| v.len());
+            (start.elapsed(), n)
+        })
+        .map(|(t, n)| n.map(|_| t))
+        .collect::<Result<_, _>>()?;
+    times.sort();
+    let median = times[times.len() / 2];
+    let listed = bench.codings(Some(&first), None, None)?.len();
+
+    let measures = [
+        Measure {
+            name: "import (read, parse, store, commit)",
+            value: mb_per_s,
+            unit: "MB/s",
+            target: ">= 25 MB/s".into(),
+            met: mb_per_s >= 25.0,
+        },
+        Measure {
+            name: "apply codings.csv (coder1)",
+            value: apply.as_secs_f64(),
+            unit: "s",
+            target: "<= 1 s".into(),
+            met: apply.as_secs_f64() <= 1.0,
+        },
+        Measure {
+            name: "list the codings of one document (median)",
+            value: median.as_secs_f64() * 1000.0,
+            unit: "ms",
+            target: "<= 5 ms".into(),
+            met: median.as_secs_f64() <= 0.005,
+        },
+    ];
+    match args.format {
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&measures)?),
+        Format::Text => {
+            outln!(
+                "corpus: {} transcripts, {:.1} MB; {applied} codings applied; {listed} codings in {first}",
+                report.sources.len(),
+                report.bytes as f64 / 1e6
+            );
+            for m in &measures {
+                outln!(
+                    "{:<44} {:>9.3} {:<4} target {:<10} {}",
+                    m.name,
+                    m.value,
+                    m.unit,
+                    m.target,
+                    if m.met { "met" } else { "MISSED" }
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,634 @@
+//! One function per command: library call, then output.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use between_core::{InterviewInfo, text};
+use between_store::OpenOptions;
+use between_study::*;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::args::*;
+
+/// `println!` that returns the write error (a closed pipe ends the command quietly in `main`).
+macro_rules! outln {
+    ($($t:tt)*) => { writeln!(io::stdout(), $($t)*)? };
+}
+macro_rules! out {
+    ($($t:tt)*) => { write!(io::stdout(), $($t)*)? };
+}
+
+struct Ctx {
+    actor: String,
+    options: OpenOptions,
+}
+
+impl Ctx {
+    fn open(&self, study: &Path) -> Result<Workbench> {
+        Ok(Workbench::open(study, &self.options, &self.actor)?)
+    }
+}
+
+fn default_actor() -> String {
+    ["BETWEEN_USER", "USER", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+        .unwrap_or_else(|| "researcher".to_string())
+}
+
+fn json<T: Serialize>(value: &T) -> Result<()> {
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    let ctx = Ctx {
+        actor: cli.actor.unwrap_or_else(default_actor),
+        options: OpenOptions {
+            busy_timeout: Duration::from_millis(cli.busy_timeout_ms),
+        },
+    };
+    match cli.command {
+        Command::Init(a) => init(&ctx, a),
+        Command::Participant(c) => participant(&ctx, c),
+        Command::Dyad(c) => dyad(&ctx, c),
+        Command::Import(a) => import(&ctx, a),
+        Command::Source(c) => source(&ctx, c),
+        Command::Codebook(c) => codebook(&ctx, c),
+        Command::Code(a) => code(&ctx, a),
+        Command::Codings(c) => codings(&ctx, c),
+        Command::Memo(c) => memo(&ctx, c),
+        Command::Export(ExportCmd::Codings {
+            study,
+            format: TableFormat::Csv,
+            out,
+        }) => {
+            let views = ctx.open(&study)?.codings(None, None, None)?;
+            write_csv(&views, out.as_deref())
+        }
+        Command::Stats(a) => {
+            let stats = ctx.open(&a.study)?.stats()?;
+            match a.format {
+                Format::Json => json(&stats),
+                Format::Text => print_stats(&stats),
+            }
+        }
+        Command::Audit(a) => {
+            let log = ctx.open(&a.study)?.store().audit_log(a.limit)?;
+            match a.format {
+                Format::Json => json(&log),
+                Format::Text => {
+                    for e in log {
+                        outln!(
+                            "{:>6}  {}  {:<10} {:<8} {:<12} {}",
+                            e.seq,
+                            e.at,
+                            e.actor,
+                            e.action,
+                            e.entity,
+                            e.detail
+                        );
+                    }
+                    Ok(())
+                }
+            }
+        }
+        Command::Model(c) => model(c),
+        Command::Demo(a) => demo(&ctx, a),
+        Command::Bench(a) => crate::bench::run(&ctx.actor, a),
+    }
+}
+
+fn init(ctx: &Ctx, a: InitArgs) -> Result<()> {
+    let theory = if a.no_theory {
+        None
+    } else {
+        Some(between_model::resolve(&a.theory)?)
+    };
+    let bench = Workbench::create(
+        &a.study,
+        NewStudy {
+            name: a.name.unwrap_or_default(),
+            description: a.description,
+            theory,
+        },
+        &ctx.options,
+        &ctx.actor,
+    )?;
+    let study = bench.study()?;
+    let codes = bench.codebook()?.len();
+    match study.theory {
+        Some(t) => outln!(
+            "created {} with {codes} codes from {} {}",
+            a.study.display(),
+            t.name,
+            t.version
+        ),
+        None => outln!("created {} with an empty codebook", a.study.display()),
+    }
+    Ok(())
+}
+
+fn participant(ctx: &Ctx, c: ParticipantCmd) -> Result<()> {
+    match c {
+        ParticipantCmd::Add {
+            study,
+            label,
+            role,
+            name,
+            attributes,
+        } => {
+            let p = ctx.open(&study)?.add_participant(NewParticipant {
+                label,
+                role: Some(role),
+                name,
+                attributes: attributes.into_iter().collect(),
+            })?;
+            outln!("added {} {} ({})", p.role, p.label, p.id);
+        }
+        ParticipantCmd::List { study, format } => {
+            let people = ctx.open(&study)?.participants()?;
+            if format == Format::Json {
+                return json(&people);
+            }
+            for p in people {
+                let attrs: Vec<String> = p
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                outln!(
+                    "{:<8} {:<10} {:<28} {}",
+                    p.label,
+                    p.role,
+                    p.name.unwrap_or_default(),
+                    attrs.join("; ")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn dyad(ctx: &Ctx, c: DyadCmd) -> Result<()> {
+    match c {
+        DyadCmd::Add {
+            study,
+            clinician,
+            patient,
+            since,
+            notes,
+            label,
+        } => {
+            let d = ctx.open(&study)?.add_dyad(NewDyad {
+                clinician,
+                patient,
+                label,
+                relationship_start: since,
+                notes,
+            })?;
+            outln!("added dyad {} ({})", d.label, d.id);
+        }
+        DyadCmd::List { study, format } => {
+            let bench = ctx.open(&study)?;
+            let dyads = bench.dyads()?;
+            if format == Format::Json {
+                return json(&dyads);
+            }
+            for d in dyads {
+                outln!(
+                    "{:<10} since {:<6} {}",
+                    d.label,
+                    d.relationship_start.unwrap_or_else(|| "?".into()),
+                    d.notes
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
+    let mut bench = ctx.open(&a.study)?;
+    let options = ImportOptions {
+        kind: a.kind,
+        participant: a.participant,
+        dyad: a.dyad,
+        interview: InterviewInfo {
+            interviewer: a.interviewer,
+            date: a.date,
+            duration_minutes: a.duration,
+            others_present: a.others_present,
+            guide_version: a.guide_version,
+            consent_recorded: a.consent.then_some(true),
+        },
+        speakers: a
+            .speakers
+            .iter()
+            .map(|s| s.parse())
+            .collect::<Result<_, String>>()
+            .map_err(anyhow::Error::msg)?,
+        name: a.name,
+        max_bytes: a.max_bytes,
+    };
+    let total: u64 = a
+        .files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = ProgressBar::new(total).with_style(
+        ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {msg}")
+            .expect("a valid template"),
+    );
+    let report = bench.import_paths(&a.files, &options, &mut |name, bytes| {
+        bar.set_message(name.to_string());
+        bar.inc(bytes);
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    for s in &report.sources {
+        let speakers: Vec<String> = s
+            .speakers
+            .iter()
+            .map(|sp| format!("{} ({})", sp.label, sp.role))
+            .collect();
+        outln!(
+            "imported {}: {} turns, {} characters; speakers: {}",
+            s.name,
+            s.turns,
+            s.characters,
+            speakers.join(", ")
+        );
+        for w in &s.warnings {
+            eprintln!("warning: {}: {w}", s.name);
+        }
+    }
+    outln!("{} source(s), {} bytes", report.sources.len(), report.bytes);
+    Ok(())
+}
+
+fn source(ctx: &Ctx, c: SourceCmd) -> Result<()> {
+    match c {
+        SourceCmd::List { study, format } => {
+            let sources = ctx.open(&study)?.sources()?;
+            if format == Format::Json {
+                return json(&sources);
+            }
+            for s in sources {
+                outln!(
+                    "{:<28} {:<10} {:>7} chars {:>4} turns  {}",
+                    s.name,
+                    s.kind,
+                    s.text_length,
+                    s.turns,
+                    s.interview.date.unwrap_or_default()
+                );
+            }
+        }
+        SourceCmd::Show { study, name } => {
+            let source = ctx.open(&study)?.source(&name)?;
+            let index = text::CharIndex::new(&source.text);
+            for t in &source.turns {
+                let said = index.slice(t.span).unwrap_or_default();
+                let who = t.speaker.as_deref().unwrap_or("-");
+                outln!("[{}..{}] {who}: {said}", t.span.start, t.span.end);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn codebook(ctx: &Ctx, c: CodebookCmd) -> Result<()> {
+    match c {
+        CodebookCmd::List { study, format } => {
+            let book = ctx.open(&study)?.codebook()?;
+            if format == Format::Json {
+                return json(&book);
+            }
+            for n in book {
+                let link = n
+                    .code
+                    .component
+                    .as_deref()
+                    .map(|c| format!("  [{c}]"))
+                    .unwrap_or_default();
+                outln!(
+                    "{}{} ({}) {}{link}",
+                    "  ".repeat(n.depth),
+                    n.code.name,
+                    n.codings,
+                    n.code.colour
+                );
+            }
+        }
+        CodebookCmd::Add {
+            study,
+            name,
+            parent,
+            colour,
+            definition,
+        } => {
+            let mut bench = ctx.open(&study)?;
+            let code = bench.add_code(&name, parent.as_deref(), colour.as_deref(), &definition)?;
+            outln!("added {}", bench.code_paths()?.path(code.id));
+        }
+        CodebookCmd::Rename {
+            study,
+            code,
+            new_name,
+        } => {
+            let mut bench = ctx.open(&study)?;
+            let renamed = bench.rename_code(&code, &new_name)?;
+            outln!("renamed to {}", bench.code_paths()?.path(renamed.id));
+        }
+        CodebookCmd::Move {
+            study,
+            code,
+            to,
+            root,
+        } => {
+            let mut bench = ctx.open(&study)?;
+            let moved = bench.move_code(&code, if root { None } else { to.as_deref() })?;
+            outln!("moved to {}", bench.code_paths()?.path(moved.id));
+        }
+        CodebookCmd::Merge { study, from, into } => {
+            let n = ctx.open(&study)?.merge_codes(&from, &into)?;
+            outln!("merged '{from}' into '{into}': {n} coding(s) moved");
+        }
+        CodebookCmd::Import { study, file } => {
+            let origin = file.display().to_string();
+            let rows = between_exchange::read_codebook_csv(open(&file)?, &origin)?;
+            let n = ctx
+                .open(&study)?
+                .add_codes(&rows)
+                .with_context(|| origin.clone())?;
+            outln!("added {n} code(s) from {origin}");
+        }
+    }
+    Ok(())
+}
+
+fn open(path: &Path) -> Result<File> {
+    File::open(path).with_context(|| format!("{}: cannot open", path.display()))
+}
+
+fn code(ctx: &Ctx, a: CodeArgs) -> Result<()> {
+    let target = match (a.start, a.end, a.quote) {
+        (Some(start), Some(end), _) => CodingTarget::Offsets { start, end },
+        (_, _, Some(text)) => CodingTarget::Quote {
+            text,
+            occurrence: a.occurrence,
+        },
+        _ => anyhow::bail!("give --start and --end, or --quote"),
+    };
+    let mut bench = ctx.open(&a.study)?;
+    let coding = bench.apply_code(NewCoding {
+        source: a.source,
+        code: a.code,
+        target,
+        coder: a.coder,
+        memo: a.memo,
+        contrast: a.contrast,
+    })?;
+    let path = bench.code_paths()?.path(coding.code).to_string();
+    outln!(
+        "coded {}..{} as {path} by {}{} ({})",
+        coding.span.start,
+        coding.span.end,
+        coding.coder,
+        if coding.contrast { " (contrast)" } else { "" },
+        coding.id
+    );
+    Ok(())
+}
+
+fn codings(ctx: &Ctx, c: CodingsCmd) -> Result<()> {
+    match c {
+        CodingsCmd::List {
+            study,
+            source,
+            code,
+            coder,
+            format,
+        } => {
+            let views =
+                ctx.open(&study)?
+                    .codings(source.as_deref(), code.as_deref(), coder.as_deref())?;
+            match format {
+                ListFormat::Json => json(&views),
+                ListFormat::Csv => write_csv(&views, None),
+                ListFormat::Text => {
+                    let mut out = BufWriter::new(io::stdout().lock());
+                    for v in views {
+                        let c = &v.coding;
+                        writeln!(
+                            out,
+                            "{} {}..{} {} [{}{}] {}: “{}”",
+                            v.source,
+                            c.span.start,
+                            c.span.end,
+                            v.code_path,
+                            c.coder,
+                            if c.contrast { ", contrast" } else { "" },
+                            v.speaker.as_deref().unwrap_or("-"),
+                            v.quote.replace('\n', " ")
+                        )?;
+                    }
+                    Ok(())
+                }
+            }
+        }
+        CodingsCmd::Import {
+            study,
+            file,
+            only_coder,
+        } => {
+            let origin = file.display().to_string();
+            let rows =
+                between_exchange::read_codings_csv(open(&file)?, &origin, only_coder.as_deref())?;
+            let n = ctx
+                .open(&study)?
+                .apply_codings(rows)
+                .with_context(|| origin.clone())?
+                .len();
+            outln!("applied {n} coding(s) from {origin}");
+            Ok(())
+        }
+    }
+}
+
+fn write_csv(views: &[CodingView], out: Option<&Path>) -> Result<()> {
+    match out {
+        Some(path) => {
+            let file =
+                File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
+            between_exchange::write_codings_csv(views, BufWriter::new(file))?;
+            eprintln!("wrote {} coding(s) to {}", views.len(), path.display());
+        }
+        None => between_exchange::write_codings_csv(views, BufWriter::new(io::stdout().lock()))?,
+    }
+    Ok(())
+}
+
+fn memo(ctx: &Ctx, c: MemoCmd) -> Result<()> {
+    match c {
+        MemoCmd::Add {
+            study,
+            on,
+            text,
+            title,
+            author,
+        } => {
+            let memo =
+                ctx.open(&study)?
+                    .add_memo(&TargetRef(on), &title, &text, author.as_deref())?;
+            outln!("memo {} written", memo.id);
+        }
+        MemoCmd::List { study, on, format } => {
+            let bench = ctx.open(&study)?;
+            let target = on.map(|t| bench.memo_target(&TargetRef(t))).transpose()?;
+            let memos = bench.memos(target)?;
+            if format == Format::Json {
+                return json(&memos);
+            }
+            for m in memos {
+                outln!(
+                    "— {} · {} · {} · {}\n{}\n",
+                    m.memo.title,
+                    m.about,
+                    m.memo.author,
+                    m.memo.created_at,
+                    m.memo.text
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_stats(s: &Stats) -> Result<()> {
+    outln!("{}", s.study);
+    if let Some(t) = &s.theory {
+        outln!("theory: {t}");
+    }
+    outln!(
+        "{} participants, {} dyads, {} sources, {} codes, {} codings, {} memos",
+        s.participants,
+        s.dyads,
+        s.sources,
+        s.codes,
+        s.codings,
+        s.memos
+    );
+    for (title, map) in [
+        ("by speaker role", &s.by_role),
+        ("by coder", &s.by_coder),
+        ("by dyad", &s.by_dyad),
+        ("by code", &s.by_code),
+    ] {
+        outln!("\n{title}:");
+        for (key, c) in map {
+            let contrast = if c.contrast > 0 {
+                format!(" (+{} contrast)", c.contrast)
+            } else {
+                String::new()
+            };
+            outln!("  {:<60} {:>5}{contrast}", key, c.codings - c.contrast);
+        }
+    }
+    Ok(())
+}
+
+fn model(c: ModelCmd) -> Result<()> {
+    match c {
+        ModelCmd::List => {
+            for t in between_model::builtin() {
+                let status = if t.status.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", t.status)
+                };
+                outln!("{:<28} {} {}{status}", t.id, t.name, t.version);
+            }
+        }
+        ModelCmd::Show { name } => {
+            let t = between_model::resolve(&name)?;
+            outln!(
+                "{} {} — {}\n{}\n",
+                t.name,
+                t.version,
+                t.status,
+                t.description.trim()
+            );
+            for (depth, c) in t.components() {
+                outln!(
+                    "{}{} [{}] ({:?}): {}",
+                    "  ".repeat(depth),
+                    c.name,
+                    c.id,
+                    c.kind,
+                    c.definition
+                );
+            }
+            outln!("\npropositions:");
+            for p in &t.propositions {
+                outln!(
+                    "  {} —{}→ {}  ({:?}{})",
+                    p.from.join(" + "),
+                    p.relation,
+                    p.to.join(" + "),
+                    p.basis,
+                    if p.note.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {}", p.note)
+                    }
+                );
+            }
+            for m in &t.markers {
+                outln!("\nmarker {} [{}]: {}", m.name, m.id, m.definition);
+            }
+        }
+        ModelCmd::Export { name, format } => {
+            let t = between_model::resolve(&name)?;
+            match format {
+                TheoryFormat::Toml => out!("{}", t.to_toml()),
+                TheoryFormat::Json => outln!("{}", t.to_json()),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn demo(ctx: &Ctx, a: DemoArgs) -> Result<()> {
+    let bench = if a.out.exists() {
+        let bench = Workbench::open(&a.out, &ctx.options, &ctx.actor).with_context(|| {
+            format!(
+                "{} exists and is not a study this demo can reuse; give another --out",
+                a.out.display()
+            )
+        })?;
+        outln!("reusing the sample study at {}", a.out.display());
+        bench
+    } else {
+        let bench = between_sample::materialise(&a.out, &ctx.options)?;
+        outln!("wrote the FICTIONAL sample study to {}", a.out.display());
+        bench
+    };
+    print_stats(&bench.stats()?)?;
+    outln!(
+        "\nTry: between codings list {} --code Trust",
+        a.out.display()
+    );
+    if !a.no_serve {
+        outln!("(The web workbench is not part of this build yet; nothing is served.)");
+    }
+    Ok(())
+}
