@@ -71,7 +71,7 @@ pub fn slice(text: &str, span: Span) -> Option<&str> {
         .char_indices()
         .nth(span.len())
         .map_or(text.len() - start, |(b, _)| b);
-    if span.len() > 0 && start + len > text.len() {
+    if !span.is_empty() && start + len > text.len() {
         return None;
     }
     let piece = &text[start..start + len];

@@ -128,14 +128,15 @@ impl Workbench {
                 text: quote,
                 occurrence,
             } => {
-                if !cache.texts.contains_key(&source) {
-                    cache.texts.insert(source, self.store.source(source)?.text);
-                }
-                text::find_quote(&cache.texts[&source], &quote, occurrence).map_err(|error| {
-                    StudyError::Quote {
-                        source_name: new.source.clone(),
-                        error,
+                let text = match cache.texts.entry(source) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(self.store.source(source)?.text)
                     }
+                };
+                text::find_quote(text, &quote, occurrence).map_err(|error| StudyError::Quote {
+                    source_name: new.source.clone(),
+                    error,
                 })?
             }
         };

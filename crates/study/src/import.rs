@@ -252,6 +252,17 @@ fn looks_like_interviewer(label: &str, interviewer: Option<&str>) -> bool {
     ) || interviewer.is_some_and(|name| !w.is_empty() && w.iter().all(|x| words(name).contains(x)))
 }
 
+/// The role a label's first word implies (`PATIENT`, `Dr Lee`, `Nurse`), else `other`.
+fn role_by_title(label: &str) -> Role {
+    match words(label).first().map(String::as_str) {
+        Some("patient" | "pt") => Role::Patient,
+        Some("clinician" | "doctor" | "dr" | "gp" | "nurse" | "np" | "physician") => {
+            Role::Clinician
+        }
+        _ => Role::Other,
+    }
+}
+
 /// Whether a transcript label names this participant: the label, the name, or the words of the
 /// label all found in the name (`DR OSEI` for "Dr Amara Osei").
 fn names(label: &str, p: &Participant) -> bool {
@@ -320,7 +331,7 @@ fn assign_speakers(
                     unresolved.push(speakers.len());
                     Speaker {
                         label: label.to_string(),
-                        role: Role::Other,
+                        role: role_by_title(label),
                         participant: None,
                     }
                 }
@@ -341,8 +352,8 @@ fn assign_speakers(
         .iter()
         .map(|&i| {
             format!(
-                "speaker '{}' is not linked to a participant (role 'other'); use --speaker '{}=LABEL' to link it",
-                speakers[i].label, speakers[i].label
+                "speaker '{}' is not linked to a participant (taken as role '{}'); use --speaker '{}=LABEL' to link it",
+                speakers[i].label, speakers[i].role, speakers[i].label
             )
         })
         .collect();

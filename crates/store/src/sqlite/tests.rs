@@ -144,7 +144,7 @@ fn objects_round_trip() {
     tx.commit().unwrap();
 
     assert_eq!(store.participants().unwrap(), [c, p]);
-    assert_eq!(store.dyads().unwrap(), [dyad.clone()]);
+    assert_eq!(store.dyads().unwrap(), std::slice::from_ref(&dyad));
     assert_eq!(store.source(s.id).unwrap(), s);
     assert_eq!(store.source_id_by_name("one.txt").unwrap(), Some(s.id));
     assert_eq!(store.source_infos().unwrap()[0].text_length, 16);
@@ -156,7 +156,7 @@ fn objects_round_trip() {
                 ..Default::default()
             })
             .unwrap(),
-        [k.clone()]
+        std::slice::from_ref(&k)
     );
     assert_eq!(store.coding(k.id).unwrap(), k);
     assert_eq!(

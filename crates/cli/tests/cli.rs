@@ -1,0 +1,854 @@
+//! The command line end to end: the README's tour and every bad input the foundation names,
+//! on temporary study files.
+
+#![allow(clippy::unwrap_used)] // a failing test step should stop the test
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Run {
+    out: Output,
+}
+
+impl Run {
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    fn code(&self) -> i32 {
+        self.out.status.code().unwrap_or(-1)
+    }
+    #[track_caller]
+    fn ok(self) -> Self {
+        assert_eq!(
+            self.code(),
+            0,
+            "stdout: {}\nstderr: {}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+    #[track_caller]
+    fn fails_with(self, message: &str) -> Self {
+        assert_eq!(
+            self.code(),
+            1,
+            "expected an error; stdout: {}\nstderr: {}",
+            self.stdout(),
+            self.stderr()
+        );
+        assert!(
+            self.stderr().contains(message),
+            "stderr lacks {message:?}: {}",
+            self.stderr()
+        );
+        self
+    }
+}
+
+fn between(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_between"))
+        .args(args)
+        .current_dir(dir)
+        .env("BETWEEN_USER", "maria")
+        .env_remove("BETWEEN_BUSY_TIMEOUT_MS")
+        .output()
+        .expect("the between binary runs");
+    Run { out }
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout()).unwrap_or_else(|e| panic!("{e}: {}", run.stdout()))
+}
+
+const CLINICIAN: &str = "INTERVIEWER: Tell me about Zoë.\n\nDr Lee: I’ve known Zoë for twenty years — since her first baby 🙂. I never rush her.\n";
+const PATIENT: &str = "INTERVIEWER: How is Dr Lee?\n\nP3: She never rushes me. I trust her. I trust her with my life.\n\nP3: The doctor at the hospital never looked up from the screen.\n";
+
+/// A study with two participants, a dyad and two interviews.
+fn study(dir: &Path) -> &'static str {
+    between(dir, &["init", "s.between", "--name", "Tour"]).ok();
+    between(
+        dir,
+        &[
+            "participant",
+            "add",
+            "s.between",
+            "C1",
+            "--role",
+            "clinician",
+            "--name",
+            "Dr Lee",
+            "--attr",
+            "age=51",
+            "--attr",
+            "discipline=family medicine",
+        ],
+    )
+    .ok();
+    between(
+        dir,
+        &[
+            "participant",
+            "add",
+            "s.between",
+            "P3",
+            "--role",
+            "patient",
+            "--attr",
+            "sex=female",
+        ],
+    )
+    .ok();
+    between(
+        dir,
+        &["dyad", "add", "s.between", "C1", "P3", "--since", "2005"],
+    )
+    .ok();
+    write(dir, "lee.txt", CLINICIAN.as_bytes());
+    write(dir, "p3.txt", PATIENT.as_bytes());
+    between(
+        dir,
+        &[
+            "import",
+            "s.between",
+            "lee.txt",
+            "--participant",
+            "C1",
+            "--interviewer",
+            "Paul",
+            "--date",
+            "2025-03-12",
+            "--consent",
+        ],
+    )
+    .ok();
+    between(
+        dir,
+        &[
+            "import",
+            "s.between",
+            "p3.txt",
+            "--participant",
+            "P3",
+            "--dyad",
+            "C1-P3",
+            "--others-present",
+            "spouse",
+            "--guide-version",
+            "v2",
+        ],
+    )
+    .ok();
+    "s.between"
+}
+
+#[test]
+fn the_tour() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let s = study(d);
+
+    let people = json(&between(d, &["participant", "list", s, "--format", "json"]).ok());
+    assert_eq!(people[0]["attributes"]["discipline"], "family medicine");
+    assert!(
+        between(d, &["dyad", "list", s])
+            .ok()
+            .stdout()
+            .contains("C1-P3")
+    );
+    let sources = between(d, &["source", "list", s]).ok().stdout();
+    assert!(
+        sources.contains("lee.txt") && sources.contains("p3.txt"),
+        "{sources}"
+    );
+    let shown = between(d, &["source", "show", s, "p3.txt"]).ok().stdout();
+    assert!(shown.contains("P3: She never rushes me."), "{shown}");
+
+    let book = between(d, &["codebook", "list", s]).ok().stdout();
+    assert!(book.contains("    Empathy (0)"), "{book}");
+    between(
+        d,
+        &[
+            "codebook",
+            "add",
+            s,
+            "Humour",
+            "--parent",
+            "connecting",
+            "--definition",
+            "shared jokes",
+        ],
+    )
+    .ok();
+    between(d, &["codebook", "rename", s, "Humour", "Shared humour"]).ok();
+    between(d, &["codebook", "move", s, "Shared humour", "--root"]).ok();
+
+    let coded = between(
+        d,
+        &[
+            "code",
+            s,
+            "p3.txt",
+            "Trust",
+            "--quote",
+            "I trust her with my life",
+            "--memo",
+            "strong",
+        ],
+    )
+    .ok();
+    assert!(
+        coded.stdout().contains("as Trust by maria"),
+        "{}",
+        coded.stdout()
+    );
+    between(
+        d,
+        &[
+            "code",
+            s,
+            "lee.txt",
+            "Valuing/Presence/Full attention in the encounter",
+            "--quote",
+            "I never rush her",
+        ],
+    )
+    .ok();
+    between(
+        d,
+        &[
+            "--as",
+            "sam",
+            "code",
+            s,
+            "p3.txt",
+            "full-attention",
+            "--start",
+            "33",
+            "--end",
+            "53",
+        ],
+    )
+    .ok();
+    between(
+        d,
+        &[
+            "code",
+            s,
+            "p3.txt",
+            "full-attention",
+            "--quote",
+            "never looked up from the screen",
+            "--contrast",
+        ],
+    )
+    .ok();
+    between(d, &["code", s, "lee.txt", "Shared humour", "--quote", "🙂"]).ok();
+    between(d, &["codebook", "merge", s, "Shared humour", "Connecting"]).ok();
+
+    let listed = json(
+        &between(
+            d,
+            &[
+                "codings", "list", s, "--source", "p3.txt", "--format", "json",
+            ],
+        )
+        .ok(),
+    );
+    let quotes: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["quote"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        quotes,
+        [
+            "She never rushes me.",
+            "I trust her with my life",
+            "never looked up from the screen"
+        ]
+    );
+    assert_eq!(listed[0]["coding"]["coder"], "sam");
+    assert_eq!(listed[0]["role"], "patient");
+    let by_code = between(d, &["codings", "list", s, "--code", "Valuing"])
+        .ok()
+        .stdout();
+    assert_eq!(by_code.lines().count(), 4, "sub-codes included: {by_code}");
+    assert!(
+        by_code.contains("“🙂”"),
+        "the merged humour coding is now Connecting: {by_code}"
+    );
+
+    between(
+        d,
+        &[
+            "memo",
+            "add",
+            s,
+            "--on",
+            "dyad:C1-P3",
+            "--title",
+            "Two accounts",
+            "--text",
+            "Both speak of time.",
+        ],
+    )
+    .ok();
+    between(
+        d,
+        &[
+            "memo",
+            "add",
+            s,
+            "--text",
+            "A study memo",
+            "--author",
+            "sam",
+        ],
+    )
+    .ok();
+    let memos = between(d, &["memo", "list", s, "--on", "dyad:C1-P3"])
+        .ok()
+        .stdout();
+    assert!(
+        memos.contains("Two accounts · dyad C1-P3 · maria"),
+        "{memos}"
+    );
+
+    let out = d.join("codings.csv");
+    between(
+        d,
+        &[
+            "export",
+            "codings",
+            s,
+            "--format",
+            "csv",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    let mut rows = csv::Reader::from_path(&out).unwrap();
+    let header = rows.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 5);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let trust = rows.iter().find(|r| &r[col("code")] == "Trust").unwrap();
+    assert_eq!(&trust[col("quote")], "I trust her with my life");
+    assert_eq!(
+        (
+            &trust[col("participant")],
+            &trust[col("dyad")],
+            &trust[col("role")]
+        ),
+        ("P3", "C1-P3", "patient")
+    );
+    assert_eq!(
+        (&trust[col("coder")], &trust[col("memo")]),
+        ("maria", "strong")
+    );
+    let contrast = rows.iter().find(|r| &r[col("contrast")] == "true").unwrap();
+    assert_eq!(&contrast[col("quote")], "never looked up from the screen");
+
+    let stats = json(&between(d, &["stats", s, "--format", "json"]).ok());
+    for key in ["sources", "codings", "codes", "participants", "dyads"] {
+        assert!(stats[key].is_u64(), "stats lacks {key}: {stats}");
+    }
+    assert_eq!(
+        (
+            stats["sources"].as_u64(),
+            stats["codings"].as_u64(),
+            stats["dyads"].as_u64()
+        ),
+        (Some(2), Some(5), Some(1))
+    );
+    assert_eq!(stats["by_role"]["clinician"]["codings"], 2);
+    assert_eq!(
+        stats["by_code"]["Valuing/Presence/Full attention in the encounter"]["contrast"],
+        1
+    );
+    assert!(
+        between(d, &["stats", s])
+            .ok()
+            .stdout()
+            .contains("1 dyads, 2 sources")
+    );
+    let audit = between(d, &["audit", s, "--limit", "500"]).ok().stdout();
+    assert!(audit.contains("sam") && audit.contains("recode"), "{audit}");
+}
+
+#[test]
+fn many_transcripts_at_once_and_csv_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    between(d, &["init", "b.between", "--no-theory"]).ok();
+    let files: Vec<String> = (1..=5)
+        .map(|i| {
+            let name = format!("interview_{i:03}.txt");
+            write(
+                d,
+                &name,
+                format!("INTERVIEWER: Question {i}?\n\nPATIENT: Answer number {i}, José.\n")
+                    .as_bytes(),
+            );
+            name
+        })
+        .collect();
+    let mut args = vec!["import", "b.between"];
+    args.extend(files.iter().map(String::as_str));
+    assert!(between(d, &args).ok().stdout().contains("5 source(s)"));
+    write(
+        d,
+        "codebook.csv",
+        b"code,parent\nEmotions,\nHope,Emotions\nFear,Emotions\n",
+    );
+    between(d, &["codebook", "import", "b.between", "codebook.csv"]).ok();
+    write(d, "codings.csv", "document,start,end,code,coder\ninterview_002.txt,35,41,Hope,coder1\ninterview_002.txt,42,48,Fear,coder2\n".as_bytes());
+    between(
+        d,
+        &[
+            "codings",
+            "import",
+            "b.between",
+            "codings.csv",
+            "--only-coder",
+            "coder1",
+        ],
+    )
+    .ok();
+    let listed = between(d, &["codings", "list", "b.between", "--format", "csv"])
+        .ok()
+        .stdout();
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(
+        listed.contains(",Answer,Emotions/Hope,coder1,false,,PATIENT,patient,"),
+        "{listed}"
+    );
+    write(
+        d,
+        "bad.csv",
+        b"document,start,end,code\ninterview_002.txt,1,2,Hope\ninterview_002.txt,5,2,Hope\n",
+    );
+    between(d, &["codings", "import", "b.between", "bad.csv"])
+        .fails_with("row 2: 'interview_002.txt': the span 5..2 is empty or reversed");
+    assert_eq!(
+        json(&between(d, &["stats", "b.between", "--format", "json"]))["codings"],
+        1,
+        "nothing of the bad table was applied"
+    );
+}
+
+#[test]
+fn bad_transcripts_are_named_and_a_failing_batch_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let s = study(d);
+    let before = between(d, &["stats", s, "--format", "json"]).ok().stdout();
+    let audit_before = between(d, &["audit", s, "--limit", "1000"]).ok().stdout();
+
+    write(d, "good.txt", b"INTERVIEWER: Hi.\n\nP3: Hello.\n");
+    write(d, "latin1.txt", b"INTERVIEWER: Hi.\n\nP3: Caf\xe9.\n");
+    write(d, "empty.txt", b"");
+    between(d, &["import", s, "good.txt", "latin1.txt"])
+        .fails_with("latin1.txt: invalid UTF-8 at byte offset 25 (line 3)");
+    between(d, &["import", s, "good.txt", "empty.txt"]).fails_with("empty.txt: the file is empty");
+    between(d, &["import", s, "good.txt", "missing.txt"]).fails_with("missing.txt");
+    between(d, &["import", s, "p3.txt"]).fails_with("already in the study");
+    between(d, &["import", s, "good.txt", "--max-bytes", "5"])
+        .fails_with("more than the limit of 5 bytes");
+
+    assert_eq!(
+        between(d, &["stats", s, "--format", "json"]).ok().stdout(),
+        before
+    );
+    assert_eq!(
+        between(d, &["audit", s, "--limit", "1000"]).ok().stdout(),
+        audit_before,
+        "nothing at all was written"
+    );
+
+    write(
+        d,
+        "note.txt",
+        b"Visited the practice. It was raining.\nThe waiting room was full.\n",
+    );
+    let run = between(d, &["import", s, "note.txt", "--kind", "field-note"]).ok();
+    assert!(run.stdout().contains("1 turns"), "{}", run.stdout());
+    assert!(
+        run.stderr()
+            .contains("warning: note.txt: no speaker labels were recognised"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn bad_codings_are_refused_with_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let s = study(d);
+    between(
+        d,
+        &["code", s, "p3.txt", "Trust", "--start", "5", "--end", "5"],
+    )
+    .fails_with("end must be greater than the start");
+    between(
+        d,
+        &[
+            "code", s, "p3.txt", "Trust", "--start", "0", "--end", "9999",
+        ],
+    )
+    .fails_with("outside the text, which has 158 characters");
+    between(d, &["code", s, "p3.txt", "Trust", "--quote", "I trust her"])
+        .fails_with("occurs 2 times (at characters 54, 67); give --occurrence N");
+    between(
+        d,
+        &[
+            "code",
+            s,
+            "p3.txt",
+            "Trust",
+            "--quote",
+            "I trust her",
+            "--occurrence",
+            "2",
+        ],
+    )
+    .ok();
+    between(d, &["code", s, "p3.txt", "Trust", "--quote", "distrust"]).fails_with("does not occur");
+    between(
+        d,
+        &["code", s, "p3.txt", "Sympathy", "--quote", "She never"],
+    )
+    .fails_with("no code 'Sympathy' in the codebook");
+    between(
+        d,
+        &["code", s, "nowhere.txt", "Trust", "--quote", "She never"],
+    )
+    .fails_with("no source 'nowhere.txt'");
+    between(d, &["memo", "add", s, "--on", "dyad:C9-P9", "--text", "x"])
+        .fails_with("no dyad 'C9-P9'");
+    between(d, &["dyad", "add", s, "P3", "C1"]).fails_with("P3 is a patient, not a clinician");
+}
+
+#[test]
+fn usage_errors_exit_with_2_and_help_is_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(between(d, &["code"]).code(), 2);
+    assert_eq!(between(d, &["import", "s.between"]).code(), 2);
+    assert_eq!(
+        between(
+            d,
+            &["participant", "add", "s.between", "P1", "--role", "doctor"]
+        )
+        .code(),
+        2
+    );
+    assert_eq!(between(d, &["frobnicate"]).code(), 2);
+    for args in [
+        &["--help"][..],
+        &["import", "--help"],
+        &["code", "--help"],
+        &["codebook", "merge", "--help"],
+        &["model", "export", "--help"],
+    ] {
+        let run = between(d, args).ok();
+        assert!(
+            run.stdout().contains("Usage: between"),
+            "{args:?}: {}",
+            run.stdout()
+        );
+    }
+    assert!(
+        between(d, &["--help"])
+            .ok()
+            .stdout()
+            .contains("Exit codes: 0 success, 1 error, 2 wrong usage")
+    );
+}
+
+#[test]
+fn files_that_are_not_current_studies() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "notes.txt", b"INTERVIEWER: not a study\n");
+    between(d, &["stats", "notes.txt"])
+        .fails_with("notes.txt: not a between study file (not an SQLite database)");
+    between(d, &["stats", "absent.between"]).fails_with("absent.between: no such study file");
+    assert!(!d.join("absent.between").exists());
+    let other = d.join("other.sqlite");
+    rusqlite::Connection::open(&other)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x)")
+        .unwrap();
+    between(d, &["stats", "other.sqlite"])
+        .fails_with("not a between study file (an SQLite database that another program made)");
+
+    let s = study(d);
+    between(d, &["init", s]).fails_with("a file already exists there");
+    rusqlite::Connection::open(d.join(s))
+        .unwrap()
+        .pragma_update(None, "user_version", 42)
+        .unwrap();
+    between(d, &["stats", s]).fails_with("written by a newer version of between (schema 42");
+}
+
+#[test]
+fn a_second_writer_waits_then_reports_busy_and_nothing_is_corrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let s = study(d);
+    // Another process holds the study's write lock.
+    let holder = rusqlite::Connection::open(d.join(s)).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    between(
+        d,
+        &[
+            "--busy-timeout-ms",
+            "300",
+            "code",
+            s,
+            "p3.txt",
+            "Trust",
+            "--quote",
+            "I trust her with my life",
+        ],
+    )
+    .fails_with("the study is busy: another process has been writing to it for more than 300 ms");
+    holder.execute_batch("COMMIT").unwrap();
+    drop(holder);
+    between(
+        d,
+        &[
+            "code",
+            s,
+            "p3.txt",
+            "Trust",
+            "--quote",
+            "I trust her with my life",
+        ],
+    )
+    .ok();
+
+    // Two real processes importing at once: each succeeds or says busy, and the file stays whole.
+    for i in 0..40 {
+        write(
+            d,
+            &format!("a{i}.txt"),
+            format!("INTERVIEWER: q{i}\n\nP3: answer {i}\n")
+                .repeat(50)
+                .as_bytes(),
+        );
+        write(
+            d,
+            &format!("b{i}.txt"),
+            format!("INTERVIEWER: q{i}\n\nC1: answer {i}\n")
+                .repeat(50)
+                .as_bytes(),
+        );
+    }
+    let spawn = |prefix: &str| {
+        let mut args = vec![
+            "--busy-timeout-ms".to_string(),
+            "20000".into(),
+            "import".into(),
+            s.into(),
+        ];
+        args.extend((0..40).map(|i| format!("{prefix}{i}.txt")));
+        Command::new(env!("CARGO_BIN_EXE_between"))
+            .args(&args)
+            .current_dir(d)
+            .output()
+            .unwrap()
+    };
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| spawn("a"));
+        let b = scope.spawn(|| spawn("b"));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let imported = [&a, &b].iter().filter(|o| o.status.success()).count();
+    for o in [&a, &b] {
+        assert!(
+            o.status.success() || String::from_utf8_lossy(&o.stderr).contains("busy"),
+            "{o:?}"
+        );
+    }
+    let stats = json(&between(d, &["stats", s, "--format", "json"]).ok());
+    assert_eq!(
+        stats["sources"].as_u64(),
+        Some(2 + 40 * imported as u64),
+        "whole batches only"
+    );
+    let conn = rusqlite::Connection::open(d.join(s)).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+}
+
+#[test]
+fn theories_are_listed_shown_exported_and_loaded_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let list = between(d, &["model", "list"]).ok().stdout();
+    for id in [
+        "healing-relationship-model",
+        "therapeutic-alliance",
+        "interpersonal-dynamics",
+    ] {
+        assert!(list.contains(id), "{list}");
+    }
+    assert!(list.contains("(configurable default)"));
+    let shown = between(d, &["model", "show", "healing-relationship-model"])
+        .ok()
+        .stdout();
+    assert!(
+        shown.contains("Valuing + Abiding") || shown.contains("valuing + abiding —leads-to→ trust"),
+        "{shown}"
+    );
+    let toml = between(
+        d,
+        &[
+            "model",
+            "export",
+            "healing-relationship-model",
+            "--format",
+            "toml",
+        ],
+    )
+    .ok()
+    .stdout();
+    let json_text = between(
+        d,
+        &[
+            "model",
+            "export",
+            "therapeutic-alliance",
+            "--format",
+            "json",
+        ],
+    )
+    .ok()
+    .stdout();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&json_text).unwrap()["id"],
+        "therapeutic-alliance"
+    );
+
+    // A team's revised model: one more sub-dimension, loaded from a path into a new study.
+    let revised = toml.replacen(
+        "id = \"healing-relationship-model\"",
+        "id = \"our-model\"",
+        1,
+    ) + "\n[[component]]\nid = \"humour\"\nname = \"Humour\"\nkind = \"dimension\"\ndefinition = \"Shared jokes.\"\n";
+    write(d, "ours.toml", revised.as_bytes());
+    assert!(
+        between(d, &["model", "show", "ours.toml"])
+            .ok()
+            .stdout()
+            .contains("Humour [humour]")
+    );
+    between(d, &["init", "r.between", "--theory", "ours.toml"]).ok();
+    let book = between(d, &["codebook", "list", "r.between"]).ok().stdout();
+    assert!(
+        book.contains("Humour (0)") && book.contains("[humour]"),
+        "{book}"
+    );
+    write(d, "broken.toml", b"id = \"x\"\nname = \"X\"\nversion = \"1\"\n[[component]]\nid = \"a\"\nname = \"A\"\nkind = \"mood\"\n");
+    between(d, &["init", "x.between", "--theory", "broken.toml"])
+        .fails_with("broken.toml: not a valid theory file");
+    assert!(!d.join("x.between").exists());
+    between(d, &["model", "show", "no-such"]).fails_with("no theory named 'no-such'");
+}
+
+#[test]
+fn demo_writes_the_sample_once_then_reuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let first = between(d, &["demo", "--no-serve"]).ok().stdout();
+    assert!(
+        first.contains("wrote the FICTIONAL sample study to between-demo.between"),
+        "{first}"
+    );
+    assert!(first.contains("13 participants, 10 dyads"), "{first}");
+    let second = between(d, &["demo", "--no-serve"]).ok().stdout();
+    assert!(second.contains("reusing the sample study"), "{second}");
+    let stats = json(&between(d, &["stats", "between-demo.between", "--format", "json"]).ok());
+    assert_eq!(
+        stats["codings"],
+        json(&between(
+            d,
+            &["stats", "between-demo.between", "--format", "json"]
+        ))["codings"]
+    );
+    assert!(stats["codings"].as_u64().unwrap() > 300);
+    write(d, "taken.between", b"my thesis draft");
+    between(d, &["demo", "--out", "taken.between", "--no-serve"])
+        .fails_with("is not a study this demo can reuse");
+    assert_eq!(
+        std::fs::read(d.join("taken.between")).unwrap(),
+        b"my thesis draft",
+        "never overwritten"
+    );
+}
+
+#[test]
+fn bench_runs_on_a_generated_corpus() {
+    let generator =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/make_corpus.py");
+    assert!(
+        generator.exists(),
+        "shared/bench/make_corpus.py is beside the repository"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    let made = Command::new("python3")
+        .arg(&generator)
+        .args([
+            "--interviews",
+            "4",
+            "--words",
+            "600",
+            "--seed",
+            "7",
+            "--out",
+        ])
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let run = between(
+        dir.path(),
+        &[
+            "bench",
+            "--corpus",
+            corpus.to_str().unwrap(),
+            "--repeat",
+            "3",
+            "--format",
+            "json",
+        ],
+    )
+    .ok();
+    let measures = json(&run);
+    assert_eq!(measures.as_array().unwrap().len(), 3);
+    assert!(
+        measures
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["value"].as_f64().unwrap() > 0.0)
+    );
+}
