@@ -298,7 +298,20 @@ fn source(ctx: &Ctx, c: SourceCmd) -> Result<()> {
             for t in &source.turns {
                 let said = index.slice(t.span).unwrap_or_default();
                 let who = t.speaker.as_deref().unwrap_or("-");
-                outln!("[{}..{}] {who}: {said}", t.span.start, t.span.end);
+                let at = t.start_ms.map(|ms| {
+                    format!(
+                        "{:02}:{:02}:{:02} ",
+                        ms / 3_600_000,
+                        ms / 60_000 % 60,
+                        ms / 1000 % 60
+                    )
+                });
+                outln!(
+                    "[{}..{}] {}{who}: {said}",
+                    t.span.start,
+                    t.span.end,
+                    at.unwrap_or_default()
+                );
             }
         }
     }
@@ -569,22 +582,22 @@ fn model(c: ModelCmd) -> Result<()> {
             );
             for (depth, c) in t.components() {
                 outln!(
-                    "{}{} [{}] ({:?}): {}",
+                    "{}{} [{}] ({}): {}",
                     "  ".repeat(depth),
                     c.name,
                     c.id,
-                    c.kind,
+                    c.kind.as_str(),
                     c.definition
                 );
             }
             outln!("\npropositions:");
             for p in &t.propositions {
                 outln!(
-                    "  {} —{}→ {}  ({:?}{})",
+                    "  {} —{}→ {}  ({}{})",
                     p.from.join(" + "),
                     p.relation,
                     p.to.join(" + "),
-                    p.basis,
+                    p.basis.as_str(),
                     if p.note.is_empty() {
                         String::new()
                     } else {

@@ -78,6 +78,23 @@ pub struct Component {
     pub subs: Vec<Component>,
 }
 
+impl Kind {
+    /// The kind as written in theory files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Concept => "concept",
+            Kind::Facet => "facet",
+            Kind::Process => "process",
+            Kind::Dimension => "dimension",
+            Kind::Outcome => "outcome",
+            Kind::Competency => "competency",
+            Kind::Element => "element",
+            Kind::Event => "event",
+            Kind::Perspective => "perspective",
+        }
+    }
+}
+
 /// Where a proposition comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -86,6 +103,16 @@ pub enum Basis {
     StatedInSource,
     /// Assumed by this project; to be tested or revised.
     ProjectAssumption,
+}
+
+impl Basis {
+    /// The basis as written in theory files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::StatedInSource => "stated in source",
+            Basis::ProjectAssumption => "project assumption",
+        }
+    }
 }
 
 /// An edge of the theory: components that together lead to, or support, others.
