@@ -60,6 +60,13 @@ pub struct MemoView {
     pub about: String,
 }
 
+/// How people read ids: participant and dyad labels, source names.
+struct Labels {
+    participants: HashMap<ParticipantId, String>,
+    dyads: HashMap<DyadId, String>,
+    sources: HashMap<SourceId, String>,
+}
+
 /// Texts of sources loaded once per batch.
 struct SourceCache {
     ids: HashMap<String, (SourceId, usize)>,
@@ -194,18 +201,7 @@ impl Workbench {
     }
 
     fn views(&self, paths: &CodePath, codings: Vec<Coding>) -> StudyResult<Vec<CodingView>> {
-        let participants: HashMap<ParticipantId, String> = self
-            .store
-            .participants()?
-            .into_iter()
-            .map(|p| (p.id, p.label))
-            .collect();
-        let dyads: HashMap<DyadId, String> = self
-            .store
-            .dyads()?
-            .into_iter()
-            .map(|d| (d.id, d.label))
-            .collect();
+        let labels = self.labels()?;
         let mut out = Vec::with_capacity(codings.len());
         // Codings come grouped by source: load each source once and index its text once.
         for group in codings.chunk_by(|a, b| a.source == b.source) {
@@ -224,8 +220,8 @@ impl Workbench {
                     role: source.speaker_at(c.span.start).map(|s| s.role),
                     participant: source
                         .participant
-                        .and_then(|p| participants.get(&p).cloned()),
-                    dyad: source.dyad.and_then(|d| dyads.get(&d).cloned()),
+                        .and_then(|p| labels.participants.get(&p).cloned()),
+                    dyad: source.dyad.and_then(|d| labels.dyads.get(&d).cloned()),
                     coding: c.clone(),
                 });
             }
@@ -233,13 +229,27 @@ impl Workbench {
         Ok(out)
     }
 
-    /// Removes a coding, given the version the caller saw.
-    pub fn remove_coding(&mut self, id: CodingId) -> StudyResult<()> {
-        let coding = self.store.coding(id)?;
-        let mut tx = self.store.transaction(&self.actor)?;
-        tx.delete_coding(&coding)?;
-        tx.commit()?;
-        Ok(())
+    fn labels(&self) -> StudyResult<Labels> {
+        Ok(Labels {
+            participants: self
+                .store
+                .participants()?
+                .into_iter()
+                .map(|p| (p.id, p.label))
+                .collect(),
+            dyads: self
+                .store
+                .dyads()?
+                .into_iter()
+                .map(|d| (d.id, d.label))
+                .collect(),
+            sources: self
+                .store
+                .source_infos()?
+                .into_iter()
+                .map(|s| (s.id, s.name))
+                .collect(),
+        })
     }
 
     /// Resolves what a memo is to be attached to.
@@ -306,56 +316,23 @@ impl Workbench {
     pub fn memos(&self, target: Option<MemoTarget>) -> StudyResult<Vec<MemoView>> {
         let memos = self.store.memos(target)?;
         let paths = self.code_paths()?;
-        let sources: HashMap<SourceId, String> = self
-            .store
-            .source_infos()?
-            .into_iter()
-            .map(|s| (s.id, s.name))
-            .collect();
-        let people: HashMap<ParticipantId, String> = self
-            .store
-            .participants()?
-            .into_iter()
-            .map(|p| (p.id, p.label))
-            .collect();
-        let dyads: HashMap<DyadId, String> = self
-            .store
-            .dyads()?
-            .into_iter()
-            .map(|d| (d.id, d.label))
-            .collect();
+        let labels = self.labels()?;
         Ok(memos
             .into_iter()
             .map(|memo| {
                 let about = match &memo.target {
                     MemoTarget::Study => "study".to_string(),
-                    MemoTarget::Source(id) => format!("source {}", label(&sources, id)),
+                    MemoTarget::Source(id) => format!("source {}", label(&labels.sources, id)),
                     MemoTarget::Code(id) => format!("code {}", paths.path(*id)),
                     MemoTarget::Coding(id) => format!("coding {id}"),
-                    MemoTarget::Dyad(id) => format!("dyad {}", label(&dyads, id)),
-                    MemoTarget::Participant(id) => format!("participant {}", label(&people, id)),
+                    MemoTarget::Dyad(id) => format!("dyad {}", label(&labels.dyads, id)),
+                    MemoTarget::Participant(id) => {
+                        format!("participant {}", label(&labels.participants, id))
+                    }
                 };
                 MemoView { memo, about }
             })
             .collect())
-    }
-
-    /// The text around a coding, for reading it in context: `chars` characters either side.
-    pub fn context(&self, coding: &Coding, chars: usize) -> StudyResult<(String, String)> {
-        let source = self.store.source(coding.source)?;
-        let index = CharIndex::new(&source.text);
-        let before = Span {
-            start: coding.span.start.saturating_sub(chars),
-            end: coding.span.start,
-        };
-        let after = Span {
-            start: coding.span.end,
-            end: (coding.span.end + chars).min(index.len()),
-        };
-        Ok((
-            index.slice(before).unwrap_or_default().to_string(),
-            index.slice(after).unwrap_or_default().to_string(),
-        ))
     }
 }
 
