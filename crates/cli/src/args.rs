@@ -61,6 +61,9 @@ pub enum Command {
     /// Write or list memos
     #[command(subcommand)]
     Memo(MemoCmd),
+    /// Write or show a dyad's or clinician's case study
+    #[command(subcommand)]
+    Case(CaseCmd),
     /// Export a study's data
     #[command(subcommand)]
     Export(ExportCmd),
@@ -340,6 +343,25 @@ pub enum MemoCmd {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CaseCmd {
+    /// Write a case study's narrative (from --text or a file)
+    Write {
+        study: PathBuf,
+        /// dyad:LABEL or clinician:LABEL
+        subject: String,
+        #[arg(long, conflicts_with = "file", required_unless_present = "file")]
+        text: Option<String>,
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// The version you edited (shown by `case show`); required to replace an existing text
+        #[arg(long)]
+        version: Option<i64>,
+    },
+    /// Show a case study's narrative
+    Show { study: PathBuf, subject: String },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -64,6 +64,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Code(a) => code(&ctx, a),
         Command::Codings(c) => codings(&ctx, c),
         Command::Memo(c) => memo(&ctx, c),
+        Command::Case(c) => case(&ctx, c),
         Command::Export(ExportCmd::Codings {
             study,
             format: TableFormat::Csv,
@@ -520,6 +521,42 @@ fn memo(ctx: &Ctx, c: MemoCmd) -> Result<()> {
                     m.memo.created_at,
                     m.memo.text
                 );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn case(ctx: &Ctx, c: CaseCmd) -> Result<()> {
+    match c {
+        CaseCmd::Write {
+            study,
+            subject,
+            text,
+            file,
+            version,
+        } => {
+            let text = match (text, file) {
+                (Some(t), _) => t,
+                (None, Some(f)) => std::fs::read_to_string(&f)
+                    .with_context(|| format!("{}: cannot read", f.display()))?,
+                (None, None) => anyhow::bail!("give --text or --file"),
+            };
+            let mut bench = ctx.open(&study)?;
+            let subject_id = bench.case_subject(&subject)?;
+            let case = bench.write_case(subject_id, &text, version)?;
+            outln!("case study of {subject} saved (version {})", case.version);
+        }
+        CaseCmd::Show { study, subject } => {
+            let bench = ctx.open(&study)?;
+            match bench.case(bench.case_subject(&subject)?)? {
+                Some(c) => outln!(
+                    "{subject} · version {} · {}\n\n{}",
+                    c.version,
+                    c.updated_at,
+                    c.text
+                ),
+                None => outln!("no case study of {subject} yet"),
             }
         }
     }

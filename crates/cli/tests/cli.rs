@@ -325,6 +325,51 @@ fn the_tour() {
         "{memos}"
     );
 
+    between(
+        d,
+        &[
+            "case",
+            "write",
+            s,
+            "dyad:C1-P3",
+            "--text",
+            "Twenty years of not rushing.",
+        ],
+    )
+    .ok();
+    between(
+        d,
+        &[
+            "case",
+            "write",
+            s,
+            "dyad:C1-P3",
+            "--text",
+            "blind overwrite",
+        ],
+    )
+    .fails_with("changed by someone else");
+    between(
+        d,
+        &[
+            "case",
+            "write",
+            s,
+            "dyad:C1-P3",
+            "--text",
+            "Revised.",
+            "--version",
+            "1",
+        ],
+    )
+    .ok();
+    assert!(
+        between(d, &["case", "show", s, "dyad:C1-P3"])
+            .ok()
+            .stdout()
+            .contains("version 2")
+    );
+
     let out = d.join("codings.csv");
     between(
         d,

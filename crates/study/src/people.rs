@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use between_core::*;
 
-use crate::{StudyError, StudyResult, Workbench};
+use crate::{StudyError, StudyResult, Workbench, now};
 
 #[derive(Clone, Debug, Default)]
 pub struct NewParticipant {
@@ -113,5 +113,76 @@ impl Workbench {
                 what: "dyad",
                 key: label.to_string(),
             })
+    }
+}
+
+impl Workbench {
+    /// What a case study is of, as a user names it: `dyad:LABEL` or `clinician:LABEL`.
+    pub fn case_subject(&self, subject: &str) -> StudyResult<CaseSubject> {
+        let (kind, key) = subject.split_once(':').unwrap_or(("", subject));
+        match kind.trim().to_lowercase().as_str() {
+            "dyad" => Ok(CaseSubject::Dyad(self.dyad(key)?.id)),
+            "clinician" => {
+                let p = self.participant(key)?;
+                if p.role != Role::Clinician {
+                    return Err(StudyError::Invalid(format!(
+                        "{} is a {}, not a clinician",
+                        p.label, p.role
+                    )));
+                }
+                Ok(CaseSubject::Clinician(p.id))
+            }
+            _ => Err(StudyError::Invalid(format!(
+                "'{subject}' is not dyad:LABEL or clinician:LABEL"
+            ))),
+        }
+    }
+
+    /// The case study of a dyad or clinician, if one has been written.
+    pub fn case(&self, subject: CaseSubject) -> StudyResult<Option<Case>> {
+        Ok(self
+            .store
+            .cases()?
+            .into_iter()
+            .find(|c| c.subject == subject))
+    }
+
+    /// Writes a case study's narrative. `read_version` is the version the writer started from
+    /// (`None` for a new one); if someone saved in between, this is a conflict, not an overwrite.
+    pub fn write_case(
+        &mut self,
+        subject: CaseSubject,
+        text: &str,
+        read_version: Option<i64>,
+    ) -> StudyResult<Case> {
+        let existing = self.case(subject)?;
+        let case = match (existing, read_version) {
+            (Some(c), Some(v)) => Case {
+                text: text.to_string(),
+                updated_at: now(),
+                version: v,
+                ..c
+            },
+            (Some(c), None) => {
+                return Err(between_store::StoreError::Conflict {
+                    entity: "case study",
+                    id: c.id.to_string(),
+                    expected: 0,
+                    current: Some(c.version),
+                }
+                .into());
+            }
+            (None, _) => Case {
+                id: CaseId::new(),
+                subject,
+                text: text.to_string(),
+                updated_at: now(),
+                version: 1,
+            },
+        };
+        let mut tx = self.store.transaction(&self.actor)?;
+        tx.upsert_case(&case)?;
+        tx.commit()?;
+        Ok(self.case(subject)?.unwrap_or(case))
     }
 }

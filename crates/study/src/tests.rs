@@ -491,3 +491,36 @@ mod offsets {
         }
     }
 }
+
+#[test]
+fn case_studies_are_written_with_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = bench(&dir);
+    people(&mut b);
+    let dyad = b.case_subject("dyad:C1-P01").unwrap();
+    assert!(b.case(dyad).unwrap().is_none());
+    let first = b
+        .write_case(dyad, "George and Dr Osei: twenty years.", None)
+        .unwrap();
+    assert_eq!(first.version, 1);
+    let second = b.write_case(dyad, "Revised.", Some(1)).unwrap();
+    assert_eq!((second.version, second.text.as_str()), (2, "Revised."));
+    let stale = b
+        .write_case(dyad, "Someone else's draft", Some(1))
+        .unwrap_err();
+    assert!(
+        stale.to_string().contains("changed by someone else"),
+        "{stale}"
+    );
+    assert!(b.write_case(dyad, "blind overwrite", None).is_err());
+    assert_eq!(b.case(dyad).unwrap().unwrap().text, "Revised.");
+    let clinician = b.case_subject("clinician:C1").unwrap();
+    b.write_case(clinician, "Dr Osei across her patients.", None)
+        .unwrap();
+    assert!(
+        b.case_subject("clinician:P01")
+            .unwrap_err()
+            .to_string()
+            .contains("not a clinician")
+    );
+}
