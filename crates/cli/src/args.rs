@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use between_core::{Role, SourceKind};
+use between_core::{AccountRole, Role, SourceKind};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
@@ -64,6 +64,11 @@ pub enum Command {
     /// Write or show a dyad's or clinician's case study
     #[command(subcommand)]
     Case(CaseCmd),
+    /// Accounts for the web workbench (owner, coder, auditor)
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Switch blind coding on or off, for the study or one source (owner's decision)
+    Blind(BlindArgs),
     /// Export a study's data
     #[command(subcommand)]
     Export(ExportCmd),
@@ -364,6 +369,37 @@ pub enum CaseCmd {
     Show { study: PathBuf, subject: String },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    /// Add an account; the password is read from standard input (first line)
+    Add {
+        study: PathBuf,
+        name: String,
+        #[arg(long, value_parser = parse_account_role)]
+        role: AccountRole,
+    },
+    /// Set an account's password, read from standard input (first line)
+    Password { study: PathBuf, name: String },
+    /// List accounts
+    List { study: PathBuf },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Args, Debug)]
+pub struct BlindArgs {
+    pub study: PathBuf,
+    #[arg(value_enum)]
+    pub mode: OnOff,
+    /// Only this source [default: the whole study]
+    #[arg(long)]
+    pub source: Option<String>,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum TableFormat {
     #[default]
@@ -446,6 +482,11 @@ pub struct BenchArgs {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+        .map_err(|e: between_core::UnknownName| e.to_string())
+}
+
+fn parse_account_role(s: &str) -> Result<AccountRole, String> {
     s.parse()
         .map_err(|e: between_core::UnknownName| e.to_string())
 }

@@ -65,6 +65,19 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Codings(c) => codings(&ctx, c),
         Command::Memo(c) => memo(&ctx, c),
         Command::Case(c) => case(&ctx, c),
+        Command::User(c) => user(&ctx, c),
+        Command::Blind(a) => {
+            ctx.open(&a.study)?
+                .set_blind(a.source.as_deref(), a.mode == OnOff::On)?;
+            let what = a
+                .source
+                .map_or("the study".to_string(), |s| format!("source {s}"));
+            outln!(
+                "blind coding {} for {what}",
+                if a.mode == OnOff::On { "on" } else { "off" }
+            );
+            Ok(())
+        }
         Command::Export(ExportCmd::Codings {
             study,
             format: TableFormat::Csv,
@@ -521,6 +534,41 @@ fn memo(ctx: &Ctx, c: MemoCmd) -> Result<()> {
                     m.memo.created_at,
                     m.memo.text
                 );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A password from the first line of standard input (prompting when it is a terminal), so it
+/// never appears in the shell history or the process list.
+fn read_password() -> Result<String> {
+    use std::io::IsTerminal;
+    if io::stdin().is_terminal() {
+        eprint!(
+            "password (input is shown; at least {} characters): ",
+            MIN_PASSWORD_CHARS
+        );
+    }
+    let mut line = String::new();
+    io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+fn user(ctx: &Ctx, c: UserCmd) -> Result<()> {
+    match c {
+        UserCmd::Add { study, name, role } => {
+            let mut bench = ctx.open(&study)?;
+            let account = bench.add_account(&name, role, &read_password()?)?;
+            outln!("added {} {}", account.role, account.name);
+        }
+        UserCmd::Password { study, name } => {
+            ctx.open(&study)?.set_password(&name, &read_password()?)?;
+            outln!("password of {name} changed");
+        }
+        UserCmd::List { study } => {
+            for a in ctx.open(&study)?.accounts()? {
+                outln!("{:<20} {:<8} since {}", a.name, a.role, a.created_at);
             }
         }
     }

@@ -60,6 +60,27 @@ fn between(dir: &Path, args: &[&str]) -> Run {
     Run { out }
 }
 
+fn between_with_input(dir: &Path, args: &[&str], input: &str) -> Run {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_between"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    Run {
+        out: child.wait_with_output().unwrap(),
+    }
+}
+
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
@@ -895,5 +916,55 @@ fn bench_runs_on_a_generated_corpus() {
             .unwrap()
             .iter()
             .all(|m| m["value"].as_f64().unwrap() > 0.0)
+    );
+}
+
+#[test]
+fn accounts_and_blind_mode_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let s = study(d);
+    between_with_input(
+        d,
+        &["user", "add", s, "paul", "--role", "owner"],
+        "a long owner password\n",
+    )
+    .ok();
+    between_with_input(d, &["user", "add", s, "sam", "--role", "coder"], "short\n")
+        .fails_with("at least 10 characters");
+    between_with_input(
+        d,
+        &["user", "add", s, "sam", "--role", "coder"],
+        "sam's password\n",
+    )
+    .ok();
+    between_with_input(
+        d,
+        &["user", "add", s, "SAM", "--role", "auditor"],
+        "another password\n",
+    )
+    .fails_with("already");
+    assert_eq!(
+        between(d, &["user", "add", s, "x", "--role", "boss"]).code(),
+        2
+    );
+    between_with_input(d, &["user", "password", s, "sam"], "sam's new password\n").ok();
+    let list = between(d, &["user", "list", s]).ok().stdout();
+    assert!(
+        list.contains("paul") && list.contains("owner") && list.contains("coder"),
+        "{list}"
+    );
+    let file = std::fs::read(d.join(s)).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&file).contains("sam's new password"),
+        "only hashes are stored"
+    );
+    between(d, &["blind", s, "on", "--source", "p3.txt"]).ok();
+    between(d, &["blind", s, "on"]).ok();
+    between(d, &["blind", s, "off", "--source", "nope.txt"]).fails_with("no source 'nope.txt'");
+    let audit = between(d, &["audit", s, "--limit", "100"]).ok().stdout();
+    assert!(
+        audit.contains("\"blind\":true") && !audit.contains("argon2"),
+        "{audit}"
     );
 }

@@ -73,6 +73,31 @@ named_enum! {
     }
 }
 
+named_enum! {
+    /// What an account may do: owners manage the study, coders code, auditors only read.
+    AccountRole {
+        Owner => "owner",
+        Coder => "coder",
+        Auditor => "auditor",
+    }
+}
+
+impl AccountRole {
+    pub fn can_write(self) -> bool {
+        self != AccountRole::Auditor
+    }
+}
+
+/// Someone who works on the study in the browser. Their name is the coder name of their codings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub name: String,
+    pub role: AccountRole,
+    pub created_at: String,
+    pub version: i64,
+}
+
 /// A study: one study file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Study {
@@ -82,6 +107,8 @@ pub struct Study {
     /// The theory the codebook was generated from, if any.
     pub theory: Option<TheoryRef>,
     pub created_at: String,
+    /// Blind coding for the whole study: each coder sees only their own codings.
+    pub blind: bool,
 }
 
 /// Which theory, in which version, a study's codebook came from.
@@ -165,6 +192,8 @@ pub struct Source {
     pub speakers: Vec<Speaker>,
     pub interview: InterviewInfo,
     pub imported_at: String,
+    /// Blind coding for this source.
+    pub blind: bool,
     pub version: i64,
 }
 
@@ -319,6 +348,7 @@ mod tests {
             }],
             interview: InterviewInfo::default(),
             imported_at: String::new(),
+            blind: false,
             version: 1,
         };
         assert_eq!(source.speaker_at(11).map(|s| s.role), Some(Role::Patient));

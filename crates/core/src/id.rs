@@ -58,4 +58,6 @@ ids! {
     MemoId,
     /// A dyad or clinician case study.
     CaseId,
+    /// A person's account for working on the study in the browser.
+    AccountId,
 }

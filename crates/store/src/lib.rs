@@ -57,6 +57,14 @@ pub struct SourceInfo {
     pub turns: usize,
     pub interview: InterviewInfo,
     pub imported_at: String,
+    pub blind: bool,
+}
+
+/// What blind mode is switched for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlindScope {
+    Study,
+    Source(SourceId),
 }
 
 /// Reading a study. Lists come in a stable order (labels, names, or text position).
@@ -77,6 +85,9 @@ pub trait Reader {
     fn cases(&self) -> Result<Vec<Case>>;
     /// The newest `limit` entries of the audit log, oldest first.
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>>;
+    fn accounts(&self) -> Result<Vec<Account>>;
+    /// An account by name (any case) with its argon2 password hash, for checking a login.
+    fn account_with_hash(&self, name: &str) -> Result<Option<(Account, String)>>;
 }
 
 /// Writing a study, inside a transaction. Each call is recorded in the audit log.
@@ -101,6 +112,10 @@ pub trait Writer: Reader {
     fn insert_memo(&mut self, m: &Memo) -> Result<()>;
     fn update_memo(&mut self, m: &Memo) -> Result<()>;
     fn upsert_case(&mut self, c: &Case) -> Result<()>;
+    /// `password_hash` is an argon2 PHC string, never a password.
+    fn insert_account(&mut self, a: &Account, password_hash: &str) -> Result<()>;
+    fn update_password(&mut self, a: &Account, password_hash: &str) -> Result<()>;
+    fn set_blind(&mut self, scope: BlindScope, blind: bool) -> Result<()>;
 }
 
 /// A unit of work: all its writes land together at [`Transaction::commit`], or none do

@@ -16,7 +16,10 @@ use crate::*;
 /// Marks a SQLite file as a `between` study (`PRAGMA application_id`), ASCII "BTWN".
 const APPLICATION_ID: i64 = 0x4254_574E;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/0001_initial.sql"),
+    include_str!("../migrations/sqlite/0002_accounts_and_blind_coding.sql"),
+];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
@@ -345,7 +348,7 @@ fn dyad_row(r: &Row) -> rusqlite::Result<Dyad> {
 
 const SOURCE_COLUMNS: &str =
     "id, name, kind, participant_id, dyad_id, text_length, interviewer, interview_date,
-    duration_minutes, others_present, guide_version, consent_recorded, imported_at, version";
+    duration_minutes, others_present, guide_version, consent_recorded, imported_at, version, blind";
 
 fn interview_info(r: &Row, at: usize) -> rusqlite::Result<InterviewInfo> {
     Ok(InterviewInfo {
@@ -450,7 +453,7 @@ impl<C: Conn> Reader for C {
     fn study(&self) -> Result<Study> {
         self.conn()
             .query_row(
-                "SELECT id, name, description, theory_id, theory_name, theory_version, created_at FROM study",
+                "SELECT id, name, description, theory_id, theory_name, theory_version, created_at, blind FROM study",
                 [],
                 |r| {
                     let theory_id: Option<String> = r.get(3)?;
@@ -463,6 +466,7 @@ impl<C: Conn> Reader for C {
                             None => None,
                         },
                         created_at: r.get(6)?,
+                        blind: r.get(7)?,
                     })
                 },
             )
@@ -527,7 +531,8 @@ impl<C: Conn> Reader for C {
                 text_length: r.get(5)?,
                 interview: interview_info(r, 6)?,
                 imported_at: r.get(12)?,
-                turns: r.get(14)?,
+                blind: r.get(14)?,
+                turns: r.get(15)?,
             })
         })
         .map_err(|e| self.fail(e))
@@ -549,7 +554,8 @@ impl<C: Conn> Reader for C {
                         interview: interview_info(r, 6)?,
                         imported_at: r.get(12)?,
                         version: r.get(13)?,
-                        text: r.get(14)?,
+                        blind: r.get(14)?,
+                        text: r.get(15)?,
                         turns: Vec::new(),
                         speakers: Vec::new(),
                     })
@@ -713,6 +719,33 @@ impl<C: Conn> Reader for C {
         entries.reverse();
         Ok(entries)
     }
+
+    fn accounts(&self) -> Result<Vec<Account>> {
+        collect(
+            self.conn(),
+            "SELECT id, name, role, created_at, version FROM account ORDER BY name",
+            [],
+            account_row,
+        )
+        .map_err(|e| self.fail(e))
+    }
+
+    fn account_with_hash(&self, name: &str) -> Result<Option<(Account, String)>> {
+        self.conn()
+            .prepare_cached("SELECT id, name, role, created_at, version, password_hash FROM account WHERE name = ?1")
+            .and_then(|mut s| s.query_row([name], |r| Ok((account_row(r)?, r.get(5)?))).optional())
+            .map_err(|e| self.fail(e))
+    }
+}
+
+fn account_row(r: &Row) -> rusqlite::Result<Account> {
+    Ok(Account {
+        id: parse_id(r.get(0)?)?,
+        name: r.get(1)?,
+        role: parse_name(r.get(2)?)?,
+        created_at: r.get(3)?,
+        version: r.get(4)?,
+    })
 }
 
 impl Store for SqliteStore {
@@ -1134,6 +1167,63 @@ impl Writer for SqliteTx<'_> {
                 params![id, kind, dyad, clinician, c.text, c.updated_at],
             )?;
             self.log("insert", "case", &id, json!({ "subject": c.subject }))
+        }
+    }
+
+    fn insert_account(&mut self, a: &Account, password_hash: &str) -> Result<()> {
+        let id = a.id.to_string();
+        self.exec(
+            "INSERT INTO account (id, name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, a.name, a.role.as_str(), password_hash, a.created_at],
+        )?;
+        // The hash stays out of the audit log, like every secret.
+        self.log(
+            "insert",
+            "account",
+            &id,
+            json!({ "name": a.name, "role": a.role }),
+        )
+    }
+
+    fn update_password(&mut self, a: &Account, password_hash: &str) -> Result<()> {
+        let id = a.id.to_string();
+        let n = self.exec(
+            "UPDATE account SET password_hash = ?2, version = version + 1 WHERE id = ?1 AND version = ?3",
+            params![id, password_hash, a.version],
+        )?;
+        self.versioned("account", &id, a.version, n)?;
+        self.log(
+            "update",
+            "account",
+            &id,
+            json!({ "name": a.name, "changed": "password" }),
+        )
+    }
+
+    fn set_blind(&mut self, scope: BlindScope, blind: bool) -> Result<()> {
+        match scope {
+            BlindScope::Study => {
+                self.exec("UPDATE study SET blind = ?1", params![blind])?;
+                self.log("update", "study", "blind", json!({ "blind": blind }))
+            }
+            BlindScope::Source(id) => {
+                let n = self.exec(
+                    "UPDATE source SET blind = ?2 WHERE id = ?1",
+                    params![id.to_string(), blind],
+                )?;
+                if n == 0 {
+                    return Err(StoreError::NotFound {
+                        entity: "source",
+                        key: id.to_string(),
+                    });
+                }
+                self.log(
+                    "update",
+                    "source",
+                    &id.to_string(),
+                    json!({ "blind": blind }),
+                )
+            }
         }
     }
 }

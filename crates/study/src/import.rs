@@ -197,6 +197,7 @@ impl Workbench {
                 speakers,
                 interview: options.interview.clone(),
                 imported_at: stamp.clone(),
+                blind: false,
                 version: 1,
             };
             progress(&source.name, size);

@@ -2,6 +2,7 @@
 //! keep the codebook, code, write memos, summarise — as one API over a [`Store`]. The CLI and the
 //! web server call this; neither holds rules of its own.
 
+mod accounts;
 mod codebook;
 mod coding;
 mod error;
@@ -15,6 +16,7 @@ use between_core::{Study, StudyId, TheoryRef};
 use between_model::Theory;
 use between_store::{OpenOptions, SqliteStore, Store, StoredTheory};
 
+pub use accounts::MIN_PASSWORD_CHARS;
 pub use codebook::{CodeNode, CodePath};
 pub use coding::{CodingTarget, CodingView, MemoView, NewCoding, TargetRef};
 pub use error::{StudyError, StudyResult};
@@ -70,6 +72,7 @@ impl Workbench {
             description: new.description,
             theory: new.theory.as_ref().map(theory_ref),
             created_at: now(),
+            blind: false,
         };
         let stored = new.theory.as_ref().map(|t| StoredTheory {
             reference: theory_ref(t),

@@ -1,5 +1,5 @@
 use super::*;
-use between_core::{Role, SourceKind};
+use between_core::{AccountRole, Role, SourceKind};
 use between_store::OpenOptions;
 
 fn bench(dir: &tempfile::TempDir) -> Workbench {
@@ -523,4 +523,61 @@ fn case_studies_are_written_with_versions() {
             .to_string()
             .contains("not a clinician")
     );
+}
+
+#[test]
+fn logins_and_blind_coding() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = bench(&dir);
+    let owner = b
+        .add_account("paul", AccountRole::Owner, "owner password")
+        .unwrap();
+    let maria = b
+        .add_account("maria", AccountRole::Coder, "maria password")
+        .unwrap();
+    let auditor = b
+        .add_account("ada", AccountRole::Auditor, "ada password!")
+        .unwrap();
+    assert_eq!(
+        b.check_login("MARIA", "maria password").unwrap(),
+        Some(maria.clone())
+    );
+    assert_eq!(b.check_login("maria", "wrong password").unwrap(), None);
+    assert_eq!(b.check_login("nobody", "maria password").unwrap(), None);
+    assert!(b.add_account("sam", AccountRole::Coder, "short").is_err());
+    b.set_password("maria", "a new password").unwrap();
+    assert!(b.check_login("maria", "a new password").unwrap().is_some());
+
+    b.import_files(
+        vec![file("p01.txt", INTERVIEW), file("p02.txt", INTERVIEW)],
+        &Default::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    for (source, coder) in [("p01.txt", "maria"), ("p01.txt", "sam"), ("p02.txt", "sam")] {
+        b.apply_code(NewCoding {
+            source: source.into(),
+            coder: Some(coder.into()),
+            ..coding("hope", quote("She listens", None))
+        })
+        .unwrap();
+    }
+    let seen = |b: &Workbench, who: &between_core::Account| {
+        b.visible(who, b.codings(None, None, None).unwrap())
+            .unwrap()
+            .len()
+    };
+    assert_eq!(seen(&b, &maria), 3);
+    b.set_blind(Some("p01.txt"), true).unwrap();
+    assert_eq!(
+        seen(&b, &maria),
+        2,
+        "in p01 maria sees only her own; p02 is not blind"
+    );
+    b.set_blind(None, true).unwrap();
+    assert_eq!(seen(&b, &maria), 1);
+    assert_eq!((seen(&b, &owner), seen(&b, &auditor)), (3, 3));
+    b.set_blind(None, false).unwrap();
+    b.set_blind(Some("p01.txt"), false).unwrap();
+    assert_eq!(seen(&b, &maria), 3, "revealed");
 }

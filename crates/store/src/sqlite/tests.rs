@@ -10,6 +10,7 @@ fn study() -> Study {
         description: String::new(),
         theory: None,
         created_at: NOW.into(),
+        blind: false,
     }
 }
 
@@ -58,6 +59,7 @@ fn source(name: &str, text: &str) -> Source {
             ..Default::default()
         },
         imported_at: NOW.into(),
+        blind: false,
         version: 1,
     }
 }
@@ -370,4 +372,101 @@ fn a_second_writer_gets_a_clear_busy_error() {
         second.transaction("sam").is_ok(),
         "free again once the first writer is done"
     );
+}
+
+#[test]
+fn accounts_and_blind_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = new_store(&dir);
+    let account = Account {
+        id: AccountId::new(),
+        name: "Maria".into(),
+        role: AccountRole::Coder,
+        created_at: NOW.into(),
+        version: 1,
+    };
+    let s = source("one.txt", "text");
+    let mut tx = store.transaction("owner").unwrap();
+    tx.insert_account(&account, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA")
+        .unwrap();
+    assert!(
+        matches!(
+            tx.insert_account(
+                &Account {
+                    id: AccountId::new(),
+                    ..account.clone()
+                },
+                "$argon2id$x"
+            ),
+            Err(StoreError::Constraint(_))
+        ),
+        "names are unique, ignoring case"
+    );
+    assert!(
+        tx.insert_account(
+            &Account {
+                id: AccountId::new(),
+                name: "sam".into(),
+                ..account.clone()
+            },
+            "plaintext"
+        )
+        .is_err(),
+        "only hashes are stored"
+    );
+    tx.insert_source(&s).unwrap();
+    tx.set_blind(BlindScope::Study, true).unwrap();
+    tx.set_blind(BlindScope::Source(s.id), true).unwrap();
+    assert!(matches!(
+        tx.set_blind(BlindScope::Source(SourceId::new()), true),
+        Err(StoreError::NotFound { .. })
+    ));
+    tx.update_password(&account, "$argon2id$new").unwrap();
+    tx.commit().unwrap();
+    assert_eq!(
+        store.accounts().unwrap(),
+        [Account {
+            version: 2,
+            ..account.clone()
+        }]
+    );
+    let (found, hash) = store.account_with_hash("maria").unwrap().unwrap();
+    assert_eq!(
+        (found.name.as_str(), hash.as_str()),
+        ("Maria", "$argon2id$new")
+    );
+    assert!(store.study().unwrap().blind);
+    assert!(store.source(s.id).unwrap().blind && store.source_infos().unwrap()[0].blind);
+    let log = serde_json::to_string(&store.audit_log(100).unwrap()).unwrap();
+    assert!(
+        !log.contains("argon2"),
+        "no secrets in the audit log: {log}"
+    );
+}
+
+#[test]
+fn an_older_study_file_is_upgraded_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.between");
+    let mut conn = Connection::open(&path).unwrap();
+    conn.pragma_update(None, "application_id", APPLICATION_ID)
+        .unwrap();
+    Migrations::new(vec![M::up(MIGRATIONS[0])])
+        .to_latest(&mut conn)
+        .unwrap();
+    conn.execute(
+        "INSERT INTO study (id, name, created_at) VALUES (?1, 'Old', ?2)",
+        params![StudyId::new().to_string(), NOW],
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path, &OpenOptions::default()).unwrap();
+    assert_eq!(store.study().unwrap().name, "Old");
+    assert!(!store.study().unwrap().blind);
+    assert!(store.accounts().unwrap().is_empty());
+    let version: i64 = store
+        .conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, schema_version());
 }

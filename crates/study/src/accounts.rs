@@ -1,0 +1,154 @@
+//! Accounts for the browser, their passwords (argon2id, never stored or logged in clear), and
+//! blind coding: who may see whose codings.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use between_core::*;
+use between_store::BlindScope;
+
+use crate::{CodingView, StudyError, StudyResult, Workbench, now};
+
+/// Shorter passwords are refused.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// A hash of no real password, verified against when a login names no account, so that a
+/// wrong name takes as long as a wrong password.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$3Q0jU5eOaI1Y2vN1K9cG3c8bJfCwqQFf1Yb4sRjZ0kU";
+
+fn hash_password(password: &str) -> StudyResult<String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(StudyError::Invalid(format!(
+            "a password needs at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt)
+        .map_err(|e| StudyError::Invalid(format!("no randomness for a salt: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| StudyError::Invalid(e.to_string()))?;
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| StudyError::Invalid(e.to_string()))?
+        .to_string())
+}
+
+fn verify(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+impl Workbench {
+    pub fn add_account(
+        &mut self,
+        name: &str,
+        role: AccountRole,
+        password: &str,
+    ) -> StudyResult<Account> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().any(|c| c.is_control()) {
+            return Err(StudyError::Invalid("an account needs a name".into()));
+        }
+        let hash = hash_password(password)?;
+        let account = Account {
+            id: AccountId::new(),
+            name: name.to_string(),
+            role,
+            created_at: now(),
+            version: 1,
+        };
+        let mut tx = self.store.transaction(&self.actor)?;
+        tx.insert_account(&account, &hash)?;
+        tx.commit()?;
+        Ok(account)
+    }
+
+    pub fn set_password(&mut self, name: &str, password: &str) -> StudyResult<()> {
+        let (account, _) =
+            self.store
+                .account_with_hash(name)?
+                .ok_or_else(|| StudyError::Unknown {
+                    what: "account",
+                    key: name.to_string(),
+                })?;
+        let hash = hash_password(password)?;
+        let mut tx = self.store.transaction(&self.actor)?;
+        tx.update_password(&account, &hash)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn accounts(&self) -> StudyResult<Vec<Account>> {
+        Ok(self.store.accounts()?)
+    }
+
+    /// The account, if the name and password match one. Says nothing about which was wrong.
+    pub fn check_login(&self, name: &str, password: &str) -> StudyResult<Option<Account>> {
+        match self.store.account_with_hash(name.trim())? {
+            Some((account, hash)) => Ok(verify(password, &hash).then_some(account)),
+            None => {
+                verify(password, DUMMY_HASH);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Switches blind coding for the whole study (`source` = `None`) or one source.
+    pub fn set_blind(&mut self, source: Option<&str>, blind: bool) -> StudyResult<()> {
+        let scope = match source {
+            None => BlindScope::Study,
+            Some(name) => BlindScope::Source(self.source(name)?.id),
+        };
+        let mut tx = self.store.transaction(&self.actor)?;
+        tx.set_blind(scope, blind)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Keeps the codings `viewer` may see: in a blind study or source, a coder sees only their own.
+    pub fn visible(
+        &self,
+        viewer: &Account,
+        codings: Vec<CodingView>,
+    ) -> StudyResult<Vec<CodingView>> {
+        if viewer.role != AccountRole::Coder {
+            return Ok(codings);
+        }
+        let study_blind = self.store.study()?.blind;
+        let blind_sources: std::collections::HashSet<SourceId> = self
+            .store
+            .source_infos()?
+            .into_iter()
+            .filter(|s| study_blind || s.blind)
+            .map(|s| s.id)
+            .collect();
+        Ok(codings
+            .into_iter()
+            .filter(|v| {
+                !blind_sources.contains(&v.coding.source)
+                    || v.coding.coder.eq_ignore_ascii_case(&viewer.name)
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dummy_hash_parses() {
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+        assert!(!verify("anything at all", DUMMY_HASH));
+    }
+
+    #[test]
+    fn passwords_are_hashed_with_a_salt() {
+        let a = hash_password("correct horse battery").unwrap();
+        let b = hash_password("correct horse battery").unwrap();
+        assert!(a.starts_with("$argon2id$") && a != b);
+        assert!(verify("correct horse battery", &a) && !verify("correct horse", &a));
+        assert!(hash_password("short").is_err());
+    }
+}
