@@ -79,7 +79,9 @@ pub enum Command {
     /// Theories as data: list, show and export them
     #[command(subcommand)]
     Model(ModelCmd),
-    /// Write the fictional sample study (or reuse it) and summarise it
+    /// Serve studies to a team's browsers (web workbench and JSON API)
+    Serve(ServeArgs),
+    /// Write the fictional sample study (or reuse it), summarise it and serve it
     Demo(DemoArgs),
     /// Measure import, coding and listing speed on a corpus from shared/bench/make_corpus.py
     Bench(BenchArgs),
@@ -467,6 +469,20 @@ pub struct DemoArgs {
     /// Only write and summarise the study, do not serve it
     #[arg(long)]
     pub no_serve: bool,
+    /// Where to serve it (port 0: any free port)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Study files; each is served at /s/NAME/ (NAME: the file name without extension)
+    #[arg(required = true)]
+    pub studies: Vec<PathBuf>,
+    /// Address to listen on. The default is this machine only; another address exposes the
+    /// study's health data to the network, so put it behind TLS
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: String,
 }
 
 #[derive(Args, Debug)]

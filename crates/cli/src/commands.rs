@@ -114,6 +114,10 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Model(c) => model(c),
+        Command::Serve(a) => {
+            let app = between_server::App::open(&a.studies, &ctx.options)?;
+            serve(app, &a.bind, &[])
+        }
         Command::Demo(a) => demo(&ctx, a),
         Command::Bench(a) => crate::bench::run(&ctx.actor, a),
     }
@@ -705,8 +709,16 @@ fn model(c: ModelCmd) -> Result<()> {
     Ok(())
 }
 
+/// Accounts of the demo: name and role. Their passwords are new at every start.
+const DEMO_ACCOUNTS: &[(&str, between_core::AccountRole)] = &[
+    ("paul", between_core::AccountRole::Owner),
+    ("maria", between_core::AccountRole::Coder),
+    ("sam", between_core::AccountRole::Coder),
+    ("ada", between_core::AccountRole::Auditor),
+];
+
 fn demo(ctx: &Ctx, a: DemoArgs) -> Result<()> {
-    let bench = if a.out.exists() {
+    let mut bench = if a.out.exists() {
         let bench = Workbench::open(&a.out, &ctx.options, &ctx.actor).with_context(|| {
             format!(
                 "{} exists and is not a study this demo can reuse; give another --out",
@@ -721,12 +733,63 @@ fn demo(ctx: &Ctx, a: DemoArgs) -> Result<()> {
         bench
     };
     print_stats(&bench.stats()?)?;
-    outln!(
-        "\nTry: between codings list {} --code Trust",
-        a.out.display()
-    );
-    if !a.no_serve {
-        outln!("(The web workbench is not part of this build yet; nothing is served.)");
+    if a.no_serve {
+        outln!(
+            "\nTry: between codings list {} --code Trust",
+            a.out.display()
+        );
+        return Ok(());
     }
-    Ok(())
+    let mut logins = Vec::new();
+    for (name, role) in DEMO_ACCOUNTS {
+        let password = fresh_password()?;
+        if bench.accounts()?.iter().any(|acc| acc.name == *name) {
+            bench.set_password(name, &password)?;
+        } else {
+            bench.add_account(name, *role, &password)?;
+        }
+        logins.push(format!("  {name:<6} ({role:<7}) password: {password}"));
+    }
+    let slug = between_server::slug_of(&a.out);
+    let app = between_server::App::new(vec![between_server::StudyHandle::new(&slug, bench)]);
+    serve(app, &a.bind, &logins)
+}
+
+/// A random password of 16 letters and digits for a demo account.
+fn fresh_password() -> Result<String> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect())
+}
+
+fn serve(app: std::sync::Arc<between_server::App>, bind: &str, logins: &[String]) -> Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("cannot listen on {bind}"))?;
+        let addr = listener.local_addr()?;
+        if !addr.ip().is_loopback() {
+            eprintln!(
+                "warning: serving on {addr}, reachable from other machines; use TLS in front of it"
+            );
+        }
+        for slug in app.slugs() {
+            outln!("serving {slug} at http://{addr}/s/{slug}/");
+        }
+        if !logins.is_empty() {
+            outln!("demo logins (new passwords at every start):");
+            for l in logins {
+                outln!("{l}");
+            }
+        }
+        outln!("press Ctrl-C to stop");
+        io::stdout().flush()?;
+        between_server::serve(listener, app).await?;
+        Ok(())
+    })
 }

@@ -200,7 +200,11 @@ impl Workbench {
         self.views(&paths, codings)
     }
 
-    fn views(&self, paths: &CodePath, codings: Vec<Coding>) -> StudyResult<Vec<CodingView>> {
+    pub(crate) fn views(
+        &self,
+        paths: &CodePath,
+        codings: Vec<Coding>,
+    ) -> StudyResult<Vec<CodingView>> {
         let labels = self.labels()?;
         let mut out = Vec::with_capacity(codings.len());
         // Codings come grouped by source: load each source once and index its text once.
@@ -259,15 +263,24 @@ impl Workbench {
         let key = key.trim();
         Ok(match kind.trim().to_lowercase().as_str() {
             "study" => MemoTarget::Study,
-            "source" => {
-                MemoTarget::Source(self.store.source_id_by_name(key)?.ok_or_else(|| {
-                    StudyError::Unknown {
-                        what: "source",
-                        key: key.to_string(),
-                    }
-                })?)
+            "source" => MemoTarget::Source(match key.parse::<SourceId>() {
+                Ok(id) => self.store.source(id)?.id,
+                Err(_) => {
+                    self.store
+                        .source_id_by_name(key)?
+                        .ok_or_else(|| StudyError::Unknown {
+                            what: "source",
+                            key: key.to_string(),
+                        })?
+                }
+            }),
+            "code" => {
+                let paths = self.code_paths()?;
+                match key.parse::<CodeId>().ok().and_then(|id| paths.get(id)) {
+                    Some(code) => MemoTarget::Code(code.id),
+                    None => MemoTarget::Code(paths.resolve(key)?.id),
+                }
             }
-            "code" => MemoTarget::Code(self.code_paths()?.resolve(key)?.id),
             "coding" => {
                 let id = key.parse().map_err(|_| {
                     StudyError::Invalid(format!("'{key}' is not a coding id (a UUID)"))

@@ -43,6 +43,8 @@ pub enum StudyError {
     Name(#[from] UnknownName),
     #[error("{0}")]
     Invalid(String),
+    #[error("not allowed: {0}")]
+    Forbidden(String),
     #[error("{at}: {error}")]
     At { at: String, error: Box<StudyError> },
 }

@@ -9,6 +9,7 @@ mod error;
 mod import;
 mod people;
 mod stats;
+mod team;
 
 use std::path::Path;
 
@@ -23,10 +24,11 @@ pub use error::{StudyError, StudyResult};
 pub use import::{ImportFile, ImportOptions, ImportReport, ImportedSource, SpeakerAssignment};
 pub use people::{NewDyad, NewParticipant};
 pub use stats::{Count, Stats};
+pub use team::{CodingEdit, Excerpt};
 
 /// An open study and who is working on it (recorded with every change).
 pub struct Workbench {
-    store: Box<dyn Store>,
+    store: Box<dyn Store + Send>,
     actor: String,
 }
 
@@ -102,7 +104,7 @@ impl Workbench {
     }
 
     /// A workbench over any store (another backend, or one a test prepared).
-    pub fn with_store(store: Box<dyn Store>, actor: &str) -> Self {
+    pub fn with_store(store: Box<dyn Store + Send>, actor: &str) -> Self {
         Self {
             store,
             actor: actor.to_string(),
@@ -111,6 +113,11 @@ impl Workbench {
 
     pub fn actor(&self) -> &str {
         &self.actor
+    }
+
+    /// Who the next changes are recorded as (a server sets the logged-in account per request).
+    pub fn set_actor(&mut self, actor: &str) {
+        self.actor = actor.to_string();
     }
 
     pub fn store(&self) -> &dyn Store {

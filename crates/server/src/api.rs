@@ -1,0 +1,595 @@
+//! `/api/v1/studies/{slug}/…`: JSON in, library call, JSON out (docs/api.md).
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use between_core::*;
+use between_study::{CodingEdit, TargetRef};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::BroadcastStream;
+
+use crate::auth::{self, ClientAddr, Viewer};
+use crate::{ApiError, App, CodingEvent};
+
+/// Characters of context around an excerpt.
+const EXCERPT_CONTEXT: usize = 80;
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/", get(study))
+        .route("/session", post(login).get(session).delete(logout))
+        .route("/participants", get(participants))
+        .route("/dyads", get(dyads))
+        .route("/sources", get(sources))
+        .route("/sources/{id}", get(source))
+        .route("/sources/{id}/codings", get(source_codings))
+        .route("/codings", get(codings).post(create_coding))
+        .route(
+            "/codings/{id}",
+            axum::routing::patch(edit_coding).delete(delete_coding),
+        )
+        .route("/codebook", get(codebook))
+        .route("/codes", post(create_code))
+        .route("/codes/{id}", axum::routing::patch(edit_code))
+        .route("/codes/{id}/merge", post(merge_code))
+        .route("/codes/{id}/excerpts", get(excerpts))
+        .route("/memos", get(memos).post(create_memo))
+        .route("/blind", put(set_blind))
+        .route("/events", get(events))
+}
+
+/// `Json<T>` whose rejections use the API's error shape.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(e) => Err(json_error(e)),
+        }
+    }
+}
+
+fn json_error(e: JsonRejection) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the request is larger than {} bytes", crate::MAX_BODY_BYTES),
+        );
+    }
+    ApiError::bad_request(e.body_text())
+}
+
+fn parse_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::not_found(format!("no {what} '{raw}' (not an id)")))
+}
+
+type ApiResult<T = Json<Value>> = Result<T, ApiError>;
+
+fn to_json<T: serde::Serialize>(v: T) -> Json<Value> {
+    Json(serde_json::to_value(v).expect("plain data serialises"))
+}
+
+// ---- session
+
+#[derive(Deserialize)]
+struct LoginBody {
+    name: String,
+    password: String,
+}
+
+async fn login(
+    State(app): State<Arc<App>>,
+    Path(slug): Path<String>,
+    addr: ClientAddr,
+    Body(body): Body<LoginBody>,
+) -> ApiResult<Response> {
+    let study = app.study(&slug)?;
+    let (account, token, csrf) =
+        auth::login(&app, &study, addr, &body.name, &body.password).await?;
+    let cookie = auth::set_cookie(&token);
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(json!({ "account": account, "csrf_token": csrf })),
+    )
+        .into_response())
+}
+
+async fn session(viewer: Viewer) -> ApiResult {
+    Ok(Json(
+        json!({ "account": viewer.account, "csrf_token": viewer.csrf }),
+    ))
+}
+
+async fn logout(State(app): State<Arc<App>>, viewer: Viewer) -> Response {
+    app.sessions.end(&viewer.token);
+    (
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, auth::clear_cookie())],
+    )
+        .into_response()
+}
+
+// ---- reading
+
+async fn study(viewer: Viewer) -> ApiResult {
+    let who = viewer.account.clone();
+    viewer
+        .study
+        .run(&viewer.account.name, move |b| {
+            let study = b.study()?;
+            let visible = b.visible(&who, b.codings(None, None, None)?)?.len();
+            Ok(json!({
+                "name": study.name,
+                "description": study.description,
+                "theory": study.theory,
+                "blind": study.blind,
+                "counts": {
+                    "participants": b.participants()?.len(),
+                    "dyads": b.dyads()?.len(),
+                    "sources": b.sources()?.len(),
+                    "codes": b.codebook()?.len(),
+                    "codings": visible,
+                    "memos": b.memos(None)?.len(),
+                },
+            }))
+        })
+        .await
+        .map(Json)
+}
+
+async fn participants(viewer: Viewer) -> ApiResult {
+    viewer
+        .study
+        .run(&viewer.account.name, |b| b.participants())
+        .await
+        .map(to_json)
+}
+
+async fn dyads(viewer: Viewer) -> ApiResult {
+    viewer
+        .study
+        .run(&viewer.account.name, |b| b.dyads())
+        .await
+        .map(to_json)
+}
+
+async fn sources(viewer: Viewer) -> ApiResult {
+    let who = viewer.account.clone();
+    viewer
+        .study
+        .run(&viewer.account.name, move |b| {
+            let visible = b.visible(&who, b.codings(None, None, None)?)?;
+            let mut by_source: BTreeMap<SourceId, BTreeMap<String, usize>> = BTreeMap::new();
+            for v in &visible {
+                *by_source
+                    .entry(v.coding.source)
+                    .or_default()
+                    .entry(v.coding.coder.clone())
+                    .or_default() += 1;
+            }
+            let list: Vec<Value> = b
+                .sources()?
+                .into_iter()
+                .map(|s| {
+                    let mut v = serde_json::to_value(&s).expect("plain data");
+                    v["codings_by_coder"] =
+                        json!(by_source.get(&s.id).cloned().unwrap_or_default());
+                    v
+                })
+                .collect();
+            Ok(Value::Array(list))
+        })
+        .await
+        .map(Json)
+}
+
+async fn source(viewer: Viewer, Path((_, id)): Path<(String, String)>) -> ApiResult {
+    let id: SourceId = parse_id(&id, "source")?;
+    viewer
+        .study
+        .run(&viewer.account.name, move |b| {
+            let s = b.source_by_id(id)?;
+            let label = |p: Option<ParticipantId>| -> between_study::StudyResult<Option<String>> {
+                Ok(p.and_then(|p| {
+                    b.participants()
+                        .ok()?
+                        .into_iter()
+                        .find(|x| x.id == p)
+                        .map(|x| x.label)
+                }))
+            };
+            let participant = label(s.participant)?;
+            let dyad = s.dyad.and_then(|d| {
+                b.dyads()
+                    .ok()?
+                    .into_iter()
+                    .find(|x| x.id == d)
+                    .map(|x| x.label)
+            });
+            let mut v = serde_json::to_value(&s).expect("plain data");
+            v["participant"] = json!(participant);
+            v["dyad"] = json!(dyad);
+            Ok(v)
+        })
+        .await
+        .map(Json)
+}
+
+async fn source_codings(viewer: Viewer, Path((_, id)): Path<(String, String)>) -> ApiResult {
+    let id: SourceId = parse_id(&id, "source")?;
+    let who = viewer.account.clone();
+    viewer
+        .study
+        .run(&viewer.account.name, move |b| {
+            b.source_by_id(id)?;
+            b.visible(&who, b.coding_views(Some(id), None, None)?)
+        })
+        .await
+        .map(to_json)
+}
+
+#[derive(Deserialize)]
+struct CodingQuery {
+    coder: Option<String>,
+    code: Option<String>,
+    source: Option<String>,
+}
+
+async fn codings(viewer: Viewer, Query(q): Query<CodingQuery>) -> ApiResult {
+    let code = q
+        .code
+        .as_deref()
+        .map(|c| parse_id::<CodeId>(c, "code"))
+        .transpose()?;
+    let source = q
+        .source
+        .as_deref()
+        .map(|s| parse_id::<SourceId>(s, "source"))
+        .transpose()?;
+    let who = viewer.account.clone();
+    viewer
+        .study
+        .run(&viewer.account.name, move |b| {
+            b.visible(&who, b.coding_views(source, code, q.coder.as_deref())?)
+        })
+        .await
+        .map(to_json)
+}
+
+async fn codebook(viewer: Viewer) -> ApiResult {
+    viewer
+        .study
+        .run(&viewer.account.name, |b| b.codebook())
+        .await
+        .map(to_json)
+}
+
+async fn excerpts(viewer: Viewer, Path((_, id)): Path<(String, String)>) -> ApiResult {
+    let id: CodeId = parse_id(&id, "code")?;
+    let who = viewer.account.clone();
+    viewer
+        .study
+        .run(&viewer.account.name, move |b| {
+            let all = b.excerpts(id, EXCERPT_CONTEXT)?;
+            let visible: std::collections::HashSet<CodingId> = b
+                .visible(&who, all.iter().map(|e| e.view.clone()).collect())?
+                .into_iter()
+                .map(|v| v.coding.id)
+                .collect();
+            Ok(all
+                .into_iter()
+                .filter(|e| visible.contains(&e.view.coding.id))
+                .collect::<Vec<_>>())
+        })
+        .await
+        .map(to_json)
+}
+
+#[derive(Deserialize)]
+struct MemoQuery {
+    on: Option<String>,
+}
+
+async fn memos(viewer: Viewer, Query(q): Query<MemoQuery>) -> ApiResult {
+    viewer
+        .study
+        .run(&viewer.account.name, move |b| {
+            let target = q.on.map(|t| b.memo_target(&TargetRef(t))).transpose()?;
+            b.memos(target)
+        })
+        .await
+        .map(to_json)
+}
+
+// ---- writing
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewCodingBody {
+    source: SourceId,
+    code: CodeId,
+    start: usize,
+    end: usize,
+    #[serde(default)]
+    contrast: bool,
+    memo: Option<String>,
+}
+
+async fn create_coding(
+    viewer: Viewer,
+    Body(body): Body<NewCodingBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let who = viewer.account.clone();
+    let view = viewer
+        .study
+        .run(&who.name.clone(), move |b| {
+            b.create_coding(
+                &who,
+                body.source,
+                body.code,
+                (body.start, body.end),
+                body.contrast,
+                body.memo,
+            )
+        })
+        .await?;
+    viewer.study.announce(CodingEvent {
+        action: "created",
+        source: view.coding.source,
+        coding: view.coding.id,
+        coder: view.coding.coder.clone(),
+    });
+    Ok((StatusCode::CREATED, to_json(view)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EditCodingBody {
+    version: i64,
+    #[serde(flatten)]
+    edit: CodingEdit,
+}
+
+async fn edit_coding(
+    viewer: Viewer,
+    Path((_, id)): Path<(String, String)>,
+    Body(body): Body<EditCodingBody>,
+) -> ApiResult {
+    let id: CodingId = parse_id(&id, "coding")?;
+    let who = viewer.account.clone();
+    let view = viewer
+        .study
+        .run(&who.name.clone(), move |b| {
+            b.edit_coding(&who, id, body.version, body.edit)
+        })
+        .await?;
+    viewer.study.announce(CodingEvent {
+        action: "updated",
+        source: view.coding.source,
+        coding: id,
+        coder: view.coding.coder.clone(),
+    });
+    Ok(to_json(view))
+}
+
+#[derive(Deserialize)]
+struct VersionQuery {
+    version: Option<i64>,
+}
+
+async fn delete_coding(
+    viewer: Viewer,
+    Path((_, id)): Path<(String, String)>,
+    Query(q): Query<VersionQuery>,
+) -> ApiResult<StatusCode> {
+    let id: CodingId = parse_id(&id, "coding")?;
+    let version = q
+        .version
+        .ok_or_else(|| ApiError::bad_request("say which version you are deleting: ?version=N"))?;
+    let who = viewer.account.clone();
+    let gone = viewer
+        .study
+        .run(&who.name.clone(), move |b| {
+            b.delete_coding(&who, id, version)
+        })
+        .await?;
+    viewer.study.announce(CodingEvent {
+        action: "deleted",
+        source: gone.source,
+        coding: id,
+        coder: gone.coder,
+    });
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewCodeBody {
+    name: String,
+    parent: Option<CodeId>,
+    colour: Option<String>,
+    #[serde(default)]
+    definition: String,
+}
+
+async fn create_code(
+    viewer: Viewer,
+    Body(body): Body<NewCodeBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    if !viewer.account.role.can_write() {
+        return Err(ApiError::forbidden("an auditor may only read"));
+    }
+    let code = viewer
+        .study
+        .run(&viewer.account.name, move |b| {
+            let parent = body.parent.map(|p| p.to_string());
+            b.add_code(
+                &body.name,
+                parent.as_deref(),
+                body.colour.as_deref(),
+                &body.definition,
+            )
+        })
+        .await?;
+    Ok((StatusCode::CREATED, to_json(code)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EditCodeBody {
+    version: i64,
+    name: Option<String>,
+    /// Absent: stays; `null`: to the top level; an id: under that code.
+    #[serde(default, with = "double_option")]
+    parent: Option<Option<CodeId>>,
+}
+
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+async fn edit_code(
+    viewer: Viewer,
+    Path((_, id)): Path<(String, String)>,
+    Body(body): Body<EditCodeBody>,
+) -> ApiResult {
+    viewer.must_own()?;
+    let id: CodeId = parse_id(&id, "code")?;
+    viewer
+        .study
+        .run(&viewer.account.name, move |b| {
+            let current = b
+                .code_paths()?
+                .get(id)
+                .cloned()
+                .ok_or_else(|| between_study::StudyError::UnknownCode(id.to_string()))?;
+            if current.version != body.version {
+                return Err(between_store::StoreError::Conflict {
+                    entity: "code",
+                    id: id.to_string(),
+                    expected: body.version,
+                    current: Some(current.version),
+                }
+                .into());
+            }
+            let key = id.to_string();
+            if let Some(parent) = body.parent {
+                b.move_code(&key, parent.map(|p| p.to_string()).as_deref())?;
+            }
+            if let Some(name) = body.name {
+                b.rename_code(&key, &name)?;
+            }
+            b.code_paths()?
+                .get(id)
+                .cloned()
+                .ok_or_else(|| between_study::StudyError::UnknownCode(key))
+        })
+        .await
+        .map(to_json)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeBody {
+    into: CodeId,
+}
+
+async fn merge_code(
+    viewer: Viewer,
+    Path((_, id)): Path<(String, String)>,
+    Body(body): Body<MergeBody>,
+) -> ApiResult {
+    viewer.must_own()?;
+    let id: CodeId = parse_id(&id, "code")?;
+    let moved = viewer
+        .study
+        .run(&viewer.account.name, move |b| {
+            b.merge_codes(&id.to_string(), &body.into.to_string())
+        })
+        .await?;
+    Ok(Json(json!({ "moved": moved })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewMemoBody {
+    on: String,
+    #[serde(default)]
+    title: String,
+    text: String,
+}
+
+async fn create_memo(
+    viewer: Viewer,
+    Body(body): Body<NewMemoBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    if !viewer.account.role.can_write() {
+        return Err(ApiError::forbidden("an auditor may only read"));
+    }
+    let author = viewer.account.name.clone();
+    let memo = viewer
+        .study
+        .run(&author.clone(), move |b| {
+            b.add_memo(&TargetRef(body.on), &body.title, &body.text, Some(&author))
+        })
+        .await?;
+    Ok((StatusCode::CREATED, to_json(memo)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BlindBody {
+    source: Option<SourceId>,
+    blind: bool,
+}
+
+async fn set_blind(viewer: Viewer, Body(body): Body<BlindBody>) -> ApiResult<StatusCode> {
+    viewer.must_own()?;
+    viewer
+        .study
+        .run(&viewer.account.name, move |b| {
+            let name = body
+                .source
+                .map(|id| b.source_by_id(id).map(|s| s.name))
+                .transpose()?;
+            b.set_blind(name.as_deref(), body.blind)
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- live
+
+async fn events(
+    viewer: Viewer,
+) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
+    let stream = BroadcastStream::new(viewer.study.events.subscribe()).filter_map(|e| {
+        // A lagging client misses some events; the next one makes it re-read anyway.
+        e.ok().map(|e| {
+            Ok(Event::default()
+                .event("coding")
+                .json_data(e)
+                .expect("plain data serialises"))
+        })
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}

@@ -1,0 +1,201 @@
+//! The web workbench: HTTP for the study operations of `between-study`. Handlers only translate
+//! (HTTP ⇄ library calls); sessions, CSRF and rate limits live in `auth`, pages in `pages`.
+//!
+//! A study's `Workbench` sits behind a mutex and is used on the blocking thread pool, as SQLite
+//! calls block; changes to codings are broadcast to the study's event stream.
+
+mod api;
+mod assets;
+mod auth;
+mod error;
+mod pages;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use between_store::OpenOptions;
+use between_study::{StudyResult, Workbench};
+use tokio::sync::broadcast;
+
+pub use error::ApiError;
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A change other people looking at the same source should see.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CodingEvent {
+    pub action: &'static str,
+    pub source: between_core::SourceId,
+    pub coding: between_core::CodingId,
+    pub coder: String,
+}
+
+/// One served study.
+pub struct StudyHandle {
+    pub slug: String,
+    bench: Mutex<Workbench>,
+    events: broadcast::Sender<CodingEvent>,
+}
+
+impl StudyHandle {
+    pub fn new(slug: &str, bench: Workbench) -> Self {
+        Self {
+            slug: slug.to_string(),
+            bench: Mutex::new(bench),
+            events: broadcast::channel(1024).0,
+        }
+    }
+
+    /// Runs `f` on the study on the blocking pool, as `actor`.
+    async fn run<T: Send + 'static>(
+        self: &Arc<Self>,
+        actor: &str,
+        f: impl FnOnce(&mut Workbench) -> StudyResult<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let me = Arc::clone(self);
+        let actor = actor.to_string();
+        tokio::task::spawn_blocking(move || {
+            // A panic in another request must not lock the study for good: the store's
+            // transactions roll back on unwind, so the data behind the mutex is consistent.
+            let mut bench = me
+                .bench
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            bench.set_actor(&actor);
+            f(&mut bench)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("a request failed: {e}")))?
+        .map_err(ApiError::from)
+    }
+
+    fn announce(&self, event: CodingEvent) {
+        // No receivers is fine: nobody is watching.
+        let _ = self.events.send(event);
+    }
+}
+
+impl std::fmt::Debug for StudyHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StudyHandle")
+            .field("slug", &self.slug)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything the server holds.
+#[derive(Debug)]
+pub struct App {
+    studies: HashMap<String, Arc<StudyHandle>>,
+    sessions: auth::Sessions,
+}
+
+impl App {
+    pub fn new(handles: Vec<StudyHandle>) -> Arc<Self> {
+        Arc::new(Self {
+            studies: handles
+                .into_iter()
+                .map(|h| (h.slug.clone(), Arc::new(h)))
+                .collect(),
+            sessions: auth::Sessions::default(),
+        })
+    }
+
+    /// Opens study files; each is served under its file name without extension.
+    pub fn open(paths: &[impl AsRef<Path>], options: &OpenOptions) -> StudyResult<Arc<Self>> {
+        let mut handles = Vec::new();
+        for path in paths {
+            let path = path.as_ref();
+            let slug = slug_of(path);
+            if handles.iter().any(|h: &StudyHandle| h.slug == slug) {
+                return Err(between_study::StudyError::Invalid(format!(
+                    "two studies would both be served as '{slug}'; rename one file"
+                )));
+            }
+            handles.push(StudyHandle::new(
+                &slug,
+                Workbench::open(path, options, "server")?,
+            ));
+        }
+        Ok(Self::new(handles))
+    }
+
+    pub fn slugs(&self) -> Vec<&str> {
+        let mut slugs: Vec<&str> = self.studies.keys().map(String::as_str).collect();
+        slugs.sort();
+        slugs
+    }
+
+    fn study(&self, slug: &str) -> Result<Arc<StudyHandle>, ApiError> {
+        self.studies
+            .get(slug)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(format!("no study '{slug}' is served here")))
+    }
+}
+
+/// `interviews-2025.between` → `interviews-2025`; characters other than letters, digits, `-`
+/// and `_` become `-`, so the slug is safe in a URL.
+pub fn slug_of(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "study".to_string(), |s| s.to_string_lossy().into_owned());
+    stem.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// The whole HTTP surface.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1/studies/{slug}", api::routes())
+        .merge(assets::routes())
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(app)
+}
+
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, name, value: &'static str| {
+        h.insert(name, HeaderValue::from_static(value));
+    };
+    set(
+        headers,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; media-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    );
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::REFERRER_POLICY, "no-referrer");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    response
+}
+
+/// Serves until the process is stopped (Ctrl-C).
+pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,370 @@
+//! Server-rendered pages. The dashboard is rendered here; the document view, codebook and memo
+//! pages are shells that the ES modules in `assets/` fill through the API.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use between_core::SourceId;
+use serde::Deserialize;
+
+use crate::auth::{self, ClientAddr, Viewer};
+use crate::{ApiError, App};
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/", get(index))
+        .route("/s/{slug}/login", get(login_page).post(login_form))
+        .route("/s/{slug}/logout", axum::routing::post(logout_form))
+        .route("/s/{slug}/", get(dashboard))
+        .route("/s/{slug}/sources/{id}", get(document))
+        .route("/s/{slug}/codebook", get(codebook))
+        .route("/s/{slug}/memos", get(memos))
+}
+
+fn render(t: &impl Template) -> Result<Html<String>, ApiError> {
+    t.render()
+        .map(Html)
+        .map_err(|e| ApiError::internal(format!("template: {e}")))
+}
+
+/// A page's viewer: without a session, the page sends the browser to the login form.
+struct PageViewer(Viewer);
+
+impl FromRequestParts<Arc<App>> for PageViewer {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Response> {
+        match Viewer::from_request_parts(parts, app).await {
+            Ok(v) => Ok(PageViewer(v)),
+            Err(e) if e.status == StatusCode::UNAUTHORIZED || e.status == StatusCode::FORBIDDEN => {
+                let slug = parts
+                    .uri
+                    .path()
+                    .trim_start_matches("/s/")
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                Err(Redirect::to(&format!("/s/{slug}/login")).into_response())
+            }
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct IndexPage<'a> {
+    slugs: Vec<&'a str>,
+}
+
+async fn index(State(app): State<Arc<App>>) -> Result<Html<String>, ApiError> {
+    render(&IndexPage { slugs: app.slugs() })
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    slug: String,
+    error: Option<String>,
+}
+
+async fn login_page(
+    State(app): State<Arc<App>>,
+    Path(slug): Path<String>,
+) -> Result<Html<String>, ApiError> {
+    app.study(&slug)?;
+    render(&LoginPage { slug, error: None })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    name: String,
+    password: String,
+}
+
+/// A form post from another site would carry our cookie-less request anyway, but refuse
+/// foreign origins outright (login CSRF).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest == host)
+}
+
+async fn login_form(
+    State(app): State<Arc<App>>,
+    Path(slug): Path<String>,
+    addr: ClientAddr,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, ApiError> {
+    let study = app.study(&slug)?;
+    if !same_origin(&headers) {
+        return Err(ApiError::forbidden("a login from another site was refused"));
+    }
+    match auth::login(&app, &study, addr, &form.name, &form.password).await {
+        Ok((_, token, _)) => Ok((
+            [(header::SET_COOKIE, auth::set_cookie(&token))],
+            Redirect::to(&format!("/s/{slug}/")),
+        )
+            .into_response()),
+        Err(e)
+            if e.status == StatusCode::UNAUTHORIZED
+                || e.status == StatusCode::TOO_MANY_REQUESTS =>
+        {
+            Ok((
+                e.status,
+                render(&LoginPage {
+                    slug,
+                    error: Some(e.message),
+                })?,
+            )
+                .into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct LogoutForm {
+    csrf: String,
+}
+
+async fn logout_form(
+    State(app): State<Arc<App>>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> Response {
+    // The form carries the CSRF token in a field, as forms cannot set headers.
+    if let Some(token) = auth::token_from(&headers)
+        && let Ok(viewer) = session_of(&app, &slug, &token)
+        && viewer == form.csrf
+    {
+        app.sessions.end(&token);
+    }
+    (
+        [(header::SET_COOKIE, auth::clear_cookie())],
+        Redirect::to(&format!("/s/{slug}/login")),
+    )
+        .into_response()
+}
+
+fn session_of(app: &Arc<App>, slug: &str, token: &str) -> Result<String, ApiError> {
+    let _ = app.study(slug)?;
+    app.sessions
+        .csrf_of(token, slug)
+        .ok_or_else(|| ApiError::unauthenticated("no session"))
+}
+
+struct Common {
+    slug: String,
+    study_name: String,
+    account: String,
+    role: String,
+    csrf: String,
+}
+
+async fn common(v: &Viewer) -> Result<Common, ApiError> {
+    let name = v
+        .study
+        .run(&v.account.name, |b| b.study().map(|s| s.name))
+        .await?;
+    Ok(Common {
+        slug: v.study.slug.clone(),
+        study_name: name,
+        account: v.account.name.clone(),
+        role: v.account.role.to_string(),
+        csrf: v.csrf.clone(),
+    })
+}
+
+struct SourceRow {
+    id: SourceId,
+    name: String,
+    kind: String,
+    date: String,
+    others_present: String,
+    blind: bool,
+    progress: Vec<(String, usize, usize)>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    slug: String,
+    study_name: String,
+    account: String,
+    role: String,
+    csrf: String,
+    description: String,
+    blind: bool,
+    sources: Vec<SourceRow>,
+    participants: Vec<(String, String, String, String)>,
+    dyads: Vec<(String, String, String)>,
+    memos: Vec<(String, String, String, String, String)>,
+}
+
+/// Memos shown on the dashboard.
+const LATEST_MEMOS: usize = 5;
+
+async fn dashboard(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> {
+    let c = common(&v).await?;
+    let who = v.account.clone();
+    let page = v
+        .study
+        .run(&v.account.name, move |b| {
+            let study = b.study()?;
+            let visible = b.visible(&who, b.codings(None, None, None)?)?;
+            let mut counts: BTreeMap<SourceId, BTreeMap<String, usize>> = BTreeMap::new();
+            for view in &visible {
+                *counts
+                    .entry(view.coding.source)
+                    .or_default()
+                    .entry(view.coding.coder.clone())
+                    .or_default() += 1;
+            }
+            let most = counts
+                .values()
+                .flat_map(|m| m.values())
+                .copied()
+                .max()
+                .unwrap_or(1);
+            let sources = b
+                .sources()?
+                .into_iter()
+                .map(|s| SourceRow {
+                    id: s.id,
+                    name: s.name,
+                    kind: s.kind.to_string(),
+                    date: s.interview.date.unwrap_or_default(),
+                    others_present: s.interview.others_present.join(", "),
+                    blind: s.blind,
+                    progress: counts
+                        .get(&s.id)
+                        .map(|m| m.iter().map(|(k, n)| (k.clone(), *n, most)).collect())
+                        .unwrap_or_default(),
+                })
+                .collect();
+            let participants = b
+                .participants()?
+                .into_iter()
+                .map(|p| {
+                    let attrs = p
+                        .attributes
+                        .iter()
+                        .map(|(k, v)| format!("{k}: {v}"))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    (
+                        p.label,
+                        p.role.to_string(),
+                        p.name.unwrap_or_default(),
+                        attrs,
+                    )
+                })
+                .collect();
+            let dyads = b
+                .dyads()?
+                .into_iter()
+                .map(|d| (d.label, d.relationship_start.unwrap_or_default(), d.notes))
+                .collect();
+            let mut memos = b.memos(None)?;
+            memos.reverse();
+            let memos = memos
+                .into_iter()
+                .take(LATEST_MEMOS)
+                .map(|m| {
+                    (
+                        m.memo.title,
+                        m.about,
+                        m.memo.author,
+                        m.memo.created_at,
+                        m.memo.text,
+                    )
+                })
+                .collect();
+            Ok(DashboardPage {
+                slug: c.slug,
+                study_name: c.study_name,
+                account: c.account,
+                role: c.role,
+                csrf: c.csrf,
+                description: study.description,
+                blind: study.blind,
+                sources,
+                participants,
+                dyads,
+                memos,
+            })
+        })
+        .await?;
+    render(&page)
+}
+
+#[derive(Template)]
+#[template(path = "shell.html")]
+struct ShellPage {
+    slug: String,
+    study_name: String,
+    account: String,
+    role: String,
+    csrf: String,
+    title: String,
+    page: &'static str,
+    source_id: String,
+}
+
+async fn shell(
+    v: &Viewer,
+    page: &'static str,
+    title: String,
+    source_id: String,
+) -> Result<Html<String>, ApiError> {
+    let c = common(v).await?;
+    render(&ShellPage {
+        slug: c.slug,
+        study_name: c.study_name,
+        account: c.account,
+        role: c.role,
+        csrf: c.csrf,
+        title,
+        page,
+        source_id,
+    })
+}
+
+async fn document(
+    PageViewer(v): PageViewer,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Html<String>, ApiError> {
+    let id: SourceId = id
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("no source '{id}'")))?;
+    let name = v
+        .study
+        .run(&v.account.name, move |b| b.source_by_id(id).map(|s| s.name))
+        .await?;
+    shell(&v, "document", name, id.to_string()).await
+}
+
+async fn codebook(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> {
+    shell(&v, "codebook", "Codebook".into(), String::new()).await
+}
+
+async fn memos(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> {
+    shell(&v, "memos", "Memos".into(), String::new()).await
+}

@@ -1,0 +1,214 @@
+//! What the members of a team do as themselves (through the web): code as their account, edit
+//! and remove codings with the version they saw, read excerpts. The rules of who may do what
+//! are here, so every front end applies the same ones.
+
+use between_core::text::CharIndex;
+use between_core::*;
+use between_store::CodingFilter;
+
+use crate::{CodingView, StudyError, StudyResult, Workbench, now};
+
+/// Changes to a coding; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct CodingEdit {
+    pub start: Option<usize>,
+    pub end: Option<usize>,
+    pub code: Option<CodeId>,
+    pub contrast: Option<bool>,
+    /// `Some(None)` would be ambiguous in JSON; an empty memo removes it.
+    pub memo: Option<String>,
+}
+
+/// A coded passage with the text around it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Excerpt {
+    pub view: CodingView,
+    pub before: String,
+    pub after: String,
+}
+
+fn may_write(who: &Account) -> StudyResult<()> {
+    if who.role.can_write() {
+        Ok(())
+    } else {
+        Err(StudyError::Forbidden(format!(
+            "{} is an auditor and may only read",
+            who.name
+        )))
+    }
+}
+
+fn may_change(who: &Account, coding: &Coding) -> StudyResult<()> {
+    may_write(who)?;
+    if who.role == AccountRole::Owner || coding.coder.eq_ignore_ascii_case(&who.name) {
+        Ok(())
+    } else {
+        Err(StudyError::Forbidden(format!(
+            "this coding is {}'s; only they or an owner may change it",
+            coding.coder
+        )))
+    }
+}
+
+impl Workbench {
+    /// One coding as a reader sees it.
+    pub fn coding_view(&self, id: CodingId) -> StudyResult<CodingView> {
+        let coding = self.store.coding(id)?;
+        let paths = self.code_paths()?;
+        Ok(self.views(&paths, vec![coding])?.remove(0))
+    }
+
+    /// Codings by ids (source, code and its sub-codes, coder), in text order.
+    pub fn coding_views(
+        &self,
+        source: Option<SourceId>,
+        code: Option<CodeId>,
+        coder: Option<&str>,
+    ) -> StudyResult<Vec<CodingView>> {
+        let paths = self.code_paths()?;
+        let filter = CodingFilter {
+            source,
+            code: None,
+            coder: coder.map(str::to_string),
+        };
+        let mut codings = self.store.codings(&filter)?;
+        if let Some(code) = code {
+            let wanted = paths.descendants(code);
+            codings.retain(|c| wanted.contains(&c.code));
+        }
+        self.views(&paths, codings)
+    }
+
+    pub fn source_by_id(&self, id: SourceId) -> StudyResult<Source> {
+        Ok(self.store.source(id)?)
+    }
+
+    /// Codes a span as `who` (the coder is their account name).
+    pub fn create_coding(
+        &mut self,
+        who: &Account,
+        source: SourceId,
+        code: CodeId,
+        span: (usize, usize),
+        contrast: bool,
+        memo: Option<String>,
+    ) -> StudyResult<CodingView> {
+        may_write(who)?;
+        let source = self.store.source(source)?;
+        let code = self
+            .code_paths()?
+            .get(code)
+            .cloned()
+            .ok_or_else(|| StudyError::UnknownCode(code.to_string()))?;
+        let span =
+            Span::checked(span.0, span.1, text::char_len(&source.text)).map_err(|error| {
+                StudyError::Span {
+                    source_name: source.name.clone(),
+                    error,
+                }
+            })?;
+        let stamp = now();
+        let coding = Coding {
+            id: CodingId::new(),
+            source: source.id,
+            code: code.id,
+            span,
+            coder: who.name.clone(),
+            contrast,
+            memo: memo.filter(|m| !m.trim().is_empty()),
+            created_at: stamp.clone(),
+            updated_at: stamp,
+            version: 1,
+        };
+        let mut tx = self.store.transaction(&who.name)?;
+        tx.insert_coding(&coding)?;
+        tx.commit()?;
+        self.coding_view(coding.id)
+    }
+
+    /// Changes a coding, refusing if `version` is not the stored one.
+    pub fn edit_coding(
+        &mut self,
+        who: &Account,
+        id: CodingId,
+        version: i64,
+        edit: CodingEdit,
+    ) -> StudyResult<CodingView> {
+        let mut coding = self.store.coding(id)?;
+        may_change(who, &coding)?;
+        let source = self.store.source(coding.source)?;
+        let start = edit.start.unwrap_or(coding.span.start);
+        let end = edit.end.unwrap_or(coding.span.end);
+        coding.span = Span::checked(start, end, text::char_len(&source.text)).map_err(|error| {
+            StudyError::Span {
+                source_name: source.name.clone(),
+                error,
+            }
+        })?;
+        if let Some(code) = edit.code {
+            coding.code = self
+                .code_paths()?
+                .get(code)
+                .ok_or_else(|| StudyError::UnknownCode(code.to_string()))?
+                .id;
+        }
+        if let Some(contrast) = edit.contrast {
+            coding.contrast = contrast;
+        }
+        if let Some(memo) = edit.memo {
+            coding.memo = Some(memo).filter(|m| !m.trim().is_empty());
+        }
+        coding.version = version;
+        coding.updated_at = now();
+        let mut tx = self.store.transaction(&who.name)?;
+        tx.update_coding(&coding)?;
+        tx.commit()?;
+        self.coding_view(id)
+    }
+
+    /// Removes a coding, refusing if `version` is not the stored one.
+    pub fn delete_coding(
+        &mut self,
+        who: &Account,
+        id: CodingId,
+        version: i64,
+    ) -> StudyResult<Coding> {
+        let mut coding = self.store.coding(id)?;
+        may_change(who, &coding)?;
+        coding.version = version;
+        let mut tx = self.store.transaction(&who.name)?;
+        tx.delete_coding(&coding)?;
+        tx.commit()?;
+        Ok(coding)
+    }
+
+    /// Every coding of a code and its sub-codes, with `chars` characters of context either side.
+    pub fn excerpts(&self, code: CodeId, chars: usize) -> StudyResult<Vec<Excerpt>> {
+        if self.code_paths()?.get(code).is_none() {
+            return Err(StudyError::UnknownCode(code.to_string()));
+        }
+        let views = self.coding_views(None, Some(code), None)?;
+        let mut out = Vec::with_capacity(views.len());
+        for group in views.chunk_by(|a, b| a.coding.source == b.coding.source) {
+            let source = self.store.source(group[0].coding.source)?;
+            let index = CharIndex::new(&source.text);
+            for v in group {
+                let span = v.coding.span;
+                let before = Span {
+                    start: span.start.saturating_sub(chars),
+                    end: span.start,
+                };
+                let after = Span {
+                    start: span.end,
+                    end: (span.end + chars).min(index.len()),
+                };
+                out.push(Excerpt {
+                    view: v.clone(),
+                    before: index.slice(before).unwrap_or_default().to_string(),
+                    after: index.slice(after).unwrap_or_default().to_string(),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
