@@ -1,1 +1,802 @@
+//! The API in-process: every endpoint, the authorisation matrix, bad input, sessions, blind
+//! coding, live events and the pages.
 
+use std::sync::Arc;
+
+use axum::body::Body as HttpBody;
+use axum::http::{Method, Request, StatusCode, header};
+use between_core::AccountRole;
+use between_store::OpenOptions;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::{App, StudyHandle, router};
+
+const PASSWORD: &str = "a password for tests";
+
+struct World {
+    app: Arc<App>,
+    _dir: tempfile::TempDir,
+}
+
+/// The sample study as `sample` (with an owner, two coders and an auditor) and a second study
+/// `other` with its own coder.
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sample =
+        between_sample::materialise(&dir.path().join("sample.between"), &OpenOptions::default())
+            .unwrap();
+    for (name, role) in [
+        ("paul", AccountRole::Owner),
+        ("maria", AccountRole::Coder),
+        ("sam", AccountRole::Coder),
+        ("ada", AccountRole::Auditor),
+    ] {
+        sample.add_account(name, role, PASSWORD).unwrap();
+    }
+    let mut other = between_study::Workbench::create(
+        &dir.path().join("other.between"),
+        between_study::NewStudy {
+            name: "Other".into(),
+            ..Default::default()
+        },
+        &OpenOptions::default(),
+        "t",
+    )
+    .unwrap();
+    other
+        .add_account("olga", AccountRole::Coder, PASSWORD)
+        .unwrap();
+    let app = App::new(vec![
+        StudyHandle::new("sample", sample),
+        StudyHandle::new("other", other),
+    ]);
+    World { app, _dir: dir }
+}
+
+#[derive(Clone, Debug, Default)]
+struct Session {
+    cookie: Option<String>,
+    csrf: Option<String>,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Value,
+    text: String,
+}
+
+impl World {
+    async fn send(&self, s: &Session, method: Method, uri: &str, body: Option<String>) -> Reply {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(c) = &s.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        if let Some(t) = &s.csrf {
+            req = req.header("x-csrf-token", t);
+        }
+        let req = match body {
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(HttpBody::from(b)),
+            None => req.body(HttpBody::empty()),
+        }
+        .unwrap();
+        let res = router(self.app.clone()).oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+            text,
+        }
+    }
+
+    async fn call(&self, s: &Session, method: Method, path: &str, body: Option<Value>) -> Reply {
+        self.send(
+            s,
+            method,
+            &format!("/api/v1/studies/sample{path}"),
+            body.map(|b| b.to_string()),
+        )
+        .await
+    }
+
+    async fn login(&self, slug: &str, name: &str) -> Session {
+        let r = self
+            .send(
+                &Session::default(),
+                Method::POST,
+                &format!("/api/v1/studies/{slug}/session"),
+                Some(json!({"name": name, "password": PASSWORD}).to_string()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let cookie = r
+            .headers
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+        Session {
+            cookie: Some(cookie.split(';').next().unwrap().to_string()),
+            csrf: r.body["csrf_token"].as_str().map(String::from),
+        }
+    }
+
+    async fn first_source(&self, s: &Session, name: &str) -> Value {
+        let sources = self.call(s, Method::GET, "/sources", None).await.body;
+        let id = sources
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        self.call(s, Method::GET, &format!("/sources/{id}"), None)
+            .await
+            .body
+    }
+
+    async fn code_id(&self, s: &Session, component: &str) -> String {
+        let book = self.call(s, Method::GET, "/codebook", None).await.body;
+        book.as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["code"]["component"] == component)
+            .unwrap()["code"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+fn error_code(r: &Reply) -> &str {
+    r.body["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not the error shape: {} {}", r.status, r.text))
+}
+
+/// Code point offsets of `needle` in `text`.
+fn cp_span(text: &str, needle: &str) -> (usize, usize) {
+    let byte = text.find(needle).unwrap();
+    let start = text[..byte].chars().count();
+    (start, start + needle.chars().count())
+}
+
+#[tokio::test]
+async fn the_authorisation_matrix() {
+    let w = world();
+    let owner = w.login("sample", "paul").await;
+    let coder = w.login("sample", "maria").await;
+    let auditor = w.login("sample", "ada").await;
+    let stranger = w.login("other", "olga").await;
+    let nobody = Session::default();
+
+    let source = w.first_source(&owner, "p02-fernandez.txt").await;
+    let source_id = source["id"].as_str().unwrap().to_string();
+    let hope = w.code_id(&owner, "hope").await;
+    let trust = w.code_id(&owner, "trust").await;
+    let sams = w
+        .call(&owner, Method::GET, "/codings?coder=sam", None)
+        .await
+        .body;
+    let sams_coding = sams[0]["coding"]["id"].as_str().unwrap().to_string();
+
+    let reads = [
+        String::new(),
+        "/session".into(),
+        "/participants".into(),
+        "/dyads".into(),
+        "/sources".into(),
+        format!("/sources/{source_id}"),
+        format!("/sources/{source_id}/codings"),
+        "/codings?coder=maria".into(),
+        "/codebook".into(),
+        format!("/codes/{hope}/excerpts"),
+        "/memos".into(),
+    ];
+    for path in &reads {
+        for (who, expected) in [
+            (&nobody, 401),
+            (&stranger, 403),
+            (&auditor, 200),
+            (&coder, 200),
+            (&owner, 200),
+        ] {
+            let r = w.call(who, Method::GET, path, None).await;
+            assert_eq!(r.status.as_u16(), expected, "GET {path}: {}", r.text);
+        }
+    }
+
+    let new_coding = json!({"source": source_id, "code": hope, "start": 0, "end": 5});
+    for (who, expected) in [
+        (&nobody, 401),
+        (&stranger, 403),
+        (&auditor, 403),
+        (&coder, 201),
+        (&owner, 201),
+    ] {
+        let r = w
+            .call(who, Method::POST, "/codings", Some(new_coding.clone()))
+            .await;
+        assert_eq!(r.status.as_u16(), expected, "POST /codings: {}", r.text);
+    }
+    // A coder changes only their own codings; an owner any.
+    let patch = json!({"version": 1, "contrast": true});
+    for (who, expected) in [(&auditor, 403), (&coder, 403), (&owner, 200)] {
+        let r = w
+            .call(
+                who,
+                Method::PATCH,
+                &format!("/codings/{sams_coding}"),
+                Some(patch.clone()),
+            )
+            .await;
+        assert_eq!(
+            r.status.as_u16(),
+            expected,
+            "PATCH another's coding: {}",
+            r.text
+        );
+    }
+    let mine = w
+        .call(&coder, Method::POST, "/codings", Some(new_coding.clone()))
+        .await
+        .body;
+    let mine_id = mine["coding"]["id"].as_str().unwrap();
+    let r = w
+        .call(
+            &coder,
+            Method::PATCH,
+            &format!("/codings/{mine_id}"),
+            Some(json!({"version": 1, "memo": "mine"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["coding"]["version"], 2);
+    assert_eq!(
+        w.call(
+            &auditor,
+            Method::DELETE,
+            &format!("/codings/{mine_id}?version=2"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        w.call(
+            &coder,
+            Method::DELETE,
+            &format!("/codings/{mine_id}?version=2"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+
+    for (who, expected) in [(&auditor, 403), (&coder, 201), (&owner, 201)] {
+        let r = w.call(who, Method::POST, "/codes", Some(json!({"name": format!("Open {expected}{}", who.csrf.clone().unwrap()), "parent": hope}))).await;
+        assert_eq!(r.status.as_u16(), expected, "POST /codes: {}", r.text);
+    }
+    for (who, expected) in [(&auditor, 403), (&coder, 201), (&owner, 201)] {
+        let r = w
+            .call(
+                who,
+                Method::POST,
+                "/memos",
+                Some(json!({"on": format!("source:{source_id}"), "title": "t", "text": "x"})),
+            )
+            .await;
+        assert_eq!(r.status.as_u16(), expected, "POST /memos: {}", r.text);
+    }
+    let owner_only: Vec<(Method, String, Value)> = vec![
+        (
+            Method::PATCH,
+            format!("/codes/{hope}"),
+            json!({"version": 1, "name": "Hope (renamed)"}),
+        ),
+        (
+            Method::PUT,
+            "/blind".into(),
+            json!({"source": null, "blind": false}),
+        ),
+        (
+            Method::POST,
+            format!("/codes/{trust}/merge"),
+            json!({"into": hope}),
+        ),
+    ];
+    for (method, path, body) in owner_only {
+        for (who, expected) in [(&nobody, 401), (&auditor, 403), (&coder, 403)] {
+            let r = w.call(who, method.clone(), &path, Some(body.clone())).await;
+            assert_eq!(r.status.as_u16(), expected, "{method} {path}: {}", r.text);
+        }
+        let r = w.call(&owner, method.clone(), &path, Some(body)).await;
+        assert!(r.status.is_success(), "owner {method} {path}: {}", r.text);
+    }
+    let book = w.call(&owner, Method::GET, "/codebook", None).await.body;
+    assert!(
+        book.as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["path"] == "Hope (renamed)")
+    );
+    assert!(
+        !book
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["code"]["component"] == "trust"),
+        "merged away"
+    );
+}
+
+#[tokio::test]
+async fn writes_need_the_csrf_token() {
+    let w = world();
+    let coder = w.login("sample", "maria").await;
+    let source = w.first_source(&coder, "p01-whitfield.txt").await;
+    let body = json!({"source": source["id"], "code": w.code_id(&coder, "trust").await, "start": 0, "end": 3});
+    for csrf in [None, Some("0".repeat(64))] {
+        let s = Session {
+            cookie: coder.cookie.clone(),
+            csrf,
+        };
+        let r = w
+            .call(&s, Method::POST, "/codings", Some(body.clone()))
+            .await;
+        assert_eq!(
+            (r.status, error_code(&r)),
+            (StatusCode::FORBIDDEN, "forbidden"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("CSRF")
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_the_one_error_shape() {
+    let w = world();
+    let coder = w.login("sample", "maria").await;
+    let source = w.first_source(&coder, "p01-whitfield.txt").await;
+    let id = source["id"].as_str().unwrap();
+    let len = source["text"].as_str().unwrap().chars().count();
+    let trust = w.code_id(&coder, "trust").await;
+    let post = |body: String| {
+        w.send(
+            &coder,
+            Method::POST,
+            "/api/v1/studies/sample/codings",
+            Some(body),
+        )
+    };
+
+    let r = post("{not json".into()).await;
+    assert_eq!(
+        (r.status, error_code(&r)),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
+    let r = post(json!({"source": id, "code": trust, "start": 0}).to_string()).await;
+    assert_eq!(error_code(&r), "bad_request", "missing field");
+    let r =
+        post(json!({"source": id, "code": trust, "start": 0, "end": 2, "colour": "x"}).to_string())
+            .await;
+    assert_eq!(error_code(&r), "bad_request", "unknown field");
+    let r =
+        post(json!({"source": id, "code": trust, "start": 0, "end": len + 1}).to_string()).await;
+    assert_eq!(
+        (r.status, error_code(&r)),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("outside the text"),
+        "{}",
+        r.text
+    );
+    let r = post(json!({"source": id, "code": trust, "start": 9, "end": 9}).to_string()).await;
+    assert_eq!(error_code(&r), "bad_request");
+    let unknown = "01a20181-a270-7014-8824-0c836a4d230a";
+    let r = post(json!({"source": unknown, "code": trust, "start": 0, "end": 2}).to_string()).await;
+    assert_eq!(
+        (r.status, error_code(&r)),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let r = post(json!({"source": id, "code": unknown, "start": 0, "end": 2}).to_string()).await;
+    assert_eq!(error_code(&r), "not_found");
+    for path in [
+        format!("/sources/{unknown}"),
+        "/sources/not-an-id".into(),
+        format!("/codes/{unknown}/excerpts"),
+    ] {
+        let r = w.call(&coder, Method::GET, &path, None).await;
+        assert_eq!(
+            (r.status, error_code(&r)),
+            (StatusCode::NOT_FOUND, "not_found"),
+            "{path}"
+        );
+    }
+    let r = w
+        .send(&coder, Method::GET, "/api/v1/studies/nope/sources", None)
+        .await;
+    assert_eq!(error_code(&r), "not_found");
+    let big = json!({"source": id, "code": trust, "start": 0, "end": 2, "memo": "x".repeat(crate::MAX_BODY_BYTES)});
+    let r = post(big.to_string()).await;
+    assert_eq!(
+        (r.status, error_code(&r)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+    );
+
+    // Stale versions: the second of two edits from version 1 is refused, and nothing is lost.
+    let created = post(json!({"source": id, "code": trust, "start": 0, "end": 5}).to_string())
+        .await
+        .body;
+    let cid = created["coding"]["id"].as_str().unwrap();
+    let first = w
+        .call(
+            &coder,
+            Method::PATCH,
+            &format!("/codings/{cid}"),
+            Some(json!({"version": 1, "end": 8})),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK);
+    let second = w
+        .call(
+            &coder,
+            Method::PATCH,
+            &format!("/codings/{cid}"),
+            Some(json!({"version": 1, "contrast": true})),
+        )
+        .await;
+    assert_eq!(
+        (second.status, error_code(&second)),
+        (StatusCode::CONFLICT, "conflict")
+    );
+    assert!(
+        second.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("changed by someone else")
+    );
+    let r = w
+        .call(
+            &coder,
+            Method::DELETE,
+            &format!("/codings/{cid}?version=1"),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&r), "conflict");
+    let r = w
+        .call(&coder, Method::DELETE, &format!("/codings/{cid}"), None)
+        .await;
+    assert_eq!(error_code(&r), "bad_request", "a delete names its version");
+    let now = w
+        .call(
+            &coder,
+            Method::GET,
+            &format!("/codings?coder=maria&source={id}"),
+            None,
+        )
+        .await
+        .body;
+    let kept = now
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["coding"]["id"] == cid)
+        .unwrap();
+    assert_eq!(
+        (
+            kept["coding"]["span"]["end"].as_u64(),
+            kept["coding"]["contrast"].as_bool()
+        ),
+        (Some(8), Some(false))
+    );
+}
+
+#[tokio::test]
+async fn codings_land_on_exactly_the_selected_non_ascii_text() {
+    let w = world();
+    let coder = w.login("sample", "maria").await;
+    let source = w.first_source(&coder, "p02-fernandez.txt").await;
+    let text = source["text"].as_str().unwrap();
+    let needle = text
+        .split('\n')
+        .find(|l| l.contains('’') || l.contains('í'))
+        .unwrap();
+    let needle: String = needle
+        .chars()
+        .skip(
+            needle
+                .find(": ")
+                .map_or(0, |b| needle[..b].chars().count() + 2),
+        )
+        .take(40)
+        .collect();
+    let (start, end) = cp_span(text, &needle);
+    let r = w
+        .call(&coder, Method::POST, "/codings", Some(json!({"source": source["id"], "code": w.code_id(&coder, "hope").await, "start": start, "end": end})))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["quote"], needle.as_str());
+    let listed = w
+        .call(
+            &coder,
+            Method::GET,
+            &format!("/sources/{}/codings", source["id"].as_str().unwrap()),
+            None,
+        )
+        .await
+        .body;
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["quote"] == needle.as_str() && v["coding"]["coder"] == "maria")
+    );
+}
+
+#[tokio::test]
+async fn logins_are_checked_limited_and_ended() {
+    let w = world();
+    let anonymous = Session::default();
+    let wrong = |name: &str| {
+        w.send(
+            &anonymous,
+            Method::POST,
+            "/api/v1/studies/sample/session",
+            Some(json!({"name": name, "password": "not it at all"}).to_string()),
+        )
+    };
+    let a = wrong("maria").await;
+    let b = wrong("nobody").await;
+    assert_eq!(
+        (a.status, b.status),
+        (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+    );
+    assert_eq!(
+        a.body, b.body,
+        "a wrong name and a wrong password look the same"
+    );
+    for _ in 0..4 {
+        wrong("maria").await;
+    }
+    let r = w
+        .send(
+            &Session::default(),
+            Method::POST,
+            "/api/v1/studies/sample/session",
+            Some(json!({"name": "maria", "password": PASSWORD}).to_string()),
+        )
+        .await;
+    assert_eq!(
+        (r.status, error_code(&r)),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
+        "rate-limited even with the right password"
+    );
+    let olga = w.login("other", "olga").await;
+    assert_eq!(
+        w.send(&olga, Method::GET, "/api/v1/studies/other/sources", None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = w
+        .send(&olga, Method::DELETE, "/api/v1/studies/other/session", None)
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        w.send(&olga, Method::GET, "/api/v1/studies/other/sources", None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn blind_mode_hides_other_coders_until_revealed() {
+    let w = world();
+    let owner = w.login("sample", "paul").await;
+    let maria = w.login("sample", "maria").await;
+    let source = w.first_source(&owner, "p03-adeyemi.txt").await;
+    let sid = source["id"].as_str().unwrap().to_string();
+    let coders = |r: &Reply| -> std::collections::BTreeSet<String> {
+        r.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["coding"]["coder"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let path = format!("/sources/{sid}/codings");
+    assert_eq!(
+        coders(&w.call(&maria, Method::GET, &path, None).await).len(),
+        2
+    );
+    let r = w
+        .call(
+            &owner,
+            Method::PUT,
+            "/blind",
+            Some(json!({"source": sid, "blind": true})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    assert_eq!(
+        coders(&w.call(&maria, Method::GET, &path, None).await),
+        ["maria".to_string()].into()
+    );
+    assert_eq!(
+        coders(&w.call(&owner, Method::GET, &path, None).await).len(),
+        2,
+        "owners see everything"
+    );
+    w.call(
+        &owner,
+        Method::PUT,
+        "/blind",
+        Some(json!({"source": sid, "blind": false})),
+    )
+    .await;
+    assert_eq!(
+        coders(&w.call(&maria, Method::GET, &path, None).await).len(),
+        2,
+        "revealed"
+    );
+}
+
+#[tokio::test]
+async fn new_codings_are_announced_live() {
+    let w = world();
+    let maria = w.login("sample", "maria").await;
+    let sam = w.login("sample", "sam").await;
+    let req = Request::builder()
+        .uri("/api/v1/studies/sample/events")
+        .header(header::COOKIE, sam.cookie.clone().unwrap())
+        .body(HttpBody::empty())
+        .unwrap();
+    let res = router(w.app.clone()).oneshot(req).await.unwrap();
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "text/event-stream");
+    let mut body = res.into_body();
+    let source = w.first_source(&maria, "p04-kowalczyk.txt").await;
+    let created = w
+        .call(&maria, Method::POST, "/codings", Some(json!({"source": source["id"], "code": w.code_id(&maria, "pushing").await, "start": 10, "end": 20})))
+        .await
+        .body;
+    let frame = tokio::time::timeout(std::time::Duration::from_secs(10), body.frame())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8(frame.into_data().unwrap().to_vec()).unwrap();
+    assert!(text.starts_with("event: coding\ndata: "), "{text}");
+    let data: Value =
+        serde_json::from_str(text.lines().nth(1).unwrap().trim_start_matches("data: ")).unwrap();
+    assert_eq!(
+        (data["action"].as_str(), data["coding"].as_str()),
+        (Some("created"), created["coding"]["id"].as_str())
+    );
+    assert_eq!(data["source"], source["id"]);
+}
+
+#[tokio::test]
+async fn pages_need_a_session_and_show_the_study() {
+    let w = world();
+    let r = w
+        .send(&Session::default(), Method::GET, "/s/sample/", None)
+        .await;
+    assert_eq!(
+        (r.status, r.headers[header::LOCATION].to_str().unwrap()),
+        (StatusCode::SEE_OTHER, "/s/sample/login")
+    );
+    let r = w
+        .send(&Session::default(), Method::GET, "/s/sample/login", None)
+        .await;
+    assert!(
+        r.status.is_success()
+            && r.text
+                .contains("<form method=\"post\" action=\"/s/sample/login\"")
+    );
+    assert!(
+        r.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    let form = |password: &str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/s/sample/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(HttpBody::from(format!(
+                "name=paul&password={}",
+                password.replace(' ', "+")
+            )))
+            .unwrap()
+    };
+    let bad = router(w.app.clone()).oneshot(form("nope")).await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    let ok = router(w.app.clone()).oneshot(form(PASSWORD)).await.unwrap();
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let cookie = ok.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let s = Session {
+        cookie: Some(cookie),
+        csrf: None,
+    };
+    let dash = w.send(&s, Method::GET, "/s/sample/", None).await;
+    assert!(
+        dash.text.contains("p06-novak.txt")
+            && dash.text.contains("C1-P01")
+            && dash.text.contains("Latest memos"),
+        "{}",
+        dash.text
+    );
+    assert!(
+        dash.text.contains("<meter"),
+        "coding progress per source and coder"
+    );
+    let source = w
+        .first_source(&w.login("sample", "maria").await, "p06-novak.txt")
+        .await;
+    let doc = w
+        .send(
+            &s,
+            Method::GET,
+            &format!("/s/sample/sources/{}", source["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert!(doc.text.contains("id=\"document\"") && doc.text.contains("/assets/document.js"));
+    for page in [
+        "/s/sample/codebook",
+        "/s/sample/memos",
+        "/assets/app.css",
+        "/assets/document.js",
+        "/",
+    ] {
+        assert_eq!(
+            w.send(&s, Method::GET, page, None).await.status,
+            StatusCode::OK,
+            "{page}"
+        );
+    }
+    assert_eq!(
+        w.send(&s, Method::GET, "/assets/../Cargo.toml", None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}

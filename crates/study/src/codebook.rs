@@ -52,10 +52,13 @@ impl CodePath {
         self.codes.iter().find(|c| c.id == id)
     }
 
-    /// A code by full path (`Valuing/Presence`), by a unique name or end of a path, or by theory
+    /// A code by id, full path (`Valuing/Presence`), unique name or end of a path, or theory
     /// component id.
     pub fn resolve(&self, reference: &str) -> StudyResult<&Code> {
         let wanted = reference.trim().trim_matches('/');
+        if let Some(code) = wanted.parse::<CodeId>().ok().and_then(|id| self.get(id)) {
+            return Ok(code);
+        }
         let same = |a: &str, b: &str| a.to_lowercase() == b.to_lowercase();
         if let Some(c) = self.codes.iter().find(|c| same(self.path(c.id), wanted)) {
             return Ok(c);
