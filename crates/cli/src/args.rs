@@ -493,6 +493,15 @@ pub struct BenchArgs {
     /// How many times to list one document's codings
     #[arg(long, default_value_t = 200)]
     pub repeat: usize,
+    /// Also measure the web server: document views, concurrent coding, listing, memory
+    #[arg(long)]
+    pub server: bool,
+    /// Codings to create through the API in the load run (with --server)
+    #[arg(long, default_value_t = 8000)]
+    pub load_codings: usize,
+    /// Concurrent clients in the load run (with --server)
+    #[arg(long, default_value_t = 16)]
+    pub clients: usize,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }

@@ -767,7 +767,10 @@ fn fresh_password() -> Result<String> {
 }
 
 fn serve(app: std::sync::Arc<between_server::App>, bind: &str, logins: &[String]) -> Result<()> {
-    let runtime = tokio::runtime::Runtime::new()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(between_server::BLOCKING_THREADS)
+        .build()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(bind)
             .await

@@ -75,7 +75,9 @@ export function describeError(e) {
   if (!(e instanceof ApiError)) return (e && e.message) || String(e);
   switch (e.code) {
     case 'conflict':
-      return `Changed by someone else — reload to see the latest version. (${e.message})`;
+      return /someone else/i.test(e.message)
+        ? capitalise(e.message)
+        : `Changed by someone else — reload to see the latest version. (${e.message})`;
     case 'unauthenticated':
       return `Your session has ended — log in again. (${e.message})`;
     case 'forbidden':
@@ -85,6 +87,10 @@ export function describeError(e) {
     default:
       return e.message;
   }
+}
+
+function capitalise(s) {
+  return s ? s[0].toUpperCase() + s.slice(1) : s;
 }
 
 // ---- code points -------------------------------------------------------------------------
@@ -192,6 +198,7 @@ export function safeColour(colour) {
 export function messenger(node) {
   let timer = null;
   return {
+    node,
     show(text, kind = 'error') {
       clearTimeout(timer);
       node.textContent = '';

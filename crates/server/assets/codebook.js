@@ -65,6 +65,12 @@ export function mountCodebook(container, options = {}) {
     container.prepend(heading);
   }
 
+  // Escape hides the definition shown for the focused code (it comes back on the next one).
+  treeWrap.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') treeWrap.classList.add('tips-off');
+  });
+  treeWrap.addEventListener('focusin', () => treeWrap.classList.remove('tips-off'));
+
   filter.addEventListener('input', () => {
     filterText = filter.value.trim().toLowerCase();
     renderTree();

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use between_core::*;
-use between_study::{CodingEdit, TargetRef};
+use between_study::{CodingEdit, CodingRequest, TargetRef};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_stream::StreamExt;
@@ -79,8 +79,9 @@ fn parse_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> 
 
 type ApiResult<T = Json<Value>> = Result<T, ApiError>;
 
-fn to_json<T: serde::Serialize>(v: T) -> Json<Value> {
-    Json(serde_json::to_value(v).expect("plain data serialises"))
+/// Serialises once, straight to the response body.
+fn to_json<T: serde::Serialize>(v: T) -> Response {
+    Json(v).into_response()
 }
 
 // ---- session
@@ -151,7 +152,7 @@ async fn study(viewer: Viewer) -> ApiResult {
         .map(Json)
 }
 
-async fn participants(viewer: Viewer) -> ApiResult {
+async fn participants(viewer: Viewer) -> ApiResult<Response> {
     viewer
         .study
         .run(&viewer.account.name, |b| b.participants())
@@ -159,7 +160,7 @@ async fn participants(viewer: Viewer) -> ApiResult {
         .map(to_json)
 }
 
-async fn dyads(viewer: Viewer) -> ApiResult {
+async fn dyads(viewer: Viewer) -> ApiResult<Response> {
     viewer
         .study
         .run(&viewer.account.name, |b| b.dyads())
@@ -229,7 +230,10 @@ async fn source(viewer: Viewer, Path((_, id)): Path<(String, String)>) -> ApiRes
         .map(Json)
 }
 
-async fn source_codings(viewer: Viewer, Path((_, id)): Path<(String, String)>) -> ApiResult {
+async fn source_codings(
+    viewer: Viewer,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let id: SourceId = parse_id(&id, "source")?;
     let who = viewer.account.clone();
     viewer
@@ -249,7 +253,7 @@ struct CodingQuery {
     source: Option<String>,
 }
 
-async fn codings(viewer: Viewer, Query(q): Query<CodingQuery>) -> ApiResult {
+async fn codings(viewer: Viewer, Query(q): Query<CodingQuery>) -> ApiResult<Response> {
     let code = q
         .code
         .as_deref()
@@ -270,7 +274,7 @@ async fn codings(viewer: Viewer, Query(q): Query<CodingQuery>) -> ApiResult {
         .map(to_json)
 }
 
-async fn codebook(viewer: Viewer) -> ApiResult {
+async fn codebook(viewer: Viewer) -> ApiResult<Response> {
     viewer
         .study
         .run(&viewer.account.name, |b| b.codebook())
@@ -278,7 +282,7 @@ async fn codebook(viewer: Viewer) -> ApiResult {
         .map(to_json)
 }
 
-async fn excerpts(viewer: Viewer, Path((_, id)): Path<(String, String)>) -> ApiResult {
+async fn excerpts(viewer: Viewer, Path((_, id)): Path<(String, String)>) -> ApiResult<Response> {
     let id: CodeId = parse_id(&id, "code")?;
     let who = viewer.account.clone();
     viewer
@@ -304,7 +308,7 @@ struct MemoQuery {
     on: Option<String>,
 }
 
-async fn memos(viewer: Viewer, Query(q): Query<MemoQuery>) -> ApiResult {
+async fn memos(viewer: Viewer, Query(q): Query<MemoQuery>) -> ApiResult<Response> {
     viewer
         .study
         .run(&viewer.account.name, move |b| {
@@ -317,42 +321,14 @@ async fn memos(viewer: Viewer, Query(q): Query<MemoQuery>) -> ApiResult {
 
 // ---- writing
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewCodingBody {
-    source: SourceId,
-    code: CodeId,
-    start: usize,
-    end: usize,
-    #[serde(default)]
-    contrast: bool,
-    memo: Option<String>,
-}
-
 async fn create_coding(
     viewer: Viewer,
-    Body(body): Body<NewCodingBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let who = viewer.account.clone();
+    Body(body): Body<CodingRequest>,
+) -> ApiResult<(StatusCode, Response)> {
     let view = viewer
         .study
-        .run(&who.name.clone(), move |b| {
-            b.create_coding(
-                &who,
-                body.source,
-                body.code,
-                (body.start, body.end),
-                body.contrast,
-                body.memo,
-            )
-        })
+        .create_coding(viewer.account.clone(), body)
         .await?;
-    viewer.study.announce(CodingEvent {
-        action: "created",
-        source: view.coding.source,
-        coding: view.coding.id,
-        coder: view.coding.coder.clone(),
-    });
     Ok((StatusCode::CREATED, to_json(view)))
 }
 
@@ -368,7 +344,7 @@ async fn edit_coding(
     viewer: Viewer,
     Path((_, id)): Path<(String, String)>,
     Body(body): Body<EditCodingBody>,
-) -> ApiResult {
+) -> ApiResult<Response> {
     let id: CodingId = parse_id(&id, "coding")?;
     let who = viewer.account.clone();
     let view = viewer
@@ -429,7 +405,7 @@ struct NewCodeBody {
 async fn create_code(
     viewer: Viewer,
     Body(body): Body<NewCodeBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Response)> {
     if !viewer.account.role.can_write() {
         return Err(ApiError::forbidden("an auditor may only read"));
     }
@@ -471,7 +447,7 @@ async fn edit_code(
     viewer: Viewer,
     Path((_, id)): Path<(String, String)>,
     Body(body): Body<EditCodeBody>,
-) -> ApiResult {
+) -> ApiResult<Response> {
     viewer.must_own()?;
     let id: CodeId = parse_id(&id, "code")?;
     viewer
@@ -541,7 +517,7 @@ struct NewMemoBody {
 async fn create_memo(
     viewer: Viewer,
     Body(body): Body<NewMemoBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Response)> {
     if !viewer.account.role.can_write() {
         return Err(ApiError::forbidden("an auditor may only read"));
     }

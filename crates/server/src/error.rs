@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use between_store::StoreError;
 use between_study::StudyError;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,

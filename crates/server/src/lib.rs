@@ -13,15 +13,16 @@ mod pages;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
+use between_core::Account;
 use between_store::OpenOptions;
-use between_study::{StudyResult, Workbench};
-use tokio::sync::broadcast;
+use between_study::{CodingRequest, CodingView, StudyResult, Workbench};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use error::ApiError;
 
@@ -37,11 +38,23 @@ pub struct CodingEvent {
     pub coder: String,
 }
 
+/// A coding request waiting for the next batch, with where its answer goes.
+type Pending = (
+    Account,
+    CodingRequest,
+    oneshot::Sender<Result<CodingView, ApiError>>,
+);
+
+/// Most coding requests written in one transaction.
+const MAX_BATCH: usize = 512;
+
 /// One served study.
 pub struct StudyHandle {
     pub slug: String,
     bench: Mutex<Workbench>,
     events: broadcast::Sender<CodingEvent>,
+    /// Started on first use, inside the server's runtime.
+    batcher: OnceLock<mpsc::UnboundedSender<Pending>>,
 }
 
 impl StudyHandle {
@@ -50,7 +63,31 @@ impl StudyHandle {
             slug: slug.to_string(),
             bench: Mutex::new(bench),
             events: broadcast::channel(1024).0,
+            batcher: OnceLock::new(),
         }
+    }
+
+    /// Creates a coding through the study's batcher: requests that arrive while a batch is
+    /// being written wait and go together into the next transaction (group commit), so many
+    /// coders at once cost one disk sync per batch, not one per coding. Answers only after
+    /// the commit: an acknowledged coding is on disk.
+    async fn create_coding(
+        self: &Arc<Self>,
+        who: Account,
+        request: CodingRequest,
+    ) -> Result<CodingView, ApiError> {
+        let queue = self.batcher.get_or_init(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(write_batches(Arc::clone(self), rx));
+            tx
+        });
+        let (reply, answer) = oneshot::channel();
+        queue
+            .send((who, request, reply))
+            .map_err(|_| ApiError::internal("the coding writer stopped"))?;
+        answer
+            .await
+            .map_err(|_| ApiError::internal("the coding writer stopped"))?
     }
 
     /// Runs `f` on the study on the blocking pool, as `actor`.
@@ -79,6 +116,43 @@ impl StudyHandle {
     fn announce(&self, event: CodingEvent) {
         // No receivers is fine: nobody is watching.
         let _ = self.events.send(event);
+    }
+}
+
+async fn write_batches(study: Arc<StudyHandle>, mut queue: mpsc::UnboundedReceiver<Pending>) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let (requests, replies): (Vec<_>, Vec<_>) =
+            batch.into_iter().map(|(a, r, tx)| ((a, r), tx)).unzip();
+        match study
+            .run("server", move |b| b.create_codings(requests))
+            .await
+        {
+            Ok(results) => {
+                for (result, reply) in results.into_iter().zip(replies) {
+                    if let Ok(view) = &result {
+                        study.announce(CodingEvent {
+                            action: "created",
+                            source: view.coding.source,
+                            coding: view.coding.id,
+                            coder: view.coding.coder.clone(),
+                        });
+                    }
+                    let _ = reply.send(result.map_err(ApiError::from));
+                }
+            }
+            Err(e) => {
+                for reply in replies {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+        }
     }
 }
 
@@ -166,6 +240,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(assets::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(server_timing))
         .with_state(app)
 }
 
@@ -184,6 +259,22 @@ async fn security_headers(mut response: Response) -> Response {
     set(headers, header::X_FRAME_OPTIONS, "DENY");
     response
 }
+
+/// `Server-Timing: app;dur=MS`: how long the server worked on a request (body included, as
+/// responses are built whole), for the browser's developer tools and the benchmark.
+async fn server_timing(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let mut response = next.run(request).await;
+    let value = format!("app;dur={:.3}", started.elapsed().as_secs_f64() * 1000.0);
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        response.headers_mut().insert("server-timing", v);
+    }
+    response
+}
+
+/// Threads for blocking study work. A study's work is serialised by its mutex anyway; more
+/// threads would only each keep a memory arena.
+pub const BLOCKING_THREADS: usize = 4;
 
 /// Serves until the process is stopped (Ctrl-C).
 pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) -> std::io::Result<()> {

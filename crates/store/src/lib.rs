@@ -76,10 +76,16 @@ pub trait Reader {
     fn source_infos(&self) -> Result<Vec<SourceInfo>>;
     fn source(&self, id: SourceId) -> Result<Source>;
     fn source_id_by_name(&self, name: &str) -> Result<Option<SourceId>>;
+    /// A source's text length in code points, without reading the text.
+    fn source_length(&self, id: SourceId) -> Result<usize>;
+    /// Sources in blind mode (not counting the study-wide switch).
+    fn blind_sources(&self) -> Result<Vec<SourceId>>;
     fn codes(&self) -> Result<Vec<Code>>;
     /// Codings in source, then text order.
     fn codings(&self, filter: &CodingFilter) -> Result<Vec<Coding>>;
     fn coding(&self, id: CodingId) -> Result<Coding>;
+    /// How many codings each code has (codes without any are absent).
+    fn coding_counts(&self) -> Result<Vec<(CodeId, usize)>>;
     /// All memos, or those on one target.
     fn memos(&self, target: Option<MemoTarget>) -> Result<Vec<Memo>>;
     fn cases(&self) -> Result<Vec<Case>>;
@@ -95,6 +101,8 @@ pub trait Reader {
 /// [`StoreError::Conflict`] when its version is no longer current; on success the stored
 /// version is one more than the one given.
 pub trait Writer: Reader {
+    /// Who the following changes are recorded as (a batch of several people's changes).
+    fn act_as(&mut self, actor: &str);
     fn insert_participant(&mut self, p: &Participant) -> Result<()>;
     fn update_participant(&mut self, p: &Participant) -> Result<()>;
     fn insert_dyad(&mut self, d: &Dyad) -> Result<()>;

@@ -604,6 +604,37 @@ impl<C: Conn> Reader for C {
             .map_err(|e| self.fail(e))
     }
 
+    fn coding_counts(&self) -> Result<Vec<(CodeId, usize)>> {
+        collect(
+            self.conn(),
+            "SELECT code_id, count(*) FROM coding GROUP BY code_id",
+            [],
+            |r| Ok((parse_id(r.get(0)?)?, r.get(1)?)),
+        )
+        .map_err(|e| self.fail(e))
+    }
+
+    fn source_length(&self, id: SourceId) -> Result<usize> {
+        self.conn()
+            .prepare_cached("SELECT text_length FROM source WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id.to_string()], |r| r.get(0)).optional())
+            .map_err(|e| self.fail(e))?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "source",
+                key: id.to_string(),
+            })
+    }
+
+    fn blind_sources(&self) -> Result<Vec<SourceId>> {
+        collect(
+            self.conn(),
+            "SELECT id FROM source WHERE blind = 1",
+            [],
+            |r| parse_id(r.get(0)?),
+        )
+        .map_err(|e| self.fail(e))
+    }
+
     fn codes(&self) -> Result<Vec<Code>> {
         collect(
             self.conn(),
@@ -835,6 +866,10 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
 }
 
 impl Writer for SqliteTx<'_> {
+    fn act_as(&mut self, actor: &str) {
+        self.actor = actor.to_string();
+    }
+
     fn insert_participant(&mut self, p: &Participant) -> Result<()> {
         self.exec(
             "INSERT INTO participant (id, label, role, name, attributes) VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -31,6 +31,17 @@ fn hash_password(password: &str) -> StudyResult<String> {
         .to_string())
 }
 
+/// Whether `password` matches an argon2 PHC `hash`. Costs about 19 MiB and some tens of
+/// milliseconds, by design.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    verify(password, hash)
+}
+
+/// The hash to verify against when a login names no account.
+pub fn dummy_hash() -> &'static str {
+    DUMMY_HASH
+}
+
 fn verify(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| {
         Argon2::default()
@@ -83,6 +94,12 @@ impl Workbench {
         Ok(self.store.accounts()?)
     }
 
+    /// The account of this name with its password hash, for a caller that checks the password
+    /// elsewhere (a server, on its own thread).
+    pub fn login_record(&self, name: &str) -> StudyResult<Option<(Account, String)>> {
+        Ok(self.store.account_with_hash(name.trim())?)
+    }
+
     /// The account, if the name and password match one. Says nothing about which was wrong.
     pub fn check_login(&self, name: &str, password: &str) -> StudyResult<Option<Account>> {
         match self.store.account_with_hash(name.trim())? {
@@ -116,20 +133,13 @@ impl Workbench {
             return Ok(codings);
         }
         let study_blind = self.store.study()?.blind;
-        let blind_sources: std::collections::HashSet<SourceId> = self
-            .store
-            .source_infos()?
-            .into_iter()
-            .filter(|s| study_blind || s.blind)
-            .map(|s| s.id)
-            .collect();
-        Ok(codings
-            .into_iter()
-            .filter(|v| {
-                !blind_sources.contains(&v.coding.source)
-                    || v.coding.coder.eq_ignore_ascii_case(&viewer.name)
-            })
-            .collect())
+        let blind_sources: std::collections::HashSet<SourceId> =
+            self.store.blind_sources()?.into_iter().collect();
+        let hidden = |v: &CodingView| {
+            (study_blind || blind_sources.contains(&v.coding.source))
+                && !v.coding.coder.eq_ignore_ascii_case(&viewer.name)
+        };
+        Ok(codings.into_iter().filter(|v| !hidden(v)).collect())
     }
 }
 

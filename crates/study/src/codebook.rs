@@ -150,10 +150,7 @@ impl Workbench {
     /// The codebook as a depth-first tree, with coding counts.
     pub fn codebook(&self) -> StudyResult<Vec<CodeNode>> {
         let paths = self.code_paths()?;
-        let mut counts: HashMap<CodeId, usize> = HashMap::new();
-        for c in self.store.codings(&Default::default())? {
-            *counts.entry(c.code).or_default() += 1;
-        }
+        let counts: HashMap<CodeId, usize> = self.store.coding_counts()?.into_iter().collect();
         let mut out = Vec::new();
         fn walk(
             paths: &CodePath,

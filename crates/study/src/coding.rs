@@ -205,7 +205,7 @@ impl Workbench {
         paths: &CodePath,
         codings: Vec<Coding>,
     ) -> StudyResult<Vec<CodingView>> {
-        let labels = self.labels()?;
+        let labels = self.people_labels()?;
         let mut out = Vec::with_capacity(codings.len());
         // Codings come grouped by source: load each source once and index its text once.
         for group in codings.chunk_by(|a, b| a.source == b.source) {
@@ -233,7 +233,8 @@ impl Workbench {
         Ok(out)
     }
 
-    fn labels(&self) -> StudyResult<Labels> {
+    /// Participant and dyad labels (small tables; source names are left empty).
+    fn people_labels(&self) -> StudyResult<Labels> {
         Ok(Labels {
             participants: self
                 .store
@@ -247,13 +248,19 @@ impl Workbench {
                 .into_iter()
                 .map(|d| (d.id, d.label))
                 .collect(),
-            sources: self
-                .store
-                .source_infos()?
-                .into_iter()
-                .map(|s| (s.id, s.name))
-                .collect(),
+            sources: HashMap::new(),
         })
+    }
+
+    fn labels(&self) -> StudyResult<Labels> {
+        let mut labels = self.people_labels()?;
+        labels.sources = self
+            .store
+            .source_infos()?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        Ok(labels)
     }
 
     /// Resolves what a memo is to be attached to.

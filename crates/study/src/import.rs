@@ -349,11 +349,13 @@ fn assign_speakers(
         s.participant = Some(owner.id);
         unresolved.clear();
     }
+    // A label that names a role (`PATIENT:`) needs no link to be useful; an unknown voice does.
     let warnings = unresolved
         .iter()
+        .filter(|&&i| speakers[i].role == Role::Other)
         .map(|&i| {
             format!(
-                "speaker '{}' is not linked to a participant (taken as role '{}'); use --speaker '{}=LABEL' to link it",
+                "speaker '{}' is not linked to a participant (role '{}'); use --speaker '{}=LABEL' to link it",
                 speakers[i].label, speakers[i].role, speakers[i].label
             )
         })

@@ -17,14 +17,14 @@ use between_core::{Study, StudyId, TheoryRef};
 use between_model::Theory;
 use between_store::{OpenOptions, SqliteStore, Store, StoredTheory};
 
-pub use accounts::MIN_PASSWORD_CHARS;
+pub use accounts::{MIN_PASSWORD_CHARS, dummy_hash, verify_password};
 pub use codebook::{CodeNode, CodePath};
 pub use coding::{CodingTarget, CodingView, MemoView, NewCoding, TargetRef};
 pub use error::{StudyError, StudyResult};
 pub use import::{ImportFile, ImportOptions, ImportReport, ImportedSource, SpeakerAssignment};
 pub use people::{NewDyad, NewParticipant};
 pub use stats::{Count, Stats};
-pub use team::{CodingEdit, Excerpt};
+pub use team::{CodingEdit, CodingRequest, Excerpt};
 
 /// An open study and who is working on it (recorded with every change).
 pub struct Workbench {

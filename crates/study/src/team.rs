@@ -2,6 +2,8 @@
 //! and remove codings with the version they saw, read excerpts. The rules of who may do what
 //! are here, so every front end applies the same ones.
 
+use std::collections::HashMap;
+
 use between_core::text::CharIndex;
 use between_core::*;
 use between_store::CodingFilter;
@@ -16,6 +18,19 @@ pub struct CodingEdit {
     pub code: Option<CodeId>,
     pub contrast: Option<bool>,
     /// `Some(None)` would be ambiguous in JSON; an empty memo removes it.
+    pub memo: Option<String>,
+}
+
+/// A new coding, as a front end asks for it.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodingRequest {
+    pub source: SourceId,
+    pub code: CodeId,
+    pub start: usize,
+    pub end: usize,
+    #[serde(default)]
+    pub contrast: bool,
     pub memo: Option<String>,
 }
 
@@ -87,43 +102,80 @@ impl Workbench {
     pub fn create_coding(
         &mut self,
         who: &Account,
-        source: SourceId,
-        code: CodeId,
-        span: (usize, usize),
-        contrast: bool,
-        memo: Option<String>,
+        request: CodingRequest,
     ) -> StudyResult<CodingView> {
-        may_write(who)?;
-        let source = self.store.source(source)?;
-        let code = self
-            .code_paths()?
-            .get(code)
-            .cloned()
-            .ok_or_else(|| StudyError::UnknownCode(code.to_string()))?;
-        let span =
-            Span::checked(span.0, span.1, text::char_len(&source.text)).map_err(|error| {
-                StudyError::Span {
-                    source_name: source.name.clone(),
-                    error,
-                }
-            })?;
+        self.create_codings(vec![(who.clone(), request)])?.remove(0)
+    }
+
+    /// Codes many spans, each as its account, in one transaction (one disk sync for all: a server
+    /// gathers concurrent requests into such batches). Each request gets its own answer; a
+    /// request that is wrong does not stop the others.
+    pub fn create_codings(
+        &mut self,
+        batch: Vec<(Account, CodingRequest)>,
+    ) -> StudyResult<Vec<StudyResult<CodingView>>> {
+        let paths = self.code_paths()?;
+        let mut lengths: HashMap<SourceId, usize> = HashMap::new();
         let stamp = now();
-        let coding = Coding {
-            id: CodingId::new(),
-            source: source.id,
-            code: code.id,
-            span,
-            coder: who.name.clone(),
-            contrast,
-            memo: memo.filter(|m| !m.trim().is_empty()),
-            created_at: stamp.clone(),
-            updated_at: stamp,
-            version: 1,
-        };
-        let mut tx = self.store.transaction(&who.name)?;
-        tx.insert_coding(&coding)?;
+        let mut prepared: Vec<StudyResult<(Account, Coding)>> = Vec::with_capacity(batch.len());
+        for (who, r) in batch {
+            let coding = (|| {
+                may_write(&who)?;
+                let length = match lengths.get(&r.source) {
+                    Some(l) => *l,
+                    None => {
+                        let l = self.store.source_length(r.source)?;
+                        lengths.insert(r.source, l);
+                        l
+                    }
+                };
+                let code = paths
+                    .get(r.code)
+                    .ok_or_else(|| StudyError::UnknownCode(r.code.to_string()))?;
+                let span =
+                    Span::checked(r.start, r.end, length).map_err(|error| StudyError::Span {
+                        source_name: r.source.to_string(),
+                        error,
+                    })?;
+                Ok(Coding {
+                    id: CodingId::new(),
+                    source: r.source,
+                    code: code.id,
+                    span,
+                    coder: who.name.clone(),
+                    contrast: r.contrast,
+                    memo: r.memo.filter(|m| !m.trim().is_empty()),
+                    created_at: stamp.clone(),
+                    updated_at: stamp.clone(),
+                    version: 1,
+                })
+            })();
+            prepared.push(coding.map(|c| (who, c)));
+        }
+        let mut tx = self.store.transaction(&self.actor)?;
+        for (who, coding) in prepared.iter().flatten() {
+            tx.act_as(&who.name);
+            tx.insert_coding(coding)?;
+        }
         tx.commit()?;
-        self.coding_view(coding.id)
+        // Read back, one source at a time, and answer in the order asked.
+        let mut created: Vec<Coding> = prepared.iter().flatten().map(|(_, c)| c.clone()).collect();
+        created.sort_by_key(|c| c.source);
+        let mut views: HashMap<CodingId, CodingView> = self
+            .views(&paths, created)?
+            .into_iter()
+            .map(|v| (v.coding.id, v))
+            .collect();
+        Ok(prepared
+            .into_iter()
+            .map(|p| {
+                p.and_then(|(_, c)| {
+                    views
+                        .remove(&c.id)
+                        .ok_or_else(|| StudyError::Invalid("a coding vanished".into()))
+                })
+            })
+            .collect())
     }
 
     /// Changes a coding, refusing if `version` is not the stored one.

@@ -1,0 +1,241 @@
+//! `between bench --server`: the web workbench's speed targets, measured over loopback against
+//! `between serve` running as its own process (so its memory is its own).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::{Value, json};
+
+use crate::bench::Measure;
+
+pub const PASSWORD_FOR_BENCH: &str = "benchmark password";
+const PASSWORD: &str = PASSWORD_FOR_BENCH;
+
+/// A server process, killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(study: &Path) -> Result<Server> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .args([
+            "serve",
+            &study.display().to_string(),
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
+    let mut lines = BufReader::new(stdout).lines();
+    let line = lines
+        .next()
+        .ok_or_else(|| anyhow!("the server said nothing"))??;
+    let url = line
+        .split(" at ")
+        .nth(1)
+        .ok_or_else(|| anyhow!("unexpected first line: {line}"))?;
+    let base = url
+        .trim_end_matches('/')
+        .replacen("/s/", "/api/v1/studies/", 1);
+    // Keep reading its output so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Ok(Server { child, base })
+}
+
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+    csrf: String,
+}
+
+impl Client {
+    async fn login(base: &str, name: &str) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()?;
+        let res = http
+            .post(format!("{base}/session"))
+            .json(&json!({"name": name, "password": PASSWORD}))
+            .send()
+            .await?;
+        if !res.status().is_success() {
+            bail!("login as {name}: {}", res.text().await?);
+        }
+        let cookie = res
+            .headers()
+            .get("set-cookie")
+            .and_then(|c| c.to_str().ok())
+            .and_then(|c| c.split(';').next())
+            .ok_or_else(|| anyhow!("no session cookie"))?
+            .to_string();
+        let body: Value = res.json().await?;
+        let csrf = body["csrf_token"].as_str().unwrap_or_default().to_string();
+        Ok(Self {
+            http,
+            base: base.to_string(),
+            cookie,
+            csrf,
+        })
+    }
+
+    async fn get(&self, path: &str) -> Result<Value> {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await?;
+        if !res.status().is_success() {
+            bail!("GET {path}: {}", res.status());
+        }
+        Ok(res.json().await?)
+    }
+
+    /// Fetches and returns the server's own time for the request (its Server-Timing header).
+    async fn server_time(&self, path: &str) -> Result<Duration> {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await?;
+        if !res.status().is_success() {
+            bail!("GET {path}: {}", res.status());
+        }
+        let ms: f64 = res
+            .headers()
+            .get("server-timing")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split("dur=").nth(1))
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| anyhow!("no Server-Timing header"))?;
+        res.bytes().await?;
+        Ok(Duration::from_secs_f64(ms / 1000.0))
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> Result<reqwest::StatusCode> {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .json(body)
+            .send()
+            .await?;
+        let status = res.status();
+        res.bytes().await?;
+        Ok(status)
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Runs the server measurements on a study that already holds the corpus and both coders.
+pub fn run(study: &Path, load_codings: usize, clients: usize) -> Result<Vec<Measure>> {
+    let server = start(study)?;
+    let pid = server.child.id();
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let reader = Client::login(&server.base, "coder1").await?;
+        let sources = reader.get("/sources").await?;
+        let sources: Vec<Value> = sources.as_array().cloned().unwrap_or_default();
+        let first = sources.first().ok_or_else(|| anyhow!("no sources"))?["id"].as_str().unwrap_or_default().to_string();
+
+        // Opening a document: the transcript and all its codings.
+        let mut opens = Vec::new();
+        for _ in 0..200 {
+            let text = reader.server_time(&format!("/sources/{first}")).await?;
+            let codings = reader.server_time(&format!("/sources/{first}/codings")).await?;
+            opens.push(text + codings);
+        }
+        opens.sort();
+
+        // Listing every coding of a coder.
+        let mut lists = Vec::new();
+        for _ in 0..5 {
+            lists.push(reader.server_time("/codings?coder=coder1").await?);
+        }
+        let listed = reader.get("/codings?coder=coder1").await?.as_array().map_or(0, Vec::len);
+        lists.sort();
+
+        // Concurrent coding: `clients` coders' browsers creating codings as fast as they can.
+        let codebook = reader.get("/codebook").await?;
+        let code = codebook[0]["code"]["id"].as_str().unwrap_or_default().to_string();
+        let targets: Vec<(String, usize)> = sources
+            .iter()
+            .map(|s| (s["id"].as_str().unwrap_or_default().to_string(), s["text_length"].as_u64().unwrap_or(0) as usize))
+            .collect();
+        let per_client = load_codings.div_ceil(clients);
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            let client = Client::login(&server.base, if c % 2 == 0 { "coder1" } else { "coder2" }).await?;
+            let (code, targets) = (code.clone(), targets.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(per_client);
+                for i in 0..per_client {
+                    let (source, len) = &targets[(c * per_client + i) % targets.len()];
+                    let start = (i * 37) % len.saturating_sub(50).max(1);
+                    let body = json!({"source": source, "code": code, "start": start, "end": start + 40});
+                    let t = Instant::now();
+                    let status = client.post("/codings", &body).await?;
+                    if status != reqwest::StatusCode::CREATED {
+                        bail!("creating a coding: {status}");
+                    }
+                    latencies.push(t.elapsed());
+                }
+                Ok::<_, anyhow::Error>(latencies)
+            }));
+        }
+        let mut latencies = Vec::new();
+        for t in tasks {
+            latencies.extend(t.await??);
+        }
+        let elapsed = started.elapsed();
+        latencies.sort();
+        let rate = latencies.len() as f64 / elapsed.as_secs_f64();
+        let memory_mib = peak_rss_kib(pid).map_or(f64::NAN, |k| k as f64 / 1024.0);
+
+        let (p50, p99, c99, list) = (ms(percentile(&opens, 0.5)), ms(percentile(&opens, 0.99)), ms(percentile(&latencies, 0.99)), ms(lists[2]));
+        Ok::<_, anyhow::Error>(vec![
+            Measure::new("open a document view (server time), p50", p50, "ms", "<= 2 ms", p50 <= 2.0),
+            Measure::new("open a document view (server time), p99", p99, "ms", "<= 10 ms", p99 <= 10.0),
+            Measure::new(&format!("create codings, {clients} clients"), rate, "/s", ">= 2500/s", rate >= 2500.0),
+            Measure::new("create a coding, p99", c99, "ms", "<= 15 ms", c99 <= 15.0),
+            Measure::new(&format!("list a coder's {listed} codings (server time)"), list, "ms", "<= 100 ms", list <= 100.0),
+            Measure::new("server peak memory", memory_mib, "MiB", "<= 100 MiB", memory_mib <= 100.0),
+        ])
+    })
+    .context("the server benchmark")
+}
