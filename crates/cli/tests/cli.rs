@@ -549,12 +549,26 @@ fn bad_transcripts_are_named_and_a_failing_batch_changes_nothing() {
         "note.txt",
         b"Visited the practice. It was raining.\nThe waiting room was full.\n",
     );
-    let run = between(d, &["import", s, "note.txt", "--kind", "field-note"]).ok();
+    // An interview without speaker labels: kept whole, with a warning.
+    let run = between(d, &["import", s, "note.txt"]).ok();
     assert!(run.stdout().contains("1 turns"), "{}", run.stdout());
     assert!(
         run.stderr()
             .contains("warning: note.txt: no speaker labels were recognised"),
         "{}",
+        run.stderr()
+    );
+    // A field note is prose: one turn, nothing to warn about, even with a colon in a line.
+    write(
+        d,
+        "field.txt",
+        b"12 May.\nPractical resolutions: listen more.\n",
+    );
+    let run = between(d, &["import", s, "field.txt", "--kind", "field-note"]).ok();
+    assert!(
+        run.stdout().contains("1 turns") && run.stderr().is_empty(),
+        "{} {}",
+        run.stdout(),
         run.stderr()
     );
 }

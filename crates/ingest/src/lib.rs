@@ -6,7 +6,7 @@ mod decode;
 mod plain;
 
 pub use decode::{DecodeError, decode};
-pub use plain::{parse_plain, parse_timestamp};
+pub use plain::{parse_plain, parse_timestamp, prose};
 
 use between_core::Turn;
 

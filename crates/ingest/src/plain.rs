@@ -50,22 +50,34 @@ pub fn parse_plain(text: String) -> Transcript {
             "no speaker labels were recognised; the text is kept as one unlabelled turn"
                 .to_string(),
         );
-        let lead = text.chars().take_while(|c| c.is_whitespace()).count();
-        let end = text.chars().count() - trailing_space(&text);
-        turns = vec![Turn {
-            span: Span {
-                start: lead,
-                end: end.max(lead),
-            },
-            speaker: None,
-            start_ms: None,
-            end_ms: None,
-        }];
+        let mut whole = prose(text);
+        whole.warnings = warnings;
+        return whole;
     }
     Transcript {
         text,
         turns,
         warnings,
+    }
+}
+
+/// Prose (field notes, journals): the whole text as one unlabelled turn.
+pub fn prose(text: String) -> Transcript {
+    let lead = text.chars().take_while(|c| c.is_whitespace()).count();
+    let end = text.chars().count() - trailing_space(&text);
+    let turns = vec![Turn {
+        span: Span {
+            start: lead,
+            end: end.max(lead),
+        },
+        speaker: None,
+        start_ms: None,
+        end_ms: None,
+    }];
+    Transcript {
+        text,
+        turns,
+        warnings: Vec::new(),
     }
 }
 

@@ -567,5 +567,7 @@ async fn events(
                 .expect("plain data serialises"))
         })
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    // A first event at once, so the browser knows the stream is open before anything happens.
+    let hello = tokio_stream::once(Ok(Event::default().event("ready").data("{}")));
+    Sse::new(hello.chain(stream)).keep_alive(KeepAlive::default())
 }

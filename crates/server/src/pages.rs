@@ -92,13 +92,18 @@ struct LoginForm {
 /// A form post from another site would carry our cookie-less request anyway, but refuse
 /// foreign origins outright (login CSRF).
 fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+    let value = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
+    };
+    if let Some(site) = value("sec-fetch-site") {
+        return site == "same-origin" || site == "none";
+    }
+    let Some(origin) = value(header::ORIGIN.as_str()) else {
         return true;
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
+    let host = value(header::HOST.as_str()).unwrap_or_default();
     origin
         .split_once("://")
         .is_some_and(|(_, rest)| rest == host)

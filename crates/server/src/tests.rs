@@ -685,6 +685,8 @@ async fn new_codings_are_announced_live() {
     let res = router(w.app.clone()).oneshot(req).await.unwrap();
     assert_eq!(res.headers()[header::CONTENT_TYPE], "text/event-stream");
     let mut body = res.into_body();
+    let ready = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    assert!(String::from_utf8_lossy(&ready).starts_with("event: ready"));
     let source = w.first_source(&maria, "p04-kowalczyk.txt").await;
     let created = w
         .call(&maria, Method::POST, "/codings", Some(json!({"source": source["id"], "code": w.code_id(&maria, "pushing").await, "start": 10, "end": 20})))
@@ -741,6 +743,18 @@ async fn pages_need_a_session_and_show_the_study() {
             )))
             .unwrap()
     };
+    let mut foreign = form(PASSWORD);
+    foreign
+        .headers_mut()
+        .insert("sec-fetch-site", "cross-site".parse().unwrap());
+    assert_eq!(
+        router(w.app.clone())
+            .oneshot(foreign)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
     let bad = router(w.app.clone()).oneshot(form("nope")).await.unwrap();
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
     let ok = router(w.app.clone()).oneshot(form(PASSWORD)).await.unwrap();

@@ -175,7 +175,12 @@ impl Workbench {
                 file: file.name.clone(),
                 source,
             })?;
-            let transcript = parse_plain(text);
+            // Field notes and journals are prose: a line like "Practical resolutions:" is not a
+            // speaker. They are one unlabelled turn.
+            let transcript = match options.kind {
+                SourceKind::FieldNote | SourceKind::Journal => between_ingest::prose(text),
+                _ => parse_plain(text),
+            };
             let name = options.name.clone().unwrap_or(file.name);
             if !taken.insert(name.clone()) {
                 return Err(StudyError::Invalid(format!(

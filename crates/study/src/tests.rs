@@ -312,19 +312,28 @@ fn a_failing_import_leaves_the_study_as_it_was() {
 fn prose_without_turns_is_one_unlabelled_turn() {
     let dir = tempfile::tempdir().unwrap();
     let mut b = bench(&dir);
+    let text = "Drove to the practice. Snow.\nPractical resolutions: listen.\n";
+    let interview = b
+        .import_files(
+            vec![file("interview.txt", "Drove to the practice. Snow.\n")],
+            &Default::default(),
+            &mut |_, _| {},
+        )
+        .unwrap();
+    assert_eq!(interview.sources[0].turns, 1);
+    assert!(interview.sources[0].warnings[0].contains("no speaker labels"));
     let options = ImportOptions {
         kind: SourceKind::FieldNote,
         ..Default::default()
     };
-    let report = b
-        .import_files(
-            vec![file("note.txt", "Drove to the practice. Snow.\n")],
-            &options,
-            &mut |_, _| {},
-        )
+    let note = b
+        .import_files(vec![file("note.txt", text)], &options, &mut |_, _| {})
         .unwrap();
-    assert_eq!(report.sources[0].turns, 1);
-    assert!(report.sources[0].warnings[0].contains("no speaker labels"));
+    assert_eq!(
+        note.sources[0].turns, 1,
+        "a field note is prose, whatever its colons"
+    );
+    assert!(note.sources[0].warnings.is_empty());
 }
 
 #[test]
