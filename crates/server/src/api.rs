@@ -1,6 +1,5 @@
 //! `/api/v1/studies/{slug}/…`: JSON in, library call, JSON out (docs/api.md).
 
-use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -132,7 +131,11 @@ async fn study(viewer: Viewer) -> ApiResult {
         .study
         .run(&viewer.account.name, move |b| {
             let study = b.study()?;
-            let visible = b.visible(&who, b.codings(None, None, None)?)?.len();
+            let visible: usize = b
+                .coding_progress(&who)?
+                .values()
+                .flat_map(|m| m.values())
+                .sum();
             Ok(json!({
                 "name": study.name,
                 "description": study.description,
@@ -173,15 +176,7 @@ async fn sources(viewer: Viewer) -> ApiResult {
     viewer
         .study
         .run(&viewer.account.name, move |b| {
-            let visible = b.visible(&who, b.codings(None, None, None)?)?;
-            let mut by_source: BTreeMap<SourceId, BTreeMap<String, usize>> = BTreeMap::new();
-            for v in &visible {
-                *by_source
-                    .entry(v.coding.source)
-                    .or_default()
-                    .entry(v.coding.coder.clone())
-                    .or_default() += 1;
-            }
+            let by_source = b.coding_progress(&who)?;
             let list: Vec<Value> = b
                 .sources()?
                 .into_iter()
@@ -198,22 +193,35 @@ async fn sources(viewer: Viewer) -> ApiResult {
         .map(Json)
 }
 
-async fn source(viewer: Viewer, Path((_, id)): Path<(String, String)>) -> ApiResult {
+/// A source as the document view reads it: participant and dyad by label.
+#[derive(serde::Serialize)]
+struct SourceDocument<'a> {
+    id: SourceId,
+    name: &'a str,
+    kind: SourceKind,
+    text: &'a str,
+    turns: &'a [Turn],
+    speakers: &'a [Speaker],
+    interview: &'a InterviewInfo,
+    imported_at: &'a str,
+    blind: bool,
+    participant: Option<String>,
+    dyad: Option<String>,
+}
+
+async fn source(viewer: Viewer, Path((_, id)): Path<(String, String)>) -> ApiResult<Response> {
     let id: SourceId = parse_id(&id, "source")?;
     viewer
         .study
         .run(&viewer.account.name, move |b| {
             let s = b.source_by_id(id)?;
-            let label = |p: Option<ParticipantId>| -> between_study::StudyResult<Option<String>> {
-                Ok(p.and_then(|p| {
-                    b.participants()
-                        .ok()?
-                        .into_iter()
-                        .find(|x| x.id == p)
-                        .map(|x| x.label)
-                }))
-            };
-            let participant = label(s.participant)?;
+            let participant = s.participant.and_then(|p| {
+                b.participants()
+                    .ok()?
+                    .into_iter()
+                    .find(|x| x.id == p)
+                    .map(|x| x.label)
+            });
             let dyad = s.dyad.and_then(|d| {
                 b.dyads()
                     .ok()?
@@ -221,13 +229,22 @@ async fn source(viewer: Viewer, Path((_, id)): Path<(String, String)>) -> ApiRes
                     .find(|x| x.id == d)
                     .map(|x| x.label)
             });
-            let mut v = serde_json::to_value(&s).expect("plain data");
-            v["participant"] = json!(participant);
-            v["dyad"] = json!(dyad);
-            Ok(v)
+            let document = SourceDocument {
+                id: s.id,
+                name: &s.name,
+                kind: s.kind,
+                text: &s.text,
+                turns: &s.turns,
+                speakers: &s.speakers,
+                interview: &s.interview,
+                imported_at: &s.imported_at,
+                blind: s.blind,
+                participant,
+                dyad,
+            };
+            Ok(to_json(document))
         })
         .await
-        .map(Json)
 }
 
 async fn source_codings(
@@ -545,7 +562,7 @@ async fn set_blind(viewer: Viewer, Body(body): Body<BlindBody>) -> ApiResult<Sta
         .run(&viewer.account.name, move |b| {
             let name = body
                 .source
-                .map(|id| b.source_by_id(id).map(|s| s.name))
+                .map(|id| b.source_by_id(id).map(|s| s.name.clone()))
                 .transpose()?;
             b.set_blind(name.as_deref(), body.blind)
         })

@@ -52,8 +52,9 @@ impl Default for PasswordChecker {
         std::thread::Builder::new()
             .name("password-checks".into())
             .spawn(move || {
+                let mut checker = between_study::PasswordChecker::default();
                 for (password, hash, reply) in rx {
-                    let _ = reply.send(between_study::verify_password(&password, &hash));
+                    let _ = reply.send(checker.verify(&password, &hash));
                 }
             })
             .expect("a thread can be started");

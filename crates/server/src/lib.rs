@@ -276,7 +276,7 @@ async fn server_timing(request: axum::extract::Request, next: axum::middleware::
 
 /// Threads for blocking study work. A study's work is serialised by its mutex anyway; more
 /// threads would only each keep a memory arena.
-pub const BLOCKING_THREADS: usize = 4;
+pub const BLOCKING_THREADS: usize = 1;
 
 /// Serves until the process is stopped (Ctrl-C).
 pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) -> std::io::Result<()> {

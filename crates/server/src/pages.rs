@@ -1,7 +1,6 @@
 //! Server-rendered pages. The dashboard is rendered here; the document view, codebook and memo
 //! pages are shells that the ES modules in `assets/` fill through the API.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use askama::Template;
@@ -233,15 +232,7 @@ async fn dashboard(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> 
         .study
         .run(&v.account.name, move |b| {
             let study = b.study()?;
-            let visible = b.visible(&who, b.codings(None, None, None)?)?;
-            let mut counts: BTreeMap<SourceId, BTreeMap<String, usize>> = BTreeMap::new();
-            for view in &visible {
-                *counts
-                    .entry(view.coding.source)
-                    .or_default()
-                    .entry(view.coding.coder.clone())
-                    .or_default() += 1;
-            }
+            let counts = b.coding_progress(&who)?;
             let most = counts
                 .values()
                 .flat_map(|m| m.values())
@@ -361,7 +352,9 @@ async fn document(
         .map_err(|_| ApiError::not_found(format!("no source '{id}'")))?;
     let name = v
         .study
-        .run(&v.account.name, move |b| b.source_by_id(id).map(|s| s.name))
+        .run(&v.account.name, move |b| {
+            b.source_by_id(id).map(|s| s.name.clone())
+        })
         .await?;
     shell(&v, "document", name, id.to_string()).await
 }

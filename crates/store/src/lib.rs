@@ -84,6 +84,8 @@ pub trait Reader {
     /// Codings in source, then text order.
     fn codings(&self, filter: &CodingFilter) -> Result<Vec<Coding>>;
     fn coding(&self, id: CodingId) -> Result<Coding>;
+    /// How many codings each coder has in each source.
+    fn coding_counts_by_source(&self) -> Result<Vec<(SourceId, String, usize)>>;
     /// How many codings each code has (codes without any are absent).
     fn coding_counts(&self) -> Result<Vec<(CodeId, usize)>>;
     /// All memos, or those on one target.

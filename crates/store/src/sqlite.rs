@@ -604,6 +604,16 @@ impl<C: Conn> Reader for C {
             .map_err(|e| self.fail(e))
     }
 
+    fn coding_counts_by_source(&self) -> Result<Vec<(SourceId, String, usize)>> {
+        collect(
+            self.conn(),
+            "SELECT source_id, coder, count(*) FROM coding GROUP BY source_id, coder ORDER BY source_id, coder",
+            [],
+            |r| Ok((parse_id(r.get(0)?)?, r.get(1)?, r.get(2)?)),
+        )
+        .map_err(|e| self.fail(e))
+    }
+
     fn coding_counts(&self) -> Result<Vec<(CodeId, usize)>> {
         collect(
             self.conn(),

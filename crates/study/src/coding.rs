@@ -138,7 +138,7 @@ impl Workbench {
                 let text = match cache.texts.entry(source) {
                     std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::hash_map::Entry::Vacant(e) => {
-                        e.insert(self.store.source(source)?.text)
+                        e.insert(self.cached_source(source)?.text.clone())
                     }
                 };
                 text::find_quote(text, &quote, occurrence).map_err(|error| StudyError::Quote {
@@ -209,7 +209,7 @@ impl Workbench {
         let mut out = Vec::with_capacity(codings.len());
         // Codings come grouped by source: load each source once and index its text once.
         for group in codings.chunk_by(|a, b| a.source == b.source) {
-            let source = self.store.source(group[0].source)?;
+            let source = self.cached_source(group[0].source)?;
             let index = CharIndex::new(&source.text);
             for c in group {
                 let turn = source

@@ -17,7 +17,7 @@ use between_core::{Study, StudyId, TheoryRef};
 use between_model::Theory;
 use between_store::{OpenOptions, SqliteStore, Store, StoredTheory};
 
-pub use accounts::{MIN_PASSWORD_CHARS, dummy_hash, verify_password};
+pub use accounts::{MIN_PASSWORD_CHARS, PasswordChecker, dummy_hash, verify_password};
 pub use codebook::{CodeNode, CodePath};
 pub use coding::{CodingTarget, CodingView, MemoView, NewCoding, TargetRef};
 pub use error::{StudyError, StudyResult};
@@ -30,6 +30,11 @@ pub use team::{CodingEdit, CodingRequest, Excerpt};
 pub struct Workbench {
     store: Box<dyn Store + Send>,
     actor: String,
+    /// Sources as read, by id. A source's text, turns and speakers never change after import,
+    /// so they need reading once; its `blind` flag can change and is read fresh each time.
+    sources: std::cell::RefCell<
+        std::collections::HashMap<between_core::SourceId, std::sync::Arc<between_core::Source>>,
+    >,
 }
 
 impl std::fmt::Debug for Workbench {
@@ -81,10 +86,7 @@ impl Workbench {
             text: t.to_toml(),
         });
         let store = SqliteStore::create(path, &study, stored.as_ref(), options)?;
-        let mut bench = Self {
-            store: Box::new(store),
-            actor: actor.to_string(),
-        };
+        let mut bench = Self::with_store(Box::new(store), actor);
         if let Some(theory) = &new.theory
             && let Err(e) = bench.add_theory_codes(theory)
         {
@@ -108,7 +110,22 @@ impl Workbench {
         Self {
             store,
             actor: actor.to_string(),
+            sources: Default::default(),
         }
+    }
+
+    /// A source's immutable parts (text, turns, speakers), from memory after the first read.
+    /// Its `blind` flag here may be stale: ask the store for that.
+    pub(crate) fn cached_source(
+        &self,
+        id: between_core::SourceId,
+    ) -> StudyResult<std::sync::Arc<between_core::Source>> {
+        if let Some(s) = self.sources.borrow().get(&id) {
+            return Ok(s.clone());
+        }
+        let source = std::sync::Arc::new(self.store.source(id)?);
+        self.sources.borrow_mut().insert(id, source.clone());
+        Ok(source)
     }
 
     pub fn actor(&self) -> &str {

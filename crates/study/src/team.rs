@@ -3,6 +3,7 @@
 //! are here, so every front end applies the same ones.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use between_core::text::CharIndex;
 use between_core::*;
@@ -94,8 +95,13 @@ impl Workbench {
         self.views(&paths, codings)
     }
 
-    pub fn source_by_id(&self, id: SourceId) -> StudyResult<Source> {
-        Ok(self.store.source(id)?)
+    pub fn source_by_id(&self, id: SourceId) -> StudyResult<Arc<Source>> {
+        let mut source = self.cached_source(id)?;
+        let blind = self.store.blind_sources()?.contains(&id);
+        if source.blind != blind {
+            Arc::make_mut(&mut source).blind = blind;
+        }
+        Ok(source)
     }
 
     /// Codes a span as `who` (the coder is their account name).
@@ -188,7 +194,7 @@ impl Workbench {
     ) -> StudyResult<CodingView> {
         let mut coding = self.store.coding(id)?;
         may_change(who, &coding)?;
-        let source = self.store.source(coding.source)?;
+        let source = self.cached_source(coding.source)?;
         let start = edit.start.unwrap_or(coding.span.start);
         let end = edit.end.unwrap_or(coding.span.end);
         coding.span = Span::checked(start, end, text::char_len(&source.text)).map_err(|error| {
@@ -242,7 +248,7 @@ impl Workbench {
         let views = self.coding_views(None, Some(code), None)?;
         let mut out = Vec::with_capacity(views.len());
         for group in views.chunk_by(|a, b| a.coding.source == b.coding.source) {
-            let source = self.store.source(group[0].coding.source)?;
+            let source = self.cached_source(group[0].coding.source)?;
             let index = CharIndex::new(&source.text);
             for v in group {
                 let span = v.coding.span;
