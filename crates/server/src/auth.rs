@@ -106,6 +106,13 @@ impl Sessions {
         self.get(token).filter(|s| s.slug == slug).map(|s| s.csrf)
     }
 
+    /// The account of a live session of `slug`.
+    pub fn account_of(&self, token: &str, slug: &str) -> Option<Account> {
+        self.get(token)
+            .filter(|s| s.slug == slug)
+            .map(|s| s.account)
+    }
+
     pub fn end(&self, token: &str) {
         lock(&self.by_token).remove(token);
     }

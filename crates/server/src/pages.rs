@@ -21,6 +21,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/", get(index))
         .route("/s/{slug}/login", get(login_page).post(login_form))
         .route("/s/{slug}/logout", axum::routing::post(logout_form))
+        .route("/s/{slug}/blind", axum::routing::post(blind_form))
         .route("/s/{slug}/", get(dashboard))
         .route("/s/{slug}/sources/{id}", get(document))
         .route("/s/{slug}/codebook", get(codebook))
@@ -165,6 +166,41 @@ async fn logout_form(
         Redirect::to(&format!("/s/{slug}/login")),
     )
         .into_response()
+}
+
+#[derive(Deserialize)]
+struct BlindForm {
+    csrf: String,
+    blind: String,
+}
+
+/// The owner's switch for blind coding of the whole study, on the dashboard.
+async fn blind_form(
+    State(app): State<Arc<App>>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<BlindForm>,
+) -> Result<Response, ApiError> {
+    let study = app.study(&slug)?;
+    let token =
+        auth::token_from(&headers).ok_or_else(|| ApiError::unauthenticated("log in first"))?;
+    let account = app
+        .sessions
+        .account_of(&token, &slug)
+        .ok_or_else(|| ApiError::unauthenticated("log in first"))?;
+    if session_of(&app, &slug, &token)? != form.csrf {
+        return Err(ApiError::forbidden(
+            "missing or wrong CSRF token; reload the page",
+        ));
+    }
+    if account.role != between_core::AccountRole::Owner {
+        return Err(ApiError::forbidden("only an owner may switch blind coding"));
+    }
+    let on = form.blind == "on";
+    study
+        .run(&account.name, move |b| b.set_blind(None, on))
+        .await?;
+    Ok(Redirect::to(&format!("/s/{slug}/")).into_response())
 }
 
 fn session_of(app: &Arc<App>, slug: &str, token: &str) -> Result<String, ApiError> {

@@ -814,3 +814,58 @@ async fn pages_need_a_session_and_show_the_study() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn owners_switch_blind_coding_from_the_dashboard() {
+    let w = world();
+    let owner = w.login("sample", "paul").await;
+    let coder = w.login("sample", "maria").await;
+    let dash = w.send(&owner, Method::GET, "/s/sample/", None).await;
+    assert!(dash.text.contains("Start blind coding for the whole study"));
+    assert!(
+        !w.send(&coder, Method::GET, "/s/sample/", None)
+            .await
+            .text
+            .contains("Start blind coding"),
+        "coders get no switch"
+    );
+    let post = |s: &Session, csrf: &str| {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/s/sample/blind")
+            .header(header::COOKIE, s.cookie.clone().unwrap())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(HttpBody::from(format!("csrf={csrf}&blind=on")))
+            .unwrap();
+        router(w.app.clone()).oneshot(req)
+    };
+    assert_eq!(
+        post(&owner, "wrong").await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(&coder, coder.csrf.as_deref().unwrap())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(&owner, owner.csrf.as_deref().unwrap())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        w.call(&coder, Method::GET, "", None).await.body["blind"],
+        true
+    );
+    let mine = w.call(&coder, Method::GET, "/codings", None).await.body;
+    assert!(
+        mine.as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["coding"]["coder"] == "maria")
+    );
+}
