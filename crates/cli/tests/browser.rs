@@ -1,0 +1,804 @@
+//! The document view in a real browser (headless Chromium driven through chromedriver's W3C
+//! WebDriver protocol): logging in through the form, coding a selection of accented text with
+//! the code picker, the stored coding being exactly the selected text, its margin bracket, live
+//! updates in a second coder's browser, and blind mode hiding one coder's work from another.
+//!
+//! Needs `chromium` and `chromedriver` (at /usr/bin, or where `CHROME_BIN` and `CHROMEDRIVER`
+//! say); without them the test fails rather than passing unseen. Screenshots of every step are
+//! kept in `target/browser-screenshots/`.
+
+#![allow(clippy::unwrap_used)] // a failing test step should stop the test
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// How long any one condition may take to come true in the browser.
+const WAIT: Duration = Duration::from_secs(15);
+/// The source coded in the test: Spanish names with accents and curly apostrophes.
+const SOURCE: &str = "p02-fernandez.txt";
+/// The W3C name of an element reference in WebDriver JSON.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn screenshot_dir() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../target/browser-screenshots"
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coding_in_the_browser_is_exact_live_and_blind() {
+    let started = Instant::now();
+    let shots = screenshot_dir();
+    // Fresh artefacts for this run only.
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Demo::start(dir.path());
+    let (_chromedriver, driver) = Driver::start().await;
+    eprintln!("[{:?}] server and chromedriver ready", started.elapsed());
+
+    // The scenario runs as its own task so that a failing step still lets us take a screenshot
+    // of every browser and close them: Chrome outlives a killed chromedriver otherwise.
+    let outcome = tokio::spawn(scenario(
+        driver.clone(),
+        demo.origin.clone(),
+        demo.passwords.clone(),
+        started,
+    ))
+    .await;
+    driver.quit_all(outcome.is_err()).await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+    eprintln!(
+        "[{:?}] done; screenshots in {}",
+        started.elapsed(),
+        shots.display()
+    );
+}
+
+async fn scenario(
+    driver: Driver,
+    origin: String,
+    passwords: HashMap<String, String>,
+    started: Instant,
+) {
+    let step = |what: &str| eprintln!("[{:?}] {what}", started.elapsed());
+    let password = |name: &str| {
+        passwords
+            .get(name)
+            .unwrap_or_else(|| panic!("no password for {name}"))
+            .clone()
+    };
+
+    // ---- 1. maria logs in through the form and opens an accented transcript ----------------
+    let a = driver.browser("maria").await;
+    log_in(&a, &origin, "maria", &password("maria")).await;
+    a.screenshot("01-dashboard.png").await;
+    let source_id = open_source(&a, SOURCE).await;
+    a.screenshot("02-document.png").await;
+    step("maria sees the document");
+
+    // ---- 2. she selects a passage across two text segments and codes it "Hope" ------------
+    let before: BTreeSet<String> = ids(&codings(&a, &source_id).await);
+    // From inside an uncoded stretch to inside a passage both coders coded, so the selection
+    // starts and ends in different `span.seg`s (and the end sits within nested marks).
+    let picked = a
+        .eval(SELECT_JS, json!(["Lucía, it’s Dr Osei", "Maybe ten"]))
+        .await;
+    let selected = picked["text"].as_str().unwrap().to_string();
+    assert!(
+        selected.contains('í') && selected.contains('’'),
+        "not the accented passage: {selected:?}"
+    );
+    assert_ne!(
+        picked["startSeg"], picked["endSeg"],
+        "the selection should span segments: {picked}"
+    );
+    a.wait_until(
+        "the code picker to open with the focus in it",
+        "return document.activeElement && document.activeElement.id === 'code-picker-input'",
+        json!([]),
+    )
+    .await;
+    let input = a.find("#code-picker-input").await;
+    a.type_into(&input, "Hope").await;
+    a.wait_until(
+        "the picker to offer Hope first",
+        "const o = document.querySelector('.picker-option[aria-selected=\"true\"] .option-path');
+         return o && o.textContent === 'Hope'",
+        json!([]),
+    )
+    .await;
+    a.screenshot("03-picker.png").await;
+    a.type_into(&input, "\u{E007}").await; // Enter
+    a.wait_until("the coding to be saved", PICKER_DONE_JS, json!([]))
+        .await;
+    let after = codings(&a, &source_id).await;
+    let new: Vec<&Value> = after
+        .iter()
+        .filter(|c| !before.contains(c["id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(new.len(), 1, "expected one new coding, got {new:?}");
+    let hope = new[0].clone();
+    let hope_id = hope["id"].as_str().unwrap().to_string();
+    assert_eq!(hope["coder"], "maria");
+    assert_eq!(hope["path"], "Hope");
+    step("maria coded the selection");
+
+    // ---- 3. after a reload, what is stored and shown is exactly what she selected ----------
+    a.refresh().await;
+    let shown = a
+        .wait_until(
+            "the new coding's highlight and bracket",
+            SHOWN_JS,
+            json!([hope_id]),
+        )
+        .await;
+    assert_eq!(
+        shown["text"].as_str().unwrap(),
+        selected,
+        "the highlight differs from the selection"
+    );
+    assert_eq!(
+        hope["quote"].as_str().unwrap(),
+        selected,
+        "the stored quote differs from the selection"
+    );
+    let bracket = shown["bracket"].as_str().unwrap();
+    assert!(
+        bracket.contains("Hope"),
+        "the margin bracket lacks the code name: {bracket:?}"
+    );
+    a.screenshot("04-coded.png").await;
+    step("the coding survives a reload, exactly");
+
+    // ---- 4. sam, on the same document, sees maria's next coding without reloading ----------
+    let b = driver.browser("sam").await;
+    // The page's live stream must be subscribed before maria codes, or the event is missed;
+    // the server sends a `ready` event once it is, which this hook counts.
+    b.on_new_document(SSE_READY_HOOK).await;
+    log_in(&b, &origin, "sam", &password("sam")).await;
+    open_source(&b, SOURCE).await;
+    b.wait_until(
+        "the live stream to be ready",
+        "return window.__sseReady > 0",
+        json!([]),
+    )
+    .await;
+    let phrase = "Ms Fernández is my mother";
+    let live = a
+        .eval_async(
+            &format!(
+                "{API_JS}
+                 const [source, code, phrase] = args;
+                 const text = (await api('GET', `/sources/${{source}}`)).text;
+                 const at = text.indexOf(phrase);
+                 if (at < 0) throw new Error(`no ${{phrase}} in the text`);
+                 const start = Array.from(text.slice(0, at)).length; // code points, as the API counts
+                 const end = start + Array.from(phrase).length;
+                 const view = await api('POST', '/codings', {{ source, code, start, end, contrast: false, memo: null }});
+                 return view.coding.id;"
+            ),
+            json!([source_id, hope["code"], phrase]),
+        )
+        .await;
+    let live_id = live.as_str().unwrap().to_string();
+    let seen = b
+        .wait_until(
+            "maria's new coding in sam's view",
+            SHOWN_JS,
+            json!([live_id]),
+        )
+        .await;
+    assert_eq!(seen["text"], phrase);
+    b.screenshot("05-live.png").await;
+    step("sam saw maria's coding live");
+
+    // ---- 5. blind mode: once paul makes the source blind, sam sees only sam's codings -----
+    let visible = codings(&b, &source_id).await;
+    let by = |coder: &str| -> BTreeSet<String> {
+        ids(&visible
+            .iter()
+            .filter(|c| c["coder"] == coder)
+            .cloned()
+            .collect::<Vec<_>>())
+    };
+    let (marias, sams) = (by("maria"), by("sam"));
+    assert!(
+        marias.contains(&hope_id) && marias.contains(&live_id),
+        "sam should see maria's codings before blind mode"
+    );
+    assert!(!sams.is_empty(), "sam has codings in the sample");
+    // Paul logs in in maria's browser (his cookie replaces hers) and switches blind mode on.
+    a.eval_async(
+        &format!(
+            "{API_JS}
+             const [name, password, source] = args;
+             const session = await api('POST', '/session', {{ name, password }}, null);
+             await api('PUT', '/blind', {{ source, blind: true }}, session.csrf_token);
+             return null;"
+        ),
+        json!(["paul", password("paul"), source_id]),
+    )
+    .await;
+    b.refresh().await;
+    b.wait_until(
+        "sam's view in blind mode",
+        "return document.querySelector('.badge-blind') && document.querySelector('.turn-text mark.coding')",
+        json!([]),
+    )
+    .await;
+    let blind = codings(&b, &source_id).await;
+    assert!(
+        blind.iter().all(|c| c["coder"] == "sam"),
+        "sam still receives others' codings: {blind:?}"
+    );
+    assert_eq!(ids(&blind), sams, "sam's own codings should all remain");
+    let marks = b
+        .eval(
+            "return [...document.querySelectorAll('mark.coding')].map(m => [m.dataset.codingId, m.dataset.coder])",
+            json!([]),
+        )
+        .await;
+    let marks: Vec<(String, String)> = serde_json::from_value(marks).unwrap();
+    let mark_ids: BTreeSet<String> = marks.iter().map(|(id, _)| id.clone()).collect();
+    assert!(
+        marks.iter().all(|(_, coder)| coder == "sam"),
+        "highlights of others remain: {marks:?}"
+    );
+    assert!(
+        mark_ids.is_disjoint(&marias),
+        "maria's highlights remain in sam's view"
+    );
+    assert_eq!(
+        mark_ids, sams,
+        "each of sam's codings should stay highlighted"
+    );
+    b.screenshot("06-blind.png").await;
+    step("blind mode hides maria's codings from sam");
+}
+
+/// Logs in through the HTML form and waits for the dashboard.
+async fn log_in(b: &Browser, origin: &str, name: &str, password: &str) {
+    b.goto(&format!("{origin}/s/demo/login")).await;
+    let field = b.find("input[name=name]").await;
+    b.type_into(&field, name).await;
+    let field = b.find("input[name=password]").await;
+    b.type_into(&field, password).await;
+    let submit = b.find("form button[type=submit]").await;
+    b.click(&submit).await;
+    b.wait_until(
+        "the dashboard after logging in",
+        "return location.pathname === '/s/demo/' && document.body.dataset.account === args[0]
+            && document.querySelector('a[href*=\"/sources/\"]') !== null",
+        json!([name]),
+    )
+    .await;
+}
+
+/// Follows the dashboard's link to a source; returns the source's id once the transcript, its
+/// highlights and their brackets are drawn.
+async fn open_source(b: &Browser, name: &str) -> String {
+    let link = b.find_by("link text", name).await;
+    let href = b
+        .eval(
+            "return args[0].getAttribute('href')",
+            json!([{ ELEMENT: link }]),
+        )
+        .await;
+    let id = href
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    b.click(&link).await;
+    b.wait_until(
+        "the transcript with its highlights",
+        "return document.querySelector('main#document .turn-text mark.coding')
+            && document.querySelector('.margin .bracket')",
+        json!([]),
+    )
+    .await;
+    id
+}
+
+/// The codings of a source the page's account may see, as the API gives them, flattened.
+async fn codings(b: &Browser, source: &str) -> Vec<Value> {
+    let v = b
+        .eval_async(
+            &format!(
+                "{API_JS}
+                 return (await api('GET', `/sources/${{args[0]}}/codings`)).map((v) => ({{
+                   id: v.coding.id, coder: v.coding.coder, code: v.coding.code, path: v.code_path, quote: v.quote,
+                 }}));"
+            ),
+            json!([source]),
+        )
+        .await;
+    serde_json::from_value(v).unwrap()
+}
+
+fn ids(codings: &[Value]) -> BTreeSet<String> {
+    codings
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+// ---- in-page scripts ---------------------------------------------------------------------
+
+/// Calls the study's API with the page's cookie; `csrf` defaults to the page's token (`null`
+/// sends none, as for logging in).
+const API_JS: &str = "
+const api = async (method, path, body, csrf) => {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const token = csrf === undefined ? document.body.dataset.csrf : csrf;
+  if (method !== 'GET' && token !== null) headers['X-CSRF-Token'] = token;
+  const r = await fetch(`/api/v1/studies/${document.body.dataset.study}${path}`, {
+    method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path} answered ${r.status}: ${text}`);
+  return text ? JSON.parse(text) : null;
+};";
+
+/// Selects, as a user's drag would, the text of one turn from the start of `args[0]` to the
+/// end of `args[1]`, and ends it with the mouseup the page listens for.
+const SELECT_JS: &str = "
+const [from, to] = args;
+const turn = [...document.querySelectorAll('.turn-text')].find((t) => {
+  const i = t.textContent.indexOf(from);
+  return i >= 0 && t.textContent.indexOf(to, i) > i;
+});
+if (!turn) throw new Error(`no turn holds ${from} … ${to}`);
+const at = turn.textContent.indexOf(from);
+const until = turn.textContent.indexOf(to, at) + to.length;
+// A UTF-16 index into the turn's text as a DOM point in one of its text nodes.
+const point = (index, isEnd) => {
+  const walk = document.createTreeWalker(turn, NodeFilter.SHOW_TEXT);
+  let seen = 0;
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    if (isEnd ? index <= seen + n.data.length : index < seen + n.data.length) return [n, index - seen];
+    seen += n.data.length;
+  }
+  throw new Error(`index ${index} is outside the turn`);
+};
+const [startNode, startOffset] = point(at, false);
+const [endNode, endOffset] = point(until, true);
+startNode.parentElement.scrollIntoView({ block: 'center' });
+const range = document.createRange();
+range.setStart(startNode, startOffset);
+range.setEnd(endNode, endOffset);
+const selection = window.getSelection();
+selection.removeAllRanges();
+selection.addRange(range);
+endNode.parentElement.dispatchEvent(new MouseEvent('mouseup', { bubbles: true, view: window }));
+const segOf = (n) => n.parentElement.closest('span.seg').dataset.start;
+return { text: range.toString(), startSeg: segOf(startNode), endSeg: segOf(endNode) };";
+
+/// Done once the picker has closed after applying; fails at once on an error alert.
+const PICKER_DONE_JS: &str = "
+const alert = document.querySelector('#message.message-error');
+if (alert) return { fail: alert.textContent };
+return document.querySelector('#code-picker-input') === null";
+
+/// The joined text of a coding's highlights and its bracket's text, once both are drawn;
+/// scrolls the highlight into view for the screenshot.
+const SHOWN_JS: &str = "
+const id = CSS.escape(args[0]);
+const marks = [...document.querySelectorAll(`mark.coding[data-coding-id=\"${id}\"]`)];
+const bracket = document.querySelector(`.bracket[data-coding-id=\"${id}\"]`);
+if (!marks.length || !bracket) return null;
+marks[0].scrollIntoView({ block: 'center' });
+return { text: marks.map((m) => m.textContent).join(''), bracket: bracket.textContent };";
+
+/// Counts the `ready` events of every EventSource the page opens; installed through the
+/// DevTools protocol so that it runs before the page's own scripts.
+const SSE_READY_HOOK: &str = "
+window.__sseReady = 0;
+const Native = window.EventSource;
+window.EventSource = class extends Native {
+  constructor(...a) {
+    super(...a);
+    this.addEventListener('ready', () => { window.__sseReady += 1; });
+  }
+};";
+
+// ---- the demo server ---------------------------------------------------------------------
+
+/// A child process that is killed when the test ends, however it ends.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `between demo` serving the fictional sample study.
+struct Demo {
+    _process: Reaped,
+    origin: String,
+    passwords: HashMap<String, String>,
+}
+
+impl Demo {
+    fn start(dir: &Path) -> Demo {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_between"))
+            .arg("demo")
+            .arg("--out")
+            .arg(dir.join("demo.between"))
+            .args(["--bind", "127.0.0.1:0"])
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the between binary runs");
+        let stdout = child.stdout.take().unwrap();
+        let process = Reaped(child);
+        let (tx, rx) = mpsc::channel();
+        // Keeps reading to the end, so that the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let (mut origin, mut passwords, mut seen) = (None, HashMap::new(), Vec::new());
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = match rx.recv_timeout(left) {
+                Ok(line) => line,
+                Err(e) => panic!("between demo did not start ({e:?}); its output: {seen:#?}"),
+            };
+            // `serving demo at http://127.0.0.1:PORT/s/demo/`
+            if let Some(url) = line.strip_prefix("serving demo at ") {
+                origin = Some(url.trim().trim_end_matches("/s/demo/").to_string());
+            }
+            // `  maria  (coder) password: XXXX`
+            if let Some((who, pw)) = line.split_once(" password: ") {
+                let name = who.split_whitespace().next().unwrap_or_default();
+                passwords.insert(name.to_string(), pw.trim().to_string());
+            }
+            if line.starts_with("press Ctrl-C") {
+                break;
+            }
+            seen.push(line);
+        }
+        let origin = origin.unwrap_or_else(|| panic!("no `serving` line in {seen:#?}"));
+        Demo {
+            _process: process,
+            origin,
+            passwords,
+        }
+    }
+}
+
+// ---- a small WebDriver client ------------------------------------------------------------
+
+fn tool(env: &str, default: &str) -> PathBuf {
+    let path = PathBuf::from(std::env::var_os(env).unwrap_or_else(|| default.into()));
+    assert!(
+        path.exists(),
+        "{} is missing: the browser test needs Chromium and chromedriver (install them, e.g. \
+         `apt-get install chromium chromium-driver`, or set {env} to the program)",
+        path.display()
+    );
+    path
+}
+
+/// chromedriver, and the browser sessions opened through it (closed by [`Driver::quit_all`]).
+#[derive(Clone)]
+struct Driver {
+    http: reqwest::Client,
+    base: String,
+    chromium: PathBuf,
+    sessions: Arc<Mutex<Vec<(String, tempfile::TempDir)>>>,
+}
+
+impl Driver {
+    async fn start() -> (Reaped, Driver) {
+        let chromium = tool("CHROME_BIN", "/usr/bin/chromium");
+        let chromedriver = tool("CHROMEDRIVER", "/usr/bin/chromedriver");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let mut process = Reaped(
+            Command::new(&chromedriver)
+                .arg(format!("--port={port}"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display())),
+        );
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..150 {
+            if let Some(status) = process.0.try_wait().unwrap() {
+                panic!("chromedriver exited at start ({status})");
+            }
+            if let Ok(r) = http.get(format!("{base}/status")).send().await
+                && let Ok(v) = r.json::<Value>().await
+                && v["value"]["ready"] == true
+            {
+                let sessions = Arc::default();
+                return (
+                    process,
+                    Driver {
+                        http,
+                        base,
+                        chromium,
+                        sessions,
+                    },
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver at {base} was not ready within 15 s");
+    }
+
+    /// A new headless browser with a profile of its own (so its own cookies).
+    async fn browser(&self, who: &'static str) -> Browser {
+        let profile = tempfile::tempdir().unwrap();
+        let args = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--window-size=1280,900",
+        ]
+        .map(String::from)
+        .into_iter()
+        .chain([format!("--user-data-dir={}", profile.path().display())])
+        .collect::<Vec<_>>();
+        let caps = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": self.chromium, "args": args },
+            "timeouts": { "script": WAIT.as_millis() as u64, "pageLoad": 30_000, "implicit": 0 },
+        }}});
+        let value = request(
+            &self.http,
+            Method::POST,
+            &format!("{}/session", self.base),
+            Some(caps),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("no browser session for {who}: {e}"));
+        let id = value["sessionId"].as_str().unwrap();
+        let url = format!("{}/session/{id}", self.base);
+        self.sessions.lock().unwrap().push((url.clone(), profile));
+        Browser {
+            http: self.http.clone(),
+            url,
+            who,
+        }
+    }
+
+    /// Closes every browser, first taking a screenshot of each if the test failed.
+    async fn quit_all(&self, failed: bool) {
+        let sessions = std::mem::take(&mut *self.sessions.lock().unwrap());
+        for (n, (url, profile)) in sessions.into_iter().enumerate() {
+            if failed
+                && let Ok(png) =
+                    request(&self.http, Method::GET, &format!("{url}/screenshot"), None).await
+            {
+                let path = screenshot_dir().join(format!("failed-{n}.png"));
+                let _ = std::fs::write(&path, base64_decode(png.as_str().unwrap_or_default()));
+                eprintln!("screenshot at failure: {}", path.display());
+            }
+            let _ = request(&self.http, Method::DELETE, &url, None).await;
+            drop(profile); // only once Chrome has stopped using it
+        }
+    }
+}
+
+/// One WebDriver command; its `value`, or the WebDriver error as text.
+async fn request(
+    http: &reqwest::Client,
+    method: Method,
+    url: &str,
+    body: Option<Value>,
+) -> Result<Value, String> {
+    let mut req = http.request(method.clone(), url);
+    if let Some(body) = body {
+        req = req.json(&body);
+    } else if method == Method::POST {
+        req = req.json(&json!({}));
+    }
+    let response = req
+        .send()
+        .await
+        .map_err(|e| format!("{method} {url}: {e}"))?;
+    let ok = response.status().is_success();
+    let mut v: Value = response
+        .json()
+        .await
+        .map_err(|e| format!("{method} {url}: {e}"))?;
+    let value = v["value"].take();
+    if ok {
+        Ok(value)
+    } else {
+        Err(format!("{}: {}", value["error"], value["message"]))
+    }
+}
+
+/// One browser session.
+struct Browser {
+    http: reqwest::Client,
+    url: String,
+    who: &'static str,
+}
+
+impl Browser {
+    async fn cmd(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        request(
+            &self.http,
+            method.clone(),
+            &format!("{}{path}", self.url),
+            body,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}'s browser, {method} {path}: {e}", self.who))
+    }
+
+    async fn goto(&self, url: &str) {
+        self.cmd(Method::POST, "/url", Some(json!({ "url": url })))
+            .await;
+    }
+
+    async fn refresh(&self) {
+        self.cmd(Method::POST, "/refresh", None).await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        self.find_by("css selector", css).await
+    }
+
+    async fn find_by(&self, using: &str, value: &str) -> String {
+        let found = self
+            .cmd(
+                Method::POST,
+                "/element",
+                Some(json!({ "using": using, "value": value })),
+            )
+            .await;
+        found[ELEMENT].as_str().unwrap().to_string()
+    }
+
+    /// Types into an element as keystrokes (WebDriver key codes such as `\u{E007}` included).
+    async fn type_into(&self, element: &str, text: &str) {
+        self.cmd(
+            Method::POST,
+            &format!("/element/{element}/value"),
+            Some(json!({ "text": text })),
+        )
+        .await;
+    }
+
+    async fn click(&self, element: &str) {
+        self.cmd(Method::POST, &format!("/element/{element}/click"), None)
+            .await;
+    }
+
+    /// Runs `body` (a function body, its arguments in `args`) in the page.
+    async fn eval(&self, body: &str, args: Value) -> Value {
+        let script = format!("const args = Array.from(arguments);\n{body}");
+        self.cmd(
+            Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": script, "args": args })),
+        )
+        .await
+    }
+
+    /// Runs `body` as an async function in the page and returns what it resolves to.
+    async fn eval_async(&self, body: &str, args: Value) -> Value {
+        let script = format!(
+            "const args = Array.from(arguments); const done = args.pop();
+             (async () => {{ {body}\n }})().then(
+               (v) => done({{ ok: v === undefined ? null : v }}),
+               (e) => done({{ error: String((e && e.stack) || e) }}));"
+        );
+        let mut v = self
+            .cmd(
+                Method::POST,
+                "/execute/async",
+                Some(json!({ "script": script, "args": args })),
+            )
+            .await;
+        if let Some(e) = v.get("error") {
+            panic!(
+                "{}'s browser: script failed: {}",
+                self.who,
+                e.as_str().unwrap_or_default()
+            );
+        }
+        v["ok"].take()
+    }
+
+    /// Polls `body` until it returns something truthy (returned) or `{fail}` (a failure);
+    /// script errors count as "not yet", as a page may be between two documents.
+    async fn wait_until(&self, what: &str, body: &str, args: Value) -> Value {
+        let script = format!("const args = Array.from(arguments);\n{body}");
+        let payload = json!({ "script": script, "args": args });
+        let deadline = Instant::now() + WAIT;
+        let url = format!("{}/execute/sync", self.url);
+        loop {
+            let last = match request(&self.http, Method::POST, &url, Some(payload.clone())).await {
+                Ok(v) if v.get("fail").is_some() => {
+                    panic!("{}'s browser, waiting for {what}: {}", self.who, v["fail"])
+                }
+                Ok(v) if !(v.is_null() || v == false) => return v,
+                Ok(v) => format!("last answer {v}"),
+                Err(e) => format!("last error {e}"),
+            };
+            if Instant::now() >= deadline {
+                panic!("{}'s browser: waited {WAIT:?} for {what}; {last}", self.who);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Runs `source` in every document this browser opens from now on, before its scripts.
+    async fn on_new_document(&self, source: &str) {
+        let cmd = json!({ "cmd": "Page.addScriptToEvaluateOnNewDocument", "params": { "source": source } });
+        self.cmd(Method::POST, "/goog/cdp/execute", Some(cmd)).await;
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = base64_decode(
+            self.cmd(Method::GET, "/screenshot", None)
+                .await
+                .as_str()
+                .unwrap(),
+        );
+        assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
+        std::fs::write(screenshot_dir().join(name), png).unwrap();
+    }
+}
+
+/// Standard base64 (screenshots arrive so); small enough not to need a crate.
+fn base64_decode(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => continue, // padding and line breaks
+        };
+        acc = ((acc << 6) | u32::from(v)) & 0xffff;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
