@@ -103,7 +103,7 @@ impl Client {
         })
     }
 
-    async fn get(&self, path: &str) -> Result<Value> {
+    async fn fetch(&self, path: &str) -> Result<reqwest::Response> {
         let res = self
             .http
             .get(format!("{}{path}", self.base))
@@ -113,20 +113,16 @@ impl Client {
         if !res.status().is_success() {
             bail!("GET {path}: {}", res.status());
         }
-        Ok(res.json().await?)
+        Ok(res)
+    }
+
+    async fn get(&self, path: &str) -> Result<Value> {
+        Ok(self.fetch(path).await?.json().await?)
     }
 
     /// Fetches and returns the server's own time for the request (its Server-Timing header).
     async fn server_time(&self, path: &str) -> Result<Duration> {
-        let res = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .send()
-            .await?;
-        if !res.status().is_success() {
-            bail!("GET {path}: {}", res.status());
-        }
+        let res = self.fetch(path).await?;
         let ms: f64 = res
             .headers()
             .get("server-timing")

@@ -101,16 +101,9 @@ impl Sessions {
         (token, csrf)
     }
 
-    /// The CSRF token of a live session of `slug`.
-    pub fn csrf_of(&self, token: &str, slug: &str) -> Option<String> {
-        self.get(token).filter(|s| s.slug == slug).map(|s| s.csrf)
-    }
-
-    /// The account of a live session of `slug`.
-    pub fn account_of(&self, token: &str, slug: &str) -> Option<Account> {
-        self.get(token)
-            .filter(|s| s.slug == slug)
-            .map(|s| s.account)
+    /// A live session of `slug`.
+    pub fn of(&self, token: &str, slug: &str) -> Option<Session> {
+        self.get(token).filter(|s| s.slug == slug)
     }
 
     pub fn end(&self, token: &str) {

@@ -148,17 +148,36 @@ struct LogoutForm {
     csrf: String,
 }
 
+/// The session behind a form post, which carries its CSRF token in a field (forms cannot set
+/// headers).
+fn form_session(
+    app: &Arc<App>,
+    slug: &str,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<(String, auth::Session), ApiError> {
+    app.study(slug)?;
+    let token =
+        auth::token_from(headers).ok_or_else(|| ApiError::unauthenticated("log in first"))?;
+    let session = app
+        .sessions
+        .of(&token, slug)
+        .ok_or_else(|| ApiError::unauthenticated("log in first"))?;
+    if session.csrf != csrf {
+        return Err(ApiError::forbidden(
+            "missing or wrong CSRF token; reload the page",
+        ));
+    }
+    Ok((token, session))
+}
+
 async fn logout_form(
     State(app): State<Arc<App>>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
 ) -> Response {
-    // The form carries the CSRF token in a field, as forms cannot set headers.
-    if let Some(token) = auth::token_from(&headers)
-        && let Ok(viewer) = session_of(&app, &slug, &token)
-        && viewer == form.csrf
-    {
+    if let Ok((token, _)) = form_session(&app, &slug, &headers, &form.csrf) {
         app.sessions.end(&token);
     }
     (
@@ -181,33 +200,15 @@ async fn blind_form(
     headers: HeaderMap,
     Form(form): Form<BlindForm>,
 ) -> Result<Response, ApiError> {
-    let study = app.study(&slug)?;
-    let token =
-        auth::token_from(&headers).ok_or_else(|| ApiError::unauthenticated("log in first"))?;
-    let account = app
-        .sessions
-        .account_of(&token, &slug)
-        .ok_or_else(|| ApiError::unauthenticated("log in first"))?;
-    if session_of(&app, &slug, &token)? != form.csrf {
-        return Err(ApiError::forbidden(
-            "missing or wrong CSRF token; reload the page",
-        ));
-    }
-    if account.role != between_core::AccountRole::Owner {
+    let (_, session) = form_session(&app, &slug, &headers, &form.csrf)?;
+    if session.account.role != between_core::AccountRole::Owner {
         return Err(ApiError::forbidden("only an owner may switch blind coding"));
     }
     let on = form.blind == "on";
-    study
-        .run(&account.name, move |b| b.set_blind(None, on))
+    app.study(&slug)?
+        .run(&session.account.name, move |b| b.set_blind(None, on))
         .await?;
     Ok(Redirect::to(&format!("/s/{slug}/")).into_response())
-}
-
-fn session_of(app: &Arc<App>, slug: &str, token: &str) -> Result<String, ApiError> {
-    let _ = app.study(slug)?;
-    app.sessions
-        .csrf_of(token, slug)
-        .ok_or_else(|| ApiError::unauthenticated("no session"))
 }
 
 struct Common {

@@ -868,4 +868,30 @@ async fn owners_switch_blind_coding_from_the_dashboard() {
             .iter()
             .all(|v| v["coding"]["coder"] == "maria")
     );
+
+    // Logging out with the form ends the session; without the right token it does not.
+    let logout = |csrf: String| {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/s/sample/logout")
+            .header(header::COOKIE, owner.cookie.clone().unwrap())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(HttpBody::from(format!("csrf={csrf}")))
+            .unwrap();
+        router(w.app.clone()).oneshot(req)
+    };
+    assert_eq!(
+        logout("forged".into()).await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        w.call(&owner, Method::GET, "", None).await.status,
+        StatusCode::OK,
+        "a forged logout changes nothing"
+    );
+    logout(owner.csrf.clone().unwrap()).await.unwrap();
+    assert_eq!(
+        w.call(&owner, Method::GET, "", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
