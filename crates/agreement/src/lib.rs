@@ -1,0 +1,426 @@
+//! Inter-coder agreement coefficients as pure functions over plain data: a units × coders
+//! table of values, `None` where a coder did not code a unit. Nothing here knows the domain.
+//!
+//! Definitions follow the published sources exactly (see each function), as restated in
+//! `shared/agreement-vectors/README.md`, whose vectors the tests check:
+//! - Krippendorff, K. (2011). Computing Krippendorff's Alpha-Reliability. ASC papers 43.
+//! - Cohen, J. (1960), Educ. Psychol. Meas. 20:37–46; weighted: Cohen (1968).
+//! - Scott, W.A. (1955), Public Opinion Quarterly 19:321–325.
+//! - Fleiss, J.L. (1971), Psychol. Bull. 76:378–382, with Gwet (2014)'s handling of unequal
+//!   numbers of raters per unit.
+//! - Gwet, K.L. (2014). Handbook of Inter-Rater Reliability, 4th ed. (AC1, percent agreement).
+//! - Brennan, R.L. & Prediger, D.J. (1981), Educ. Psychol. Meas. 41:687–699.
+//!
+//! A coefficient that is not defined for the data (nothing pairable, no variation) is
+//! [`Coefficient::Undefined`] with the reason, never NaN.
+
+use std::collections::BTreeMap;
+
+/// A units × coders table: `data[unit][coder]`, `None` = not coded.
+pub type Table = [Vec<Option<f64>>];
+
+/// A coefficient's value, or why it has none.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Coefficient {
+    Defined(f64),
+    Undefined(String),
+}
+
+impl Coefficient {
+    pub fn value(&self) -> Option<f64> {
+        match self {
+            Coefficient::Defined(v) => Some(*v),
+            Coefficient::Undefined(_) => None,
+        }
+    }
+
+    pub fn undefined_reason(&self) -> Option<&str> {
+        match self {
+            Coefficient::Defined(_) => None,
+            Coefficient::Undefined(r) => Some(r),
+        }
+    }
+
+    fn ratio(numerator: f64, denominator: f64, reason: &str) -> Self {
+        if denominator.abs() < 1e-15 {
+            Coefficient::Undefined(reason.to_string())
+        } else {
+            Coefficient::Defined(numerator / denominator)
+        }
+    }
+}
+
+/// Krippendorff's levels of measurement: which differences between values count how much.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Nominal,
+    Ordinal,
+    Interval,
+    Ratio,
+}
+
+/// Weights for Cohen's kappa, by the categories' positions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Weights {
+    Unweighted,
+    Linear,
+    Quadratic,
+}
+
+/// Values compared exactly: the categories a table uses, in order, each with an index.
+fn index_of(values: &[f64]) -> impl Fn(f64) -> Option<usize> + '_ {
+    move |v| values.iter().position(|c| *c == v)
+}
+
+/// Distinct values kept in a list while they are few (the usual case: a handful of
+/// categories), so a million-unit table costs one pass, not a sort of every value.
+const FEW: usize = 64;
+
+/// The sorted distinct values of a table.
+pub fn categories_of(data: &Table) -> Vec<f64> {
+    let mut distinct: Vec<f64> = Vec::new();
+    for v in data.iter().flatten().flatten() {
+        if !distinct.contains(v) {
+            if distinct.len() == FEW {
+                let mut all: Vec<f64> = data.iter().flatten().flatten().copied().collect();
+                all.sort_by(f64::total_cmp);
+                all.dedup();
+                return all;
+            }
+            distinct.push(*v);
+        }
+    }
+    distinct.sort_by(f64::total_cmp);
+    distinct
+}
+
+/// Krippendorff's alpha (Krippendorff 2011). Units with fewer than two values are not pairable
+/// and are skipped. With the coincidence matrix o over the values present,
+/// `alpha = 1 − (n − 1) Σ o_ck δ²(c,k) / Σ n_c n_k δ²(c,k)`.
+pub fn krippendorff_alpha(data: &Table, level: Level) -> Coefficient {
+    let (values, o) = coincidences(data);
+    let q = values.len();
+    let n_c: Vec<f64> = (0..q).map(|c| (0..q).map(|k| o[c * q + k]).sum()).collect();
+    let n: f64 = n_c.iter().sum();
+    if n == 0.0 {
+        return Coefficient::Undefined(
+            "no unit has two or more values, so nothing is pairable".into(),
+        );
+    }
+    let delta2 = |c: usize, k: usize| -> f64 {
+        let (a, b) = (values[c], values[k]);
+        match level {
+            Level::Nominal => f64::from(u8::from(c != k)),
+            Level::Interval => (a - b).powi(2),
+            Level::Ratio => {
+                if a + b == 0.0 {
+                    0.0
+                } else {
+                    ((a - b) / (a + b)).powi(2)
+                }
+            }
+            Level::Ordinal => {
+                let (lo, hi) = (c.min(k), c.max(k));
+                let between: f64 = n_c[lo..=hi].iter().sum();
+                (between - (n_c[c] + n_c[k]) / 2.0).powi(2)
+            }
+        }
+    };
+    let (mut observed, mut expected) = (0.0, 0.0);
+    for c in 0..q {
+        for k in 0..q {
+            if c == k {
+                continue;
+            }
+            let d = delta2(c, k);
+            observed += o[c * q + k] * d;
+            expected += n_c[c] * n_c[k] * d;
+        }
+    }
+    if expected == 0.0 {
+        return Coefficient::Undefined(
+            "the data hold no variation (every pairable value is the same)".into(),
+        );
+    }
+    Coefficient::Defined(1.0 - (n - 1.0) * observed / expected)
+}
+
+/// The coincidence matrix (row-major, `q × q`) over the table's sorted distinct values.
+fn coincidences(data: &Table) -> (Vec<f64>, Vec<f64>) {
+    // One pass, numbering values as they appear; reordered by value at the end.
+    let mut seen: Vec<u64> = Vec::new();
+    let mut o = vec![0.0f64; FEW * FEW];
+    let mut counts = [0usize; FEW];
+    // The categories present in the current unit, so work per unit grows with its values,
+    // not with the number of categories.
+    let mut present: Vec<usize> = Vec::with_capacity(8);
+    for unit in data {
+        present.clear();
+        let mut m = 0usize;
+        for v in unit.iter().flatten() {
+            let bits = if *v == 0.0 { 0 } else { v.to_bits() }; // -0.0 is 0.0
+            let c = match seen.iter().position(|s| *s == bits) {
+                Some(c) => c,
+                None if seen.len() < FEW => {
+                    seen.push(bits);
+                    seen.len() - 1
+                }
+                None => return coincidences_of_many(data),
+            };
+            if counts[c] == 0 {
+                present.push(c);
+            }
+            counts[c] += 1;
+            m += 1;
+        }
+        if m >= 2 {
+            let scale = 1.0 / (m as f64 - 1.0);
+            for &c in &present {
+                for &k in &present {
+                    let pairs = counts[c] * if c == k { counts[k] - 1 } else { counts[k] };
+                    o[c * FEW + k] += pairs as f64 * scale;
+                }
+            }
+        }
+        for &c in &present {
+            counts[c] = 0;
+        }
+    }
+    let mut order: Vec<usize> = (0..seen.len()).collect();
+    order.sort_by(|&a, &b| f64::from_bits(seen[a]).total_cmp(&f64::from_bits(seen[b])));
+    let q = order.len();
+    let values = order.iter().map(|&i| f64::from_bits(seen[i])).collect();
+    let mut sorted = vec![0.0; q * q];
+    for (c, &oc) in order.iter().enumerate() {
+        for (k, &ok) in order.iter().enumerate() {
+            sorted[c * q + k] = o[oc * FEW + ok];
+        }
+    }
+    (values, sorted)
+}
+
+/// The same for tables with many distinct values.
+fn coincidences_of_many(data: &Table) -> (Vec<f64>, Vec<f64>) {
+    let values = categories_of(data);
+    let q = values.len();
+    let mut o = vec![0.0f64; q * q];
+    let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+    for unit in data {
+        counts.clear();
+        let mut m = 0usize;
+        for v in unit.iter().flatten() {
+            let c = values
+                .binary_search_by(|x| x.total_cmp(v))
+                .expect("every value is a category");
+            *counts.entry(c).or_default() += 1;
+            m += 1;
+        }
+        if m < 2 {
+            continue;
+        }
+        let scale = 1.0 / (m as f64 - 1.0);
+        for (&c, &nc) in &counts {
+            for (&k, &nk) in &counts {
+                o[c * q + k] += (nc * if c == k { nk - 1 } else { nk }) as f64 * scale;
+            }
+        }
+    }
+    (values, o)
+}
+
+/// The complete pairs of a two-coder table, or why there are none.
+fn pairs(data: &Table) -> Result<Vec<(f64, f64)>, Coefficient> {
+    if data.iter().any(|u| u.len() != 2) {
+        return Err(Coefficient::Undefined(
+            "this coefficient compares exactly two coders".into(),
+        ));
+    }
+    let pairs: Vec<(f64, f64)> = data.iter().filter_map(|u| Some((u[0]?, u[1]?))).collect();
+    if pairs.is_empty() {
+        return Err(Coefficient::Undefined(
+            "no unit was coded by both coders".into(),
+        ));
+    }
+    Ok(pairs)
+}
+
+/// Cohen's kappa for two coders, optionally weighted by category position (linear
+/// `1 − |i−j|/(q−1)`, quadratic `1 − (i−j)²/(q−1)²`). Units missing either rating are dropped.
+/// `kappa = (p_o − p_e) / (1 − p_e)`.
+pub fn cohen_kappa(data: &Table, categories: &[f64], weights: Weights) -> Coefficient {
+    let pairs = match pairs(data) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let index = index_of(categories);
+    let q = categories.len();
+    let weight = |i: usize, j: usize| -> f64 {
+        let span = (q.max(2) - 1) as f64;
+        let d = i.abs_diff(j) as f64;
+        match weights {
+            Weights::Unweighted => f64::from(u8::from(i == j)),
+            Weights::Linear => 1.0 - d / span,
+            Weights::Quadratic => 1.0 - (d / span).powi(2),
+        }
+    };
+    let n = pairs.len() as f64;
+    let mut joint = vec![0.0f64; q * q];
+    for (a, b) in &pairs {
+        let (Some(i), Some(j)) = (index(*a), index(*b)) else {
+            return Coefficient::Undefined(format!(
+                "a value ({a} or {b}) is not one of the declared categories"
+            ));
+        };
+        joint[i * q + j] += 1.0 / n;
+    }
+    let row: Vec<f64> = (0..q)
+        .map(|i| (0..q).map(|j| joint[i * q + j]).sum())
+        .collect();
+    let col: Vec<f64> = (0..q)
+        .map(|j| (0..q).map(|i| joint[i * q + j]).sum())
+        .collect();
+    let (mut p_o, mut p_e) = (0.0, 0.0);
+    for i in 0..q {
+        for j in 0..q {
+            p_o += weight(i, j) * joint[i * q + j];
+            p_e += weight(i, j) * row[i] * col[j];
+        }
+    }
+    Coefficient::ratio(
+        p_o - p_e,
+        1.0 - p_e,
+        "chance agreement is 1 (both coders used a single category)",
+    )
+}
+
+/// Scott's pi for two coders over complete pairs: `p_e = Σ ((n_kA + n_kB) / 2N)²`.
+pub fn scott_pi(data: &Table) -> Coefficient {
+    let pairs = match pairs(data) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let n = pairs.len() as f64;
+    let p_o = pairs.iter().filter(|(a, b)| a == b).count() as f64 / n;
+    let mut marginal: BTreeMap<u64, f64> = BTreeMap::new();
+    for (a, b) in &pairs {
+        *marginal.entry(a.to_bits()).or_default() += 1.0;
+        *marginal.entry(b.to_bits()).or_default() += 1.0;
+    }
+    let p_e: f64 = marginal.values().map(|m| (m / (2.0 * n)).powi(2)).sum();
+    Coefficient::ratio(
+        p_o - p_e,
+        1.0 - p_e,
+        "chance agreement is 1 (a single category was used)",
+    )
+}
+
+/// The Gwet (2014) quantities: percent agreement over units with two or more ratings, and the
+/// mean proportion of each category over units with at least one rating.
+struct Gwet {
+    p_a: Option<f64>,
+    pi: Vec<f64>,
+}
+
+fn gwet(data: &Table, categories: &[f64]) -> Result<Gwet, Coefficient> {
+    let index = index_of(categories);
+    let q = categories.len();
+    let (mut agreement, mut pairable) = (0.0, 0usize);
+    let mut pi = vec![0.0f64; q];
+    let mut rated = 0usize;
+    let mut r_k = vec![0usize; q];
+    for unit in data {
+        r_k.iter_mut().for_each(|r| *r = 0);
+        let mut r = 0usize;
+        for v in unit.iter().flatten() {
+            let k = index(*v).ok_or_else(|| {
+                Coefficient::Undefined(format!(
+                    "the value {v} is not one of the declared categories"
+                ))
+            })?;
+            r_k[k] += 1;
+            r += 1;
+        }
+        if r == 0 {
+            continue;
+        }
+        rated += 1;
+        for k in 0..q {
+            pi[k] += r_k[k] as f64 / r as f64;
+        }
+        if r >= 2 {
+            pairable += 1;
+            agreement += r_k
+                .iter()
+                .map(|&x| (x * x.saturating_sub(1)) as f64)
+                .sum::<f64>()
+                / (r * (r - 1)) as f64;
+        }
+    }
+    if rated == 0 {
+        return Err(Coefficient::Undefined("no unit has a rating".into()));
+    }
+    pi.iter_mut().for_each(|p| *p /= rated as f64);
+    Ok(Gwet {
+        p_a: (pairable > 0).then(|| agreement / pairable as f64),
+        pi,
+    })
+}
+
+fn gwet_coefficient(
+    data: &Table,
+    categories: &[f64],
+    chance: impl Fn(&[f64]) -> f64,
+) -> Coefficient {
+    let g = match gwet(data, categories) {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    let Some(p_a) = g.p_a else {
+        return Coefficient::Undefined("no unit was rated by two or more coders".into());
+    };
+    let p_e = chance(&g.pi);
+    Coefficient::ratio(
+        p_a - p_e,
+        1.0 - p_e,
+        "chance agreement is 1 (a single category was used)",
+    )
+}
+
+/// Percent agreement (Gwet 2014): the mean, over units rated at least twice, of the share of
+/// agreeing pairs of ratings.
+pub fn percent_agreement(data: &Table, categories: &[f64]) -> Coefficient {
+    match gwet(data, categories) {
+        Err(e) => e,
+        Ok(Gwet { p_a: Some(p), .. }) => Coefficient::Defined(p),
+        Ok(_) => Coefficient::Undefined("no unit was rated by two or more coders".into()),
+    }
+}
+
+/// Fleiss' kappa, `p_e = Σ π_k²`; with unequal raters per unit as Gwet (2014).
+pub fn fleiss_kappa(data: &Table, categories: &[f64]) -> Coefficient {
+    gwet_coefficient(data, categories, |pi| pi.iter().map(|p| p * p).sum())
+}
+
+/// Gwet's AC1, `p_e = Σ π_k (1 − π_k) / (q − 1)` over the declared categories.
+pub fn gwet_ac1(data: &Table, categories: &[f64]) -> Coefficient {
+    if categories.len() < 2 {
+        return Coefficient::Undefined("AC1 needs at least two declared categories".into());
+    }
+    let q = categories.len() as f64;
+    gwet_coefficient(data, categories, |pi| {
+        pi.iter().map(|p| p * (1.0 - p)).sum::<f64>() / (q - 1.0)
+    })
+}
+
+/// Brennan–Prediger's kappa, `p_e = 1/q` over the declared categories.
+pub fn brennan_prediger(data: &Table, categories: &[f64]) -> Coefficient {
+    if categories.is_empty() {
+        return Coefficient::Undefined("no categories were declared".into());
+    }
+    let q = categories.len() as f64;
+    gwet_coefficient(data, categories, |_| 1.0 / q)
+}
+
+#[cfg(test)]
+mod tests;
