@@ -424,3 +424,59 @@ pub fn brennan_prediger(data: &Table, categories: &[f64]) -> Coefficient {
 
 #[cfg(test)]
 mod tests;
+
+/// Every coefficient for units × coders data, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Statistic {
+    Alpha,
+    Kappa,
+    Fleiss,
+    Ac1,
+    BrennanPrediger,
+    Pi,
+    Percent,
+}
+
+impl Statistic {
+    /// The coefficient's full name, to print beside its value.
+    pub fn title(self, level: Level, weights: Weights) -> String {
+        match self {
+            Statistic::Alpha => format!(
+                "Krippendorff's alpha ({})",
+                format!("{level:?}").to_lowercase()
+            ),
+            Statistic::Kappa => match weights {
+                Weights::Unweighted => "Cohen's kappa".into(),
+                w => format!(
+                    "Cohen's kappa ({} weights)",
+                    format!("{w:?}").to_lowercase()
+                ),
+            },
+            Statistic::Fleiss => "Fleiss' kappa".into(),
+            Statistic::Ac1 => "Gwet's AC1".into(),
+            Statistic::BrennanPrediger => "Brennan–Prediger kappa".into(),
+            Statistic::Pi => "Scott's pi".into(),
+            Statistic::Percent => "percent agreement".into(),
+        }
+    }
+
+    /// Computes it. `categories` are the declared categories, in order (weights and AC1/BP use
+    /// them); alpha uses the values present.
+    pub fn compute(
+        self,
+        data: &Table,
+        categories: &[f64],
+        level: Level,
+        weights: Weights,
+    ) -> Coefficient {
+        match self {
+            Statistic::Alpha => krippendorff_alpha(data, level),
+            Statistic::Kappa => cohen_kappa(data, categories, weights),
+            Statistic::Fleiss => fleiss_kappa(data, categories),
+            Statistic::Ac1 => gwet_ac1(data, categories),
+            Statistic::BrennanPrediger => brennan_prediger(data, categories),
+            Statistic::Pi => scott_pi(data),
+            Statistic::Percent => percent_agreement(data, categories),
+        }
+    }
+}

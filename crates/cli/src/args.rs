@@ -76,6 +76,9 @@ pub enum Command {
     Stats(StatsArgs),
     /// Show the study's audit trail (who changed what, when)
     Audit(AuditArgs),
+    /// Inter-coder agreement from a units × coders table (one row per unit, one column per
+    /// coder, empty cell = missing)
+    Agree(AgreeArgs),
     /// Theories as data: list, show and export them
     #[command(subcommand)]
     Model(ModelCmd),
@@ -434,6 +437,65 @@ pub struct AuditArgs {
     /// How many of the newest entries
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatisticArg {
+    /// Krippendorff's alpha (see --level)
+    Alpha,
+    /// Cohen's kappa, two coders (see --weights)
+    Kappa,
+    /// Fleiss' kappa (unequal raters per unit as Gwet 2014)
+    Fleiss,
+    /// Gwet's AC1
+    Ac1,
+    /// Brennan–Prediger kappa
+    Bp,
+    /// Scott's pi, two coders
+    Pi,
+    /// Percent agreement
+    Percent,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LevelArg {
+    #[default]
+    Nominal,
+    Ordinal,
+    Interval,
+    Ratio,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum WeightsArg {
+    #[default]
+    None,
+    Linear,
+    Quadratic,
+}
+
+#[derive(Args, Debug)]
+pub struct AgreeArgs {
+    /// The table (CSV): one row per unit, one column per coder, empty cell = missing
+    #[arg(long)]
+    pub data: PathBuf,
+    #[arg(long, value_enum)]
+    pub statistic: StatisticArg,
+    #[arg(long, value_enum, default_value_t)]
+    pub level: LevelArg,
+    #[arg(long, value_enum, default_value_t)]
+    pub weights: WeightsArg,
+    /// The categories in order, comma-separated (used by weights, AC1 and Brennan–Prediger)
+    #[arg(long, value_delimiter = ',')]
+    pub categories: Option<Vec<String>>,
+    /// The first row names the coders [default: guessed]
+    #[arg(long, conflicts_with = "no_header")]
+    pub header: bool,
+    /// The first row is a unit
+    #[arg(long)]
+    pub no_header: bool,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }

@@ -114,6 +114,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Model(c) => model(c),
+        Command::Agree(a) => agree(a),
         Command::Serve(a) => {
             let app = between_server::App::open(&a.studies, &ctx.options)?;
             serve(app, &a.bind, &[])
@@ -613,6 +614,77 @@ fn case(ctx: &Ctx, c: CaseCmd) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn agree(a: AgreeArgs) -> Result<()> {
+    use between_agreement::{Level, Statistic, Weights};
+    let origin = a.data.display().to_string();
+    let header = if a.header {
+        Some(true)
+    } else if a.no_header {
+        Some(false)
+    } else {
+        None
+    };
+    let ratings = between_exchange::read_ratings_csv(
+        open(&a.data)?,
+        &origin,
+        a.categories.as_deref(),
+        header,
+    )?;
+    let statistic = match a.statistic {
+        StatisticArg::Alpha => Statistic::Alpha,
+        StatisticArg::Kappa => Statistic::Kappa,
+        StatisticArg::Fleiss => Statistic::Fleiss,
+        StatisticArg::Ac1 => Statistic::Ac1,
+        StatisticArg::Bp => Statistic::BrennanPrediger,
+        StatisticArg::Pi => Statistic::Pi,
+        StatisticArg::Percent => Statistic::Percent,
+    };
+    let level = match a.level {
+        LevelArg::Nominal => Level::Nominal,
+        LevelArg::Ordinal => Level::Ordinal,
+        LevelArg::Interval => Level::Interval,
+        LevelArg::Ratio => Level::Ratio,
+    };
+    if ratings.labels.is_some()
+        && matches!(level, Level::Interval | Level::Ratio)
+        && statistic == Statistic::Alpha
+    {
+        anyhow::bail!(
+            "{origin}: the cells are labels, not numbers, so interval or ratio alpha has no meaning"
+        );
+    }
+    let weights = match a.weights {
+        WeightsArg::None => Weights::Unweighted,
+        WeightsArg::Linear => Weights::Linear,
+        WeightsArg::Quadratic => Weights::Quadratic,
+    };
+    let value = statistic.compute(&ratings.table, &ratings.categories, level, weights);
+    let title = statistic.title(level, weights);
+    match a.format {
+        Format::Json => json(&serde_json::json!({
+            "statistic": title,
+            "value": value.value(),
+            "undefined_reason": value.undefined_reason(),
+            "n_units": ratings.table.len(),
+            "coders": ratings.coders,
+        })),
+        Format::Text => {
+            match value.value() {
+                Some(v) => outln!(
+                    "{title}: {v:.4} ({} units, {} coders)",
+                    ratings.table.len(),
+                    ratings.coders.len()
+                ),
+                None => outln!(
+                    "{title}: undefined: {}",
+                    value.undefined_reason().unwrap_or_default()
+                ),
+            }
+            Ok(())
+        }
+    }
 }
 
 fn print_stats(s: &Stats) -> Result<()> {

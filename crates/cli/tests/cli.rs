@@ -982,3 +982,156 @@ fn accounts_and_blind_mode_from_the_command_line() {
         "{audit}"
     );
 }
+
+#[test]
+fn agreement_from_a_units_by_coders_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Krippendorff (2011)'s example: 4 coders, 12 units, nominal alpha = 113/152.
+    write(d, "k2011.csv", b"A,B,C,D\n1,1,,1\n2,2,3,2\n3,3,3,3\n3,3,3,3\n2,2,2,2\n1,2,3,4\n4,4,4,4\n1,1,2,1\n2,2,2,2\n,5,5,5\n,,1,1\n,3,,\n");
+    let out = json(
+        &between(
+            d,
+            &[
+                "agree",
+                "--data",
+                "k2011.csv",
+                "--statistic",
+                "alpha",
+                "--format",
+                "json",
+            ],
+        )
+        .ok(),
+    );
+    assert!(
+        (out["value"].as_f64().unwrap() - 113.0 / 152.0).abs() < 1e-12,
+        "{out}"
+    );
+    assert_eq!(
+        (
+            out["statistic"].as_str(),
+            out["n_units"].as_u64(),
+            out["undefined_reason"].is_null()
+        ),
+        (Some("Krippendorff's alpha (nominal)"), Some(12), true)
+    );
+    let text = between(d, &["agree", "--data", "k2011.csv", "--statistic", "alpha"])
+        .ok()
+        .stdout();
+    assert_eq!(
+        text.trim(),
+        "Krippendorff's alpha (nominal): 0.7434 (12 units, 4 coders)"
+    );
+
+    // Labels, in the declared order, for weighted kappa; no header.
+    write(
+        d,
+        "pair.csv",
+        b"low,low\nmid,high\nhigh,high\nmid,mid\nlow,mid\n",
+    );
+    let weighted = json(
+        &between(
+            d,
+            &[
+                "agree",
+                "--data",
+                "pair.csv",
+                "--statistic",
+                "kappa",
+                "--weights",
+                "linear",
+                "--categories",
+                "low,mid,high",
+                "--format",
+                "json",
+            ],
+        )
+        .ok(),
+    );
+    let plain = json(
+        &between(
+            d,
+            &[
+                "agree",
+                "--data",
+                "pair.csv",
+                "--statistic",
+                "kappa",
+                "--categories",
+                "low,mid,high",
+                "--format",
+                "json",
+            ],
+        )
+        .ok(),
+    );
+    assert!(
+        weighted["value"].as_f64().unwrap() > plain["value"].as_f64().unwrap(),
+        "near misses count under linear weights"
+    );
+    assert_eq!(
+        weighted["coders"],
+        serde_json::json!(["coder 1", "coder 2"])
+    );
+
+    write(d, "same.csv", b"1,1\n1,1\n");
+    let undefined = json(
+        &between(
+            d,
+            &[
+                "agree",
+                "--data",
+                "same.csv",
+                "--statistic",
+                "alpha",
+                "--format",
+                "json",
+            ],
+        )
+        .ok(),
+    );
+    assert!(
+        undefined["value"].is_null()
+            && undefined["undefined_reason"]
+                .as_str()
+                .unwrap()
+                .contains("no variation")
+    );
+    assert!(
+        between(d, &["agree", "--data", "same.csv", "--statistic", "alpha"])
+            .ok()
+            .stdout()
+            .contains("undefined: ")
+    );
+    between(
+        d,
+        &[
+            "agree",
+            "--data",
+            "pair.csv",
+            "--statistic",
+            "kappa",
+            "--categories",
+            "low,high",
+        ],
+    )
+    .fails_with("pair.csv, line 2: 'mid' is not one of the declared categories");
+    between(
+        d,
+        &[
+            "agree",
+            "--data",
+            "pair.csv",
+            "--statistic",
+            "alpha",
+            "--level",
+            "interval",
+        ],
+    )
+    .fails_with("labels, not numbers");
+    assert_eq!(
+        between(d, &["agree", "--data", "pair.csv", "--statistic", "tau"]).code(),
+        2
+    );
+}

@@ -2,8 +2,10 @@
 //! and codebooks. Reading is strict about structure and names the line of any problem.
 
 mod csv_tables;
+mod ratings;
 
 pub use csv_tables::{read_codebook_csv, read_codings_csv, write_codings_csv};
+pub use ratings::{Ratings, read_ratings_csv};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
