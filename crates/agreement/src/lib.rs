@@ -16,6 +16,10 @@
 
 use std::collections::BTreeMap;
 
+mod bootstrap;
+
+pub use bootstrap::{Interval, bootstrap};
+
 /// A units × coders table: `data[unit][coder]`, `None` = not coded.
 pub type Table = [Vec<Option<f64>>];
 

@@ -496,6 +496,14 @@ pub struct AgreeArgs {
     /// The first row is a unit
     #[arg(long)]
     pub no_header: bool,
+    /// Also a percentile bootstrap confidence interval over this many resamples of the units
+    #[arg(long, value_name = "REPLICATES")]
+    pub bootstrap: Option<usize>,
+    /// The bootstrap's seed: the same seed gives the same interval
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }

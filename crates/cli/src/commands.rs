@@ -662,6 +662,12 @@ fn agree(a: AgreeArgs) -> Result<()> {
     };
     let value = statistic.compute(&ratings.table, &ratings.categories, level, weights);
     let title = statistic.title(level, weights);
+    let interval = a.bootstrap.and_then(|replicates| {
+        let compute = |t: &between_agreement::Table| {
+            statistic.compute(t, &ratings.categories, level, weights)
+        };
+        between_agreement::bootstrap(&ratings.table, compute, replicates, a.confidence, a.seed)
+    });
     match a.format {
         Format::Json => json(&serde_json::json!({
             "statistic": title,
@@ -669,6 +675,7 @@ fn agree(a: AgreeArgs) -> Result<()> {
             "undefined_reason": value.undefined_reason(),
             "n_units": ratings.table.len(),
             "coders": ratings.coders,
+            "interval": interval,
         })),
         Format::Text => {
             match value.value() {
@@ -681,6 +688,21 @@ fn agree(a: AgreeArgs) -> Result<()> {
                     "{title}: undefined: {}",
                     value.undefined_reason().unwrap_or_default()
                 ),
+            }
+            match (&interval, a.bootstrap) {
+                (Some(i), _) => outln!(
+                    "{:.0}% bootstrap interval: {:.4} to {:.4} ({} resamples, seed {}, {} undefined)",
+                    i.confidence * 100.0,
+                    i.low,
+                    i.high,
+                    i.replicates,
+                    i.seed,
+                    i.undefined_replicates
+                ),
+                (None, Some(_)) => outln!(
+                    "bootstrap interval: undefined (the coefficient is undefined on most resamples)"
+                ),
+                (None, None) => {}
             }
             Ok(())
         }

@@ -1024,6 +1024,58 @@ fn agreement_from_a_units_by_coders_table() {
         "Krippendorff's alpha (nominal): 0.7434 (12 units, 4 coders)"
     );
 
+    let run = || {
+        json(
+            &between(
+                d,
+                &[
+                    "agree",
+                    "--data",
+                    "k2011.csv",
+                    "--statistic",
+                    "alpha",
+                    "--bootstrap",
+                    "500",
+                    "--seed",
+                    "3",
+                    "--format",
+                    "json",
+                ],
+            )
+            .ok(),
+        )
+    };
+    let (first, again) = (run(), run());
+    assert_eq!(
+        first["interval"], again["interval"],
+        "seeded, so reproducible"
+    );
+    let (low, high) = (
+        first["interval"]["low"].as_f64().unwrap(),
+        first["interval"]["high"].as_f64().unwrap(),
+    );
+    assert!(
+        low < 113.0 / 152.0 && 113.0 / 152.0 <= high && high <= 1.0,
+        "{first}"
+    );
+    assert!(
+        between(
+            d,
+            &[
+                "agree",
+                "--data",
+                "k2011.csv",
+                "--statistic",
+                "alpha",
+                "--bootstrap",
+                "200"
+            ]
+        )
+        .ok()
+        .stdout()
+        .contains("95% bootstrap interval")
+    );
+
     // Labels, in the declared order, for weighted kappa; no header.
     write(
         d,
