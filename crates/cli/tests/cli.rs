@@ -1055,7 +1055,7 @@ fn agreement_from_a_units_by_coders_table() {
         first["interval"]["high"].as_f64().unwrap(),
     );
     assert!(
-        low < 113.0 / 152.0 && 113.0 / 152.0 <= high && high <= 1.0,
+        low < 113.0 / 152.0 && (113.0 / 152.0..=1.0).contains(&high),
         "{first}"
     );
     assert!(
