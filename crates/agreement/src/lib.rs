@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 
 mod bootstrap;
+pub mod unitized;
 
 pub use bootstrap::{Interval, bootstrap};
 
