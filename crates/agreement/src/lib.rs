@@ -485,3 +485,32 @@ impl Statistic {
         }
     }
 }
+
+/// Percent agreement and Cohen's kappa for two coders' yes/no judgements given as counts:
+/// `both` yes, only the first, only the second, `neither`. The same values as the functions
+/// above on the table those counts describe, without building it (a character-level table of
+/// a long text has millions of rows).
+pub fn binary_agreement(
+    both: u64,
+    only_first: u64,
+    only_second: u64,
+    neither: u64,
+) -> (Coefficient, Coefficient) {
+    let n = (both + only_first + only_second + neither) as f64;
+    if n == 0.0 {
+        let none = Coefficient::Undefined("there are no units".into());
+        return (none.clone(), none);
+    }
+    let p_o = (both + neither) as f64 / n;
+    let first_yes = (both + only_first) as f64 / n;
+    let second_yes = (both + only_second) as f64 / n;
+    let p_e = first_yes * second_yes + (1.0 - first_yes) * (1.0 - second_yes);
+    (
+        Coefficient::Defined(p_o),
+        Coefficient::ratio(
+            p_o - p_e,
+            1.0 - p_e,
+            "chance agreement is 1 (both coders said the same everywhere)",
+        ),
+    )
+}

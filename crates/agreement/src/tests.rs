@@ -228,3 +228,14 @@ fn many_distinct_values_are_handled() {
     let (values, _) = coincidences(&data);
     assert!(values.len() > FEW && values.windows(2).all(|w| w[0] < w[1]));
 }
+
+proptest! {
+    #[test]
+    fn binary_counts_give_the_table_values(cells in proptest::collection::vec((any::<bool>(), any::<bool>()), 1..40)) {
+        let table: Vec<Vec<Option<f64>>> = cells.iter().map(|(a, b)| vec![Some(f64::from(u8::from(*a))), Some(f64::from(u8::from(*b)))]).collect();
+        let count = |x: bool, y: bool| cells.iter().filter(|c| **c == (x, y)).count() as u64;
+        let (percent, kappa) = binary_agreement(count(true, true), count(true, false), count(false, true), count(false, false));
+        prop_assert!(close(&[percent.value()], &[percent_agreement(&table, &[0.0, 1.0]).value()]));
+        prop_assert!(close(&[kappa.value()], &[cohen_kappa(&table, &[0.0, 1.0], Weights::Unweighted).value()]));
+    }
+}

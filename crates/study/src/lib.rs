@@ -3,6 +3,7 @@
 //! web server call this; neither holds rules of its own.
 
 mod accounts;
+mod agreement;
 mod codebook;
 mod coding;
 mod error;
@@ -18,6 +19,7 @@ use between_model::Theory;
 use between_store::{OpenOptions, SqliteStore, Store, StoredTheory};
 
 pub use accounts::{MIN_PASSWORD_CHARS, PasswordChecker, dummy_hash, verify_password};
+pub use agreement::{AgreementReport, AgreementUnit, CodeAgreement, Measure};
 pub use codebook::{CodeNode, CodePath};
 pub use coding::{CodingTarget, CodingView, MemoView, NewCoding, TargetRef};
 pub use error::{StudyError, StudyResult};

@@ -590,3 +590,103 @@ fn logins_and_blind_coding() {
     b.set_blind(Some("p01.txt"), false).unwrap();
     assert_eq!(seen(&b, &maria), 3, "revealed");
 }
+
+#[test]
+fn agreement_on_the_design_notes_worked_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = bench(&dir);
+    let options = ImportOptions {
+        kind: SourceKind::FieldNote,
+        ..Default::default()
+    };
+    b.import_files(
+        vec![file("thirty.txt", "abcdefghijklmnopqrstuvwxyzABCD")],
+        &options,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    b.add_code("A", None, None, "").unwrap();
+    b.add_code("B", None, None, "").unwrap();
+    let at = |coder: &str, code: &str, start, end| NewCoding {
+        source: "thirty.txt".into(),
+        code: code.into(),
+        target: CodingTarget::Offsets { start, end },
+        coder: Some(coder.into()),
+        memo: None,
+        contrast: false,
+    };
+    b.apply_codings(vec![
+        at("c1", "A", 2, 8),
+        at("c1", "B", 12, 20),
+        at("c1", "A", 24, 28),
+        at("c2", "A", 3, 9),
+        at("c2", "A", 12, 15),
+        at("c2", "B", 15, 20),
+    ])
+    .unwrap();
+    let coders = ["c1".to_string(), "c2".to_string()];
+    let report = b
+        .agreement(
+            &coders,
+            &[],
+            &["A".into(), "B".into()],
+            AgreementUnit::Characters,
+        )
+        .unwrap();
+    assert_eq!(report.units, 30);
+    let value = |code: &str, i: usize| {
+        report
+            .codes
+            .iter()
+            .find(|c| c.code == code)
+            .unwrap()
+            .measures[i]
+            .value
+            .unwrap()
+    };
+    assert!((value("A", 0) - 2597.0 / 7790.0).abs() < 1e-12);
+    assert!((value("B", 0) - 2189.0 / 3055.0).abs() < 1e-12);
+    assert!(
+        (report.overall[0].value.unwrap() - 2787.0 / 4480.0).abs() < 1e-12,
+        "{:?}",
+        report.overall
+    );
+    // NVivo's per-code figures, from the characters each coder coded A: c1 10, c2 9, both 5.
+    let (po, pe) = (
+        (5.0 + 16.0) / 30.0,
+        (10.0 / 30.0) * (9.0 / 30.0) + (20.0 / 30.0) * (21.0 / 30.0),
+    );
+    assert!((value("A", 1) - po).abs() < 1e-12);
+    assert!((value("A", 2) - (po - pe) / (1.0 - pe)).abs() < 1e-12);
+    assert_eq!(report.codes[0].codings["c1"], 2);
+
+    let segments = b
+        .agreement(
+            &coders,
+            &[],
+            &["A".into()],
+            AgreementUnit::Segments { min_overlap: 0.6 },
+        )
+        .unwrap();
+    // A[2,8) and A[3,9) overlap 5 of 7 (≥ 0.6); A[24,28) and A[12,15) match nothing.
+    assert!((segments.codes[0].measures[0].value.unwrap() - 2.0 / 4.0).abs() < 1e-12);
+    let turns = b
+        .agreement(&coders, &[], &["B".into()], AgreementUnit::Turns)
+        .unwrap();
+    assert_eq!(turns.units, 1, "a field note is one turn");
+    assert!(
+        b.agreement(&coders[..1], &[], &[], AgreementUnit::Characters)
+            .is_err()
+    );
+    assert!(
+        b.agreement(
+            &["c1".into(), "nobody".into()],
+            &[],
+            &[],
+            AgreementUnit::Characters
+        )
+        .unwrap_err()
+        .to_string()
+        .contains("nobody")
+    );
+}

@@ -1,0 +1,360 @@
+//! Agreement between coders of this study: the study's codings turned into the plain data the
+//! `between-agreement` crate computes on. Sources are pooled by concatenation (for the 2016
+//! unitized family that is exact: coded stretches never cross a source).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use between_agreement::unitized::{Segment, UnitizedFamily, Unitizing, binary_for_code};
+use between_agreement::{
+    Coefficient, Level, Weights, binary_agreement, cohen_kappa, fleiss_kappa, krippendorff_alpha,
+    percent_agreement,
+};
+use between_core::*;
+
+use crate::{StudyError, StudyResult, Workbench};
+
+/// What counts as a unit of agreement.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AgreementUnit {
+    /// Every character (code point) of the text.
+    Characters,
+    /// Every speaker turn: code present (a coding overlaps it) or not.
+    Turns,
+    /// Coded segments matched across two coders when they overlap enough.
+    Segments { min_overlap: f64 },
+}
+
+/// One coefficient, named as it should be reported.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Measure {
+    pub name: &'static str,
+    pub value: Option<f64>,
+    pub undefined_reason: Option<String>,
+}
+
+impl Measure {
+    fn of(name: &'static str, c: Coefficient) -> Self {
+        Self {
+            name,
+            value: c.value(),
+            undefined_reason: c.undefined_reason().map(String::from),
+        }
+    }
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CodeAgreement {
+    pub code: String,
+    /// How many codings each coder made with this code (sub-codes not included).
+    pub codings: BTreeMap<String, usize>,
+    pub measures: Vec<Measure>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AgreementReport {
+    pub unit: AgreementUnit,
+    pub coders: Vec<String>,
+    pub sources: Vec<String>,
+    /// The length of the pooled text, in code points, or the number of turns.
+    pub units: usize,
+    pub codes: Vec<CodeAgreement>,
+    pub overall: Vec<Measure>,
+}
+
+impl Workbench {
+    /// Agreement between `coders` on `sources` (all when empty) for `codes` (all used codes
+    /// when empty; a code stands for itself, not its sub-codes).
+    pub fn agreement(
+        &self,
+        coders: &[String],
+        sources: &[String],
+        codes: &[String],
+        unit: AgreementUnit,
+    ) -> StudyResult<AgreementReport> {
+        if coders.len() < 2 {
+            return Err(StudyError::Invalid(
+                "agreement needs at least two coders".into(),
+            ));
+        }
+        let paths = self.code_paths()?;
+        let chosen_sources: Vec<SourceId> = if sources.is_empty() {
+            self.store
+                .source_infos()?
+                .into_iter()
+                .map(|s| s.id)
+                .collect()
+        } else {
+            sources
+                .iter()
+                .map(|n| {
+                    self.store
+                        .source_id_by_name(n)?
+                        .ok_or_else(|| StudyError::Unknown {
+                            what: "source",
+                            key: n.clone(),
+                        })
+                })
+                .collect::<StudyResult<_>>()?
+        };
+        let all: Vec<Coding> = self.store.codings(&Default::default())?;
+        let coder_index = |name: &str| coders.iter().position(|c| c.eq_ignore_ascii_case(name));
+        let known: BTreeSet<String> = all.iter().map(|c| c.coder.to_lowercase()).collect();
+        for c in coders {
+            if !known.contains(&c.to_lowercase()) {
+                return Err(StudyError::Unknown {
+                    what: "coder with codings",
+                    key: c.clone(),
+                });
+            }
+        }
+        let code_ids: Vec<CodeId> = if codes.is_empty() {
+            let used: BTreeSet<CodeId> = all
+                .iter()
+                .filter(|c| coder_index(&c.coder).is_some())
+                .map(|c| c.code)
+                .collect();
+            paths
+                .codes()
+                .iter()
+                .map(|c| c.id)
+                .filter(|id| used.contains(id))
+                .collect()
+        } else {
+            codes
+                .iter()
+                .map(|c| paths.resolve(c).map(|c| c.id))
+                .collect::<StudyResult<_>>()?
+        };
+        // The pooled continuum: each chosen source placed after the previous one.
+        let mut offset: BTreeMap<SourceId, i64> = BTreeMap::new();
+        let mut turns: Vec<(SourceId, Span)> = Vec::new();
+        let mut length: i64 = 0;
+        let mut names = Vec::new();
+        for id in &chosen_sources {
+            let source = self.cached_source(*id)?;
+            offset.insert(*id, length);
+            length += text::char_len(&source.text) as i64;
+            turns.extend(source.turns.iter().map(|t| (*id, t.span)));
+            names.push(source.name.clone());
+        }
+        let relevant: Vec<(&Coding, usize)> = all
+            .iter()
+            .filter(|c| offset.contains_key(&c.source) && code_ids.contains(&c.code))
+            .filter_map(|c| coder_index(&c.coder).map(|i| (c, i)))
+            .collect();
+        let segment = |c: &Coding, i: usize| Segment {
+            coder: i,
+            begin: offset[&c.source] + c.span.start as i64,
+            length: c.span.len() as i64,
+            code: c.code.to_string(),
+        };
+        let m = coders.len();
+        let mut rows = Vec::new();
+        for code in &code_ids {
+            let mine: Vec<(&Coding, usize)> = relevant
+                .iter()
+                .filter(|(c, _)| c.code == *code)
+                .copied()
+                .collect();
+            let mut counts: BTreeMap<String, usize> =
+                coders.iter().map(|c| (c.clone(), 0)).collect();
+            for (_, i) in &mine {
+                *counts.entry(coders[*i].clone()).or_default() += 1;
+            }
+            let measures = match unit {
+                AgreementUnit::Characters => {
+                    let data = Unitizing {
+                        begin: 0,
+                        length,
+                        coders: m,
+                        segments: merged(mine.iter().map(|(c, i)| segment(c, *i)).collect()),
+                    };
+                    let binary = binary_for_code(&data, &code.to_string())
+                        .map_err(|e| StudyError::Invalid(e.to_string()))?;
+                    let mut out = vec![Measure::of("α-binary (|uα, Krippendorff 2016)", binary)];
+                    if m == 2 {
+                        let (a, b) = (covered(&data, 0), covered(&data, 1));
+                        let both = overlap(&a, &b);
+                        let (first, second) = (total(&a), total(&b));
+                        let neither = length as u64 - first - second + both;
+                        let (percent, kappa) =
+                            binary_agreement(both, first - both, second - both, neither);
+                        out.push(Measure::of(
+                            "percent agreement over characters (NVivo)",
+                            percent,
+                        ));
+                        out.push(Measure::of("Cohen's kappa over characters (NVivo)", kappa));
+                    }
+                    out
+                }
+                AgreementUnit::Turns => {
+                    let table: Vec<Vec<Option<f64>>> = turns
+                        .iter()
+                        .map(|(source, span)| {
+                            (0..m)
+                                .map(|i| {
+                                    let present = mine.iter().any(|(c, ci)| {
+                                        *ci == i && c.source == *source && c.span.overlaps(span)
+                                    });
+                                    Some(f64::from(u8::from(present)))
+                                })
+                                .collect()
+                        })
+                        .collect();
+                    let mut out = vec![
+                        Measure::of(
+                            "Krippendorff's alpha (nominal) over turns",
+                            krippendorff_alpha(&table, Level::Nominal),
+                        ),
+                        Measure::of(
+                            "percent agreement over turns",
+                            percent_agreement(&table, &[0.0, 1.0]),
+                        ),
+                    ];
+                    out.push(if m == 2 {
+                        Measure::of(
+                            "Cohen's kappa over turns",
+                            cohen_kappa(&table, &[0.0, 1.0], Weights::Unweighted),
+                        )
+                    } else {
+                        Measure::of(
+                            "Fleiss' kappa over turns",
+                            fleiss_kappa(&table, &[0.0, 1.0]),
+                        )
+                    });
+                    out
+                }
+                AgreementUnit::Segments { min_overlap } => {
+                    if m != 2 {
+                        return Err(StudyError::Invalid(
+                            "segment matching compares exactly two coders".into(),
+                        ));
+                    }
+                    let spans = |i: usize| -> Vec<(i64, i64)> {
+                        mine.iter()
+                            .filter(|(_, ci)| *ci == i)
+                            .map(|(c, _)| {
+                                (
+                                    segment(c, i).begin,
+                                    segment(c, i).begin + segment(c, i).length,
+                                )
+                            })
+                            .collect()
+                    };
+                    let (a, b) = (spans(0), spans(1));
+                    let matches = |x: &(i64, i64), ys: &[(i64, i64)]| {
+                        ys.iter().any(|y| {
+                            let inter = (x.1.min(y.1) - x.0.max(y.0)).max(0) as f64;
+                            let union = (x.1.max(y.1) - x.0.min(y.0)) as f64;
+                            inter / union >= min_overlap
+                        })
+                    };
+                    let agreed = a.iter().filter(|x| matches(x, &b)).count()
+                        + b.iter().filter(|y| matches(y, &a)).count();
+                    let total = a.len() + b.len();
+                    vec![Measure::of(
+                        "segment agreement (share of segments the other coder matched)",
+                        if total == 0 {
+                            Coefficient::Undefined("neither coder used this code".into())
+                        } else {
+                            Coefficient::Defined(agreed as f64 / total as f64)
+                        },
+                    )]
+                }
+            };
+            rows.push(CodeAgreement {
+                code: paths.path(*code).to_string(),
+                codings: counts,
+                measures,
+            });
+        }
+        let overall = match unit {
+            AgreementUnit::Characters => {
+                // Coded (any chosen code) against uncoded: each coder's codings merged into one.
+                let data = Unitizing {
+                    begin: 0,
+                    length,
+                    coders: m,
+                    segments: merged(
+                        relevant
+                            .iter()
+                            .map(|(c, i)| Segment {
+                                code: "coded".into(),
+                                ..segment(c, *i)
+                            })
+                            .collect(),
+                    ),
+                };
+                let family =
+                    UnitizedFamily::new(&data).map_err(|e| StudyError::Invalid(e.to_string()))?;
+                vec![Measure::of(
+                    "α-binary, any code against uncoded (|uα)",
+                    family.binary(),
+                )]
+            }
+            _ => Vec::new(),
+        };
+        let units = match unit {
+            AgreementUnit::Turns => turns.len(),
+            _ => length as usize,
+        };
+        Ok(AgreementReport {
+            unit,
+            coders: coders.to_vec(),
+            sources: names,
+            units,
+            codes: rows,
+            overall,
+        })
+    }
+}
+
+/// Each coder's overlapping segments of one code merged into their union (a coder who codes
+/// the same stretch twice with one code has coded it once). Abutting segments stay apart:
+/// where one ends and the next begins is a boundary the coder drew.
+fn merged(mut segments: Vec<Segment>) -> Vec<Segment> {
+    segments.sort_by(|a, b| (a.coder, &a.code, a.begin).cmp(&(b.coder, &b.code, b.begin)));
+    let mut out: Vec<Segment> = Vec::with_capacity(segments.len());
+    for s in segments {
+        if let Some(last) = out.last_mut()
+            && last.coder == s.coder
+            && last.code == s.code
+            && s.begin < last.begin + last.length
+        {
+            last.length = last.length.max(s.begin + s.length - last.begin);
+            continue;
+        }
+        out.push(s);
+    }
+    out
+}
+
+/// A coder's merged stretches, as sorted `[begin, end)` pairs.
+fn covered(data: &Unitizing, coder: usize) -> Vec<(i64, i64)> {
+    let mut spans: Vec<(i64, i64)> = data
+        .segments
+        .iter()
+        .filter(|s| s.coder == coder)
+        .map(|s| (s.begin, s.begin + s.length))
+        .collect();
+    spans.sort_unstable();
+    spans
+}
+
+fn total(spans: &[(i64, i64)]) -> u64 {
+    spans.iter().map(|(b, e)| (e - b) as u64).sum()
+}
+
+/// The length two sorted lists of disjoint stretches share.
+fn overlap(a: &[(i64, i64)], b: &[(i64, i64)]) -> u64 {
+    let (mut i, mut j, mut shared) = (0, 0, 0u64);
+    while i < a.len() && j < b.len() {
+        let (start, end) = (a[i].0.max(b[j].0), a[i].1.min(b[j].1));
+        if end > start {
+            shared += (end - start) as u64;
+        }
+        if a[i].1 < b[j].1 { i += 1 } else { j += 1 }
+    }
+    shared
+}
