@@ -478,11 +478,37 @@ pub enum WeightsArg {
 
 #[derive(Args, Debug)]
 pub struct AgreeArgs {
+    /// A study: agreement between its coders, per code (with --coders)
+    #[arg(
+        required_unless_present = "data",
+        conflicts_with = "data",
+        requires = "coders"
+    )]
+    pub study: Option<PathBuf>,
+    /// Coders to compare (with a study), comma-separated
+    #[arg(long, value_delimiter = ',')]
+    pub coders: Vec<String>,
+    /// Only these sources (with a study), comma-separated [default: all]
+    #[arg(long, value_delimiter = ',')]
+    pub sources: Vec<String>,
+    /// Only these codes (with a study), comma-separated [default: every code the coders used]
+    #[arg(long, value_delimiter = ',')]
+    pub codes: Vec<String>,
+    /// The code whose sub-codes to compare (with a study), instead of --codes
+    #[arg(long, conflicts_with = "codes")]
+    pub group: Option<String>,
+    /// What a unit is (with a study)
+    #[arg(long, value_enum, default_value_t)]
+    pub unit: UnitArg,
+    /// With --unit segments: how much two segments must overlap (intersection over union)
+    #[arg(long, default_value_t = 0.6)]
+    pub min_overlap: f64,
     /// The table (CSV): one row per unit, one column per coder, empty cell = missing
     #[arg(long)]
-    pub data: PathBuf,
-    #[arg(long, value_enum)]
-    pub statistic: StatisticArg,
+    pub data: Option<PathBuf>,
+    /// The coefficient (with --data)
+    #[arg(long, value_enum, required_unless_present = "study")]
+    pub statistic: Option<StatisticArg>,
     #[arg(long, value_enum, default_value_t)]
     pub level: LevelArg,
     #[arg(long, value_enum, default_value_t)]
@@ -505,7 +531,24 @@ pub struct AgreeArgs {
     #[arg(long, default_value_t = 0.95)]
     pub confidence: f64,
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ReportFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum UnitArg {
+    #[default]
+    Characters,
+    Turns,
+    Segments,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ReportFormat {
+    #[default]
+    Text,
+    Json,
+    Csv,
+    Html,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

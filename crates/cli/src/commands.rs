@@ -114,7 +114,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Model(c) => model(c),
-        Command::Agree(a) => agree(a),
+        Command::Agree(a) => agree(&ctx, a),
         Command::Serve(a) => {
             let app = between_server::App::open(&a.studies, &ctx.options)?;
             serve(app, &a.bind, &[])
@@ -616,9 +616,15 @@ fn case(ctx: &Ctx, c: CaseCmd) -> Result<()> {
     Ok(())
 }
 
-fn agree(a: AgreeArgs) -> Result<()> {
+fn agree(ctx: &Ctx, a: AgreeArgs) -> Result<()> {
     use between_agreement::{Level, Statistic, Weights};
-    let origin = a.data.display().to_string();
+    if let Some(study) = &a.study {
+        return agree_in_study(ctx, study, &a);
+    }
+    let Some(data) = &a.data else {
+        anyhow::bail!("give a study or --data")
+    };
+    let origin = data.display().to_string();
     let header = if a.header {
         Some(true)
     } else if a.no_header {
@@ -626,13 +632,12 @@ fn agree(a: AgreeArgs) -> Result<()> {
     } else {
         None
     };
-    let ratings = between_exchange::read_ratings_csv(
-        open(&a.data)?,
-        &origin,
-        a.categories.as_deref(),
-        header,
-    )?;
-    let statistic = match a.statistic {
+    let ratings =
+        between_exchange::read_ratings_csv(open(data)?, &origin, a.categories.as_deref(), header)?;
+    let statistic = match a
+        .statistic
+        .ok_or_else(|| anyhow::anyhow!("give --statistic"))?
+    {
         StatisticArg::Alpha => Statistic::Alpha,
         StatisticArg::Kappa => Statistic::Kappa,
         StatisticArg::Fleiss => Statistic::Fleiss,
@@ -669,7 +674,8 @@ fn agree(a: AgreeArgs) -> Result<()> {
         between_agreement::bootstrap(&ratings.table, compute, replicates, a.confidence, a.seed)
     });
     match a.format {
-        Format::Json => json(&serde_json::json!({
+        ReportFormat::Csv | ReportFormat::Html => anyhow::bail!("--data prints text or json"),
+        ReportFormat::Json => json(&serde_json::json!({
             "statistic": title,
             "value": value.value(),
             "undefined_reason": value.undefined_reason(),
@@ -677,7 +683,7 @@ fn agree(a: AgreeArgs) -> Result<()> {
             "coders": ratings.coders,
             "interval": interval,
         })),
-        Format::Text => {
+        ReportFormat::Text => {
             match value.value() {
                 Some(v) => outln!(
                     "{title}: {v:.4} ({} units, {} coders)",
@@ -703,6 +709,139 @@ fn agree(a: AgreeArgs) -> Result<()> {
                     "bootstrap interval: undefined (the coefficient is undefined on most resamples)"
                 ),
                 (None, None) => {}
+            }
+            Ok(())
+        }
+    }
+}
+
+fn agree_in_study(ctx: &Ctx, study: &Path, a: &AgreeArgs) -> Result<()> {
+    let bench = ctx.open(study)?;
+    let codes: Vec<String> = match &a.group {
+        Some(group) => {
+            let paths = bench.code_paths()?;
+            let parent = paths.resolve(group)?.id;
+            paths
+                .codes()
+                .iter()
+                .filter(|c| c.parent == Some(parent))
+                .map(|c| c.id.to_string())
+                .collect()
+        }
+        None => a.codes.clone(),
+    };
+    let unit = match a.unit {
+        UnitArg::Characters => AgreementUnit::Characters,
+        UnitArg::Turns => AgreementUnit::Turns,
+        UnitArg::Segments => AgreementUnit::Segments {
+            min_overlap: a.min_overlap,
+        },
+    };
+    let report = bench.agreement(&a.coders, &a.sources, &codes, unit)?;
+    let names: Vec<&str> = report
+        .codes
+        .first()
+        .map(|c| c.measures.iter().map(|m| m.name).collect())
+        .unwrap_or_default();
+    let cell = |m: &Measure| {
+        m.value
+            .map_or_else(|| "undefined".to_string(), |v| format!("{v:.4}"))
+    };
+    match a.format {
+        ReportFormat::Json => json(&report),
+        ReportFormat::Csv => {
+            let mut w = csv::Writer::from_writer(io::stdout().lock());
+            let mut header = vec!["code".to_string()];
+            header.extend(report.coders.iter().map(|c| format!("codings by {c}")));
+            header.extend(names.iter().map(|n| n.to_string()));
+            w.write_record(&header)?;
+            for row in &report.codes {
+                let mut record = vec![row.code.clone()];
+                record.extend(
+                    report
+                        .coders
+                        .iter()
+                        .map(|c| row.codings.get(c).copied().unwrap_or(0).to_string()),
+                );
+                record.extend(
+                    row.measures
+                        .iter()
+                        .map(|m| m.value.map(|v| v.to_string()).unwrap_or_default()),
+                );
+                w.write_record(&record)?;
+            }
+            w.flush()?;
+            Ok(())
+        }
+        ReportFormat::Html => {
+            let esc = |s: &str| {
+                s.replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+            };
+            outln!(
+                "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Agreement</title>"
+            );
+            outln!(
+                "<h1>Agreement between {}</h1>",
+                esc(&report.coders.join(", "))
+            );
+            outln!(
+                "<p>{} sources, {} units ({:?})</p><table><thead><tr><th scope=\"col\">Code</th>",
+                report.sources.len(),
+                report.units,
+                report.unit
+            );
+            for n in &names {
+                outln!("<th scope=\"col\">{}</th>", esc(n));
+            }
+            outln!("</tr></thead><tbody>");
+            for row in &report.codes {
+                let cells: String = row
+                    .measures
+                    .iter()
+                    .map(|m| format!("<td>{}</td>", cell(m)))
+                    .collect();
+                outln!("<tr><th scope=\"row\">{}</th>{cells}</tr>", esc(&row.code));
+            }
+            outln!("</tbody></table>");
+            for m in &report.overall {
+                outln!("<p>{}: {}</p>", esc(m.name), cell(m));
+            }
+            Ok(())
+        }
+        ReportFormat::Text => {
+            outln!(
+                "{} sources, {} units; coders {}",
+                report.sources.len(),
+                report.units,
+                report.coders.join(", ")
+            );
+            outln!(
+                "{:<48} {}",
+                "code",
+                names
+                    .iter()
+                    .map(|n| format!("{n:>12.12}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            for row in &report.codes {
+                outln!(
+                    "{:<48} {}",
+                    row.code,
+                    row.measures
+                        .iter()
+                        .map(|m| format!("{:>12}", cell(m)))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+            }
+            for m in &report.overall {
+                outln!("{}: {}", m.name, cell(m));
+            }
+            if !names.is_empty() {
+                outln!("\ncolumns: {}", names.join("; "));
             }
             Ok(())
         }

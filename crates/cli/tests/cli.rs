@@ -1187,3 +1187,105 @@ fn agreement_from_a_units_by_coders_table() {
         2
     );
 }
+
+#[test]
+fn agreement_between_a_studys_coders() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    between(d, &["demo", "--no-serve"]).ok();
+    let s = "between-demo.between";
+    let report = json(
+        &between(
+            d,
+            &["agree", s, "--coders", "maria,sam", "--format", "json"],
+        )
+        .ok(),
+    );
+    let codes = report["codes"].as_array().unwrap();
+    assert!(codes.len() >= 27, "every code both coders used");
+    let trust = codes.iter().find(|c| c["code"] == "Trust").unwrap();
+    let alpha = trust["measures"][0]["value"].as_f64().unwrap();
+    assert!(
+        (-1.0..=1.0).contains(&alpha)
+            && trust["measures"][0]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("α-binary")
+    );
+    assert!(trust["codings"]["maria"].as_u64().unwrap() > 0);
+    assert!(report["overall"][0]["value"].as_f64().is_some());
+    let group = json(
+        &between(
+            d,
+            &[
+                "agree",
+                s,
+                "--coders",
+                "maria,sam",
+                "--group",
+                "Abiding",
+                "--unit",
+                "turns",
+                "--format",
+                "json",
+            ],
+        )
+        .ok(),
+    );
+    let names: Vec<&str> = group["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.iter().all(|n| n.starts_with("Abiding/")) && names.len() >= 4,
+        "{names:?}"
+    );
+    let csv = between(
+        d,
+        &[
+            "agree",
+            s,
+            "--coders",
+            "maria,sam",
+            "--unit",
+            "segments",
+            "--min-overlap",
+            "0.5",
+            "--format",
+            "csv",
+        ],
+    )
+    .ok()
+    .stdout();
+    assert!(
+        csv.starts_with("code,codings by maria,codings by sam,segment agreement"),
+        "{csv}"
+    );
+    let html = between(
+        d,
+        &[
+            "agree",
+            s,
+            "--coders",
+            "maria,sam",
+            "--codes",
+            "Trust,Hope",
+            "--format",
+            "html",
+        ],
+    )
+    .ok()
+    .stdout();
+    assert!(
+        html.contains("<table>") && html.contains("<th scope=\"row\">Trust</th>"),
+        "{html}"
+    );
+    between(d, &["agree", s, "--coders", "maria,nobody"]).fails_with("nobody");
+    assert_eq!(
+        between(d, &["agree", s]).code(),
+        2,
+        "a study needs --coders"
+    );
+}
