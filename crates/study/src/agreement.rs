@@ -288,10 +288,35 @@ impl Workbench {
                 };
                 let family =
                     UnitizedFamily::new(&data).map_err(|e| StudyError::Invalid(e.to_string()))?;
-                vec![Measure::of(
+                let mut out = vec![Measure::of(
                     "α-binary, any code against uncoded (|uα)",
                     family.binary(),
-                )]
+                )];
+                // Which code, where both coded: defined only if each coder's chosen codes are
+                // mutually exclusive (a group such as the sub-codes of one code).
+                let exclusive = Unitizing {
+                    begin: 0,
+                    length,
+                    coders: m,
+                    segments: merged(relevant.iter().map(|(c, i)| segment(c, *i)).collect()),
+                };
+                match UnitizedFamily::new(&exclusive) {
+                    Ok(f) => {
+                        let (cu, coverage) = f.cu_alpha();
+                        out.push(Measure::of("cu-α, which code where both coded (cuα)", cu));
+                        out.push(Measure::of(
+                            "coverage of cu-α (share coded by both)",
+                            Coefficient::Defined(coverage),
+                        ));
+                    }
+                    Err(e) => out.push(Measure::of(
+                        "cu-α, which code where both coded (cuα)",
+                        Coefficient::Undefined(format!(
+                            "the codes are not mutually exclusive: {e}"
+                        )),
+                    )),
+                }
+                out
             }
             _ => Vec::new(),
         };

@@ -651,6 +651,15 @@ fn agreement_on_the_design_notes_worked_example() {
         "{:?}",
         report.overall
     );
+    assert!(
+        (report.overall[1].value.unwrap() - 1405.0 / 2197.0).abs() < 1e-12,
+        "cuα: {:?}",
+        report.overall
+    );
+    assert!(
+        (report.overall[2].value.unwrap() - 26.0 / 60.0).abs() < 1e-12,
+        "coverage"
+    );
     // NVivo's per-code figures, from the characters each coder coded A: c1 10, c2 9, both 5.
     let (po, pe) = (
         (5.0 + 16.0) / 30.0,
