@@ -718,16 +718,11 @@ fn agree(ctx: &Ctx, a: AgreeArgs) -> Result<()> {
 fn agree_in_study(ctx: &Ctx, study: &Path, a: &AgreeArgs) -> Result<()> {
     let bench = ctx.open(study)?;
     let codes: Vec<String> = match &a.group {
-        Some(group) => {
-            let paths = bench.code_paths()?;
-            let parent = paths.resolve(group)?.id;
-            paths
-                .codes()
-                .iter()
-                .filter(|c| c.parent == Some(parent))
-                .map(|c| c.id.to_string())
-                .collect()
-        }
+        Some(group) => bench
+            .sub_codes(group)?
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         None => a.codes.clone(),
     };
     let unit = match a.unit {

@@ -470,31 +470,7 @@ async fn edit_code(
     viewer
         .study
         .run(&viewer.account.name, move |b| {
-            let current = b
-                .code_paths()?
-                .get(id)
-                .cloned()
-                .ok_or_else(|| between_study::StudyError::UnknownCode(id.to_string()))?;
-            if current.version != body.version {
-                return Err(between_store::StoreError::Conflict {
-                    entity: "code",
-                    id: id.to_string(),
-                    expected: body.version,
-                    current: Some(current.version),
-                }
-                .into());
-            }
-            let key = id.to_string();
-            if let Some(parent) = body.parent {
-                b.move_code(&key, parent.map(|p| p.to_string()).as_deref())?;
-            }
-            if let Some(name) = body.name {
-                b.rename_code(&key, &name)?;
-            }
-            b.code_paths()?
-                .get(id)
-                .cloned()
-                .ok_or_else(|| between_study::StudyError::UnknownCode(key))
+            b.edit_code(id, body.version, body.name.as_deref(), body.parent)
         })
         .await
         .map(to_json)

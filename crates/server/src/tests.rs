@@ -337,6 +337,20 @@ async fn the_authorisation_matrix() {
             .iter()
             .any(|n| n["path"] == "Hope (renamed)")
     );
+    let stale = w
+        .call(
+            &owner,
+            Method::PATCH,
+            &format!("/codes/{hope}"),
+            Some(json!({"version": 1, "name": "Hope again"})),
+        )
+        .await;
+    assert_eq!(
+        (stale.status, error_code(&stale)),
+        (StatusCode::CONFLICT, "conflict"),
+        "{}",
+        stale.text
+    );
     assert!(
         !book
             .as_array()

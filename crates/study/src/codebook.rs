@@ -223,33 +223,69 @@ impl Workbench {
     }
 
     pub fn rename_code(&mut self, reference: &str, new_name: &str) -> StudyResult<Code> {
-        let mut code = self.code_paths()?.resolve(reference)?.clone();
-        if new_name.trim().is_empty() {
-            return Err(StudyError::Invalid("a code needs a name".into()));
-        }
-        code.name = new_name.trim().to_string();
-        let mut tx = self.store.transaction(&self.actor)?;
-        tx.update_code(&code)?;
-        tx.commit()?;
-        code.version += 1;
-        Ok(code)
+        let code = self.code_paths()?.resolve(reference)?.clone();
+        self.change_code(code, Some(new_name), None)
     }
 
     /// Moves a code (with its sub-codes) under another, or to the top level with `None`.
     pub fn move_code(&mut self, reference: &str, new_parent: Option<&str>) -> StudyResult<Code> {
         let paths = self.code_paths()?;
-        let mut code = paths.resolve(reference)?.clone();
-        let parent = new_parent.map(|p| paths.resolve(p)).transpose()?;
-        if let Some(p) = parent
-            && paths.descendants(code.id).contains(&p.id)
-        {
-            return Err(StudyError::Invalid(format!(
-                "cannot move '{}' under '{}', which is inside it",
-                paths.path(code.id),
-                paths.path(p.id)
-            )));
+        let code = paths.resolve(reference)?.clone();
+        let parent = new_parent
+            .map(|p| paths.resolve(p).map(|p| p.id))
+            .transpose()?;
+        self.change_code(code, None, Some(parent))
+    }
+
+    /// Renames and/or moves code `id` as one change, provided it is still at `version` (the
+    /// version the editor saw); otherwise a conflict. `parent: Some(None)` moves to the top.
+    pub fn edit_code(
+        &mut self,
+        id: CodeId,
+        version: i64,
+        name: Option<&str>,
+        parent: Option<Option<CodeId>>,
+    ) -> StudyResult<Code> {
+        let mut code = self
+            .code_paths()?
+            .get(id)
+            .cloned()
+            .ok_or_else(|| StudyError::UnknownCode(id.to_string()))?;
+        code.version = version;
+        self.change_code(code, name, parent)
+    }
+
+    /// Writes a code's new name and/or parent; the store refuses it if `code.version` is stale.
+    fn change_code(
+        &mut self,
+        mut code: Code,
+        name: Option<&str>,
+        parent: Option<Option<CodeId>>,
+    ) -> StudyResult<Code> {
+        if let Some(name) = name {
+            if name.trim().is_empty() || name.contains('/') {
+                return Err(StudyError::Invalid(format!(
+                    "'{name}' is not a code name: it must be non-empty and without '/'"
+                )));
+            }
+            code.name = name.trim().to_string();
         }
-        code.parent = parent.map(|p| p.id);
+        if let Some(parent) = parent {
+            let paths = self.code_paths()?;
+            if let Some(p) = parent {
+                if paths.get(p).is_none() {
+                    return Err(StudyError::UnknownCode(p.to_string()));
+                }
+                if paths.descendants(code.id).contains(&p) {
+                    return Err(StudyError::Invalid(format!(
+                        "cannot move '{}' under '{}', which is inside it",
+                        paths.path(code.id),
+                        paths.path(p)
+                    )));
+                }
+            }
+            code.parent = parent;
+        }
         let mut tx = self.store.transaction(&self.actor)?;
         tx.update_code(&code)?;
         tx.commit()?;
@@ -281,6 +317,18 @@ impl Workbench {
         tx.delete_code(&source)?;
         tx.commit()?;
         Ok(moved)
+    }
+
+    /// The codes directly under a code (a group of codes meant to be mutually exclusive).
+    pub fn sub_codes(&self, reference: &str) -> StudyResult<Vec<CodeId>> {
+        let paths = self.code_paths()?;
+        let parent = paths.resolve(reference)?.id;
+        Ok(paths
+            .codes()
+            .iter()
+            .filter(|c| c.parent == Some(parent))
+            .map(|c| c.id)
+            .collect())
     }
 
     /// Memos about one code.

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use between_core::text::{self, CharIndex};
 use between_core::*;
-use between_store::CodingFilter;
 
 use crate::{CodePath, StudyError, StudyResult, Workbench, now};
 
@@ -173,31 +172,20 @@ impl Workbench {
         code: Option<&str>,
         coder: Option<&str>,
     ) -> StudyResult<Vec<CodingView>> {
-        let paths = self.code_paths()?;
-        let codes = match code {
-            Some(c) => Some(paths.descendants(paths.resolve(c)?.id)),
-            None => None,
-        };
-        let source_id =
-            match source {
-                Some(name) => Some(self.store.source_id_by_name(name)?.ok_or_else(|| {
-                    StudyError::Unknown {
+        let code = code
+            .map(|c| self.code_paths()?.resolve(c).map(|c| c.id))
+            .transpose()?;
+        let source = source
+            .map(|name| {
+                self.store
+                    .source_id_by_name(name)?
+                    .ok_or_else(|| StudyError::Unknown {
                         what: "source",
                         key: name.to_string(),
-                    }
-                })?),
-                None => None,
-            };
-        let filter = CodingFilter {
-            source: source_id,
-            code: None,
-            coder: coder.map(str::to_string),
-        };
-        let mut codings = self.store.codings(&filter)?;
-        if let Some(codes) = &codes {
-            codings.retain(|c| codes.contains(&c.code));
-        }
-        self.views(&paths, codings)
+                    })
+            })
+            .transpose()?;
+        self.coding_views(source, code, coder)
     }
 
     pub(crate) fn views(

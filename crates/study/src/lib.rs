@@ -18,7 +18,7 @@ use between_core::{Study, StudyId, TheoryRef};
 use between_model::Theory;
 use between_store::{OpenOptions, SqliteStore, Store, StoredTheory};
 
-pub use accounts::{MIN_PASSWORD_CHARS, PasswordChecker, dummy_hash, verify_password};
+pub use accounts::{MIN_PASSWORD_CHARS, PasswordChecker, dummy_hash};
 pub use agreement::{AgreementReport, AgreementUnit, CodeAgreement, Measure};
 pub use codebook::{CodeNode, CodePath};
 pub use coding::{CodingTarget, CodingView, MemoView, NewCoding, TargetRef};

@@ -699,3 +699,45 @@ fn agreement_on_the_design_notes_worked_example() {
         .contains("nobody")
     );
 }
+
+#[test]
+fn a_code_edit_is_one_change_at_the_version_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = bench(&dir);
+    let paths = b.code_paths().unwrap();
+    let (empathy, valuing, presence) = (
+        paths.resolve("empathy").unwrap().clone(),
+        paths.resolve("valuing").unwrap().id,
+        paths.resolve("presence").unwrap().id,
+    );
+    let edited = b
+        .edit_code(
+            empathy.id,
+            1,
+            Some("Empathic presence"),
+            Some(Some(valuing)),
+        )
+        .unwrap();
+    assert_eq!((edited.version, edited.parent), (2, Some(valuing)));
+    assert_eq!(
+        b.code_paths().unwrap().path(empathy.id),
+        "Valuing/Empathic presence"
+    );
+    let stale = b.edit_code(empathy.id, 1, Some("Other"), None).unwrap_err();
+    assert!(
+        stale.to_string().contains("changed by someone else"),
+        "{stale}"
+    );
+    // A refused move leaves the name as it was too: nothing of the edit is written.
+    let cycle = b
+        .edit_code(valuing, 1, Some("Renamed"), Some(Some(presence)))
+        .unwrap_err();
+    assert!(cycle.to_string().contains("inside it"), "{cycle}");
+    assert_eq!(b.code_paths().unwrap().path(valuing), "Valuing");
+    assert!(
+        b.edit_code(valuing, 1, Some("a/b"), None).is_err(),
+        "'/' would break code paths"
+    );
+    let subs = b.sub_codes("Abiding").unwrap();
+    assert_eq!(subs.len(), 4);
+}
