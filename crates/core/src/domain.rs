@@ -267,6 +267,9 @@ impl MemoTarget {
 pub struct Memo {
     pub id: MemoId,
     pub target: MemoTarget,
+    /// For a memo on a source: the passage it is about (a discussion of a disagreement, say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passage: Option<Span>,
     pub author: String,
     pub title: String,
     pub text: String,

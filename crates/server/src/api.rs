@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use between_core::*;
-use between_study::{CodingEdit, CodingRequest, TargetRef};
+use between_study::{Adjudication, AgreementUnit, CodingEdit, CodingRequest, TargetRef};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_stream::StreamExt;
@@ -44,6 +44,10 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/codes/{id}/excerpts", get(excerpts))
         .route("/memos", get(memos).post(create_memo))
         .route("/blind", put(set_blind))
+        .route("/coders", get(coders))
+        .route("/agreement", get(agreement))
+        .route("/disagreements", get(disagreements))
+        .route("/consensus", post(adjudicate))
         .route("/events", get(events))
 }
 
@@ -505,6 +509,9 @@ struct NewMemoBody {
     #[serde(default)]
     title: String,
     text: String,
+    /// A passage of the source the memo is on (code points, end exclusive).
+    start: Option<usize>,
+    end: Option<usize>,
 }
 
 async fn create_memo(
@@ -517,8 +524,23 @@ async fn create_memo(
     let author = viewer.account.name.clone();
     let memo = viewer
         .study
-        .run(&author.clone(), move |b| {
-            b.add_memo(&TargetRef(body.on), &body.title, &body.text, Some(&author))
+        .run(&author.clone(), move |b| match (body.start, body.end) {
+            (None, None) => b.add_memo(&TargetRef(body.on), &body.title, &body.text, Some(&author)),
+            (Some(start), Some(end)) => match b.memo_target(&TargetRef(body.on))? {
+                MemoTarget::Source(source) => b.add_passage_memo(
+                    source,
+                    Span { start, end },
+                    &body.title,
+                    &body.text,
+                    Some(&author),
+                ),
+                _ => Err(between_study::StudyError::Invalid(
+                    "only a memo on a source can be about a passage".into(),
+                )),
+            },
+            _ => Err(between_study::StudyError::Invalid(
+                "a passage needs both start and end".into(),
+            )),
         })
         .await?;
     Ok((StatusCode::CREATED, to_json(memo)))
@@ -544,6 +566,149 @@ async fn set_blind(viewer: Viewer, Body(body): Body<BlindBody>) -> ApiResult<Sta
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- agreement between coders
+
+/// Which coders, sources and codes to compare; lists are comma-separated (names or ids).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompareQuery {
+    coders: String,
+    #[serde(default)]
+    sources: String,
+    #[serde(default)]
+    codes: String,
+    /// A code whose sub-codes are compared (instead of `codes`).
+    group: Option<String>,
+    #[serde(default)]
+    unit: Option<String>,
+    min_overlap: Option<f64>,
+    consensus: Option<String>,
+}
+
+fn list(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+impl CompareQuery {
+    fn unit(&self) -> Result<AgreementUnit, ApiError> {
+        match self.unit.as_deref().unwrap_or("characters") {
+            "characters" => Ok(AgreementUnit::Characters),
+            "turns" => Ok(AgreementUnit::Turns),
+            "segments" => {
+                let min_overlap = self.min_overlap.unwrap_or(0.6);
+                if !(min_overlap > 0.0 && min_overlap <= 1.0) {
+                    return Err(ApiError::bad_request(
+                        "min_overlap is a share of a segment: more than 0, at most 1",
+                    ));
+                }
+                Ok(AgreementUnit::Segments { min_overlap })
+            }
+            other => Err(ApiError::bad_request(format!(
+                "unit '{other}' is not one of characters, turns, segments"
+            ))),
+        }
+    }
+
+    /// The codes compared: a group's sub-codes, or those listed.
+    fn codes(&self, b: &between_study::Workbench) -> between_study::StudyResult<Vec<String>> {
+        match &self.group {
+            Some(group) if !group.trim().is_empty() => Ok(b
+                .sub_codes(group.trim())?
+                .iter()
+                .map(ToString::to_string)
+                .collect()),
+            _ => Ok(list(&self.codes)),
+        }
+    }
+}
+
+/// Everyone who has coded, with how many codings (for choosing whom to compare).
+async fn coders(viewer: Viewer) -> ApiResult {
+    let who = viewer.account.clone();
+    viewer
+        .study
+        .run(&viewer.account.name, move |b| {
+            b.may_compare(&who, &[])?;
+            let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+            for c in b.codings(None, None, None)? {
+                *counts.entry(c.coding.coder).or_default() += 1;
+            }
+            Ok(json!(
+                counts
+                    .into_iter()
+                    .map(|(name, codings)| json!({ "name": name, "codings": codings }))
+                    .collect::<Vec<_>>()
+            ))
+        })
+        .await
+        .map(Json)
+}
+
+async fn agreement(viewer: Viewer, Query(q): Query<CompareQuery>) -> ApiResult<Response> {
+    let unit = q.unit()?;
+    let who = viewer.account.clone();
+    viewer
+        .study
+        .run(&viewer.account.name, move |b| {
+            let sources = list(&q.sources);
+            b.may_compare(&who, &sources)?;
+            b.agreement(&list(&q.coders), &sources, &q.codes(b)?, unit)
+        })
+        .await
+        .map(to_json)
+}
+
+async fn disagreements(viewer: Viewer, Query(q): Query<CompareQuery>) -> ApiResult<Response> {
+    let who = viewer.account.clone();
+    viewer
+        .study
+        .run(&viewer.account.name, move |b| {
+            b.disagreements(
+                &who,
+                &list(&q.coders),
+                &list(&q.sources),
+                &q.codes(b)?,
+                q.consensus.as_deref(),
+            )
+        })
+        .await
+        .map(to_json)
+}
+
+async fn adjudicate(
+    viewer: Viewer,
+    Body(body): Body<Adjudication>,
+) -> ApiResult<(StatusCode, Response)> {
+    let who = viewer.account.clone();
+    let source = body.source;
+    let done = viewer
+        .study
+        .run(&who.name.clone(), move |b| b.adjudicate(&who, body))
+        .await?;
+    let consensus = done.consensus_coder.clone();
+    for id in &done.replaced {
+        viewer.study.announce(CodingEvent {
+            action: "deleted",
+            source,
+            coding: *id,
+            coder: consensus.clone(),
+        });
+    }
+    for c in &done.consensus {
+        viewer.study.announce(CodingEvent {
+            action: "created",
+            source,
+            coding: c.coding.id,
+            coder: c.coding.coder.clone(),
+        });
+    }
+    Ok((StatusCode::CREATED, to_json(done)))
 }
 
 // ---- live

@@ -36,6 +36,11 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../assets/memos.js"),
     ),
+    (
+        "agreement.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/agreement.js"),
+    ),
 ];
 
 pub fn routes() -> Router<Arc<App>> {

@@ -26,6 +26,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/s/{slug}/sources/{id}", get(document))
         .route("/s/{slug}/codebook", get(codebook))
         .route("/s/{slug}/memos", get(memos))
+        .route("/s/{slug}/agreement", get(agreement))
 }
 
 fn render(t: &impl Template) -> Result<Html<String>, ApiError> {
@@ -402,4 +403,8 @@ async fn codebook(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> {
 
 async fn memos(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> {
     shell(&v, "memos", "Memos".into(), String::new()).await
+}
+
+async fn agreement(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> {
+    shell(&v, "agreement", "Agreement".into(), String::new()).await
 }

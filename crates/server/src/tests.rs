@@ -207,6 +207,9 @@ async fn the_authorisation_matrix() {
         "/codebook".into(),
         format!("/codes/{hope}/excerpts"),
         "/memos".into(),
+        "/coders".into(),
+        "/agreement?coders=maria,sam".into(),
+        format!("/disagreements?coders=maria,sam&sources={source_id}"),
     ];
     for path in &reads {
         for (who, expected) in [
@@ -908,4 +911,210 @@ async fn owners_switch_blind_coding_from_the_dashboard() {
         w.call(&owner, Method::GET, "", None).await.status,
         StatusCode::UNAUTHORIZED
     );
+}
+
+#[tokio::test]
+async fn agreement_disagreements_and_adjudication() {
+    let w = world();
+    let owner = w.login("sample", "paul").await;
+    let maria = w.login("sample", "maria").await;
+    let ada = w.login("sample", "ada").await;
+    let olga = w.login("other", "olga").await;
+
+    let r = w.call(&ada, Method::GET, "/coders", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let names: Vec<&str> = r
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["maria", "sam"]);
+
+    // The same report the study crate computes, named coefficient by coefficient.
+    let r = w
+        .call(&ada, Method::GET, "/agreement?coders=maria,sam", None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["unit"], "characters");
+    assert_eq!(
+        r.body["overall"][0]["name"],
+        "α-binary, any code against uncoded (|uα)"
+    );
+    let overall = r.body["overall"][0]["value"].as_f64().unwrap();
+    assert!(overall > 0.0 && overall < 1.0, "{overall}");
+    let r = w
+        .call(
+            &ada,
+            Method::GET,
+            "/agreement?coders=maria,sam&unit=segments&min_overlap=0.5",
+            None,
+        )
+        .await;
+    assert_eq!(r.body["unit"]["segments"]["min_overlap"], 0.5, "{}", r.text);
+    for bad in [
+        "/agreement?coders=maria",
+        "/agreement?coders=maria,sam&unit=words",
+        "/agreement?coders=maria,sam&unit=segments&min_overlap=0",
+        "/agreement",
+    ] {
+        let r = w.call(&ada, Method::GET, bad, None).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.text);
+    }
+    let r = w
+        .call(&ada, Method::GET, "/agreement?coders=maria,nobody", None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let r = w
+        .call(&olga, Method::GET, "/agreement?coders=maria,sam", None)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "another study's session");
+
+    // Disagreements first; each coder's version side by side.
+    let r = w
+        .call(&maria, Method::GET, "/disagreements?coders=maria,sam", None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let passages = r.body["passages"].as_array().unwrap().clone();
+    assert!(
+        r.body["missing"].as_u64().unwrap() > 0,
+        "the sample coders disagree"
+    );
+    assert_eq!(passages[0]["difference"], "missing");
+    assert_eq!(passages.last().unwrap()["difference"], "agreed");
+    let p = passages
+        .iter()
+        .find(|p| p["difference"] == "boundaries")
+        .unwrap()
+        .clone();
+    assert_eq!(p["versions"][0]["coder"], "maria");
+    assert_eq!(p["versions"][1]["coder"], "sam");
+
+    let accept = |coder: &str, replacing: Value| {
+        json!({
+            "source": p["source"], "code": p["code"],
+            "start": p["span"]["start"], "end": p["span"]["end"],
+            "accept": coder, "replacing": replacing,
+        })
+    };
+    let r = w
+        .call(
+            &ada,
+            Method::POST,
+            "/consensus",
+            Some(accept("sam", json!([]))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "auditors read: {}", r.text);
+    let r = w
+        .call(
+            &maria,
+            Method::POST,
+            "/consensus",
+            Some(accept("sam", json!([]))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let made = r.body["consensus"].as_array().unwrap();
+    let sams: Vec<&Value> = p["versions"][1]["codings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(made.len(), sams.len());
+    assert_eq!(made[0]["coding"]["coder"], "consensus");
+    assert_eq!(made[0]["quote"], sams[0]["quote"]);
+    let r = w
+        .call(
+            &owner,
+            Method::POST,
+            "/consensus",
+            Some(accept("maria", json!([]))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "stale: {}", r.text);
+    let seen: Vec<Value> = made
+        .iter()
+        .map(|c| json!({"id": c["coding"]["id"], "version": c["coding"]["version"]}))
+        .collect();
+    let r = w
+        .call(
+            &owner,
+            Method::POST,
+            "/consensus",
+            Some(accept("maria", json!(seen))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    // A discussion memo on the passage is shown with it.
+    let r = w
+        .call(
+            &maria,
+            Method::POST,
+            "/memos",
+            Some(json!({
+                "on": format!("source:{}", p["source"].as_str().unwrap()),
+                "title": "Discussion", "text": "We agreed on maria's boundaries.",
+                "start": p["span"]["start"], "end": p["span"]["end"],
+            })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = w
+        .call(&owner, Method::GET, "/disagreements?coders=maria,sam", None)
+        .await;
+    let again = r.body["passages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["source"] == p["source"] && q["code"] == p["code"] && q["span"] == p["span"])
+        .unwrap()
+        .clone();
+    assert_eq!(again["accepted"], "maria");
+    assert_eq!(
+        again["discussion"][0]["memo"]["text"],
+        "We agreed on maria's boundaries."
+    );
+    let r = w
+        .call(
+            &maria,
+            Method::POST,
+            "/memos",
+            Some(json!({"on": "study", "text": "x", "start": 0, "end": 1})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+
+    // While coding is blind, a coder cannot compare; owners and auditors can.
+    let r = w
+        .call(&owner, Method::PUT, "/blind", Some(json!({"blind": true})))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    for path in [
+        "/coders",
+        "/agreement?coders=maria,sam",
+        "/disagreements?coders=maria,sam",
+    ] {
+        let r = w.call(&maria, Method::GET, path, None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.text);
+        let r = w.call(&ada, Method::GET, path, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
+    }
+    let r = w
+        .call(
+            &maria,
+            Method::POST,
+            "/consensus",
+            Some(accept("sam", json!([]))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+
+    let r = w
+        .send(&maria, Method::GET, "/s/sample/agreement", None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text.contains("/assets/agreement.js"), "{}", r.text);
 }

@@ -19,6 +19,7 @@ const APPLICATION_ID: i64 = 0x4254_574E;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_initial.sql"),
     include_str!("../migrations/sqlite/0002_accounts_and_blind_coding.sql"),
+    include_str!("../migrations/sqlite/0003_memo_passages.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -394,7 +395,7 @@ fn coding_row(r: &Row) -> rusqlite::Result<Coding> {
     })
 }
 
-const MEMO_COLUMNS: &str = "id, target_kind, source_id, code_id, coding_id, dyad_id, participant_id, author, title, text, created_at, updated_at, version";
+const MEMO_COLUMNS: &str = "id, target_kind, source_id, code_id, coding_id, dyad_id, participant_id, author, title, text, created_at, updated_at, version, passage_start, passage_end";
 
 fn memo_row(r: &Row) -> rusqlite::Result<Memo> {
     let kind: String = r.get(1)?;
@@ -416,9 +417,17 @@ fn memo_row(r: &Row) -> rusqlite::Result<Memo> {
         "dyad" => MemoTarget::Dyad(DyadId(id()?)),
         _ => MemoTarget::Participant(ParticipantId(id()?)),
     };
+    let passage = match (
+        r.get::<_, Option<usize>>(13)?,
+        r.get::<_, Option<usize>>(14)?,
+    ) {
+        (Some(start), Some(end)) => Some(Span { start, end }),
+        _ => None,
+    };
     Ok(Memo {
         id: parse_id(r.get(0)?)?,
         target,
+        passage,
         author: r.get(7)?,
         title: r.get(8)?,
         text: r.get(9)?,
@@ -1145,11 +1154,11 @@ impl Writer for SqliteTx<'_> {
         let id = m.id.to_string();
         let sql = match memo_target_column(&m.target) {
             Some((column, _)) => format!(
-                "INSERT INTO memo (id, target_kind, {column}, author, title, text, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                "INSERT INTO memo (id, target_kind, {column}, author, title, text, created_at, updated_at, passage_start, passage_end)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
             ),
-            None => "INSERT INTO memo (id, target_kind, author, title, text, created_at, updated_at)
-                     VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8) -- ?3"
+            None => "INSERT INTO memo (id, target_kind, author, title, text, created_at, updated_at, passage_start, passage_end)
+                     VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10) -- ?3"
                 .to_string(),
         };
         let target_id = memo_target_column(&m.target).map(|(_, id)| id);
@@ -1163,14 +1172,16 @@ impl Writer for SqliteTx<'_> {
                 m.title,
                 m.text,
                 m.created_at,
-                m.updated_at
+                m.updated_at,
+                m.passage.map(|p| p.start),
+                m.passage.map(|p| p.end)
             ],
         )?;
         self.log(
             "insert",
             "memo",
             &id,
-            json!({ "target": m.target, "title": m.title, "author": m.author }),
+            json!({ "target": m.target, "passage": m.passage, "title": m.title, "author": m.author }),
         )
     }
 

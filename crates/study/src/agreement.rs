@@ -72,60 +72,13 @@ impl Workbench {
         codes: &[String],
         unit: AgreementUnit,
     ) -> StudyResult<AgreementReport> {
-        if coders.len() < 2 {
-            return Err(StudyError::Invalid(
-                "agreement needs at least two coders".into(),
-            ));
-        }
-        let paths = self.code_paths()?;
-        let chosen_sources: Vec<SourceId> = if sources.is_empty() {
-            self.store
-                .source_infos()?
-                .into_iter()
-                .map(|s| s.id)
-                .collect()
-        } else {
-            sources
-                .iter()
-                .map(|n| {
-                    self.store
-                        .source_id_by_name(n)?
-                        .ok_or_else(|| StudyError::Unknown {
-                            what: "source",
-                            key: n.clone(),
-                        })
-                })
-                .collect::<StudyResult<_>>()?
-        };
-        let all: Vec<Coding> = self.store.codings(&Default::default())?;
+        let Scope {
+            paths,
+            sources: chosen_sources,
+            codes: code_ids,
+            codings: all,
+        } = self.agreement_scope(coders, sources, codes)?;
         let coder_index = |name: &str| coders.iter().position(|c| c.eq_ignore_ascii_case(name));
-        let known: BTreeSet<String> = all.iter().map(|c| c.coder.to_lowercase()).collect();
-        for c in coders {
-            if !known.contains(&c.to_lowercase()) {
-                return Err(StudyError::Unknown {
-                    what: "coder with codings",
-                    key: c.clone(),
-                });
-            }
-        }
-        let code_ids: Vec<CodeId> = if codes.is_empty() {
-            let used: BTreeSet<CodeId> = all
-                .iter()
-                .filter(|c| coder_index(&c.coder).is_some())
-                .map(|c| c.code)
-                .collect();
-            paths
-                .codes()
-                .iter()
-                .map(|c| c.id)
-                .filter(|id| used.contains(id))
-                .collect()
-        } else {
-            codes
-                .iter()
-                .map(|c| paths.resolve(c).map(|c| c.id))
-                .collect::<StudyResult<_>>()?
-        };
         // The pooled continuum: each chosen source placed after the previous one.
         let mut offset: BTreeMap<SourceId, i64> = BTreeMap::new();
         let mut turns: Vec<(SourceId, Span)> = Vec::new();
@@ -140,7 +93,6 @@ impl Workbench {
         }
         let relevant: Vec<(&Coding, usize)> = all
             .iter()
-            .filter(|c| offset.contains_key(&c.source) && code_ids.contains(&c.code))
             .filter_map(|c| coder_index(&c.coder).map(|i| (c, i)))
             .collect();
         let segment = |c: &Coding, i: usize| Segment {
@@ -332,6 +284,107 @@ impl Workbench {
             codes: rows,
             overall,
         })
+    }
+}
+
+/// What a comparison of coders covers: the sources, the codes, and the compared coders'
+/// codings of those codes in those sources.
+pub(crate) struct Scope {
+    pub paths: crate::CodePath,
+    pub sources: Vec<SourceId>,
+    pub codes: Vec<CodeId>,
+    pub codings: Vec<Coding>,
+}
+
+impl Workbench {
+    /// Resolves a comparison of `coders` on `sources` (all when empty) for `codes` (all codes
+    /// the coders used when empty; a code stands for itself, not its sub-codes).
+    pub(crate) fn agreement_scope(
+        &self,
+        coders: &[String],
+        sources: &[String],
+        codes: &[String],
+    ) -> StudyResult<Scope> {
+        if coders.len() < 2 {
+            return Err(StudyError::Invalid(
+                "agreement needs at least two coders".into(),
+            ));
+        }
+        let paths = self.code_paths()?;
+        let chosen_sources: Vec<SourceId> = if sources.is_empty() {
+            self.store
+                .source_infos()?
+                .into_iter()
+                .map(|s| s.id)
+                .collect()
+        } else {
+            self.agreement_sources(sources)?
+        };
+        let all: Vec<Coding> = self.store.codings(&Default::default())?;
+        let compared = |name: &str| coders.iter().any(|c| c.eq_ignore_ascii_case(name));
+        let known: BTreeSet<String> = all.iter().map(|c| c.coder.to_lowercase()).collect();
+        for c in coders {
+            if !known.contains(&c.to_lowercase()) {
+                return Err(StudyError::Unknown {
+                    what: "coder with codings",
+                    key: c.clone(),
+                });
+            }
+        }
+        let code_ids: Vec<CodeId> = if codes.is_empty() {
+            let used: BTreeSet<CodeId> = all
+                .iter()
+                .filter(|c| compared(&c.coder))
+                .map(|c| c.code)
+                .collect();
+            paths
+                .codes()
+                .iter()
+                .map(|c| c.id)
+                .filter(|id| used.contains(id))
+                .collect()
+        } else {
+            codes
+                .iter()
+                .map(
+                    |c| match c.parse::<CodeId>().ok().and_then(|id| paths.get(id)) {
+                        Some(code) => Ok(code.id),
+                        None => paths.resolve(c).map(|c| c.id),
+                    },
+                )
+                .collect::<StudyResult<_>>()?
+        };
+        let in_sources: BTreeSet<SourceId> = chosen_sources.iter().copied().collect();
+        let in_codes: BTreeSet<CodeId> = code_ids.iter().copied().collect();
+        let codings = all
+            .into_iter()
+            .filter(|c| {
+                in_sources.contains(&c.source) && in_codes.contains(&c.code) && compared(&c.coder)
+            })
+            .collect();
+        Ok(Scope {
+            paths,
+            sources: chosen_sources,
+            codes: code_ids,
+            codings,
+        })
+    }
+
+    /// Sources by id or name.
+    pub(crate) fn agreement_sources(&self, sources: &[String]) -> StudyResult<Vec<SourceId>> {
+        sources
+            .iter()
+            .map(|n| match n.parse::<SourceId>() {
+                Ok(id) => Ok(self.store.source(id)?.id),
+                Err(_) => self
+                    .store
+                    .source_id_by_name(n)?
+                    .ok_or_else(|| StudyError::Unknown {
+                        what: "source",
+                        key: n.clone(),
+                    }),
+            })
+            .collect()
     }
 }
 

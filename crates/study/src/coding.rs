@@ -307,6 +307,7 @@ impl Workbench {
         let memo = Memo {
             id: MemoId::new(),
             target,
+            passage: None,
             author: author.unwrap_or(&self.actor).to_string(),
             title: title.trim().to_string(),
             text: text.to_string(),

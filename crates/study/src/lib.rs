@@ -3,6 +3,7 @@
 //! web server call this; neither holds rules of its own.
 
 mod accounts;
+mod adjudication;
 mod agreement;
 mod codebook;
 mod coding;
@@ -19,6 +20,9 @@ use between_model::Theory;
 use between_store::{OpenOptions, SqliteStore, Store, StoredTheory};
 
 pub use accounts::{MIN_PASSWORD_CHARS, PasswordChecker, dummy_hash};
+pub use adjudication::{
+    Adjudicated, Adjudication, CONSENSUS_CODER, Difference, Disagreements, Passage, Seen, Version,
+};
 pub use agreement::{AgreementReport, AgreementUnit, CodeAgreement, Measure};
 pub use codebook::{CodeNode, CodePath};
 pub use coding::{CodingTarget, CodingView, MemoView, NewCoding, TargetRef};

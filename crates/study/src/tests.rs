@@ -1,5 +1,5 @@
 use super::*;
-use between_core::{AccountRole, Role, SourceKind};
+use between_core::{AccountRole, MemoTarget, Role, SourceKind, Span};
 use between_store::OpenOptions;
 
 fn bench(dir: &tempfile::TempDir) -> Workbench {
@@ -594,36 +594,7 @@ fn logins_and_blind_coding() {
 #[test]
 fn agreement_on_the_design_notes_worked_example() {
     let dir = tempfile::tempdir().unwrap();
-    let mut b = bench(&dir);
-    let options = ImportOptions {
-        kind: SourceKind::FieldNote,
-        ..Default::default()
-    };
-    b.import_files(
-        vec![file("thirty.txt", "abcdefghijklmnopqrstuvwxyzABCD")],
-        &options,
-        &mut |_, _| {},
-    )
-    .unwrap();
-    b.add_code("A", None, None, "").unwrap();
-    b.add_code("B", None, None, "").unwrap();
-    let at = |coder: &str, code: &str, start, end| NewCoding {
-        source: "thirty.txt".into(),
-        code: code.into(),
-        target: CodingTarget::Offsets { start, end },
-        coder: Some(coder.into()),
-        memo: None,
-        contrast: false,
-    };
-    b.apply_codings(vec![
-        at("c1", "A", 2, 8),
-        at("c1", "B", 12, 20),
-        at("c1", "A", 24, 28),
-        at("c2", "A", 3, 9),
-        at("c2", "A", 12, 15),
-        at("c2", "B", 15, 20),
-    ])
-    .unwrap();
+    let (b, _) = worked_example(&dir);
     let coders = ["c1".to_string(), "c2".to_string()];
     let report = b
         .agreement(
@@ -740,4 +711,260 @@ fn a_code_edit_is_one_change_at_the_version_seen() {
     );
     let subs = b.sub_codes("Abiding").unwrap();
     assert_eq!(subs.len(), 4);
+}
+
+/// The design note's worked example as a study: one 30-character field note, codes A and B,
+/// coders c1 and c2, and accounts for an owner, the two coders and an auditor.
+fn worked_example(dir: &tempfile::TempDir) -> (Workbench, [between_core::Account; 3]) {
+    let mut b = bench(dir);
+    let options = ImportOptions {
+        kind: SourceKind::FieldNote,
+        ..Default::default()
+    };
+    b.import_files(
+        vec![file("thirty.txt", "abcdefghijklmnopqrstuvwxyzABCD")],
+        &options,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    b.add_code("A", None, None, "").unwrap();
+    b.add_code("B", None, None, "").unwrap();
+    let at = |coder: &str, code: &str, start, end| NewCoding {
+        source: "thirty.txt".into(),
+        code: code.into(),
+        target: CodingTarget::Offsets { start, end },
+        coder: Some(coder.into()),
+        memo: None,
+        contrast: false,
+    };
+    b.apply_codings(vec![
+        at("c1", "A", 2, 8),
+        at("c1", "B", 12, 20),
+        at("c1", "A", 24, 28),
+        at("c2", "A", 3, 9),
+        at("c2", "A", 12, 15),
+        at("c2", "B", 15, 20),
+    ])
+    .unwrap();
+    let owner = b
+        .add_account("paul", AccountRole::Owner, "owner password")
+        .unwrap();
+    let coder = b
+        .add_account("c1", AccountRole::Coder, "coder password")
+        .unwrap();
+    let auditor = b
+        .add_account("ada", AccountRole::Auditor, "ada password!")
+        .unwrap();
+    (b, [owner, coder, auditor])
+}
+
+#[test]
+fn disagreements_come_first_with_each_coders_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut b, [owner, ..]) = worked_example(&dir);
+    // Both coders also agree on one stretch.
+    for coder in ["c1", "c2"] {
+        b.apply_code(NewCoding {
+            source: "thirty.txt".into(),
+            code: "B".into(),
+            target: CodingTarget::Offsets { start: 0, end: 1 },
+            coder: Some(coder.into()),
+            memo: None,
+            contrast: false,
+        })
+        .unwrap();
+    }
+    let coders = ["c1".to_string(), "c2".to_string()];
+    let d = b.disagreements(&owner, &coders, &[], &[], None).unwrap();
+    let summary: Vec<(String, usize, usize, Difference)> = d
+        .passages
+        .iter()
+        .map(|p| (p.code_path.clone(), p.span.start, p.span.end, p.difference))
+        .collect();
+    use Difference::*;
+    assert_eq!(
+        summary,
+        vec![
+            ("A".into(), 12, 15, Missing),
+            ("A".into(), 24, 28, Missing),
+            ("A".into(), 2, 9, Boundaries),
+            ("B".into(), 12, 20, Boundaries),
+            ("B".into(), 0, 1, Agreed),
+        ]
+    );
+    assert_eq!((d.missing, d.boundaries, d.agreed), (2, 2, 1));
+    let a12 = &d.passages[0];
+    assert_eq!(a12.text, "mno");
+    assert_eq!(a12.before, "abcdefghijkl");
+    assert!(a12.versions[0].codings.is_empty(), "c1 did not code A here");
+    assert_eq!(
+        a12.versions[0]
+            .instead
+            .iter()
+            .map(|c| c.code_path.as_str())
+            .collect::<Vec<_>>(),
+        ["B"],
+        "c1 coded B where c2 coded A"
+    );
+    assert_eq!(a12.versions[1].codings[0].quote, "mno");
+    assert_eq!(d.consensus_coder, CONSENSUS_CODER);
+    assert!(a12.consensus.is_empty() && a12.accepted.is_none());
+    // Only the codes asked for.
+    let only_b = b
+        .disagreements(&owner, &coders, &["thirty.txt".into()], &["B".into()], None)
+        .unwrap();
+    assert_eq!(only_b.passages.len(), 2);
+}
+
+#[test]
+fn a_version_is_accepted_into_the_consensus_coder_at_the_version_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut b, [owner, coder, auditor]) = worked_example(&dir);
+    let coders = ["c1".to_string(), "c2".to_string()];
+    let passage = |b: &Workbench, code: &str, start: usize| {
+        b.disagreements(&owner, &coders, &[], &[], None)
+            .unwrap()
+            .passages
+            .into_iter()
+            .find(|p| p.code_path == code && p.span.start == start)
+            .unwrap()
+    };
+    let p = passage(&b, "A", 2);
+    let accept = |who: &str, replacing: Vec<Seen>| Adjudication {
+        source: p.source,
+        code: p.code,
+        start: p.span.start,
+        end: p.span.end,
+        accept: who.into(),
+        replacing,
+        consensus: None,
+    };
+    let done = b.adjudicate(&owner, accept("c2", vec![])).unwrap();
+    assert_eq!(done.consensus.len(), 1);
+    assert_eq!(done.consensus[0].coding.coder, "consensus");
+    assert_eq!(done.consensus[0].quote, "defghi", "c2's A[3,9)");
+    assert!(done.memo.is_none());
+    let now = passage(&b, "A", 2);
+    assert_eq!(now.accepted.as_deref(), Some("c2"));
+    assert_eq!(
+        now.difference,
+        Difference::Boundaries,
+        "the coders still differ"
+    );
+
+    // Accepting again without saying what the consensus had there is a conflict…
+    let stale = b.adjudicate(&owner, accept("c1", vec![])).unwrap_err();
+    assert!(stale.to_string().contains("conflict"), "{stale}");
+    // …and with it, c1's version replaces c2's, in one change.
+    let seen = vec![Seen {
+        id: now.consensus[0].coding.id,
+        version: now.consensus[0].coding.version,
+    }];
+    b.adjudicate(&coder, accept("c1", seen.clone())).unwrap();
+    let now = passage(&b, "A", 2);
+    assert_eq!(now.accepted.as_deref(), Some("c1"));
+    assert_eq!(now.consensus.len(), 1);
+    assert_eq!(now.consensus[0].quote, "cdefgh");
+    assert!(
+        b.adjudicate(&coder, accept("c2", seen)).is_err(),
+        "the consensus coding seen is gone"
+    );
+
+    // Auditors read; accepting the empty version leaves a memo on the passage.
+    assert!(matches!(
+        b.adjudicate(&auditor, accept("c2", vec![])),
+        Err(StudyError::Forbidden(_))
+    ));
+    let p24 = passage(&b, "A", 24);
+    let empty = b
+        .adjudicate(
+            &owner,
+            Adjudication {
+                start: 24,
+                end: 28,
+                ..accept("c2", vec![])
+            },
+        )
+        .unwrap();
+    assert!(empty.consensus.is_empty());
+    assert_eq!(
+        empty.memo.as_ref().unwrap().passage,
+        Some(Span { start: 24, end: 28 })
+    );
+    assert_eq!(
+        passage(&b, "A", 24).discussion.len(),
+        p24.discussion.len() + 1
+    );
+    // The consensus is a coder of its own, never one of those compared.
+    assert!(
+        b.disagreements(&owner, &coders, &[], &[], Some("C2"))
+            .is_err()
+    );
+    // The consensus coder can now be compared like anyone.
+    let report = b
+        .agreement(
+            &["c1".into(), "consensus".into()],
+            &[],
+            &["A".into()],
+            AgreementUnit::Characters,
+        )
+        .unwrap();
+    assert!(report.codes[0].measures[0].value.is_some());
+}
+
+#[test]
+fn passage_memos_and_who_may_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut b, [owner, coder, auditor]) = worked_example(&dir);
+    let source = b.source("thirty.txt").unwrap().id;
+    let memo = b
+        .add_passage_memo(
+            source,
+            Span { start: 12, end: 20 },
+            "Discussion",
+            "B starts where the patient names the fear.",
+            Some("paul"),
+        )
+        .unwrap();
+    let coders = ["c1".to_string(), "c2".to_string()];
+    let d = b.disagreements(&owner, &coders, &[], &[], None).unwrap();
+    let b12 = d
+        .passages
+        .iter()
+        .find(|p| p.code_path == "B" && p.span.start == 12)
+        .unwrap();
+    assert_eq!(b12.discussion[0].memo.id, memo.id);
+    assert!(
+        d.passages
+            .iter()
+            .find(|p| p.span.start == 2)
+            .unwrap()
+            .discussion
+            .is_empty(),
+        "a memo is shown only where its passage is"
+    );
+    // The passage is kept in the file.
+    assert_eq!(
+        b.memos(Some(MemoTarget::Source(source))).unwrap()[0]
+            .memo
+            .passage,
+        Some(Span { start: 12, end: 20 })
+    );
+    assert!(
+        b.add_passage_memo(source, Span { start: 20, end: 31 }, "", "x", None)
+            .is_err(),
+        "outside the text"
+    );
+
+    assert!(b.may_compare(&coder, &[]).is_ok());
+    b.set_blind(Some("thirty.txt"), true).unwrap();
+    assert!(matches!(
+        b.may_compare(&coder, &[]),
+        Err(StudyError::Forbidden(_))
+    ));
+    assert!(b.disagreements(&coder, &coders, &[], &[], None).is_err());
+    assert!(b.may_compare(&owner, &[]).is_ok() && b.may_compare(&auditor, &[]).is_ok());
+    b.set_blind(Some("thirty.txt"), false).unwrap();
+    b.set_blind(None, true).unwrap();
+    assert!(b.may_compare(&coder, &["thirty.txt".into()]).is_err());
 }

@@ -113,6 +113,7 @@ fn objects_round_trip() {
     let memo = Memo {
         id: MemoId::new(),
         target: MemoTarget::Dyad(dyad.id),
+        passage: None,
         author: "maria".into(),
         title: "t".into(),
         text: "m".into(),

@@ -1,0 +1,493 @@
+//! Behind a coefficient: the passages where the compared coders' codings of a code differ, side
+//! by side, and the team's adjudication of them — one coder's version accepted into a consensus
+//! coder, or a discussion memo on the passage.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use between_core::text::CharIndex;
+use between_core::*;
+use between_store::StoreError;
+
+use crate::{CodingView, MemoView, StudyError, StudyResult, Workbench, now};
+
+/// The coder adjudicated codings go to unless another is named.
+pub const CONSENSUS_CODER: &str = "consensus";
+
+/// Characters of context shown either side of a passage.
+const CONTEXT: usize = 80;
+
+/// How the coders' versions of a passage differ; the order is the order of review.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Difference {
+    /// At least one coder did not apply the code here at all.
+    Missing,
+    /// Every coder applied it here, but their stretches differ.
+    Boundaries,
+    /// Every coder coded exactly the same stretches.
+    Agreed,
+}
+
+/// One coder's version of a passage.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Version {
+    pub coder: String,
+    /// Their codings of the passage's code that lie in it.
+    pub codings: Vec<CodingView>,
+    /// Their codings of the other compared codes that overlap it: what they coded instead.
+    pub instead: Vec<CodingView>,
+}
+
+/// A stretch of one source where at least one compared coder applied one code: the coders'
+/// overlapping codings of that code, chained together.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Passage {
+    pub source: SourceId,
+    pub source_name: String,
+    pub code: CodeId,
+    pub code_path: String,
+    pub span: Span,
+    pub text: String,
+    pub before: String,
+    pub after: String,
+    pub difference: Difference,
+    /// One per compared coder, in the order they were given.
+    pub versions: Vec<Version>,
+    /// The consensus coder's codings of the code that overlap the passage.
+    pub consensus: Vec<CodingView>,
+    /// The coder whose version the consensus now equals, if any.
+    pub accepted: Option<String>,
+    /// Memos on this source about a passage that overlaps this one.
+    pub discussion: Vec<MemoView>,
+}
+
+/// The passages of a comparison, disagreements first, with counts.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Disagreements {
+    pub coders: Vec<String>,
+    pub consensus_coder: String,
+    pub missing: usize,
+    pub boundaries: usize,
+    pub agreed: usize,
+    pub passages: Vec<Passage>,
+}
+
+/// A consensus coding as the adjudicator saw it.
+#[derive(Clone, Copy, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seen {
+    pub id: CodingId,
+    pub version: i64,
+}
+
+/// "Accept `accept`'s version of `code` in `[start, end)` of `source`", replacing what the
+/// consensus coder had there (`replacing`, with the versions seen; anything else is a conflict).
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Adjudication {
+    pub source: SourceId,
+    pub code: CodeId,
+    pub start: usize,
+    pub end: usize,
+    pub accept: String,
+    #[serde(default)]
+    pub replacing: Vec<Seen>,
+    /// Defaults to [`CONSENSUS_CODER`].
+    pub consensus: Option<String>,
+}
+
+/// What an adjudication left: the consensus codings now in the passage.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Adjudicated {
+    pub consensus_coder: String,
+    pub consensus: Vec<CodingView>,
+    /// The consensus codings it replaced.
+    pub replaced: Vec<CodingId>,
+    /// The memo recording that the accepted version codes nothing here (else no memo).
+    pub memo: Option<Memo>,
+}
+
+impl Workbench {
+    /// Comparing coders shows everyone's codings: owners and auditors may always, a coder only
+    /// where nothing compared is blind.
+    pub fn may_compare(&self, who: &Account, sources: &[String]) -> StudyResult<()> {
+        if who.role != AccountRole::Coder {
+            return Ok(());
+        }
+        if self.store.study()?.blind {
+            return Err(StudyError::Forbidden(
+                "blind coding is on for this study; only owners and auditors compare coders until it is off".into(),
+            ));
+        }
+        let blind: BTreeSet<SourceId> = self.store.blind_sources()?.into_iter().collect();
+        if blind.is_empty() {
+            return Ok(());
+        }
+        let chosen: Vec<SourceId> = if sources.is_empty() {
+            blind.iter().copied().collect()
+        } else {
+            self.agreement_sources(sources)?
+        };
+        match chosen.iter().find(|id| blind.contains(id)) {
+            None => Ok(()),
+            Some(id) => Err(StudyError::Forbidden(format!(
+                "blind coding is on for '{}'; only owners and auditors compare coders on it",
+                self.cached_source(*id)?.name
+            ))),
+        }
+    }
+
+    /// Every passage where one of `coders` applied one of `codes` in `sources` (as for
+    /// [`Workbench::agreement`]), each coder's version of it and the consensus coder's,
+    /// disagreements first.
+    pub fn disagreements(
+        &self,
+        who: &Account,
+        coders: &[String],
+        sources: &[String],
+        codes: &[String],
+        consensus: Option<&str>,
+    ) -> StudyResult<Disagreements> {
+        self.may_compare(who, sources)?;
+        let consensus = consensus_coder(consensus, coders)?;
+        let scope = self.agreement_scope(coders, sources, codes)?;
+        let coder_index = |name: &str| coders.iter().position(|c| c.eq_ignore_ascii_case(name));
+        let in_codes: BTreeSet<CodeId> = scope.codes.iter().copied().collect();
+        let order: BTreeMap<SourceId, usize> = scope
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (*s, i))
+            .collect();
+        let mut codings = scope.codings;
+        codings.sort_by_key(|c| (order[&c.source], c.span.start, c.span.end));
+        let consensus_codings: Vec<Coding> = self
+            .store
+            .codings(&between_store::CodingFilter {
+                coder: Some(consensus.clone()),
+                ..Default::default()
+            })?
+            .into_iter()
+            .filter(|c| order.contains_key(&c.source) && in_codes.contains(&c.code))
+            .collect();
+        let views: BTreeMap<CodingId, CodingView> = self
+            .views(&scope.paths, codings.clone())?
+            .into_iter()
+            .chain(self.views(&scope.paths, sorted_by_source(consensus_codings.clone()))?)
+            .map(|v| (v.coding.id, v))
+            .collect();
+        let memos: Vec<MemoView> = self
+            .memos(None)?
+            .into_iter()
+            .filter(|m| m.memo.passage.is_some())
+            .collect();
+        let mut passages = Vec::new();
+        for group in codings.chunk_by(|a, b| a.source == b.source) {
+            let source = self.cached_source(group[0].source)?;
+            let index = CharIndex::new(&source.text);
+            for code in &scope.codes {
+                let mine: Vec<&Coding> = group.iter().filter(|c| c.code == *code).collect();
+                for cluster in clusters(&mine) {
+                    let span = Span {
+                        start: cluster.iter().map(|c| c.span.start).min().unwrap_or(0),
+                        end: cluster.iter().map(|c| c.span.end).max().unwrap_or(0),
+                    };
+                    let versions: Vec<Version> = coders
+                        .iter()
+                        .enumerate()
+                        .map(|(i, coder)| Version {
+                            coder: coder.clone(),
+                            codings: cluster
+                                .iter()
+                                .filter(|c| coder_index(&c.coder) == Some(i))
+                                .map(|c| views[&c.id].clone())
+                                .collect(),
+                            instead: group
+                                .iter()
+                                .filter(|c| {
+                                    c.code != *code
+                                        && coder_index(&c.coder) == Some(i)
+                                        && c.span.overlaps(&span)
+                                })
+                                .map(|c| views[&c.id].clone())
+                                .collect(),
+                        })
+                        .collect();
+                    let stretches: Vec<Vec<Span>> = versions
+                        .iter()
+                        .map(|v| union(v.codings.iter().map(|c| c.coding.span)))
+                        .collect();
+                    let difference = if stretches.iter().any(Vec::is_empty) {
+                        Difference::Missing
+                    } else if stretches.windows(2).all(|w| w[0] == w[1]) {
+                        Difference::Agreed
+                    } else {
+                        Difference::Boundaries
+                    };
+                    let consensus_here: Vec<CodingView> = consensus_codings
+                        .iter()
+                        .filter(|c| {
+                            c.source == source.id && c.code == *code && c.span.overlaps(&span)
+                        })
+                        .map(|c| views[&c.id].clone())
+                        .collect();
+                    let agreed_with = union(consensus_here.iter().map(|c| c.coding.span));
+                    let accepted = (!agreed_with.is_empty())
+                        .then(|| {
+                            versions
+                                .iter()
+                                .zip(&stretches)
+                                .find(|(_, s)| **s == agreed_with)
+                                .map(|(v, _)| v.coder.clone())
+                        })
+                        .flatten();
+                    let around = |s: Span| index.slice(s).unwrap_or_default().to_string();
+                    passages.push(Passage {
+                        source: source.id,
+                        source_name: source.name.clone(),
+                        code: *code,
+                        code_path: scope.paths.path(*code).to_string(),
+                        span,
+                        text: around(span),
+                        before: around(Span {
+                            start: span.start.saturating_sub(CONTEXT),
+                            end: span.start,
+                        }),
+                        after: around(Span {
+                            start: span.end,
+                            end: (span.end + CONTEXT).min(index.len()),
+                        }),
+                        difference,
+                        versions,
+                        consensus: consensus_here,
+                        accepted,
+                        discussion: memos
+                            .iter()
+                            .filter(|m| {
+                                m.memo.target == MemoTarget::Source(source.id)
+                                    && m.memo.passage.is_some_and(|p| p.overlaps(&span))
+                            })
+                            .cloned()
+                            .collect(),
+                    });
+                }
+            }
+        }
+        passages.sort_by_key(|p| (p.difference, order[&p.source], p.span.start, p.span.end));
+        let count = |d: Difference| passages.iter().filter(|p| p.difference == d).count();
+        Ok(Disagreements {
+            coders: coders.to_vec(),
+            consensus_coder: consensus,
+            missing: count(Difference::Missing),
+            boundaries: count(Difference::Boundaries),
+            agreed: count(Difference::Agreed),
+            passages,
+        })
+    }
+
+    /// Accepts one coder's version of a passage into the consensus coder, in one change: the
+    /// consensus codings of the code overlapping the passage are replaced by copies of the
+    /// accepted coder's codings of it there. Refused as a conflict when the consensus there is no
+    /// longer what the adjudicator saw. When the accepted version codes nothing, a memo on the
+    /// passage says so (the consensus then has no coding to show it).
+    pub fn adjudicate(&mut self, who: &Account, a: Adjudication) -> StudyResult<Adjudicated> {
+        if !who.role.can_write() {
+            return Err(StudyError::Forbidden(format!(
+                "{} is an auditor and may only read",
+                who.name
+            )));
+        }
+        let source = self.cached_source(a.source)?;
+        self.may_compare(who, &[source.id.to_string()])?;
+        let consensus = consensus_coder(a.consensus.as_deref(), std::slice::from_ref(&a.accept))?;
+        let paths = self.code_paths()?;
+        let code = paths
+            .get(a.code)
+            .ok_or_else(|| StudyError::UnknownCode(a.code.to_string()))?
+            .clone();
+        let span =
+            Span::checked(a.start, a.end, text::char_len(&source.text)).map_err(|error| {
+                StudyError::Span {
+                    source_name: source.name.clone(),
+                    error,
+                }
+            })?;
+        let in_passage = |c: &Coding| c.code == code.id && c.span.overlaps(&span);
+        let of = |coder: &str| -> StudyResult<Vec<Coding>> {
+            Ok(self
+                .store
+                .codings(&between_store::CodingFilter {
+                    source: Some(source.id),
+                    code: None,
+                    coder: Some(coder.to_string()),
+                })?
+                .into_iter()
+                .filter(|c| in_passage(c))
+                .collect())
+        };
+        let accepted = of(&a.accept)?;
+        let mut current = of(&consensus)?;
+        // What the adjudicator saw must still be what is there.
+        let seen: BTreeMap<CodingId, i64> = a.replacing.iter().map(|s| (s.id, s.version)).collect();
+        for c in &current {
+            if seen.get(&c.id) != Some(&c.version) {
+                return Err(StoreError::Conflict {
+                    entity: "consensus coding",
+                    id: c.id.to_string(),
+                    expected: seen.get(&c.id).copied().unwrap_or(0),
+                    current: Some(c.version),
+                }
+                .into());
+            }
+        }
+        if let Some(gone) = a
+            .replacing
+            .iter()
+            .find(|s| !current.iter().any(|c| c.id == s.id))
+        {
+            return Err(StoreError::Conflict {
+                entity: "consensus coding",
+                id: gone.id.to_string(),
+                expected: gone.version,
+                current: None,
+            }
+            .into());
+        }
+        let stamp = now();
+        let copies: Vec<Coding> = accepted
+            .iter()
+            .map(|c| Coding {
+                id: CodingId::new(),
+                coder: consensus.clone(),
+                created_at: stamp.clone(),
+                updated_at: stamp.clone(),
+                version: 1,
+                ..c.clone()
+            })
+            .collect();
+        let memo = accepted.is_empty().then(|| Memo {
+            id: MemoId::new(),
+            target: MemoTarget::Source(source.id),
+            passage: Some(span),
+            author: who.name.clone(),
+            title: format!("Adjudicated: {} not applied here", paths.path(code.id)),
+            text: format!(
+                "{}'s version was accepted into {consensus}: this passage is not coded {}.",
+                a.accept,
+                paths.path(code.id)
+            ),
+            created_at: stamp.clone(),
+            updated_at: stamp.clone(),
+            version: 1,
+        });
+        let mut tx = self.store.transaction(&who.name)?;
+        current.sort_by_key(|c| c.span.start);
+        for c in &current {
+            tx.delete_coding(c)?;
+        }
+        for c in &copies {
+            tx.insert_coding(c)?;
+        }
+        if let Some(m) = &memo {
+            tx.insert_memo(m)?;
+        }
+        tx.commit()?;
+        Ok(Adjudicated {
+            consensus: self.views(&paths, copies)?,
+            consensus_coder: consensus,
+            replaced: current.iter().map(|c| c.id).collect(),
+            memo,
+        })
+    }
+
+    /// A memo about one passage of a source (a discussion of how to code it, say).
+    pub fn add_passage_memo(
+        &mut self,
+        source: SourceId,
+        passage: Span,
+        title: &str,
+        text: &str,
+        author: Option<&str>,
+    ) -> StudyResult<Memo> {
+        if text.trim().is_empty() {
+            return Err(StudyError::Invalid("a memo needs some text".into()));
+        }
+        let s = self.cached_source(source)?;
+        let passage = Span::checked(passage.start, passage.end, text::char_len(&s.text)).map_err(
+            |error| StudyError::Span {
+                source_name: s.name.clone(),
+                error,
+            },
+        )?;
+        let stamp = now();
+        let memo = Memo {
+            id: MemoId::new(),
+            target: MemoTarget::Source(source),
+            passage: Some(passage),
+            author: author.unwrap_or(&self.actor).to_string(),
+            title: title.trim().to_string(),
+            text: text.to_string(),
+            created_at: stamp.clone(),
+            updated_at: stamp,
+            version: 1,
+        };
+        let mut tx = self.store.transaction(&self.actor)?;
+        tx.insert_memo(&memo)?;
+        tx.commit()?;
+        Ok(memo)
+    }
+}
+
+/// The consensus coder's name, which must not be one of the coders compared or accepted.
+fn consensus_coder(name: Option<&str>, coders: &[String]) -> StudyResult<String> {
+    let name = name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(CONSENSUS_CODER);
+    if coders.iter().any(|c| c.eq_ignore_ascii_case(name)) {
+        return Err(StudyError::Invalid(format!(
+            "'{name}' is one of the coders compared; the consensus needs a coder of its own"
+        )));
+    }
+    Ok(name.to_string())
+}
+
+/// Codings chained by overlap (abutting ones stay apart), each chain in text order.
+fn clusters<'a>(codings: &[&'a Coding]) -> Vec<Vec<&'a Coding>> {
+    let mut sorted = codings.to_vec();
+    sorted.sort_by_key(|c| (c.span.start, c.span.end));
+    let mut out: Vec<Vec<&Coding>> = Vec::new();
+    let mut end = 0;
+    for c in sorted {
+        match out.last_mut() {
+            Some(last) if c.span.start < end => {
+                last.push(c);
+                end = end.max(c.span.end);
+            }
+            _ => {
+                end = c.span.end;
+                out.push(vec![c]);
+            }
+        }
+    }
+    out
+}
+
+/// Overlapping spans merged; abutting ones stay apart (a boundary the coder drew).
+fn union(spans: impl Iterator<Item = Span>) -> Vec<Span> {
+    let mut spans: Vec<Span> = spans.collect();
+    spans.sort();
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        match out.last_mut() {
+            Some(last) if s.start < last.end => last.end = last.end.max(s.end),
+            _ => out.push(s),
+        }
+    }
+    out
+}
+
+fn sorted_by_source(mut codings: Vec<Coding>) -> Vec<Coding> {
+    codings.sort_by_key(|c| (c.source, c.span.start));
+    codings
+}
