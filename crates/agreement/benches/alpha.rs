@@ -1,5 +1,9 @@
 //! `cargo bench -p between-agreement`: Krippendorff's nominal alpha over 1,000,000 units ×
 //! 4 coders, 5 categories, 10% missing (issue target: ≤ 50 ms).
+//!
+//! With `BETWEEN_DUMP=PATH` the table is also written to PATH for other implementations
+//! (`bench/krippendorff_compare.sh`): one byte per cell, units × coders in row order (unit 0's
+//! four coders first), the category 0–4 or 255 for missing.
 
 use std::time::{Duration, Instant};
 
@@ -26,6 +30,18 @@ fn main() {
                 .collect()
         })
         .collect();
+    if let Some(path) = std::env::var_os("BETWEEN_DUMP") {
+        let bytes: Vec<u8> = data
+            .iter()
+            .flatten()
+            .map(|v| v.map_or(255, |x| x as u8))
+            .collect();
+        std::fs::write(&path, bytes).expect("the dump file is writable");
+        println!(
+            "wrote the table to {}",
+            std::path::Path::new(&path).display()
+        );
+    }
     let mut times: Vec<Duration> = (0..7)
         .map(|_| {
             let t = Instant::now();

@@ -205,3 +205,305 @@ fn the_published_u_alpha_vectors_pass() {
     }
     assert_eq!(checked, 7);
 }
+
+/// A second group over the worked example's continuum, codes C and D (hand-computed with exact
+/// fractions, position by position): |uα D_o = 6, D_e = 12960/839; cuα D_o = 6, D_e = 2835/191.
+fn second_group() -> Unitizing {
+    Unitizing {
+        begin: 0,
+        length: 30,
+        coders: 2,
+        segments: vec![
+            seg(0, 0, 5, "C"),
+            seg(0, 10, 16, "D"),
+            seg(0, 20, 30, "C"),
+            seg(1, 1, 5, "C"),
+            seg(1, 10, 13, "D"),
+            seg(1, 13, 16, "C"),
+            seg(1, 22, 27, "C"),
+        ],
+    }
+}
+
+#[test]
+fn pooled_across_one_group_is_that_group() {
+    let p = pooled_across_groups(&[example()]).unwrap();
+    near(p.binary.clone(), 2787.0 / 4480.0, 1e-12);
+    near(p.cu_alpha.clone(), 1405.0 / 2197.0, 1e-12);
+    let f = UnitizedFamily::new(&example()).unwrap();
+    assert_eq!(p.binary, f.binary(), "bit for bit");
+    assert_eq!(p.cu_alpha, f.cu_alpha().0, "bit for bit");
+    near(p.binary, 0.622098, 1e-6);
+    near(p.cu_alpha, 0.639508, 1e-6);
+    assert_eq!(p.groups, 1);
+}
+
+#[test]
+fn pooled_across_two_groups_lies_between_them() {
+    let (first, second) = (example(), second_group());
+    let f2 = UnitizedFamily::new(&second).unwrap();
+    near(f2.binary(), 1.0 - 6.0 / (12960.0 / 839.0), 1e-12);
+    near(f2.cu_alpha().0, 1.0 - 6.0 / (2835.0 / 191.0), 1e-12);
+    let p = pooled_across_groups(&[first.clone(), second.clone()]).unwrap();
+    // 1 − (6 + 6) / (26880/1693 + 12960/839) and 1 − (6 + 6) / (2197/132 + 2835/191).
+    near(p.binary.clone(), 2287373.0 / 3707800.0, 1e-12);
+    near(p.cu_alpha.clone(), 491303.0 / 793847.0, 1e-12);
+    let f1 = UnitizedFamily::new(&first).unwrap();
+    let between = |pooled: f64, a: f64, b: f64| pooled > a.min(b) && pooled < a.max(b);
+    assert!(between(
+        p.binary.value().unwrap(),
+        f1.binary().value().unwrap(),
+        f2.binary().value().unwrap()
+    ));
+    assert!(between(
+        p.cu_alpha.value().unwrap(),
+        f1.cu_alpha().0.value().unwrap(),
+        f2.cu_alpha().0.value().unwrap()
+    ));
+    assert_eq!(
+        pooled_across_families(&[f1, f2]).unwrap(),
+        p,
+        "the families form gives the same"
+    );
+}
+
+#[test]
+fn pooled_is_undefined_without_expected_disagreement() {
+    let empty = Unitizing {
+        begin: 0,
+        length: 30,
+        coders: 2,
+        segments: vec![],
+    };
+    let p = pooled_across_groups(&[empty.clone(), empty]).unwrap();
+    assert!(p.binary.undefined_reason().unwrap().contains("no group"));
+    assert!(p.cu_alpha.undefined_reason().unwrap().contains("no group"));
+    let none = pooled_across_groups(&[]).unwrap();
+    assert!(none.binary.undefined_reason().is_some() && none.groups == 0);
+    // A group coded by only one coder adds to |uα but nothing to cuα.
+    let lone = Unitizing {
+        begin: 0,
+        length: 30,
+        coders: 2,
+        segments: vec![seg(0, 2, 5, "A")],
+    };
+    let p = pooled_across_groups(&[lone]).unwrap();
+    assert!(p.binary.value().is_some());
+    assert!(p.cu_alpha.undefined_reason().is_some());
+    // Groups on different continua are refused.
+    let shorter = Unitizing {
+        length: 20,
+        ..example()
+    };
+    assert!(matches!(
+        pooled_across_groups(&[example(), shorter]),
+        Err(UnitizingError::DifferentGroups { .. })
+    ));
+}
+
+/// The per-position definition the sweep replaced: every coder's value at every position.
+fn naive_family(data: &Unitizing) -> UnitizedFamily {
+    let codes: Vec<String> = std::iter::once(String::new())
+        .chain(data.codes().into_iter().map(String::from))
+        .collect();
+    let index = |c: &str| codes.iter().position(|x| x == c).unwrap();
+    let (q, m, length) = (codes.len(), data.coders, data.length as usize);
+    let mut values = vec![vec![0usize; length]; m];
+    for s in &data.segments {
+        for p in s.begin..s.begin + s.length {
+            values[s.coder][(p - data.begin) as usize] = index(&s.code);
+        }
+    }
+    let mut pairs = vec![vec![0i128; q]; q];
+    for pos in 0..length {
+        for i in 0..m {
+            for j in 0..m {
+                if i != j {
+                    pairs[values[i][pos]][values[j][pos]] += 1;
+                }
+            }
+        }
+    }
+    let mut self_pairs = vec![0i128; q];
+    let mut pairable = vec![0i128; q];
+    for s in &data.segments {
+        let k = index(&s.code);
+        self_pairs[k] += i128::from(s.length).pow(2);
+        let start = (s.begin - data.begin) as usize;
+        let covered: i128 = (0..m)
+            .filter(|&j| j != s.coder)
+            .map(|j| {
+                values[j][start..start + s.length as usize]
+                    .iter()
+                    .filter(|&&x| x != 0)
+                    .count() as i128
+            })
+            .sum();
+        pairable[k] += covered * covered;
+    }
+    // Gaps: the maximal uncoded stretches of each coder, counted linearly.
+    for row in &values {
+        let mut pos = 0;
+        while pos < length {
+            if row[pos] == 0 {
+                let start = pos;
+                while pos < length && row[pos] == 0 {
+                    pos += 1;
+                }
+                self_pairs[0] += (pos - start) as i128;
+            } else {
+                pos += 1;
+            }
+        }
+    }
+    UnitizedFamily {
+        codes,
+        pairs,
+        self_pairs,
+        pairable,
+        m: m as i128,
+        begin: data.begin,
+        length: i128::from(data.length),
+    }
+}
+
+/// The pairwise definition of the 2004 form that the sorted sweep replaced.
+fn naive_2004(data: &Unitizing, category: &str) -> Disagreement {
+    let (m, l) = (data.coders as i128, data.length as i128);
+    let partitions: Vec<Vec<(i64, i64, bool)>> = data
+        .units_by_coder(|c| c == category)
+        .unwrap()
+        .iter()
+        .map(|u| data.sections(u, |_| true, false))
+        .collect();
+    let mut squared: i128 = 0;
+    for i in 0..data.coders {
+        for j in i + 1..data.coders {
+            for &(b1, l1, v1) in &partitions[i] {
+                for &(b2, l2, v2) in &partitions[j] {
+                    if (b1 + l1).min(b2 + l2) - b1.max(b2) <= 0 {
+                        continue;
+                    }
+                    squared += match (v1, v2) {
+                        (true, true) => {
+                            i128::from(b1 - b2).pow(2) + i128::from((b1 + l1) - (b2 + l2)).pow(2)
+                        }
+                        (true, false) if b1 >= b2 && b1 + l1 <= b2 + l2 => i128::from(l1).pow(2),
+                        (false, true) if b2 >= b1 && b2 + l2 <= b1 + l1 => i128::from(l2).pow(2),
+                        _ => 0,
+                    };
+                }
+            }
+        }
+    }
+    let observed = 2.0 * squared as f64 / (m * (m - 1) * l * l) as f64;
+    let all = partitions.iter().flatten();
+    let units: Vec<i128> = all
+        .clone()
+        .filter(|s| s.2)
+        .map(|s| i128::from(s.1))
+        .collect();
+    let gaps: Vec<i128> = all.filter(|s| !s.2).map(|s| i128::from(s.1)).collect();
+    let n = units.len() as i128;
+    let mut numerator: i128 = 0;
+    for &u in &units {
+        let placements: i128 = gaps.iter().filter(|&&g| g >= u).map(|&g| g - u + 1).sum();
+        numerator += (n - 1) * u * (u - 1) * (2 * u - 1) / 3 + u * u * placements;
+    }
+    let denominator = m * l * (m * l - 1) - units.iter().map(|&u| u * (u - 1)).sum::<i128>();
+    let expected = if numerator == 0 || denominator == 0 {
+        0.0
+    } else {
+        2.0 / l as f64 * numerator as f64 / denominator as f64
+    };
+    Disagreement { observed, expected }
+}
+
+const CODES: [&str; 3] = ["A", "B", "C"];
+
+/// Lays `(gap, length, code)` steps out from `begin`, stopping at the continuum's end.
+fn lay_out(coder: usize, begin: i64, end: i64, steps: &[(i64, i64, usize)]) -> Vec<Segment> {
+    let mut at = begin;
+    let mut out = Vec::new();
+    for &(gap, length, code) in steps {
+        let b = at + gap;
+        if b + length > end {
+            break;
+        }
+        out.push(seg(coder, b, b + length, CODES[code]));
+        at = b + length;
+    }
+    out
+}
+
+type Steps = Vec<(i64, i64, usize)>;
+
+fn steps() -> impl proptest::strategy::Strategy<Value = Steps> {
+    proptest::collection::vec((0i64..5, 1i64..9, 0usize..CODES.len()), 0..8)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn the_sweep_counts_what_the_positions_count(
+        begin in -5i64..5,
+        length in 1i64..48,
+        coders in proptest::collection::vec(steps(), 2..=4),
+    ) {
+        let end = begin + length;
+        let mut segments: Vec<Segment> = coders
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| lay_out(i, begin, end, s))
+            .collect();
+        segments.reverse(); // the order given must not matter
+        let data = Unitizing { begin, length, coders: coders.len(), segments };
+        let sweep = UnitizedFamily::new(&data).unwrap();
+        let naive = naive_family(&data);
+        proptest::prop_assert_eq!(&sweep.codes, &naive.codes);
+        proptest::prop_assert_eq!(&sweep.pairs, &naive.pairs);
+        proptest::prop_assert_eq!(&sweep.self_pairs, &naive.self_pairs);
+        proptest::prop_assert_eq!(&sweep.pairable, &naive.pairable);
+        proptest::prop_assert_eq!(sweep.u_alpha(), naive.u_alpha());
+        proptest::prop_assert_eq!(sweep.binary(), naive.binary());
+        proptest::prop_assert_eq!(sweep.cu_alpha(), naive.cu_alpha());
+        for code in CODES {
+            proptest::prop_assert_eq!(sweep.code_alpha(code), naive.code_alpha(code));
+            // |uα per code: the data with only that code's segments, position by position.
+            let only = Unitizing {
+                segments: data.segments.iter().filter(|s| s.code == code).cloned().collect(),
+                ..data.clone()
+            };
+            proptest::prop_assert_eq!(
+                binary_for_code(&data, code).unwrap(),
+                naive_family(&only).binary()
+            );
+        }
+    }
+
+    #[test]
+    fn the_2004_sweep_matches_the_pairwise_definition(
+        begin in -5i64..5,
+        length in 1i64..48,
+        coders in proptest::collection::vec(proptest::collection::vec(steps(), CODES.len()), 2..=4),
+    ) {
+        // Each category laid out on its own, so different categories may overlap (the 2004
+        // form allows that).
+        let end = begin + length;
+        let segments: Vec<Segment> = coders
+            .iter()
+            .enumerate()
+            .flat_map(|(i, per_code)| {
+                per_code.iter().enumerate().flat_map(move |(k, s)| {
+                    let steps: Steps = s.iter().map(|&(g, l, _)| (g, l, k)).collect();
+                    lay_out(i, begin, end, &steps)
+                })
+            })
+            .collect();
+        let data = Unitizing { begin, length, coders: coders.len(), segments };
+        for code in CODES {
+            proptest::prop_assert_eq!(u_alpha_2004(&data, code).unwrap(), naive_2004(&data, code));
+        }
+    }
+}
