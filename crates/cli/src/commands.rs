@@ -800,6 +800,24 @@ fn agree_in_study(ctx: &Ctx, study: &Path, a: &AgreeArgs) -> Result<()> {
                 outln!("<tr><th scope=\"row\">{}</th>{cells}</tr>", esc(&row.code));
             }
             outln!("</tbody></table>");
+            if !report.groups.is_empty() {
+                outln!(
+                    "<h2>Groups of sibling codes</h2><table><thead><tr><th scope=\"col\">Group</th>"
+                );
+                for m in &report.groups[0].measures {
+                    outln!("<th scope=\"col\">{}</th>", esc(m.name));
+                }
+                outln!("</tr></thead><tbody>");
+                for g in &report.groups {
+                    let cells: String = g
+                        .measures
+                        .iter()
+                        .map(|m| format!("<td>{}</td>", cell(m)))
+                        .collect();
+                    outln!("<tr><th scope=\"row\">{}</th>{cells}</tr>", esc(&g.group));
+                }
+                outln!("</tbody></table>");
+            }
             for m in &report.overall {
                 outln!("<p>{}: {}</p>", esc(m.name), cell(m));
             }
@@ -831,6 +849,29 @@ fn agree_in_study(ctx: &Ctx, study: &Path, a: &AgreeArgs) -> Result<()> {
                         .collect::<Vec<_>>()
                         .join(" ")
                 );
+            }
+            if let Some(first) = report.groups.first() {
+                outln!(
+                    "\n{:<48} {}",
+                    "group of sibling codes",
+                    first
+                        .measures
+                        .iter()
+                        .map(|m| format!("{:>12.12}", m.name))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+                for g in &report.groups {
+                    outln!(
+                        "{:<48} {}",
+                        g.group,
+                        g.measures
+                            .iter()
+                            .map(|m| format!("{:>12}", cell(m)))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    );
+                }
             }
             for m in &report.overall {
                 outln!("{}: {}", m.name, cell(m));

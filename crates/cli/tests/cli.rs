@@ -1214,6 +1214,20 @@ fn agreement_between_a_studys_coders() {
     );
     assert!(trust["codings"]["maria"].as_u64().unwrap() > 0);
     assert!(report["overall"][0]["value"].as_f64().is_some());
+    assert!(
+        report["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["group"] == "Abiding"),
+        "a group per parent code: {}",
+        report["groups"]
+    );
+    let text = between(d, &["agree", s, "--coders", "maria,sam"]).ok().stdout();
+    assert!(
+        text.contains("group of sibling codes") && text.contains("global α-binary across groups"),
+        "{text}"
+    );
     let group = json(
         &between(
             d,

@@ -422,4 +422,44 @@ mod tests {
         let audit = bench.store().audit_log(10).unwrap();
         assert!(audit.iter().all(|e| e.actor == ACTOR));
     }
+
+    #[test]
+    fn the_global_coefficient_pools_the_groups_of_sibling_codes() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = materialise(&dir.path().join("s.between"), &OpenOptions::default());
+        let b = match b {
+            Ok(b) => b,
+            Err(e) => panic!("{e}"),
+        };
+        let coders = ["maria".to_string(), "sam".to_string()];
+        let report = b
+            .agreement(&coders, &[], &[], AgreementUnit::Characters)
+            .unwrap();
+        assert!(report.groups.len() > 1, "{:?}", report.groups);
+        let binaries: Vec<f64> = report
+            .groups
+            .iter()
+            .filter_map(|g| g.measures[0].value)
+            .collect();
+        let global = report
+            .overall
+            .iter()
+            .find(|m| m.name.starts_with("global α-binary"))
+            .unwrap()
+            .value
+            .unwrap();
+        // A pooled ratio lies between the groups' own values.
+        let (low, high) = binaries
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
+        assert!(
+            low <= global && global <= high,
+            "{low} <= {global} <= {high}"
+        );
+        // Every code row carries its (k)uα, defined or with a reason.
+        assert!(report.codes.iter().all(|c| {
+            let k = c.measures.last().unwrap();
+            k.name.starts_with("(k)uα") && (k.value.is_some() || k.undefined_reason.is_some())
+        }));
+    }
 }

@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use between_agreement::unitized::{Segment, UnitizedFamily, Unitizing, binary_for_code};
+use between_agreement::unitized::{
+    Segment, UnitizedFamily, Unitizing, binary_for_code, pooled_across_families,
+};
 use between_agreement::{
     Coefficient, Level, Weights, binary_agreement, cohen_kappa, fleiss_kappa, krippendorff_alpha,
     percent_agreement,
@@ -59,7 +61,19 @@ pub struct AgreementReport {
     /// The length of the pooled text, in code points, or the number of turns.
     pub units: usize,
     pub codes: Vec<CodeAgreement>,
+    /// Per group of sibling codes (a code's sub-codes, or the top-level codes), over characters.
+    pub groups: Vec<GroupAgreement>,
     pub overall: Vec<Measure>,
+}
+
+/// Agreement on one group of sibling codes, meant to be mutually exclusive (ATLAS.ti's
+/// semantic domain).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct GroupAgreement {
+    /// The parent's path, or "(top level)".
+    pub group: String,
+    pub codes: Vec<String>,
+    pub measures: Vec<Measure>,
 }
 
 impl Workbench {
@@ -221,38 +235,36 @@ impl Workbench {
                 measures,
             });
         }
+        let mut groups = Vec::new();
         let overall = match unit {
             AgreementUnit::Characters => {
-                // Coded (any chosen code) against uncoded: each coder's codings merged into one.
-                let data = Unitizing {
+                let unitizing = |segments: Vec<Segment>| Unitizing {
                     begin: 0,
                     length,
                     coders: m,
-                    segments: merged(
-                        relevant
-                            .iter()
-                            .map(|(c, i)| Segment {
-                                code: "coded".into(),
-                                ..segment(c, *i)
-                            })
-                            .collect(),
-                    ),
+                    segments: merged(segments),
                 };
-                let family =
-                    UnitizedFamily::new(&data).map_err(|e| StudyError::Invalid(e.to_string()))?;
+                let as_one = |c: &Coding, i: usize| Segment {
+                    code: "coded".into(),
+                    ..segment(c, i)
+                };
+                let invalid = |e: between_agreement::unitized::UnitizingError| {
+                    StudyError::Invalid(e.to_string())
+                };
+                // Coded (any chosen code) against uncoded: each coder's codings merged into one.
+                let family = UnitizedFamily::new(&unitizing(
+                    relevant.iter().map(|(c, i)| as_one(c, *i)).collect(),
+                ))
+                .map_err(invalid)?;
                 let mut out = vec![Measure::of(
                     "α-binary, any code against uncoded (|uα)",
                     family.binary(),
                 )];
                 // Which code, where both coded: defined only if each coder's chosen codes are
                 // mutually exclusive (a group such as the sub-codes of one code).
-                let exclusive = Unitizing {
-                    begin: 0,
-                    length,
-                    coders: m,
-                    segments: merged(relevant.iter().map(|(c, i)| segment(c, *i)).collect()),
-                };
-                match UnitizedFamily::new(&exclusive) {
+                match UnitizedFamily::new(&unitizing(
+                    relevant.iter().map(|(c, i)| segment(c, *i)).collect(),
+                )) {
                     Ok(f) => {
                         let (cu, coverage) = f.cu_alpha();
                         out.push(Measure::of("cu-α, which code where both coded (cuα)", cu));
@@ -268,6 +280,95 @@ impl Workbench {
                         )),
                     )),
                 }
+                // Groups of sibling codes, in codebook order, and the global values across them.
+                let mut siblings: Vec<(Option<CodeId>, Vec<CodeId>)> = Vec::new();
+                for code in &code_ids {
+                    let parent = paths.get(*code).and_then(|c| c.parent);
+                    match siblings.iter_mut().find(|(p, _)| *p == parent) {
+                        Some((_, members)) => members.push(*code),
+                        None => siblings.push((parent, vec![*code])),
+                    }
+                }
+                let mut binaries = Vec::new();
+                let mut exclusive = Vec::new();
+                let mut not_exclusive = Vec::new();
+                let mut within: BTreeMap<CodeId, Coefficient> = BTreeMap::new();
+                for (parent, members) in &siblings {
+                    let name = parent.map_or("(top level)", |p| paths.path(p)).to_string();
+                    let mine: Vec<(&Coding, usize)> = relevant
+                        .iter()
+                        .filter(|(c, _)| members.contains(&c.code))
+                        .copied()
+                        .collect();
+                    let binary = UnitizedFamily::new(&unitizing(
+                        mine.iter().map(|(c, i)| as_one(c, *i)).collect(),
+                    ))
+                    .map_err(invalid)?;
+                    let mut measures =
+                        vec![Measure::of("α-binary of the group (|uα)", binary.binary())];
+                    binaries.push(binary);
+                    match UnitizedFamily::new(&unitizing(
+                        mine.iter().map(|(c, i)| segment(c, *i)).collect(),
+                    )) {
+                        Ok(f) => {
+                            let (cu, coverage) = f.cu_alpha();
+                            measures.push(Measure::of("cu-α within the group (cuα)", cu));
+                            measures.push(Measure::of(
+                                "coverage of cu-α (share coded by both)",
+                                Coefficient::Defined(coverage),
+                            ));
+                            for code in members {
+                                if let Some((k, _)) = f.code_alpha(&code.to_string()) {
+                                    within.insert(*code, k);
+                                }
+                            }
+                            exclusive.push(f);
+                        }
+                        Err(e) => {
+                            let why = format!("the group's codes are not mutually exclusive: {e}");
+                            measures.push(Measure::of(
+                                "cu-α within the group (cuα)",
+                                Coefficient::Undefined(why.clone()),
+                            ));
+                            measures.push(Measure::of(
+                                "coverage of cu-α (share coded by both)",
+                                Coefficient::Undefined(why.clone()),
+                            ));
+                            for code in members {
+                                within.insert(*code, Coefficient::Undefined(why.clone()));
+                            }
+                            not_exclusive.push(name.clone());
+                        }
+                    }
+                    groups.push(GroupAgreement {
+                        group: name,
+                        codes: members.iter().map(|c| paths.path(*c).to_string()).collect(),
+                        measures,
+                    });
+                }
+                for (row, code) in rows.iter_mut().zip(&code_ids) {
+                    row.measures.push(Measure::of(
+                        "(k)uα, this code within its group",
+                        within.remove(code).unwrap_or_else(|| {
+                            Coefficient::Undefined("nobody used this code".into())
+                        }),
+                    ));
+                }
+                out.push(Measure::of(
+                    "global α-binary across groups (pooled |uα; reading R2, not verified against ATLAS.ti)",
+                    pooled_across_families(&binaries).map_err(invalid)?.binary,
+                ));
+                out.push(Measure::of(
+                    "global cu-α across groups (pooled cuα; reading R2, not verified against ATLAS.ti)",
+                    if not_exclusive.is_empty() {
+                        pooled_across_families(&exclusive).map_err(invalid)?.cu_alpha
+                    } else {
+                        Coefficient::Undefined(format!(
+                            "the codes of {} are not mutually exclusive within a coder",
+                            not_exclusive.join(", ")
+                        ))
+                    },
+                ));
                 out
             }
             _ => Vec::new(),
@@ -282,6 +383,7 @@ impl Workbench {
             sources: names,
             units,
             codes: rows,
+            groups,
             overall,
         })
     }

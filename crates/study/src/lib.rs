@@ -23,7 +23,7 @@ pub use accounts::{MIN_PASSWORD_CHARS, PasswordChecker, dummy_hash};
 pub use adjudication::{
     Adjudicated, Adjudication, CONSENSUS_CODER, Difference, Disagreements, Passage, Seen, Version,
 };
-pub use agreement::{AgreementReport, AgreementUnit, CodeAgreement, Measure};
+pub use agreement::{AgreementReport, AgreementUnit, CodeAgreement, GroupAgreement, Measure};
 pub use codebook::{CodeNode, CodePath};
 pub use coding::{CodingTarget, CodingView, MemoView, NewCoding, TargetRef};
 pub use error::{StudyError, StudyResult};

@@ -631,6 +631,40 @@ fn agreement_on_the_design_notes_worked_example() {
         (report.overall[2].value.unwrap() - 26.0 / 60.0).abs() < 1e-12,
         "coverage"
     );
+    // A and B are the one group (the top level): its values are the note's domain values, and
+    // so are the global ones pooled across groups.
+    assert_eq!(report.groups.len(), 1);
+    let group = &report.groups[0];
+    assert_eq!(
+        (group.group.as_str(), group.codes.len()),
+        ("(top level)", 2)
+    );
+    let close = |m: &Measure, v: f64| (m.value.unwrap() - v).abs() < 1e-12;
+    assert!(close(&group.measures[0], 2787.0 / 4480.0), "{group:?}");
+    assert!(close(&group.measures[1], 1405.0 / 2197.0), "{group:?}");
+    let global = |name: &str| {
+        report
+            .overall
+            .iter()
+            .find(|m| m.name.starts_with(name))
+            .unwrap()
+    };
+    assert!(close(global("global α-binary"), 2787.0 / 4480.0));
+    assert!(close(global("global cu-α"), 1405.0 / 2197.0));
+    let within = |code: &str| {
+        report
+            .codes
+            .iter()
+            .find(|c| c.code == code)
+            .unwrap()
+            .measures
+            .iter()
+            .find(|m| m.name.starts_with("(k)uα"))
+            .unwrap()
+            .clone()
+    };
+    assert!(close(&within("A"), 1360.0 / 2197.0));
+    assert!(close(&within("B"), 1450.0 / 2197.0));
     // NVivo's per-code figures, from the characters each coder coded A: c1 10, c2 9, both 5.
     let (po, pe) = (
         (5.0 + 16.0) / 30.0,
