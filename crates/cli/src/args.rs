@@ -609,6 +609,9 @@ pub struct BenchArgs {
     /// Also measure the web server: document views, concurrent coding, listing, memory
     #[arg(long)]
     pub server: bool,
+    /// Also measure the agreement report and the disagreement passages between both coders
+    #[arg(long)]
+    pub agreement: bool,
     /// Codings to create through the API in the load run (with --server)
     #[arg(long, default_value_t = 8000)]
     pub load_codings: usize,

@@ -121,13 +121,18 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
             median.as_secs_f64() <= 0.005,
         ),
     ];
-    if args.server {
+    if args.server || args.agreement {
         let rows = between_exchange::read_codings_csv(
             std::fs::File::open(args.corpus.join("codings.csv"))?,
             "codings.csv",
             Some("coder2"),
         )?;
         bench.apply_codings(rows)?;
+    }
+    if args.agreement {
+        measures.extend(agreement(&bench, args.repeat.clamp(1, 5))?);
+    }
+    if args.server {
         for name in ["coder1", "coder2"] {
             bench.add_account(
                 name,
@@ -163,4 +168,52 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The study's agreement report between the corpus's two coders over characters (every code,
+/// every group, the global values; codings read from the study file each time), and the
+/// disagreement viewer's passages.
+fn agreement(bench: &Workbench, runs: usize) -> Result<Vec<Measure>> {
+    let coders = ["coder1".to_string(), "coder2".to_string()];
+    let median = |f: &dyn Fn() -> Result<()>| -> Result<Duration> {
+        let mut times = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let start = Instant::now();
+            f()?;
+            times.push(start.elapsed());
+        }
+        times.sort();
+        Ok(times[times.len() / 2])
+    };
+    let report = median(&|| {
+        bench.agreement(&coders, &[], &[], between_study::AgreementUnit::Characters)?;
+        Ok(())
+    })?;
+    let owner = between_core::Account {
+        id: between_core::AccountId::new(),
+        name: "bench".into(),
+        role: between_core::AccountRole::Owner,
+        created_at: String::new(),
+        version: 1,
+    };
+    let passages = median(&|| {
+        bench.disagreements(&owner, &coders, &[], &[], None, usize::MAX)?;
+        Ok(())
+    })?;
+    Ok(vec![
+        Measure::new(
+            "agreement report, two coders, characters (median)",
+            report.as_secs_f64(),
+            "s",
+            "<= 2 s",
+            report.as_secs_f64() <= 2.0,
+        ),
+        Measure::new(
+            "disagreement passages, two coders (median)",
+            passages.as_secs_f64(),
+            "s",
+            "none",
+            true,
+        ),
+    ])
 }

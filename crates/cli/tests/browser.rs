@@ -2,10 +2,15 @@
 //! WebDriver protocol): logging in through the form, coding a selection of accented text with
 //! the code picker, the stored coding being exactly the selected text, its margin bracket, live
 //! updates in a second coder's browser, and blind mode hiding one coder's work from another.
+//! And the agreement page: comparing two coders, the coefficient shown being the API's, the
+//! disagreement viewer accepting one coder's version into the consensus coder and recording a
+//! discussion memo on the passage, an auditor reading it without the means to change it, and a
+//! coder refused it in blind mode.
 //!
 //! Needs `chromium` and `chromedriver` (at /usr/bin, or where `CHROME_BIN` and `CHROMEDRIVER`
 //! say); without them the test fails rather than passing unseen. Screenshots of every step are
-//! kept in `target/browser-screenshots/`.
+//! kept in `target/browser-screenshots/`, each test's under a prefix of its own (the tests run
+//! in parallel, and each clears only its own).
 
 #![allow(clippy::unwrap_used)] // a failing test step should stop the test
 
@@ -33,21 +38,39 @@ fn screenshot_dir() -> PathBuf {
     ))
 }
 
+/// Makes the screenshot folder and removes the screenshots of an earlier run of the test whose
+/// files start with `prefix`, leaving those of the other tests (which may be running now).
+fn fresh_screenshots(prefix: &str) -> PathBuf {
+    let shots = screenshot_dir();
+    std::fs::create_dir_all(&shots).unwrap();
+    for entry in std::fs::read_dir(&shots).unwrap().map_while(Result::ok) {
+        if entry.file_name().to_string_lossy().starts_with(prefix) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    shots
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coding_in_the_browser_is_exact_live_and_blind() {
-    let started = Instant::now();
-    let shots = screenshot_dir();
-    // Fresh artefacts for this run only.
-    let _ = std::fs::remove_dir_all(&shots);
-    std::fs::create_dir_all(&shots).unwrap();
+    in_browsers("coding-", scenario).await;
+}
 
+/// Starts the demo server and chromedriver and runs `scenario` against them, its screenshots
+/// named with `prefix`. The scenario runs as its own task so that a failing step still lets us
+/// take a screenshot of every browser and close them: Chrome outlives a killed chromedriver
+/// otherwise.
+async fn in_browsers<F, Run>(prefix: &'static str, scenario: F)
+where
+    F: FnOnce(Driver, String, HashMap<String, String>, Instant) -> Run,
+    Run: std::future::Future<Output = ()> + Send + 'static,
+{
+    let started = Instant::now();
+    let shots = fresh_screenshots(prefix);
     let dir = tempfile::tempdir().unwrap();
     let demo = Demo::start(dir.path());
-    let (_chromedriver, driver) = Driver::start().await;
+    let (_chromedriver, driver) = Driver::start(prefix).await;
     eprintln!("[{:?}] server and chromedriver ready", started.elapsed());
-
-    // The scenario runs as its own task so that a failing step still lets us take a screenshot
-    // of every browser and close them: Chrome outlives a killed chromedriver otherwise.
     let outcome = tokio::spawn(scenario(
         driver.clone(),
         demo.origin.clone(),
@@ -268,6 +291,291 @@ async fn scenario(
     step("blind mode hides maria's codings from sam");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agreement_page_compares_adjudicates_and_respects_roles() {
+    in_browsers("agreement-", agreement_scenario).await;
+}
+
+async fn agreement_scenario(
+    driver: Driver,
+    origin: String,
+    passwords: HashMap<String, String>,
+    started: Instant,
+) {
+    let step = |what: &str| eprintln!("[{:?}] {what}", started.elapsed());
+    let password = |name: &str| {
+        passwords
+            .get(name)
+            .unwrap_or_else(|| panic!("no password for {name}"))
+            .clone()
+    };
+
+    // ---- 1. paul follows the nav link; maria and sam are chosen; he compares by characters -
+    let p = driver.browser("paul").await;
+    log_in(&p, &origin, "paul", &password("paul")).await;
+    let link = p.find_by("link text", "Agreement").await;
+    p.click(&link).await;
+    let chosen = p
+        .wait_until(
+            "the agreement form with its coders",
+            "if (location.pathname !== '/s/demo/agreement') return null;
+             const boxes = [...document.querySelectorAll('main#agreement input[data-coder]')];
+             return boxes.length ? boxes.map((b) => [b.value, b.checked]) : null",
+            json!([]),
+        )
+        .await;
+    let chosen: Vec<(String, bool)> = serde_json::from_value(chosen).unwrap();
+    assert_eq!(
+        chosen,
+        [("maria".to_string(), true), ("sam".to_string(), true)],
+        "the coders offered and checked"
+    );
+    let characters = p
+        .find(".agreement-form select option[value=\"characters\"]")
+        .await;
+    p.click(&characters).await;
+    p.screenshot("01-form.png").await;
+    let compare = p.find(".agreement-form button[type=submit]").await;
+    p.click(&compare).await;
+    step("paul compares maria and sam");
+
+    // ---- 2. both tables appear; the overall |uα is the API's ------------------------------
+    let shown = p
+        .wait_until("the coefficient tables", TABLES_JS, json!([]))
+        .await;
+    let api_overall = p
+        .eval_async(
+            &format!(
+                "{API_JS}
+                 const r = await api('GET', '/agreement?coders=maria,sam');
+                 const m = r.overall.find((m) => m.name.includes('|uα'));
+                 return {{ unit: r.unit, value: m.value, fixed: m.value.toFixed(3) }};"
+            ),
+            json!([]),
+        )
+        .await;
+    assert_eq!(api_overall["unit"], "characters");
+    assert_eq!(
+        shown["overall"], api_overall["fixed"],
+        "the page's overall |uα differs from the API's {api_overall}"
+    );
+    let value = api_overall["value"].as_f64().unwrap();
+    assert!(value > 0.0 && value < 1.0, "|uα = {value}");
+    assert!(
+        shown["codes"].as_u64().unwrap() > 0,
+        "no row in the per-code table"
+    );
+    assert!(
+        shown["unit"].as_str().unwrap().contains("unit: characters"),
+        "the report does not say its unit: {shown}"
+    );
+    p.eval(
+        "document.querySelector('.agreement-results').scrollIntoView({ block: 'start' })",
+        json!([]),
+    )
+    .await;
+    p.screenshot("02-coefficients.png").await;
+    step("the tables show the API's coefficients");
+
+    // ---- 3. disagreements first; paul accepts sam's version of a boundary difference -----
+    let cards = p
+        .wait_until(
+            "the disagreement viewer's passages",
+            "const cards = [...document.querySelectorAll('.disagreements article.passage')];
+             return cards.length ? cards.map((c) => ({ key: c.dataset.key, difference: c.dataset.difference,
+               start: Number(c.dataset.start), end: Number(c.dataset.end) })) : null",
+            json!([]),
+        )
+        .await;
+    let cards = cards.as_array().unwrap().clone();
+    assert_eq!(cards[0]["difference"], "missing", "disagreements first");
+    let order: Vec<&str> = cards
+        .iter()
+        .map(|c| c["difference"].as_str().unwrap())
+        .collect();
+    assert!(
+        order.is_sorted_by_key(|d| ["missing", "boundaries", "agreed"]
+            .iter()
+            .position(|x| x == d)),
+        "passages out of order: {order:?}"
+    );
+    let card = cards
+        .iter()
+        .find(|c| c["difference"] == "boundaries")
+        .expect("a passage whose stretches differ")
+        .clone();
+    let key = card["key"].as_str().unwrap().to_string();
+    let in_card = |css: &str| format!("article.passage[data-key=\"{key}\"] {css}");
+    let accept = p.find(&in_card("button[data-accept=\"sam\"]")).await;
+    p.click(&accept).await;
+    p.wait_until(
+        "the accepted badge on the passage",
+        "const alert = document.querySelector('#message.message-error');
+         if (alert && alert.textContent) return { fail: alert.textContent };
+         const card = document.querySelector(`article.passage[data-key=\"${CSS.escape(args[0])}\"]`);
+         const badge = card && card.querySelector('[data-accepted=\"sam\"]');
+         if (!badge) return null;
+         card.scrollIntoView({ block: 'start' });
+         return true",
+        json!([key]),
+    )
+    .await;
+    p.screenshot("03-accepted.png").await;
+    let passage = passage_by_key(&p, &key).await;
+    assert_eq!(passage["accepted"], "sam");
+    let quotes = |codings: &Value| -> Vec<(String, String)> {
+        let mut q: Vec<(String, String)> = codings
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["coding"]["coder"].as_str().unwrap().to_string(),
+                    c["quote"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        q.sort();
+        q
+    };
+    let sams = quotes(&passage["versions"][1]["codings"]);
+    assert_eq!(passage["versions"][1]["coder"], "sam");
+    assert!(!sams.is_empty(), "sam coded the passage");
+    let consensus = quotes(&passage["consensus"]);
+    assert_eq!(
+        consensus,
+        sams.iter()
+            .map(|(_, q)| ("consensus".to_string(), q.clone()))
+            .collect::<Vec<_>>(),
+        "the consensus coder's codings are not exactly sam's"
+    );
+    step("paul accepted sam's version");
+
+    // ---- 4. a discussion memo on the passage ----------------------------------------------
+    let note = "We keep sam’s boundaries: the hope begins with the question.";
+    let textarea = p.find(&in_card(".discussion textarea")).await;
+    p.type_into(&textarea, note).await;
+    let record = p.find(&in_card("button[data-discuss]")).await;
+    p.click(&record).await;
+    p.wait_until(
+        "the discussion memo on the passage",
+        "const alert = document.querySelector('#message.message-error');
+         if (alert && alert.textContent) return { fail: alert.textContent };
+         const card = document.querySelector(`article.passage[data-key=\"${CSS.escape(args[0])}\"]`);
+         const memo = card && [...card.querySelectorAll('.discussion .memo-text')].find((m) => m.textContent === args[1]);
+         if (!memo) return null;
+         card.scrollIntoView({ block: 'start' });
+         return true",
+        json!([key, note]),
+    )
+    .await;
+    p.screenshot("04-discussion.png").await;
+    let memos = p
+        .eval_async(
+            &format!("{API_JS} return (await api('GET', '/memos')).filter((m) => m.memo.text === args[0]);"),
+            json!([note]),
+        )
+        .await;
+    let memos = memos.as_array().unwrap();
+    assert_eq!(memos.len(), 1, "one discussion memo: {memos:?}");
+    let memo = &memos[0]["memo"];
+    assert_eq!(memo["author"], "paul");
+    assert_eq!(memo["target"]["kind"], "source", "{memo}");
+    assert_eq!(
+        (&memo["passage"]["start"], &memo["passage"]["end"]),
+        (&card["start"], &card["end"]),
+        "the memo is not on the card's passage: {memo}"
+    );
+    step("paul recorded a discussion of the passage");
+
+    // ---- 5. ada, an auditor, reads the page but cannot adjudicate -------------------------
+    let a = driver.browser("ada").await;
+    log_in(&a, &origin, "ada", &password("ada")).await;
+    a.goto(&format!("{origin}/s/demo/agreement")).await;
+    a.wait_until(
+        "the agreement form for ada",
+        "return document.querySelectorAll('main#agreement input[data-coder]:checked').length === 2",
+        json!([]),
+    )
+    .await;
+    let compare = a.find(".agreement-form button[type=submit]").await;
+    a.click(&compare).await;
+    a.wait_until("the coefficient tables", TABLES_JS, json!([]))
+        .await;
+    let seen = a
+        .wait_until(
+            "the passages, read only",
+            "const card = document.querySelector(`article.passage[data-key=\"${CSS.escape(args[0])}\"]`);
+             if (!card) return null;
+             card.scrollIntoView({ block: 'start' });
+             return {
+               accept: document.querySelectorAll('button[data-accept]').length,
+               textareas: document.querySelectorAll('.discussion textarea').length,
+               record: document.querySelectorAll('button[data-discuss]').length,
+               accepted: card.querySelector('[data-accepted]')?.dataset.accepted ?? null,
+               discussion: [...card.querySelectorAll('.discussion .memo-text')].map((m) => m.textContent),
+             }",
+            json!([key]),
+        )
+        .await;
+    assert_eq!(seen["accept"], 0, "an auditor is offered Accept: {seen}");
+    assert_eq!(seen["textareas"], 0, "an auditor is offered a memo: {seen}");
+    assert_eq!(seen["record"], 0, "{seen}");
+    assert_eq!(seen["accepted"], "sam", "{seen}");
+    assert_eq!(seen["discussion"], json!([note]), "{seen}");
+    a.screenshot("05-auditor.png").await;
+    step("ada reads the comparison without the means to change it");
+
+    // ---- 6. in blind mode a coder may not compare ----------------------------------------
+    let m = driver.browser("maria").await;
+    log_in(&m, &origin, "maria", &password("maria")).await;
+    p.eval_async(
+        &format!("{API_JS} await api('PUT', '/blind', {{ blind: true }}); return null;"),
+        json!([]),
+    )
+    .await;
+    m.goto(&format!("{origin}/s/demo/agreement")).await;
+    let refused = m
+        .wait_until(
+            "the blind-mode refusal",
+            "const alert = document.querySelector('#message.message-error');
+             return alert && alert.textContent ? {
+               text: alert.textContent,
+               tables: document.querySelectorAll('main#agreement table').length,
+               form: document.querySelector('.agreement-form').getClientRects().length > 0,
+             } : null",
+            json!([]),
+        )
+        .await;
+    let text = refused["text"].as_str().unwrap();
+    assert!(
+        text.contains("Not allowed") && text.contains("blind"),
+        "not a clear blind-mode refusal: {text:?}"
+    );
+    assert_eq!(refused["tables"], 0, "maria sees a table: {refused}");
+    assert_eq!(
+        refused["form"], false,
+        "maria is offered the form: {refused}"
+    );
+    m.screenshot("06-blind-refused.png").await;
+    step("maria is refused the comparison in blind mode");
+}
+
+/// One passage of the maria–sam comparison as the API gives it, found by the viewer's key.
+async fn passage_by_key(b: &Browser, key: &str) -> Value {
+    b.eval_async(
+        &format!(
+            "{API_JS}
+             const d = await api('GET', '/disagreements?coders=maria,sam');
+             const p = d.passages.find((p) => `${{p.source}}:${{p.code}}:${{p.span.start}}:${{p.span.end}}` === args[0]);
+             if (!p) throw new Error(`no passage ${{args[0]}}`);
+             return p;"
+        ),
+        json!([key]),
+    )
+    .await
+}
+
 /// Logs in through the HTML form and waits for the dashboard.
 async fn log_in(b: &Browser, origin: &str, name: &str, password: &str) {
     b.goto(&format!("{origin}/s/demo/login")).await;
@@ -405,6 +713,19 @@ if (!marks.length || !bracket) return null;
 marks[0].scrollIntoView({ block: 'center' });
 return { text: marks.map((m) => m.textContent).join(''), bracket: bracket.textContent };";
 
+/// Once the overall and per-code tables are drawn: the overall |uα as shown, the number of
+/// per-code rows and the report's line on what was compared; fails at once on an error alert.
+const TABLES_JS: &str = "
+const alert = document.querySelector('#message.message-error');
+if (alert && alert.textContent) return { fail: alert.textContent };
+const rows = [...document.querySelectorAll('table.agreement-overall tbody tr')];
+const codes = document.querySelectorAll('table.agreement-table tbody tr').length;
+if (!rows.length || !codes) return null;
+const row = rows.find((r) => r.querySelector('th').textContent.includes('|uα'));
+if (!row) return { fail: `no |uα row among ${rows.map((r) => r.textContent)}` };
+const about = document.querySelector('.agreement-results p.meta');
+return { overall: row.querySelector('td').textContent, codes, unit: about ? about.textContent : '' };";
+
 /// Counts the `ready` events of every EventSource the page opens; installed through the
 /// DevTools protocol so that it runs before the page's own scripts.
 const SSE_READY_HOOK: &str = "
@@ -507,11 +828,13 @@ struct Driver {
     http: reqwest::Client,
     base: String,
     chromium: PathBuf,
+    /// Starts the name of every screenshot taken through this driver's browsers.
+    shots: &'static str,
     sessions: Arc<Mutex<Vec<(String, tempfile::TempDir)>>>,
 }
 
 impl Driver {
-    async fn start() -> (Reaped, Driver) {
+    async fn start(shots: &'static str) -> (Reaped, Driver) {
         let chromium = tool("CHROME_BIN", "/usr/bin/chromium");
         let chromedriver = tool("CHROMEDRIVER", "/usr/bin/chromedriver");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -547,6 +870,7 @@ impl Driver {
                         http,
                         base,
                         chromium,
+                        shots,
                         sessions,
                     },
                 );
@@ -594,6 +918,7 @@ impl Driver {
             http: self.http.clone(),
             url,
             who,
+            shots: self.shots,
         }
     }
 
@@ -605,7 +930,7 @@ impl Driver {
                 && let Ok(png) =
                     request(&self.http, Method::GET, &format!("{url}/screenshot"), None).await
             {
-                let path = screenshot_dir().join(format!("failed-{n}.png"));
+                let path = screenshot_dir().join(format!("{}failed-{n}.png", self.shots));
                 let _ = std::fs::write(&path, base64_decode(png.as_str().unwrap_or_default()));
                 eprintln!("screenshot at failure: {}", path.display());
             }
@@ -650,6 +975,7 @@ struct Browser {
     http: reqwest::Client,
     url: String,
     who: &'static str,
+    shots: &'static str,
 }
 
 impl Browser {
@@ -776,7 +1102,7 @@ impl Browser {
                 .unwrap(),
         );
         assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
-        std::fs::write(screenshot_dir().join(name), png).unwrap();
+        std::fs::write(screenshot_dir().join(format!("{}{name}", self.shots)), png).unwrap();
     }
 }
 

@@ -71,6 +71,7 @@ function start(main) {
     run();
   });
 
+  syncForm();
   load();
 
   async function load() {
@@ -192,6 +193,19 @@ function start(main) {
     }
     append(table, el('thead', {}, head), tbody);
     results.append(table);
+    if (report.groups && report.groups.length) {
+      const groups = el('table', { class: 'data agreement-groups' }, el('caption', { text: 'Per group of sibling codes (meant to be mutually exclusive)' }));
+      const ghead = el('tr', {}, el('th', { attrs: { scope: 'col' }, text: 'Group' }), el('th', { attrs: { scope: 'col' }, text: 'Codes' }));
+      for (const m of report.groups[0].measures) ghead.append(el('th', { attrs: { scope: 'col' }, text: m.name }));
+      const gbody = el('tbody');
+      for (const g of report.groups) {
+        const tr = el('tr', { dataset: { group: g.group } }, el('th', { attrs: { scope: 'row' }, text: g.group }), el('td', { text: g.codes.join(', ') }));
+        for (const m of g.measures) tr.append(measureCell(m));
+        gbody.append(tr);
+      }
+      append(groups, el('thead', {}, ghead), gbody);
+      results.append(groups);
+    }
   }
 
   // ---- the disagreement viewer ------------------------------------------------------------
@@ -210,6 +224,10 @@ function start(main) {
       el('p', { class: 'meta', dataset: { counts: `${d.missing},${d.boundaries},${d.agreed}` }, text: `${d.missing} passages not coded by every coder, ${d.boundaries} with different stretches, ${d.agreed} agreed. Accepted versions go to the coder “${d.consensus_coder}”.` }),
       el('p', {}, el('label', { class: 'check', attrs: { for: toggle.id } }, toggle, ' show agreed passages too')),
     );
+    const total = d.missing + d.boundaries + d.agreed;
+    if (d.passages.length < total) {
+      viewer.append(el('p', { class: 'hint', text: `Showing the first ${d.passages.length} of ${total} passages, disagreements first; choose fewer sources or codes to see the rest.` }));
+    }
     const shown = d.passages.filter((p) => showAgreed || p.difference !== 'agreed');
     if (!shown.length) {
       viewer.append(el('p', { class: 'hint', text: d.passages.length ? 'The coders agree everywhere.' : 'Nothing coded with these codes.' }));

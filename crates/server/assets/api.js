@@ -81,7 +81,8 @@ export function describeError(e) {
     case 'unauthenticated':
       return `Your session has ended — log in again. (${e.message})`;
     case 'forbidden':
-      return `Not allowed: ${e.message}`;
+      // The server's message may already say so.
+      return /^not allowed/i.test(e.message) ? capitalise(e.message) : `Not allowed: ${e.message}`;
     case 'busy':
       return `The study is busy — try again in a moment. (${e.message})`;
     default:

@@ -585,7 +585,12 @@ struct CompareQuery {
     unit: Option<String>,
     min_overlap: Option<f64>,
     consensus: Option<String>,
+    /// Most passages returned (all are counted).
+    limit: Option<usize>,
 }
+
+/// Passages the disagreement viewer gets unless it asks for another number.
+const PASSAGES: usize = 500;
 
 fn list(raw: &str) -> Vec<String> {
     raw.split(',')
@@ -675,6 +680,7 @@ async fn disagreements(viewer: Viewer, Query(q): Query<CompareQuery>) -> ApiResu
                 &list(&q.sources),
                 &q.codes(b)?,
                 q.consensus.as_deref(),
+                q.limit.unwrap_or(PASSAGES),
             )
         })
         .await

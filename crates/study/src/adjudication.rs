@@ -139,7 +139,7 @@ impl Workbench {
 
     /// Every passage where one of `coders` applied one of `codes` in `sources` (as for
     /// [`Workbench::agreement`]), each coder's version of it and the consensus coder's,
-    /// disagreements first.
+    /// disagreements first; all are counted, the first `limit` are returned.
     pub fn disagreements(
         &self,
         who: &Account,
@@ -147,12 +147,12 @@ impl Workbench {
         sources: &[String],
         codes: &[String],
         consensus: Option<&str>,
+        limit: usize,
     ) -> StudyResult<Disagreements> {
         self.may_compare(who, sources)?;
         let consensus = consensus_coder(consensus, coders)?;
         let scope = self.agreement_scope(coders, sources, codes)?;
         let coder_index = |name: &str| coders.iter().position(|c| c.eq_ignore_ascii_case(name));
-        let in_codes: BTreeSet<CodeId> = scope.codes.iter().copied().collect();
         let order: BTreeMap<SourceId, usize> = scope
             .sources
             .iter()
@@ -160,7 +160,46 @@ impl Workbench {
             .map(|(i, s)| (*s, i))
             .collect();
         let mut codings = scope.codings;
-        codings.sort_by_key(|c| (order[&c.source], c.span.start, c.span.end));
+        codings.sort_by_key(|c| (order[&c.source], c.code, c.span.start, c.span.end));
+        // First every passage, cheaply: where, which code, how the versions differ.
+        let mut found: Vec<(Difference, usize, Span, &[Coding])> = Vec::new();
+        for same in codings.chunk_by(|a, b| a.source == b.source && a.code == b.code) {
+            for cluster in clusters(same) {
+                let span = Span {
+                    start: cluster.iter().map(|c| c.span.start).min().unwrap_or(0),
+                    end: cluster.iter().map(|c| c.span.end).max().unwrap_or(0),
+                };
+                let stretches: Vec<Vec<Span>> = (0..coders.len())
+                    .map(|i| {
+                        union(
+                            cluster
+                                .iter()
+                                .filter(|c| coder_index(&c.coder) == Some(i))
+                                .map(|c| c.span),
+                        )
+                    })
+                    .collect();
+                let difference = if stretches.iter().any(Vec::is_empty) {
+                    Difference::Missing
+                } else if stretches.windows(2).all(|w| w[0] == w[1]) {
+                    Difference::Agreed
+                } else {
+                    Difference::Boundaries
+                };
+                found.push((difference, order[&cluster[0].source], span, cluster));
+            }
+        }
+        found.sort_by_key(|(d, source, span, _)| (*d, *source, span.start, span.end));
+        let count = |d: Difference| found.iter().filter(|p| p.0 == d).count();
+        let (missing, boundaries, agreed) = (
+            count(Difference::Missing),
+            count(Difference::Boundaries),
+            count(Difference::Agreed),
+        );
+        found.truncate(limit);
+        // Then what a reader needs beside the passages shown.
+        let shown: BTreeSet<SourceId> = found.iter().map(|p| p.3[0].source).collect();
+        let in_codes: BTreeSet<CodeId> = scope.codes.iter().copied().collect();
         let consensus_codings: Vec<Coding> = self
             .store
             .codings(&between_store::CodingFilter {
@@ -168,12 +207,17 @@ impl Workbench {
                 ..Default::default()
             })?
             .into_iter()
-            .filter(|c| order.contains_key(&c.source) && in_codes.contains(&c.code))
+            .filter(|c| shown.contains(&c.source) && in_codes.contains(&c.code))
+            .collect();
+        let nearby: Vec<Coding> = codings
+            .iter()
+            .filter(|c| shown.contains(&c.source))
+            .cloned()
+            .chain(consensus_codings.iter().cloned())
             .collect();
         let views: BTreeMap<CodingId, CodingView> = self
-            .views(&scope.paths, codings.clone())?
+            .views(&scope.paths, sorted_by_source(nearby))?
             .into_iter()
-            .chain(self.views(&scope.paths, sorted_by_source(consensus_codings.clone()))?)
             .map(|v| (v.coding.id, v))
             .collect();
         let memos: Vec<MemoView> = self
@@ -181,106 +225,80 @@ impl Workbench {
             .into_iter()
             .filter(|m| m.memo.passage.is_some())
             .collect();
-        let mut passages = Vec::new();
-        for group in codings.chunk_by(|a, b| a.source == b.source) {
-            let source = self.cached_source(group[0].source)?;
+        let mut passages = Vec::with_capacity(found.len());
+        for (difference, _, span, cluster) in found {
+            let (source_id, code) = (cluster[0].source, cluster[0].code);
+            let source = self.cached_source(source_id)?;
             let index = CharIndex::new(&source.text);
-            for code in &scope.codes {
-                let mine: Vec<&Coding> = group.iter().filter(|c| c.code == *code).collect();
-                for cluster in clusters(&mine) {
-                    let span = Span {
-                        start: cluster.iter().map(|c| c.span.start).min().unwrap_or(0),
-                        end: cluster.iter().map(|c| c.span.end).max().unwrap_or(0),
-                    };
-                    let versions: Vec<Version> = coders
+            let overlapping = |c: &&Coding| c.source == source_id && c.span.overlaps(&span);
+            let versions: Vec<Version> = coders
+                .iter()
+                .enumerate()
+                .map(|(i, coder)| Version {
+                    coder: coder.clone(),
+                    codings: cluster
                         .iter()
-                        .enumerate()
-                        .map(|(i, coder)| Version {
-                            coder: coder.clone(),
-                            codings: cluster
-                                .iter()
-                                .filter(|c| coder_index(&c.coder) == Some(i))
-                                .map(|c| views[&c.id].clone())
-                                .collect(),
-                            instead: group
-                                .iter()
-                                .filter(|c| {
-                                    c.code != *code
-                                        && coder_index(&c.coder) == Some(i)
-                                        && c.span.overlaps(&span)
-                                })
-                                .map(|c| views[&c.id].clone())
-                                .collect(),
-                        })
-                        .collect();
-                    let stretches: Vec<Vec<Span>> = versions
-                        .iter()
-                        .map(|v| union(v.codings.iter().map(|c| c.coding.span)))
-                        .collect();
-                    let difference = if stretches.iter().any(Vec::is_empty) {
-                        Difference::Missing
-                    } else if stretches.windows(2).all(|w| w[0] == w[1]) {
-                        Difference::Agreed
-                    } else {
-                        Difference::Boundaries
-                    };
-                    let consensus_here: Vec<CodingView> = consensus_codings
-                        .iter()
-                        .filter(|c| {
-                            c.source == source.id && c.code == *code && c.span.overlaps(&span)
-                        })
+                        .filter(|c| coder_index(&c.coder) == Some(i))
                         .map(|c| views[&c.id].clone())
-                        .collect();
-                    let agreed_with = union(consensus_here.iter().map(|c| c.coding.span));
-                    let accepted = (!agreed_with.is_empty())
-                        .then(|| {
-                            versions
-                                .iter()
-                                .zip(&stretches)
-                                .find(|(_, s)| **s == agreed_with)
-                                .map(|(v, _)| v.coder.clone())
-                        })
-                        .flatten();
-                    let around = |s: Span| index.slice(s).unwrap_or_default().to_string();
-                    passages.push(Passage {
-                        source: source.id,
-                        source_name: source.name.clone(),
-                        code: *code,
-                        code_path: scope.paths.path(*code).to_string(),
-                        span,
-                        text: around(span),
-                        before: around(Span {
-                            start: span.start.saturating_sub(CONTEXT),
-                            end: span.start,
-                        }),
-                        after: around(Span {
-                            start: span.end,
-                            end: (span.end + CONTEXT).min(index.len()),
-                        }),
-                        difference,
-                        versions,
-                        consensus: consensus_here,
-                        accepted,
-                        discussion: memos
-                            .iter()
-                            .filter(|m| {
-                                m.memo.target == MemoTarget::Source(source.id)
-                                    && m.memo.passage.is_some_and(|p| p.overlaps(&span))
-                            })
-                            .cloned()
-                            .collect(),
-                    });
-                }
-            }
+                        .collect(),
+                    instead: codings
+                        .iter()
+                        .filter(overlapping)
+                        .filter(|c| c.code != code && coder_index(&c.coder) == Some(i))
+                        .map(|c| views[&c.id].clone())
+                        .collect(),
+                })
+                .collect();
+            let consensus_here: Vec<CodingView> = consensus_codings
+                .iter()
+                .filter(overlapping)
+                .filter(|c| c.code == code)
+                .map(|c| views[&c.id].clone())
+                .collect();
+            let agreed_with = union(consensus_here.iter().map(|c| c.coding.span));
+            let accepted = versions
+                .iter()
+                .find(|v| {
+                    !agreed_with.is_empty()
+                        && union(v.codings.iter().map(|c| c.coding.span)) == agreed_with
+                })
+                .map(|v| v.coder.clone());
+            let around = |s: Span| index.slice(s).unwrap_or_default().to_string();
+            passages.push(Passage {
+                source: source.id,
+                source_name: source.name.clone(),
+                code,
+                code_path: scope.paths.path(code).to_string(),
+                span,
+                text: around(span),
+                before: around(Span {
+                    start: span.start.saturating_sub(CONTEXT),
+                    end: span.start,
+                }),
+                after: around(Span {
+                    start: span.end,
+                    end: (span.end + CONTEXT).min(index.len()),
+                }),
+                difference,
+                versions,
+                consensus: consensus_here,
+                accepted,
+                discussion: memos
+                    .iter()
+                    .filter(|m| {
+                        m.memo.target == MemoTarget::Source(source.id)
+                            && m.memo.passage.is_some_and(|p| p.overlaps(&span))
+                    })
+                    .cloned()
+                    .collect(),
+            });
         }
-        passages.sort_by_key(|p| (p.difference, order[&p.source], p.span.start, p.span.end));
-        let count = |d: Difference| passages.iter().filter(|p| p.difference == d).count();
         Ok(Disagreements {
             coders: coders.to_vec(),
             consensus_coder: consensus,
-            missing: count(Difference::Missing),
-            boundaries: count(Difference::Boundaries),
-            agreed: count(Difference::Agreed),
+            missing,
+            boundaries,
+            agreed,
             passages,
         })
     }
@@ -452,23 +470,23 @@ fn consensus_coder(name: Option<&str>, coders: &[String]) -> StudyResult<String>
     Ok(name.to_string())
 }
 
-/// Codings chained by overlap (abutting ones stay apart), each chain in text order.
-fn clusters<'a>(codings: &[&'a Coding]) -> Vec<Vec<&'a Coding>> {
-    let mut sorted = codings.to_vec();
-    sorted.sort_by_key(|c| (c.span.start, c.span.end));
-    let mut out: Vec<Vec<&Coding>> = Vec::new();
-    let mut end = 0;
-    for c in sorted {
-        match out.last_mut() {
-            Some(last) if c.span.start < end => {
-                last.push(c);
-                end = end.max(c.span.end);
-            }
-            _ => {
-                end = c.span.end;
-                out.push(vec![c]);
-            }
+/// Codings (sorted by start) chained by overlap; abutting ones stay apart.
+fn clusters(sorted: &[Coding]) -> Vec<&[Coding]> {
+    let mut out = Vec::new();
+    let (mut from, mut end) = (0, 0);
+    for (i, c) in sorted.iter().enumerate() {
+        if i > from && c.span.start >= end {
+            out.push(&sorted[from..i]);
+            from = i;
         }
+        end = if i == from {
+            c.span.end
+        } else {
+            end.max(c.span.end)
+        };
+    }
+    if from < sorted.len() {
+        out.push(&sorted[from..]);
     }
     out
 }

@@ -319,6 +319,13 @@ impl Workbench {
                             ));
                             for code in members {
                                 if let Some((k, _)) = f.code_alpha(&code.to_string()) {
+                                    // The crate names a code as given: its id here.
+                                    let k = match k {
+                                        Coefficient::Undefined(why) => Coefficient::Undefined(
+                                            why.replace(&code.to_string(), paths.path(*code)),
+                                        ),
+                                        defined => defined,
+                                    };
                                     within.insert(*code, k);
                                 }
                             }

@@ -809,7 +809,9 @@ fn disagreements_come_first_with_each_coders_version() {
         .unwrap();
     }
     let coders = ["c1".to_string(), "c2".to_string()];
-    let d = b.disagreements(&owner, &coders, &[], &[], None).unwrap();
+    let d = b
+        .disagreements(&owner, &coders, &[], &[], None, usize::MAX)
+        .unwrap();
     let summary: Vec<(String, usize, usize, Difference)> = d
         .passages
         .iter()
@@ -827,6 +829,17 @@ fn disagreements_come_first_with_each_coders_version() {
         ]
     );
     assert_eq!((d.missing, d.boundaries, d.agreed), (2, 2, 1));
+    let first_two = b.disagreements(&owner, &coders, &[], &[], None, 2).unwrap();
+    assert_eq!(
+        (
+            first_two.passages.len(),
+            first_two.missing,
+            first_two.agreed
+        ),
+        (2, 2, 1),
+        "all are counted, the first are returned"
+    );
+    assert!(first_two.passages.iter().all(|p| p.difference == Missing));
     let a12 = &d.passages[0];
     assert_eq!(a12.text, "mno");
     assert_eq!(a12.before, "abcdefghijkl");
@@ -845,7 +858,14 @@ fn disagreements_come_first_with_each_coders_version() {
     assert!(a12.consensus.is_empty() && a12.accepted.is_none());
     // Only the codes asked for.
     let only_b = b
-        .disagreements(&owner, &coders, &["thirty.txt".into()], &["B".into()], None)
+        .disagreements(
+            &owner,
+            &coders,
+            &["thirty.txt".into()],
+            &["B".into()],
+            None,
+            usize::MAX,
+        )
         .unwrap();
     assert_eq!(only_b.passages.len(), 2);
 }
@@ -856,7 +876,7 @@ fn a_version_is_accepted_into_the_consensus_coder_at_the_version_seen() {
     let (mut b, [owner, coder, auditor]) = worked_example(&dir);
     let coders = ["c1".to_string(), "c2".to_string()];
     let passage = |b: &Workbench, code: &str, start: usize| {
-        b.disagreements(&owner, &coders, &[], &[], None)
+        b.disagreements(&owner, &coders, &[], &[], None, usize::MAX)
             .unwrap()
             .passages
             .into_iter()
@@ -931,7 +951,7 @@ fn a_version_is_accepted_into_the_consensus_coder_at_the_version_seen() {
     );
     // The consensus is a coder of its own, never one of those compared.
     assert!(
-        b.disagreements(&owner, &coders, &[], &[], Some("C2"))
+        b.disagreements(&owner, &coders, &[], &[], Some("C2"), usize::MAX)
             .is_err()
     );
     // The consensus coder can now be compared like anyone.
@@ -961,7 +981,9 @@ fn passage_memos_and_who_may_compare() {
         )
         .unwrap();
     let coders = ["c1".to_string(), "c2".to_string()];
-    let d = b.disagreements(&owner, &coders, &[], &[], None).unwrap();
+    let d = b
+        .disagreements(&owner, &coders, &[], &[], None, usize::MAX)
+        .unwrap();
     let b12 = d
         .passages
         .iter()
@@ -996,7 +1018,10 @@ fn passage_memos_and_who_may_compare() {
         b.may_compare(&coder, &[]),
         Err(StudyError::Forbidden(_))
     ));
-    assert!(b.disagreements(&coder, &coders, &[], &[], None).is_err());
+    assert!(
+        b.disagreements(&coder, &coders, &[], &[], None, usize::MAX)
+            .is_err()
+    );
     assert!(b.may_compare(&owner, &[]).is_ok() && b.may_compare(&auditor, &[]).is_ok());
     b.set_blind(Some("thirty.txt"), false).unwrap();
     b.set_blind(None, true).unwrap();
