@@ -63,7 +63,7 @@ async fn coding_in_the_browser_is_exact_live_and_blind() {
 async fn in_browsers<F, Run>(prefix: &'static str, scenario: F)
 where
     F: FnOnce(Driver, String, HashMap<String, String>, Instant) -> Run,
-    Run: std::future::Future<Output = ()> + Send + 'static,
+    Run: Future<Output = ()> + Send + 'static,
 {
     let started = Instant::now();
     let shots = fresh_screenshots(prefix);
