@@ -88,12 +88,17 @@ pub fn categories_of(data: &Table) -> Vec<f64> {
     for v in data.iter().flatten().flatten() {
         if !distinct.contains(v) {
             if distinct.len() == FEW {
-                let mut all: Vec<f64> = data.iter().flatten().flatten().copied().collect();
+                let mut all: Vec<f64> = data
+                    .iter()
+                    .flatten()
+                    .flatten()
+                    .map(|v| f64::from_bits(bits_of(*v)))
+                    .collect();
                 all.sort_by(f64::total_cmp);
                 all.dedup();
                 return all;
             }
-            distinct.push(*v);
+            distinct.push(f64::from_bits(bits_of(*v)));
         }
     }
     distinct.sort_by(f64::total_cmp);
@@ -151,87 +156,217 @@ pub fn krippendorff_alpha(data: &Table, level: Level) -> Coefficient {
     Coefficient::Defined(1.0 - (n - 1.0) * observed / expected)
 }
 
-/// The coincidence matrix (row-major, `q × q`) over the table's sorted distinct values.
-fn coincidences(data: &Table) -> (Vec<f64>, Vec<f64>) {
-    // One pass, numbering values as they appear; reordered by value at the end.
-    let mut seen: Vec<u64> = Vec::new();
-    let mut o = vec![0.0f64; FEW * FEW];
-    let mut counts = [0usize; FEW];
-    // The categories present in the current unit, so work per unit grows with its values,
-    // not with the number of categories.
-    let mut present: Vec<usize> = Vec::with_capacity(8);
-    for unit in data {
-        present.clear();
-        let mut m = 0usize;
-        for v in unit.iter().flatten() {
-            let bits = if *v == 0.0 { 0 } else { v.to_bits() }; // -0.0 is 0.0
-            let c = match seen.iter().position(|s| *s == bits) {
-                Some(c) => c,
-                None if seen.len() < FEW => {
-                    seen.push(bits);
-                    seen.len() - 1
-                }
-                None => return coincidences_of_many(data),
-            };
-            if counts[c] == 0 {
-                present.push(c);
-            }
-            counts[c] += 1;
-            m += 1;
-        }
-        if m >= 2 {
-            let scale = 1.0 / (m as f64 - 1.0);
-            for &c in &present {
-                for &k in &present {
-                    let pairs = counts[c] * if c == k { counts[k] - 1 } else { counts[k] };
-                    o[c * FEW + k] += pairs as f64 * scale;
-                }
-            }
-        }
-        for &c in &present {
-            counts[c] = 0;
-        }
-    }
-    let mut order: Vec<usize> = (0..seen.len()).collect();
-    order.sort_by(|&a, &b| f64::from_bits(seen[a]).total_cmp(&f64::from_bits(seen[b])));
-    let q = order.len();
-    let values = order.iter().map(|&i| f64::from_bits(seen[i])).collect();
-    let mut sorted = vec![0.0; q * q];
-    for (c, &oc) in order.iter().enumerate() {
-        for (k, &ok) in order.iter().enumerate() {
-            sorted[c * q + k] = o[oc * FEW + ok];
-        }
-    }
-    (values, sorted)
+/// The most unit patterns (see [`tallied`]) counted for one table: 1 MiB of counts, enough for
+/// e.g. 2 coders with up to 10 categories, 4 with 7, 9 with 5. A table of fewer units than
+/// that gets at most [`SMALL_PATTERNS`] or one per unit, since the pattern counts are cleared
+/// and read back whole.
+const PATTERNS: usize = 1 << 17;
+const SMALL_PATTERNS: usize = 1 << 12;
+
+/// `-0.0` and `0.0` are one category.
+fn bits_of(v: f64) -> u64 {
+    if v == 0.0 { 0 } else { v.to_bits() }
 }
 
-/// The same for tables with many distinct values.
-fn coincidences_of_many(data: &Table) -> (Vec<f64>, Vec<f64>) {
-    let values = categories_of(data);
+/// Categories (as [`bits_of`]) numbered in the order they first appear, so that a table is
+/// numbered in the same pass that counts it; put in order of value at the end.
+#[derive(Default)]
+struct Seen(Vec<u64>);
+
+impl Seen {
+    /// A scan without an early exit: where a value is found is unpredictable, and a branch on
+    /// it would cost more than the few extra comparisons.
+    fn find(&self, bits: u64) -> Option<usize> {
+        let mut found = usize::MAX;
+        for (i, s) in self.0.iter().enumerate() {
+            if *s == bits {
+                found = i;
+            }
+        }
+        (found != usize::MAX).then_some(found)
+    }
+
+    fn push(&mut self, bits: u64) -> usize {
+        self.0.push(bits);
+        self.0.len() - 1
+    }
+
+    /// The values in order, and each category's position among them.
+    fn sorted(&self) -> (Vec<f64>, Vec<usize>) {
+        let mut order: Vec<usize> = (0..self.0.len()).collect();
+        order.sort_by(|&a, &b| f64::from_bits(self.0[a]).total_cmp(&f64::from_bits(self.0[b])));
+        let mut rank = vec![0; order.len()];
+        for (r, &c) in order.iter().enumerate() {
+            rank[c] = r;
+        }
+        (
+            order.iter().map(|&c| f64::from_bits(self.0[c])).collect(),
+            rank,
+        )
+    }
+}
+
+/// The coincidence matrix (row-major, `q × q`) over the table's sorted distinct values, by the
+/// fastest way that fits the table.
+fn coincidences(data: &Table) -> (Vec<f64>, Vec<f64>) {
+    tallied(data)
+        .or_else(|| by_unit(data))
+        .unwrap_or_else(|| coincidences_of_many(data))
+}
+
+/// A unit's coincidences depend only on how many of its values fall in each category, its
+/// pattern. So the pass over the table only counts the units of each pattern, a pattern being
+/// the per-category counts read as the digits of one number (base: the most values a unit can
+/// hold, plus one), and each pattern's coincidences are added once at the end: one increment
+/// per unit, and no floating point until then. `None` if the table has too many patterns.
+fn tallied(data: &Table) -> Option<(Vec<f64>, Vec<f64>)> {
+    let radix = data.iter().map(Vec::len).max().unwrap_or(0) + 1;
+    let limit = PATTERNS.min(data.len().max(SMALL_PATTERNS));
+    let mut seen = Seen::default();
+    // Category c's digit has place value radix^c.
+    let mut place: Vec<usize> = Vec::new();
+    let mut units_of: Vec<u64> = vec![0];
+    for unit in data {
+        let mut pattern = 0;
+        for v in unit.iter().flatten() {
+            let bits = bits_of(*v);
+            let c = match seen.find(bits) {
+                Some(c) => c,
+                None => {
+                    // A new category adds a digit; the patterns counted so far keep their
+                    // numbers (their new digit is 0).
+                    let size = units_of.len().checked_mul(radix)?;
+                    if size > limit {
+                        return None;
+                    }
+                    place.push(units_of.len());
+                    units_of.resize(size, 0);
+                    seen.push(bits)
+                }
+            };
+            pattern += place[c];
+        }
+        units_of[pattern] += 1;
+    }
+
+    let (values, rank) = seen.sorted();
     let q = values.len();
     let mut o = vec![0.0f64; q * q];
-    let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
-    for unit in data {
-        counts.clear();
-        let mut m = 0usize;
-        for v in unit.iter().flatten() {
-            let c = values
-                .binary_search_by(|x| x.total_cmp(v))
-                .expect("every value is a category");
-            *counts.entry(c).or_default() += 1;
-            m += 1;
+    let mut counts = vec![0u64; q];
+    for (pattern, &units) in units_of.iter().enumerate() {
+        if units == 0 {
+            continue;
         }
+        let mut rest = pattern;
+        for count in &mut counts {
+            *count = (rest % radix) as u64;
+            rest /= radix;
+        }
+        let m: u64 = counts.iter().sum();
         if m < 2 {
             continue;
         }
-        let scale = 1.0 / (m as f64 - 1.0);
-        for (&c, &nc) in &counts {
-            for (&k, &nk) in &counts {
-                o[c * q + k] += (nc * if c == k { nk - 1 } else { nk }) as f64 * scale;
+        for (c, &nc) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+            for (k, &nk) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+                let pairs = nc * if c == k { nk - 1 } else { nk };
+                o[rank[c] * q + rank[k]] += (units * pairs) as f64 / (m - 1) as f64;
             }
         }
     }
-    (values, o)
+    Some((values, o))
+}
+
+/// A coincidence matrix (`q × q`) filled unit by unit, from each unit's category indices.
+struct ByUnit {
+    q: usize,
+    o: Vec<f64>,
+    counts: Vec<usize>,
+    // The categories present in the current unit, so that the work per unit grows with its
+    // values, not with the number of categories.
+    present: Vec<usize>,
+}
+
+impl ByUnit {
+    fn new(q: usize) -> Self {
+        ByUnit {
+            q,
+            o: vec![0.0; q * q],
+            counts: vec![0; q],
+            present: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, unit: &[usize]) {
+        let m = unit.len();
+        if m < 2 {
+            return;
+        }
+        for &c in unit {
+            if self.counts[c] == 0 {
+                self.present.push(c);
+            }
+            self.counts[c] += 1;
+        }
+        let scale = 1.0 / (m as f64 - 1.0);
+        for &c in &self.present {
+            for &k in &self.present {
+                let (nc, nk) = (self.counts[c], self.counts[k]);
+                let pairs = nc * if c == k { nk - 1 } else { nk };
+                self.o[c * self.q + k] += pairs as f64 * scale;
+            }
+        }
+        for &c in &self.present {
+            self.counts[c] = 0;
+        }
+        self.present.clear();
+    }
+}
+
+/// Unit by unit, for tables with too many patterns but at most [`FEW`] distinct values (many
+/// coders, say). `None` if there are more.
+fn by_unit(data: &Table) -> Option<(Vec<f64>, Vec<f64>)> {
+    let mut seen = Seen::default();
+    let mut matrix = ByUnit::new(FEW);
+    let mut indices: Vec<usize> = Vec::new();
+    for unit in data {
+        indices.clear();
+        for v in unit.iter().flatten() {
+            let bits = bits_of(*v);
+            indices.push(match seen.find(bits) {
+                Some(c) => c,
+                None if seen.0.len() < FEW => seen.push(bits),
+                None => return None,
+            });
+        }
+        matrix.add(&indices);
+    }
+    let (values, rank) = seen.sorted();
+    let q = values.len();
+    let mut o = vec![0.0; q * q];
+    for c in 0..q {
+        for k in 0..q {
+            o[rank[c] * q + rank[k]] = matrix.o[c * FEW + k];
+        }
+    }
+    Some((values, o))
+}
+
+/// The same for tables with many distinct values, numbered by their sorted position.
+fn coincidences_of_many(data: &Table) -> (Vec<f64>, Vec<f64>) {
+    let values = categories_of(data);
+    let mut matrix = ByUnit::new(values.len());
+    let mut indices: Vec<usize> = Vec::new();
+    for unit in data {
+        indices.clear();
+        indices.extend(unit.iter().flatten().map(|v| {
+            let v = f64::from_bits(bits_of(*v));
+            values
+                .binary_search_by(|x| x.total_cmp(&v))
+                .expect("every value is a category")
+        }));
+        matrix.add(&indices);
+    }
+    (values, matrix.o)
 }
 
 /// The complete pairs of a two-coder table, or why there are none.
