@@ -395,15 +395,7 @@ pub fn cohen_kappa(data: &Table, categories: &[f64], weights: Weights) -> Coeffi
     };
     let index = index_of(categories);
     let q = categories.len();
-    let weight = |i: usize, j: usize| -> f64 {
-        let span = (q.max(2) - 1) as f64;
-        let d = i.abs_diff(j) as f64;
-        match weights {
-            Weights::Unweighted => f64::from(u8::from(i == j)),
-            Weights::Linear => 1.0 - d / span,
-            Weights::Quadratic => 1.0 - (d / span).powi(2),
-        }
-    };
+    let weight = |i: usize, j: usize| agreement_weight(weights, q, i, j);
     let n = pairs.len() as f64;
     let mut joint = vec![0.0f64; q * q];
     for (a, b) in &pairs {
@@ -434,6 +426,18 @@ pub fn cohen_kappa(data: &Table, categories: &[f64], weights: Weights) -> Coeffi
     )
 }
 
+/// How much categories at positions `i` and `j` of `q` agree: 1 on the diagonal, and off it 0
+/// (unweighted), `1 − |i−j|/(q−1)` (linear) or `1 − (i−j)²/(q−1)²` (quadratic).
+fn agreement_weight(weights: Weights, q: usize, i: usize, j: usize) -> f64 {
+    let span = (q.max(2) - 1) as f64;
+    let d = i.abs_diff(j) as f64;
+    match weights {
+        Weights::Unweighted => f64::from(u8::from(i == j)),
+        Weights::Linear => 1.0 - d / span,
+        Weights::Quadratic => 1.0 - (d / span).powi(2),
+    }
+}
+
 /// Scott's pi for two coders over complete pairs: `p_e = Σ ((n_kA + n_kB) / 2N)²`.
 pub fn scott_pi(data: &Table) -> Coefficient {
     let pairs = match pairs(data) {
@@ -462,9 +466,14 @@ struct Gwet {
     pi: Vec<f64>,
 }
 
-fn gwet(data: &Table, categories: &[f64]) -> Result<Gwet, Coefficient> {
+/// With weights, a pair of ratings agrees by the weight of its two categories (Gwet 2014,
+/// ch. 3: `r*_ik = Σ_l w_kl r_il` in place of `r_ik`).
+fn gwet(data: &Table, categories: &[f64], weights: Weights) -> Result<Gwet, Coefficient> {
     let index = index_of(categories);
     let q = categories.len();
+    let w: Vec<f64> = (0..q * q)
+        .map(|x| agreement_weight(weights, q, x / q, x % q))
+        .collect();
     let (mut agreement, mut pairable) = (0.0, 0usize);
     let mut pi = vec![0.0f64; q];
     let mut rated = 0usize;
@@ -490,11 +499,18 @@ fn gwet(data: &Table, categories: &[f64]) -> Result<Gwet, Coefficient> {
         }
         if r >= 2 {
             pairable += 1;
-            agreement += r_k
-                .iter()
-                .map(|&x| (x * x.saturating_sub(1)) as f64)
-                .sum::<f64>()
-                / (r * (r - 1)) as f64;
+            let agreeing: f64 = if weights == Weights::Unweighted {
+                r_k.iter().map(|&x| (x * x.saturating_sub(1)) as f64).sum()
+            } else {
+                (0..q)
+                    .filter(|&k| r_k[k] > 0)
+                    .map(|k| {
+                        let weighted: f64 = (0..q).map(|l| w[k * q + l] * r_k[l] as f64).sum();
+                        r_k[k] as f64 * (weighted - 1.0)
+                    })
+                    .sum()
+            };
+            agreement += agreeing / (r * (r - 1)) as f64;
         }
     }
     if rated == 0 {
@@ -510,9 +526,10 @@ fn gwet(data: &Table, categories: &[f64]) -> Result<Gwet, Coefficient> {
 fn gwet_coefficient(
     data: &Table,
     categories: &[f64],
+    weights: Weights,
     chance: impl Fn(&[f64]) -> f64,
 ) -> Coefficient {
-    let g = match gwet(data, categories) {
+    let g = match gwet(data, categories, weights) {
         Ok(g) => g,
         Err(e) => return e,
     };
@@ -530,7 +547,7 @@ fn gwet_coefficient(
 /// Percent agreement (Gwet 2014): the mean, over units rated at least twice, of the share of
 /// agreeing pairs of ratings.
 pub fn percent_agreement(data: &Table, categories: &[f64]) -> Coefficient {
-    match gwet(data, categories) {
+    match gwet(data, categories, Weights::Unweighted) {
         Err(e) => e,
         Ok(Gwet { p_a: Some(p), .. }) => Coefficient::Defined(p),
         Ok(_) => Coefficient::Undefined("no unit was rated by two or more coders".into()),
@@ -539,17 +556,36 @@ pub fn percent_agreement(data: &Table, categories: &[f64]) -> Coefficient {
 
 /// Fleiss' kappa, `p_e = Σ π_k²`; with unequal raters per unit as Gwet (2014).
 pub fn fleiss_kappa(data: &Table, categories: &[f64]) -> Coefficient {
-    gwet_coefficient(data, categories, |pi| pi.iter().map(|p| p * p).sum())
+    gwet_coefficient(data, categories, Weights::Unweighted, |pi| {
+        pi.iter().map(|p| p * p).sum()
+    })
 }
 
 /// Gwet's AC1, `p_e = Σ π_k (1 − π_k) / (q − 1)` over the declared categories.
 pub fn gwet_ac1(data: &Table, categories: &[f64]) -> Coefficient {
+    gwet_ac2(data, categories, Weights::Unweighted)
+}
+
+/// Gwet's AC2 (Gwet 2014, ch. 3; AC1 when unweighted): weighted percent agreement against
+/// `p_e = T_w / (q(q − 1)) · Σ π_k (1 − π_k)`, `T_w` the sum of all weights. Weights are by
+/// position in the declared categories, as for Cohen's kappa here (the same as Gwet's
+/// value-based weights when the categories are equally spaced).
+pub fn gwet_ac2(data: &Table, categories: &[f64], weights: Weights) -> Coefficient {
+    let name = if weights == Weights::Unweighted {
+        "AC1"
+    } else {
+        "AC2"
+    };
     if categories.len() < 2 {
-        return Coefficient::Undefined("AC1 needs at least two declared categories".into());
+        return Coefficient::Undefined(format!("{name} needs at least two declared categories"));
     }
-    let q = categories.len() as f64;
-    gwet_coefficient(data, categories, |pi| {
-        pi.iter().map(|p| p * (1.0 - p)).sum::<f64>() / (q - 1.0)
+    let q = categories.len();
+    let total_weight: f64 = (0..q * q)
+        .map(|x| agreement_weight(weights, q, x / q, x % q))
+        .sum();
+    let scale = total_weight / (q * (q - 1)) as f64;
+    gwet_coefficient(data, categories, weights, |pi| {
+        scale * pi.iter().map(|p| p * (1.0 - p)).sum::<f64>()
     })
 }
 
@@ -559,7 +595,7 @@ pub fn brennan_prediger(data: &Table, categories: &[f64]) -> Coefficient {
         return Coefficient::Undefined("no categories were declared".into());
     }
     let q = categories.len() as f64;
-    gwet_coefficient(data, categories, |_| 1.0 / q)
+    gwet_coefficient(data, categories, Weights::Unweighted, |_| 1.0 / q)
 }
 
 #[cfg(test)]
@@ -593,7 +629,10 @@ impl Statistic {
                 ),
             },
             Statistic::Fleiss => "Fleiss' kappa".into(),
-            Statistic::Ac1 => "Gwet's AC1".into(),
+            Statistic::Ac1 => match weights {
+                Weights::Unweighted => "Gwet's AC1".into(),
+                w => format!("Gwet's AC2 ({} weights)", format!("{w:?}").to_lowercase()),
+            },
             Statistic::BrennanPrediger => "Brennan–Prediger kappa".into(),
             Statistic::Pi => "Scott's pi".into(),
             Statistic::Percent => "percent agreement".into(),
@@ -613,7 +652,7 @@ impl Statistic {
             Statistic::Alpha => krippendorff_alpha(data, level),
             Statistic::Kappa => cohen_kappa(data, categories, weights),
             Statistic::Fleiss => fleiss_kappa(data, categories),
-            Statistic::Ac1 => gwet_ac1(data, categories),
+            Statistic::Ac1 => gwet_ac2(data, categories, weights),
             Statistic::BrennanPrediger => brennan_prediger(data, categories),
             Statistic::Pi => scott_pi(data),
             Statistic::Percent => percent_agreement(data, categories),

@@ -147,6 +147,8 @@ fn all(data: &Table) -> Vec<Option<f64>> {
         krippendorff_alpha(data, Level::Ratio).value(),
         fleiss_kappa(data, &categories).value(),
         gwet_ac1(data, &categories).value(),
+        gwet_ac2(data, &categories, Weights::Linear).value(),
+        gwet_ac2(data, &categories, Weights::Quadratic).value(),
         brennan_prediger(data, &categories).value(),
         percent_agreement(data, &categories).value(),
     ];
@@ -238,4 +240,47 @@ proptest! {
         prop_assert!(close(&[percent.value()], &[percent_agreement(&table, &[0.0, 1.0]).value()]));
         prop_assert!(close(&[kappa.value()], &[cohen_kappa(&table, &[0.0, 1.0], Weights::Unweighted).value()]));
     }
+}
+
+/// Gwet's (2014) 4-raters example as the irrCAC package ships it (`cac_raw4raters`, categories
+/// 1–5), with the values irrCAC 0.4.4 computes (`CAC(…, weights=…).gwet()`, 15 digits): AC1
+/// 0.775444068126995, AC2 linear 0.858739136432611, quadratic 0.914000723551605 — Gwet's
+/// handbook prints 0.7754 and irrCAC's README 0.8587 and 0.9140.
+#[test]
+fn gwet_ac2_reproduces_irrcac_on_gwets_example() {
+    let n = None;
+    let data: Vec<Vec<Option<f64>>> = [
+        [Some(1.0), Some(1.0), n, Some(1.0)],
+        [Some(2.0), Some(2.0), Some(3.0), Some(2.0)],
+        [Some(3.0), Some(3.0), Some(3.0), Some(3.0)],
+        [Some(3.0), Some(3.0), Some(3.0), Some(3.0)],
+        [Some(2.0), Some(2.0), Some(2.0), Some(2.0)],
+        [Some(1.0), Some(2.0), Some(3.0), Some(4.0)],
+        [Some(4.0), Some(4.0), Some(4.0), Some(4.0)],
+        [Some(1.0), Some(1.0), Some(2.0), Some(1.0)],
+        [Some(2.0), Some(2.0), Some(2.0), Some(2.0)],
+        [n, Some(5.0), Some(5.0), Some(5.0)],
+        [n, n, Some(1.0), Some(1.0)],
+        [n, n, Some(3.0), n],
+    ]
+    .iter()
+    .map(|u| u.to_vec())
+    .collect();
+    let categories = [1.0, 2.0, 3.0, 4.0, 5.0];
+    for (weights, expected) in [
+        (Weights::Unweighted, 0.775444068126995),
+        (Weights::Linear, 0.858739136432611),
+        (Weights::Quadratic, 0.914000723551605),
+    ] {
+        let value = gwet_ac2(&data, &categories, weights).value().unwrap();
+        assert!((value - expected).abs() < 1e-12, "{weights:?}: {value}");
+    }
+    assert_eq!(
+        gwet_ac1(&data, &categories),
+        gwet_ac2(&data, &categories, Weights::Unweighted)
+    );
+    assert_eq!(
+        Statistic::Ac1.title(Level::Nominal, Weights::Quadratic),
+        "Gwet's AC2 (quadratic weights)"
+    );
 }

@@ -449,7 +449,7 @@ pub enum StatisticArg {
     Kappa,
     /// Fleiss' kappa (unequal raters per unit as Gwet 2014)
     Fleiss,
-    /// Gwet's AC1
+    /// Gwet's AC1; with --weights, AC2
     Ac1,
     /// Brennan–Prediger kappa
     Bp,
@@ -511,6 +511,7 @@ pub struct AgreeArgs {
     pub statistic: Option<StatisticArg>,
     #[arg(long, value_enum, default_value_t)]
     pub level: LevelArg,
+    /// Agreement weights by category position (with --statistic kappa or ac1)
     #[arg(long, value_enum, default_value_t)]
     pub weights: WeightsArg,
     /// The categories in order, comma-separated (used by weights, AC1 and Brennan–Prediger)

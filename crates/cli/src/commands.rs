@@ -665,6 +665,12 @@ fn agree(ctx: &Ctx, a: AgreeArgs) -> Result<()> {
         WeightsArg::Linear => Weights::Linear,
         WeightsArg::Quadratic => Weights::Quadratic,
     };
+    if weights != Weights::Unweighted && !matches!(statistic, Statistic::Kappa | Statistic::Ac1) {
+        anyhow::bail!(
+            "--weights applies to Cohen's kappa and Gwet's AC1 (giving AC2), not to {}",
+            statistic.title(level, Weights::Unweighted)
+        );
+    }
     let value = statistic.compute(&ratings.table, &ratings.categories, level, weights);
     let title = statistic.title(level, weights);
     let interval = a.bootstrap.and_then(|replicates| {

@@ -1186,6 +1186,46 @@ fn agreement_from_a_units_by_coders_table() {
         between(d, &["agree", "--data", "pair.csv", "--statistic", "tau"]).code(),
         2
     );
+    // Gwet's AC2: AC1 with weights (Gwet's 4-raters example; irrCAC 0.4.4 gives 0.914000723551605).
+    std::fs::write(
+        d.join("gwet.csv"),
+        "1,1,,1\n2,2,3,2\n3,3,3,3\n3,3,3,3\n2,2,2,2\n1,2,3,4\n4,4,4,4\n1,1,2,1\n2,2,2,2\n,5,5,5\n,,1,1\n,,3,\n",
+    )
+    .unwrap();
+    let ac2 = json(
+        &between(
+            d,
+            &[
+                "agree",
+                "--data",
+                "gwet.csv",
+                "--statistic",
+                "ac1",
+                "--weights",
+                "quadratic",
+                "--categories",
+                "1,2,3,4,5",
+                "--format",
+                "json",
+            ],
+        )
+        .ok(),
+    );
+    assert_eq!(ac2["statistic"], "Gwet's AC2 (quadratic weights)");
+    assert!((ac2["value"].as_f64().unwrap() - 0.914000723551605).abs() < 1e-12);
+    between(
+        d,
+        &[
+            "agree",
+            "--data",
+            "gwet.csv",
+            "--statistic",
+            "fleiss",
+            "--weights",
+            "linear",
+        ],
+    )
+    .fails_with("--weights applies to");
 }
 
 #[test]
@@ -1223,7 +1263,9 @@ fn agreement_between_a_studys_coders() {
         "a group per parent code: {}",
         report["groups"]
     );
-    let text = between(d, &["agree", s, "--coders", "maria,sam"]).ok().stdout();
+    let text = between(d, &["agree", s, "--coders", "maria,sam"])
+        .ok()
+        .stdout();
     assert!(
         text.contains("group of sibling codes") && text.contains("global α-binary across groups"),
         "{text}"
