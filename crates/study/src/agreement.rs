@@ -117,6 +117,8 @@ impl Workbench {
         };
         let m = coders.len();
         let mut rows = Vec::new();
+        // Segments matched, of all segments, over every code (for MAXQDA's overall figures).
+        let mut segments_matched = (0usize, 0usize);
         for code in &code_ids {
             let mine: Vec<(&Coding, usize)> = relevant
                 .iter()
@@ -219,6 +221,8 @@ impl Workbench {
                     let agreed = a.iter().filter(|x| matches(x, &b)).count()
                         + b.iter().filter(|y| matches(y, &a)).count();
                     let total = a.len() + b.len();
+                    segments_matched.0 += agreed;
+                    segments_matched.1 += total;
                     vec![Measure::of(
                         "segment agreement (share of segments the other coder matched)",
                         if total == 0 {
@@ -237,6 +241,31 @@ impl Workbench {
         }
         let mut groups = Vec::new();
         let overall = match unit {
+            AgreementUnit::Segments { .. } => {
+                // MAXQDA's table over all codes: observed agreement is the share of all
+                // segments matched, chance agreement 1/q for q codes (Brennan & Prediger 1981).
+                let (agreed, total) = segments_matched;
+                let observed = if total == 0 {
+                    Coefficient::Undefined("neither coder used these codes".into())
+                } else {
+                    Coefficient::Defined(agreed as f64 / total as f64)
+                };
+                let q = code_ids.len() as f64;
+                let kappa = match observed.value() {
+                    _ if code_ids.len() < 2 => Coefficient::Undefined(
+                        "chance agreement 1/q needs at least two codes".into(),
+                    ),
+                    None => observed.clone(),
+                    Some(p) => Coefficient::Defined((p - 1.0 / q) / (1.0 - 1.0 / q)),
+                };
+                vec![
+                    Measure::of("segment agreement over all codes (MAXQDA)", observed),
+                    Measure::of(
+                        "kappa over segments, chance 1/number of codes (Brennan & Prediger; MAXQDA)",
+                        kappa,
+                    ),
+                ]
+            }
             AgreementUnit::Characters => {
                 let unitizing = |segments: Vec<Segment>| Unitizing {
                     begin: 0,

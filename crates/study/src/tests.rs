@@ -684,6 +684,18 @@ fn agreement_on_the_design_notes_worked_example() {
         .unwrap();
     // A[2,8) and A[3,9) overlap 5 of 7 (≥ 0.6); A[24,28) and A[12,15) match nothing.
     assert!((segments.codes[0].measures[0].value.unwrap() - 2.0 / 4.0).abs() < 1e-12);
+    // Both codes: A matches 2 of its 4 segments; B[12,20) and B[15,20) overlap 5 of 8 (≥ 0.6),
+    // so 2 of 2. MAXQDA's overall: 4 of 6 matched, kappa (4/6 − 1/2) / (1 − 1/2) = 1/3.
+    let both = b
+        .agreement(
+            &coders,
+            &[],
+            &["A".into(), "B".into()],
+            AgreementUnit::Segments { min_overlap: 0.6 },
+        )
+        .unwrap();
+    assert!((both.overall[0].value.unwrap() - 4.0 / 6.0).abs() < 1e-12);
+    assert!((both.overall[1].value.unwrap() - 1.0 / 3.0).abs() < 1e-12);
     let turns = b
         .agreement(&coders, &[], &["B".into()], AgreementUnit::Turns)
         .unwrap();
