@@ -50,6 +50,11 @@ pub enum Command {
     /// List sources, or show one with its turns
     #[command(subcommand)]
     Source(SourceCmd),
+    /// Link recordings (audio, video) to sources; list them
+    #[command(subcommand)]
+    Media(MediaCmd),
+    /// Record that a transcript was checked against its recording, or list those not yet checked
+    Verify(VerifyArgs),
     /// List and edit the codebook
     #[command(subcommand)]
     Codebook(CodebookCmd),
@@ -226,6 +231,34 @@ pub enum SourceCmd {
     },
     /// Show a source's turns with their offsets
     Show { study: PathBuf, name: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MediaCmd {
+    /// Link a recording to a source (the file stays where it is; the web view plays it)
+    Attach {
+        study: PathBuf,
+        source: String,
+        file: PathBuf,
+    },
+    /// Unlink a source's recording (the file is left alone)
+    Detach { study: PathBuf, source: String },
+    /// List the linked recordings
+    List {
+        study: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    pub study: PathBuf,
+    /// The transcript checked [default: list the transcripts not yet checked]
+    pub source: Option<String>,
+    /// What was checked or corrected
+    #[arg(long, default_value = "")]
+    pub note: String,
 }
 
 #[derive(Subcommand, Debug)]

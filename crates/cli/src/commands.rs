@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use between_core::{InterviewInfo, text};
+use between_core::{InterviewInfo, SourceId, text};
 use between_store::OpenOptions;
 use between_study::*;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -60,6 +60,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Dyad(c) => dyad(&ctx, c),
         Command::Import(a) => import(&ctx, a),
         Command::Source(c) => source(&ctx, c),
+        Command::Media(c) => media(&ctx, c),
+        Command::Verify(a) => verify(&ctx, a),
         Command::Codebook(c) => codebook(&ctx, c),
         Command::Code(a) => code(&ctx, a),
         Command::Codings(c) => codings(&ctx, c),
@@ -331,6 +333,80 @@ fn source(ctx: &Ctx, c: SourceCmd) -> Result<()> {
                     t.span.end,
                     at.unwrap_or_default()
                 );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn media(ctx: &Ctx, c: MediaCmd) -> Result<()> {
+    match c {
+        MediaCmd::Attach {
+            study,
+            source,
+            file,
+        } => {
+            let m = ctx.open(&study)?.attach_media(&source, &file)?;
+            outln!(
+                "linked {} ({}, {} bytes) to {source}",
+                m.path,
+                m.mime,
+                m.bytes
+            );
+        }
+        MediaCmd::Detach { study, source } => {
+            ctx.open(&study)?.detach_media(&source)?;
+            outln!("unlinked the recording of {source}");
+        }
+        MediaCmd::List { study, format } => {
+            let bench = ctx.open(&study)?;
+            let names: std::collections::HashMap<SourceId, String> = bench
+                .sources()?
+                .into_iter()
+                .map(|s| (s.id, s.name))
+                .collect();
+            let media = bench.media()?;
+            if format == Format::Json {
+                return json(&media.values().collect::<Vec<_>>());
+            }
+            for m in media.values() {
+                let (_, file) = bench.media_file(m.source)?;
+                let state = if file.is_file() {
+                    ""
+                } else {
+                    "  (file missing)"
+                };
+                outln!(
+                    "{:<28} {:<12} {:>12} bytes  {}{state}",
+                    names.get(&m.source).map_or("?", String::as_str),
+                    m.mime,
+                    m.bytes,
+                    m.path
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<()> {
+    let mut bench = ctx.open(&a.study)?;
+    match a.source {
+        Some(source) => {
+            let v = bench.verify_transcript(&ctx.actor, &source, &a.note)?;
+            outln!(
+                "{source}: checked by {} at {}",
+                v.verified_by,
+                v.verified_at
+            );
+        }
+        None => {
+            let unverified = bench.unverified()?;
+            if unverified.is_empty() {
+                outln!("every transcript has been checked against its recording");
+            }
+            for s in unverified {
+                outln!("{}", s.name);
             }
         }
     }

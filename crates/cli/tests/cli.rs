@@ -1345,3 +1345,67 @@ fn agreement_between_a_studys_coders() {
         "a study needs --coders"
     );
 }
+
+#[test]
+fn recordings_are_linked_and_transcripts_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    between(d, &["demo", "--no-serve"]).ok();
+    let s = "between-demo.between";
+    std::fs::create_dir(d.join("audio")).unwrap();
+    std::fs::write(d.join("audio/c2.m4a"), b"....ftypM4A ").unwrap();
+    let out = between(d, &["media", "attach", s, "c2-ruiz.txt", "audio/c2.m4a"])
+        .ok()
+        .stdout();
+    assert!(
+        out.contains("linked audio/c2.m4a (audio/mp4, 12 bytes)"),
+        "{out}"
+    );
+    let list = between(d, &["media", "list", s]).ok().stdout();
+    assert!(
+        list.contains("c2-ruiz.txt") && list.contains("audio/c2.m4a"),
+        "{list}"
+    );
+    std::fs::remove_file(d.join("audio/c2.m4a")).unwrap();
+    assert!(
+        between(d, &["media", "list", s])
+            .ok()
+            .stdout()
+            .contains("(file missing)")
+    );
+    std::fs::write(d.join("notes.docx"), b"PK").unwrap();
+    between(d, &["media", "attach", s, "c2-ruiz.txt", "notes.docx"])
+        .fails_with("notes.docx: not an audio or video file");
+    between(d, &["media", "attach", s, "c2-ruiz.txt", "missing.mp3"]).fails_with("missing.mp3");
+    between(d, &["media", "attach", s, "nope.txt", "notes.docx"]).fails_with("nope.txt");
+    between(d, &["media", "detach", s, "c2-ruiz.txt"]).ok();
+    between(d, &["media", "detach", s, "c2-ruiz.txt"]).fails_with("no recording linked");
+
+    let before = between(d, &["verify", s]).ok().stdout();
+    assert!(before.lines().any(|l| l == "c2-ruiz.txt"), "{before}");
+    assert!(
+        !before.contains("field-notes"),
+        "field notes are not transcripts: {before}"
+    );
+    let out = between(
+        d,
+        &[
+            "verify",
+            s,
+            "c2-ruiz.txt",
+            "--note",
+            "against the audio",
+            "--as",
+            "paul",
+        ],
+    )
+    .ok()
+    .stdout();
+    assert!(out.starts_with("c2-ruiz.txt: checked by paul at "), "{out}");
+    let after = between(d, &["verify", s]).ok().stdout();
+    assert_eq!(after.lines().count(), before.lines().count() - 1);
+    assert!(
+        between(d, &["audit", s]).ok().stdout().contains("verify"),
+        "the check is in the audit trail"
+    );
+}

@@ -360,3 +360,31 @@ mod tests {
         assert!(is_colour("#a1B2c3") && !is_colour("red"));
     }
 }
+
+/// A recording linked to a source (the file is not copied into the study).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Media {
+    pub source: SourceId,
+    /// Relative to the study file's folder, or absolute.
+    pub path: String,
+    pub mime: String,
+    /// The file's size when it was linked.
+    pub bytes: u64,
+    pub attached_at: String,
+    pub attached_by: String,
+}
+
+impl Media {
+    pub fn is_video(&self) -> bool {
+        self.mime.starts_with("video/")
+    }
+}
+
+/// A check of a transcript against its recording.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    pub source: SourceId,
+    pub verified_by: String,
+    pub verified_at: String,
+    pub note: String,
+}

@@ -8,7 +8,7 @@
 // exactly the coded text, but it is never shown.
 
 import {
-  api, page, canWrite, isOwner, pageBase, el, append, clear, messenger, describeError, cpLength, cpToUtf16,
+  api, apiBase, page, canWrite, isOwner, pageBase, el, append, clear, messenger, describeError, cpLength, cpToUtf16,
   formatMs, formatDate, safeColour, debounce, uid,
 } from './api.js';
 import { mountCodebook, loadCodebook, swatch } from './codebook.js';
@@ -61,7 +61,8 @@ function start(main) {
   const descriptions = el('div', { class: 'descriptions', hidden: true });
   const tooltip = el('div', { class: 'tooltip', attrs: { 'aria-hidden': 'true' }, hidden: true });
   const docBody = el('div', { class: 'doc-body' }, transcript, margin);
-  append(main, header, toolbar, existingMessage ? null : messageNode, statusNode, howTo, docBody, descriptions);
+  const mediaBar = el('section', { class: 'media-bar', hidden: true, attrs: { 'aria-label': 'Recording' } });
+  append(main, header, mediaBar, toolbar, existingMessage ? null : messageNode, statusNode, howTo, docBody, descriptions);
   document.body.append(tooltip);
   transcript.append(el('p', { class: 'hint', text: 'Loading the transcript…' }));
 
@@ -85,6 +86,7 @@ function start(main) {
       return;
     }
     renderHeader();
+    renderMedia();
     renderToolbar();
     renderTranscript();
     if (aside) {
@@ -205,9 +207,111 @@ function start(main) {
     const speakers = (source.speakers || []).map((s) => `${s.label} (${s.role})`).join(', ');
     fact('Speakers', speakers);
     header.append(facts);
+    if (kind === 'interview' || kind === 'encounter') header.append(verificationLine());
     header.append(
       el('p', { class: 'header-links' }, el('a', { href: `${pageBase}/memos?on=${encodeURIComponent('source:' + sourceId)}`, text: 'Memos about this source' })),
     );
+  }
+
+  /** Who checked the transcript against its recording, and a button to record a check. */
+  function verificationLine() {
+    const v = source.verification;
+    const line = el('p', { class: 'verification', dataset: { verified: v ? 'yes' : 'no' } });
+    line.append(
+      v
+        ? el('span', { text: `Checked against the recording by ${v.verified_by}, ${formatDate(v.verified_at)}${v.note ? ` — ${v.note}` : ''}` })
+        : el('span', { class: 'badge badge-blind', text: 'Not yet checked against its recording' }),
+    );
+    if (canWrite) {
+      const check = el('button', { type: 'button', class: 'link-button', text: v ? 'Record another check' : 'Mark as checked against the recording' });
+      check.addEventListener('click', async () => {
+        check.disabled = true;
+        try {
+          source.verification = await api('POST', `/sources/${encodeURIComponent(sourceId)}/verification`, { note: '' });
+          renderHeader();
+          status.show('Recorded: you checked this transcript against its recording.', 'ok');
+        } catch (e) {
+          message.show(describeError(e));
+          check.disabled = false;
+        }
+      });
+      line.append(' ', check);
+    }
+    return line;
+  }
+
+  // ---- recording ----------------------------------------------------------------------------
+  // A linked recording plays above the transcript; a turn's time seeks it, playback marks the
+  // turn being heard, and that turn can be coded in one step.
+  let player = null;
+  let currentTurn = null;
+
+  function renderMedia() {
+    clear(mediaBar);
+    player = null;
+    mediaBar.hidden = !source.media;
+    if (!source.media) return;
+    player = el(source.media.video ? 'video' : 'audio', {
+      class: 'player',
+      controls: true,
+      preload: 'metadata',
+      src: `${apiBase}/sources/${encodeURIComponent(sourceId)}/media`,
+      attrs: { 'aria-label': `Recording of ${source.name}` },
+    });
+    player.addEventListener('timeupdate', followPlayback);
+    player.addEventListener('seeked', followPlayback);
+    player.addEventListener('error', () => message.show('The recording could not be played: it may have moved since it was linked.'));
+    mediaBar.append(player);
+    if (canWrite) {
+      const codeTurn = el('button', { type: 'button', class: 'code-turn', text: 'Code the current turn' });
+      codeTurn.addEventListener('click', () => {
+        if (!currentTurn) {
+          message.show('Play the recording, or click a turn’s time, to choose the current turn.', 'info');
+          return;
+        }
+        openPicker({ start: currentTurn.span.start, end: currentTurn.span.end });
+      });
+      mediaBar.append(codeTurn);
+    }
+  }
+
+  /** The turn being heard at `ms`: the latest one started that has not ended, else the latest started. */
+  function turnAt(ms) {
+    let started = null;
+    let running = null;
+    for (const t of source.turns || []) {
+      if (t.start_ms === null || t.start_ms === undefined || t.start_ms > ms) continue;
+      if (!started || t.start_ms >= started.start_ms) started = t;
+      if ((t.end_ms === null || t.end_ms === undefined || ms < t.end_ms) && (!running || t.start_ms >= running.start_ms)) running = t;
+    }
+    return running || started;
+  }
+
+  function followPlayback() {
+    const turn = turnAt(player.currentTime * 1000);
+    if (turn === currentTurn) return;
+    currentTurn = turn;
+    markCurrentTurn();
+  }
+
+  function markCurrentTurn() {
+    for (const node of transcript.querySelectorAll('.turn-current')) {
+      node.classList.remove('turn-current');
+      node.removeAttribute('aria-current');
+    }
+    if (!currentTurn) return;
+    const node = transcript.querySelector(`.turn[data-turn-start="${currentTurn.span.start}"]`);
+    if (node) {
+      node.classList.add('turn-current');
+      node.setAttribute('aria-current', 'true');
+    }
+  }
+
+  function seek(turn) {
+    if (!player || turn.start_ms === null || turn.start_ms === undefined) return;
+    player.currentTime = turn.start_ms / 1000;
+    currentTurn = turn;
+    markCurrentTurn();
   }
 
   // ---- toolbar ----------------------------------------------------------------------------
@@ -347,12 +451,13 @@ function start(main) {
     }
     transcript.replaceChildren(frag);
     transcript.classList.toggle('no-codings', views.length === 0);
+    markCurrentTurn();
     layoutBrackets();
   }
 
   function turnBlock(turn, textNode) {
     const role = turn.speaker ? roleOf(turn.speaker) : null;
-    const block = el('div', { class: `turn role-${role || (turn.speaker ? 'other' : 'none')}` });
+    const block = el('div', { class: `turn role-${role || (turn.speaker ? 'other' : 'none')}`, dataset: { turnStart: turn.span.start } });
     if (turn.speaker || turn.start_ms !== null && turn.start_ms !== undefined) {
       const head = el('div', { class: 'turn-head' });
       if (turn.speaker) {
@@ -360,7 +465,12 @@ function start(main) {
         head.append(' ', el('span', { class: 'role-tag', text: role || 'speaker' }));
       }
       if (turn.start_ms !== null && turn.start_ms !== undefined) {
-        head.append(' ', el('span', { class: 'ts', text: formatMs(turn.start_ms) }));
+        head.append(
+          ' ',
+          player
+            ? el('button', { type: 'button', class: 'ts seek', text: formatMs(turn.start_ms), attrs: { 'aria-label': `Play from ${formatMs(turn.start_ms)}` }, on: { click: () => seek(turn) } })
+            : el('span', { class: 'ts', text: formatMs(turn.start_ms) }),
+        );
       }
       block.append(head);
     }

@@ -32,6 +32,9 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/sources", get(sources))
         .route("/sources/{id}", get(source))
         .route("/sources/{id}/codings", get(source_codings))
+        .route("/sources/{id}/media", get(source_media))
+        .route("/sources/{id}/verification", post(verify_source))
+        .route("/verification", get(verification))
         .route("/codings", get(codings).post(create_coding))
         .route(
             "/codings/{id}",
@@ -211,6 +214,17 @@ struct SourceDocument<'a> {
     blind: bool,
     participant: Option<String>,
     dyad: Option<String>,
+    /// The linked recording, streamed from `…/sources/{id}/media`.
+    media: Option<MediaInfo>,
+    /// The latest check of the transcript against its recording.
+    verification: Option<Verification>,
+}
+
+#[derive(serde::Serialize)]
+struct MediaInfo {
+    mime: String,
+    bytes: u64,
+    video: bool,
 }
 
 async fn source(viewer: Viewer, Path((_, id)): Path<(String, String)>) -> ApiResult<Response> {
@@ -233,7 +247,15 @@ async fn source(viewer: Viewer, Path((_, id)): Path<(String, String)>) -> ApiRes
                     .find(|x| x.id == d)
                     .map(|x| x.label)
             });
+            let media = b.media()?.remove(&s.id).map(|m| MediaInfo {
+                video: m.is_video(),
+                mime: m.mime,
+                bytes: m.bytes,
+            });
+            let verification = b.verifications()?.remove(&s.id);
             let document = SourceDocument {
+                media,
+                verification,
                 id: s.id,
                 name: &s.name,
                 kind: s.kind,
@@ -265,6 +287,46 @@ async fn source_codings(
         })
         .await
         .map(to_json)
+}
+
+/// The source's recording, streamed from its file with range requests (a browser seeks
+/// without downloading it all; nothing is read whole into memory).
+async fn source_media(
+    viewer: Viewer,
+    Path((_, id)): Path<(String, String)>,
+    request: Request,
+) -> ApiResult<Response> {
+    let id: SourceId = parse_id(&id, "source")?;
+    let (media, file) = viewer
+        .study
+        .run(&viewer.account.name, move |b| b.media_file(id))
+        .await?;
+    if !file.is_file() {
+        return Err(ApiError::not_found(format!(
+            "the recording {} is not where it was linked from; link it again with `between media attach`",
+            media.path
+        )));
+    }
+    let served = tower::ServiceExt::oneshot(
+        tower_http::services::ServeFile::new_with_mime(
+            &file,
+            &media.mime.parse().map_err(|_| {
+                ApiError::internal(format!(
+                    "stored media type '{}' is not a MIME type",
+                    media.mime
+                ))
+            })?,
+        ),
+        request,
+    )
+    .await
+    .map_err(|e| ApiError::internal(format!("the recording could not be read: {e}")))?;
+    let mut response = served.map(axum::body::Body::new);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("private, no-cache"),
+    );
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -566,6 +628,55 @@ async fn set_blind(viewer: Viewer, Body(body): Body<BlindBody>) -> ApiResult<Sta
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyBody {
+    #[serde(default)]
+    note: String,
+}
+
+/// Records that the logged-in account checked the transcript against its recording.
+async fn verify_source(
+    viewer: Viewer,
+    Path((_, id)): Path<(String, String)>,
+    Body(body): Body<VerifyBody>,
+) -> ApiResult<(StatusCode, Response)> {
+    if !viewer.account.role.can_write() {
+        return Err(ApiError::forbidden("an auditor may only read"));
+    }
+    let id: SourceId = parse_id(&id, "source")?;
+    let who = viewer.account.name.clone();
+    let v = viewer
+        .study
+        .run(&who.clone(), move |b| {
+            b.verify_transcript(&who, &id.to_string(), &body.note)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, to_json(v)))
+}
+
+/// Every transcript with its latest check, or none.
+async fn verification(viewer: Viewer) -> ApiResult {
+    viewer
+        .study
+        .run(&viewer.account.name, |b| {
+            let latest = b.verifications()?;
+            Ok(json!(
+                b.sources()?
+                    .into_iter()
+                    .filter(|s| between_study::is_transcript(s.kind))
+                    .map(|s| json!({
+                        "source": s.id,
+                        "name": s.name,
+                        "verification": latest.get(&s.id),
+                    }))
+                    .collect::<Vec<_>>()
+            ))
+        })
+        .await
+        .map(Json)
 }
 
 // ---- agreement between coders

@@ -241,6 +241,9 @@ struct SourceRow {
     date: String,
     others_present: String,
     blind: bool,
+    /// "by NAME, DATE", "not yet" for a transcript, empty for a field note or journal.
+    verified: String,
+    media: bool,
     progress: Vec<(String, usize, usize)>,
 }
 
@@ -255,6 +258,7 @@ struct DashboardPage {
     description: String,
     blind: bool,
     sources: Vec<SourceRow>,
+    unverified: Vec<(SourceId, String)>,
     participants: Vec<(String, String, String, String)>,
     dyads: Vec<(String, String, String)>,
     memos: Vec<(String, String, String, String, String)>,
@@ -277,10 +281,27 @@ async fn dashboard(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> 
                 .copied()
                 .max()
                 .unwrap_or(1);
+            let checks = b.verifications()?;
+            let media = b.media()?;
+            let unverified = b
+                .unverified()?
+                .into_iter()
+                .map(|s| (s.id, s.name))
+                .collect();
             let sources = b
                 .sources()?
                 .into_iter()
                 .map(|s| SourceRow {
+                    verified: match checks.get(&s.id) {
+                        Some(v) => format!(
+                            "by {}, {}",
+                            v.verified_by,
+                            v.verified_at.get(..10).unwrap_or(&v.verified_at)
+                        ),
+                        None if between_study::is_transcript(s.kind) => "not yet".into(),
+                        None => String::new(),
+                    },
+                    media: media.contains_key(&s.id),
                     id: s.id,
                     name: s.name,
                     kind: s.kind.to_string(),
@@ -340,6 +361,7 @@ async fn dashboard(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> 
                 description: study.description,
                 blind: study.blind,
                 sources,
+                unverified,
                 participants,
                 dyads,
                 memos,

@@ -1118,3 +1118,144 @@ async fn agreement_disagreements_and_adjudication() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.text.contains("/assets/agreement.js"), "{}", r.text);
 }
+
+/// A mono 8-bit WAV of `seconds` of silence at 8 kHz.
+fn silent_wav(seconds: u32) -> Vec<u8> {
+    let data = 8000 * seconds;
+    let mut wav = Vec::with_capacity(44 + data as usize);
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&8000u32.to_le_bytes());
+    wav.extend_from_slice(&8000u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes());
+    wav.extend_from_slice(&8u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data.to_le_bytes());
+    wav.extend((0..data).map(|i| 128u8.wrapping_add((i % 7) as u8)));
+    wav
+}
+
+#[tokio::test]
+async fn recordings_stream_by_range_and_transcripts_are_verified() {
+    let w = world();
+    let maria = w.login("sample", "maria").await;
+    let ada = w.login("sample", "ada").await;
+    let source = w.first_source(&maria, "c2-ruiz.txt").await;
+    let sid = source["id"].as_str().unwrap().to_string();
+    assert!(source["media"].is_null() && source["verification"].is_null());
+    let media = format!("/sources/{sid}/media");
+    let r = w.call(&maria, Method::GET, &media, None).await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "nothing linked: {}",
+        r.text
+    );
+
+    let wav = silent_wav(3);
+    let file = w._dir.path().join("c2-ruiz.wav");
+    std::fs::write(&file, &wav).unwrap();
+    let study = w.app.study("sample").unwrap();
+    let linked = file.clone();
+    study
+        .run("paul", move |b| b.attach_media("c2-ruiz.txt", &linked))
+        .await
+        .unwrap();
+    let source = w.first_source(&maria, "c2-ruiz.txt").await;
+    assert_eq!(source["media"]["mime"], "audio/wav");
+    assert_eq!(source["media"]["bytes"], wav.len());
+
+    // A range, as a browser asks when it seeks.
+    let get = |range: Option<&str>, s: &Session| {
+        let mut req = Request::builder()
+            .uri(format!("/api/v1/studies/sample{media}"))
+            .method(Method::GET);
+        if let Some(c) = &s.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        if let Some(r) = range {
+            req = req.header(header::RANGE, r);
+        }
+        router(w.app.clone()).oneshot(req.body(HttpBody::empty()).unwrap())
+    };
+    let res = get(Some("bytes=1000-1999"), &ada).await.unwrap();
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        res.headers()[header::CONTENT_RANGE],
+        format!("bytes 1000-1999/{}", wav.len()).as_str()
+    );
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "audio/wav");
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], &wav[1000..2000]);
+    let whole = get(None, &maria).await.unwrap();
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(whole.headers()[header::ACCEPT_RANGES], "bytes");
+    let body = whole.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body.len(), wav.len());
+    let tail = get(Some("bytes=-10"), &maria).await.unwrap();
+    let body = tail.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], &wav[wav.len() - 10..]);
+    let outside = get(Some(&format!("bytes={}-", wav.len() + 5)), &maria)
+        .await
+        .unwrap();
+    assert_eq!(outside.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    let nobody = get(None, &Session::default()).await.unwrap();
+    assert_eq!(nobody.status(), StatusCode::UNAUTHORIZED);
+    // Moved away: a clear 404.
+    std::fs::rename(&file, w._dir.path().join("moved.wav")).unwrap();
+    let r = w.call(&maria, Method::GET, &media, None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(
+        r.text.contains("not where it was linked from"),
+        "{}",
+        r.text
+    );
+
+    // Verification: writers record it, auditors read it, the dashboard lists the rest.
+    let path = format!("/sources/{sid}/verification");
+    let r = w
+        .call(&ada, Method::POST, &path, Some(json!({"note": "x"})))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let r = w.send(&maria, Method::GET, "/s/sample/", None).await;
+    let unchecked = |page: &str| -> usize {
+        let at = page
+            .find("not yet checked against their recording (")
+            .map(|i| i + "not yet checked against their recording (".len());
+        at.map_or(0, |i| page[i..].split(')').next().unwrap().parse().unwrap())
+    };
+    let unverified_before = unchecked(&r.text);
+    assert!(unverified_before > 1, "{}", r.text);
+    let r = w
+        .call(
+            &maria,
+            Method::POST,
+            &path,
+            Some(json!({"note": "against the audio, two corrections"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["verified_by"], "maria");
+    let list = w.call(&ada, Method::GET, "/verification", None).await;
+    let checked: Vec<&Value> = list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| !s["verification"].is_null())
+        .collect();
+    assert_eq!(checked.len(), 1);
+    assert_eq!(checked[0]["name"], "c2-ruiz.txt");
+    let r = w.send(&maria, Method::GET, "/s/sample/", None).await;
+    assert_eq!(unchecked(&r.text), unverified_before - 1);
+    assert!(r.text.contains("by maria"), "{}", r.text);
+    let source = w.first_source(&ada, "c2-ruiz.txt").await;
+    assert_eq!(
+        source["verification"]["note"],
+        "against the audio, two corrections"
+    );
+}

@@ -96,6 +96,10 @@ pub trait Reader {
     fn accounts(&self) -> Result<Vec<Account>>;
     /// An account by name (any case) with its argon2 password hash, for checking a login.
     fn account_with_hash(&self, name: &str) -> Result<Option<(Account, String)>>;
+    /// The recording linked to each source that has one.
+    fn media(&self) -> Result<Vec<Media>>;
+    /// Every check of a transcript against its recording, oldest first.
+    fn verifications(&self) -> Result<Vec<Verification>>;
 }
 
 /// Writing a study, inside a transaction. Each call is recorded in the audit log.
@@ -126,6 +130,11 @@ pub trait Writer: Reader {
     fn insert_account(&mut self, a: &Account, password_hash: &str) -> Result<()>;
     fn update_password(&mut self, a: &Account, password_hash: &str) -> Result<()>;
     fn set_blind(&mut self, scope: BlindScope, blind: bool) -> Result<()>;
+    /// Links a recording to its source, replacing any linked before.
+    fn set_media(&mut self, m: &Media) -> Result<()>;
+    /// Unlinks a source's recording; says whether there was one.
+    fn delete_media(&mut self, source: SourceId) -> Result<bool>;
+    fn insert_verification(&mut self, v: &Verification) -> Result<()>;
 }
 
 /// A unit of work: all its writes land together at [`Transaction::commit`], or none do
@@ -139,4 +148,6 @@ pub trait Store: Reader {
     /// Starts a write transaction on behalf of `actor` (recorded in the audit log). Waits up to
     /// the store's busy timeout for another writer, then fails with [`StoreError::Busy`].
     fn transaction(&mut self, actor: &str) -> Result<Box<dyn Transaction + '_>>;
+    /// The study file, when the store is one (relative media paths start at its folder).
+    fn location(&self) -> Option<&std::path::Path>;
 }

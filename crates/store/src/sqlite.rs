@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_initial.sql"),
     include_str!("../migrations/sqlite/0002_accounts_and_blind_coding.sql"),
     include_str!("../migrations/sqlite/0003_memo_passages.sql"),
+    include_str!("../migrations/sqlite/0004_media_and_verification.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -786,6 +787,42 @@ impl<C: Conn> Reader for C {
             .and_then(|mut s| s.query_row([name], |r| Ok((account_row(r)?, r.get(5)?))).optional())
             .map_err(|e| self.fail(e))
     }
+
+    fn media(&self) -> Result<Vec<Media>> {
+        collect(
+            self.conn(),
+            "SELECT source_id, path, mime, bytes, attached_at, attached_by FROM media ORDER BY source_id",
+            [],
+            |r| {
+                Ok(Media {
+                    source: parse_id(r.get(0)?)?,
+                    path: r.get(1)?,
+                    mime: r.get(2)?,
+                    bytes: r.get(3)?,
+                    attached_at: r.get(4)?,
+                    attached_by: r.get(5)?,
+                })
+            },
+        )
+        .map_err(|e| self.fail(e))
+    }
+
+    fn verifications(&self) -> Result<Vec<Verification>> {
+        collect(
+            self.conn(),
+            "SELECT source_id, verified_by, verified_at, note FROM verification ORDER BY verified_at, id",
+            [],
+            |r| {
+                Ok(Verification {
+                    source: parse_id(r.get(0)?)?,
+                    verified_by: r.get(1)?,
+                    verified_at: r.get(2)?,
+                    note: r.get(3)?,
+                })
+            },
+        )
+        .map_err(|e| self.fail(e))
+    }
 }
 
 fn account_row(r: &Row) -> rusqlite::Result<Account> {
@@ -814,6 +851,10 @@ impl Store for SqliteStore {
             path: &self.path,
             options,
         }))
+    }
+
+    fn location(&self) -> Option<&Path> {
+        Some(&self.path)
     }
 }
 
@@ -1281,6 +1322,46 @@ impl Writer for SqliteTx<'_> {
                 )
             }
         }
+    }
+
+    fn set_media(&mut self, m: &Media) -> Result<()> {
+        let id = m.source.to_string();
+        self.exec(
+            "INSERT INTO media (source_id, path, mime, bytes, attached_at, attached_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (source_id) DO UPDATE SET path = excluded.path, mime = excluded.mime,
+                 bytes = excluded.bytes, attached_at = excluded.attached_at, attached_by = excluded.attached_by",
+            params![id, m.path, m.mime, m.bytes, m.attached_at, m.attached_by],
+        )?;
+        self.log(
+            "link",
+            "media",
+            &id,
+            json!({ "path": m.path, "mime": m.mime, "bytes": m.bytes }),
+        )
+    }
+
+    fn delete_media(&mut self, source: SourceId) -> Result<bool> {
+        let id = source.to_string();
+        let n = self.exec("DELETE FROM media WHERE source_id = ?1", params![id])?;
+        if n > 0 {
+            self.log("unlink", "media", &id, json!({}))?;
+        }
+        Ok(n > 0)
+    }
+
+    fn insert_verification(&mut self, v: &Verification) -> Result<()> {
+        let id = v.source.to_string();
+        self.exec(
+            "INSERT INTO verification (source_id, verified_by, verified_at, note) VALUES (?1, ?2, ?3, ?4)",
+            params![id, v.verified_by, v.verified_at, v.note],
+        )?;
+        self.log(
+            "verify",
+            "source",
+            &id,
+            json!({ "verified_by": v.verified_by, "note": v.note }),
+        )
     }
 }
 

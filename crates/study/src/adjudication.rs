@@ -126,7 +126,7 @@ impl Workbench {
         let chosen: Vec<SourceId> = if sources.is_empty() {
             blind.iter().copied().collect()
         } else {
-            self.agreement_sources(sources)?
+            self.source_ids(sources)?
         };
         match chosen.iter().find(|id| blind.contains(id)) {
             None => Ok(()),

@@ -456,7 +456,7 @@ impl Workbench {
                 .map(|s| s.id)
                 .collect()
         } else {
-            self.agreement_sources(sources)?
+            self.source_ids(sources)?
         };
         let all: Vec<Coding> = self.store.codings(&Default::default())?;
         let compared = |name: &str| coders.iter().any(|c| c.eq_ignore_ascii_case(name));
@@ -509,7 +509,7 @@ impl Workbench {
     }
 
     /// Sources by id or name.
-    pub(crate) fn agreement_sources(&self, sources: &[String]) -> StudyResult<Vec<SourceId>> {
+    pub(crate) fn source_ids(&self, sources: &[String]) -> StudyResult<Vec<SourceId>> {
         sources
             .iter()
             .map(|n| match n.parse::<SourceId>() {

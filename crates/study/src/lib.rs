@@ -9,6 +9,7 @@ mod codebook;
 mod coding;
 mod error;
 mod import;
+mod media;
 mod people;
 mod stats;
 mod team;
@@ -27,6 +28,7 @@ pub use agreement::{AgreementReport, AgreementUnit, CodeAgreement, GroupAgreemen
 pub use codebook::{CodeNode, CodePath};
 pub use coding::{CodingTarget, CodingView, MemoView, NewCoding, TargetRef};
 pub use error::{StudyError, StudyResult};
+pub use media::is_transcript;
 pub use import::{ImportFile, ImportOptions, ImportReport, ImportedSource, SpeakerAssignment};
 pub use people::{NewDyad, NewParticipant};
 pub use stats::{Count, Stats};

@@ -1,6 +1,7 @@
 use super::*;
 use between_core::{AccountRole, MemoTarget, Role, SourceKind, Span};
 use between_store::OpenOptions;
+use std::path::Path;
 
 fn bench(dir: &tempfile::TempDir) -> Workbench {
     let theory = between_model::resolve("healing-relationship-model").unwrap();
@@ -1038,4 +1039,79 @@ fn passage_memos_and_who_may_compare() {
     b.set_blind(Some("thirty.txt"), false).unwrap();
     b.set_blind(None, true).unwrap();
     assert!(b.may_compare(&coder, &["thirty.txt".into()]).is_err());
+}
+
+#[test]
+fn recordings_are_linked_and_transcripts_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = bench(&dir);
+    b.import_files(
+        vec![file("p01.txt", INTERVIEW), file("p02.txt", INTERVIEW)],
+        &Default::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let audio = dir.path().join("audio").join("p01.wav");
+    std::fs::create_dir_all(audio.parent().unwrap()).unwrap();
+    std::fs::write(&audio, b"RIFF....WAVEfmt ").unwrap();
+    let media = b.attach_media("p01.txt", &audio).unwrap();
+    assert_eq!(
+        media.path, "audio/p01.wav",
+        "relative to the study's folder"
+    );
+    assert_eq!((media.mime.as_str(), media.bytes), ("audio/wav", 16));
+    let id = b.source("p01.txt").unwrap().id;
+    let (_, found) = b.media_file(id).unwrap();
+    assert_eq!(
+        std::fs::canonicalize(found).unwrap(),
+        std::fs::canonicalize(&audio).unwrap()
+    );
+    // Outside the study's folder: absolute.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let video = elsewhere.path().join("p02 visit.mp4");
+    std::fs::write(&video, b"....ftypisom").unwrap();
+    let v = b.attach_media("p02.txt", &video).unwrap();
+    assert!(
+        Path::new(&v.path).is_absolute() && v.mime == "video/mp4",
+        "{v:?}"
+    );
+    // Bad input.
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "x").unwrap();
+    let err = b.attach_media("p01.txt", &notes).unwrap_err().to_string();
+    assert!(
+        err.contains("notes.txt") && err.contains("not an audio or video"),
+        "{err}"
+    );
+    assert!(
+        b.attach_media("p01.txt", &dir.path().join("gone.mp3"))
+            .is_err()
+    );
+    assert!(b.attach_media("nope.txt", &audio).is_err());
+    assert!(b.attach_media("p01.txt", dir.path()).is_err(), "a folder");
+
+    // Verification: unverified first, then who and when.
+    let unverified = |b: &Workbench| -> Vec<String> {
+        b.unverified()
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect()
+    };
+    assert_eq!(unverified(&b), ["p01.txt", "p02.txt"]);
+    let v = b
+        .verify_transcript("paul", "p01.txt", "checked against the audio")
+        .unwrap();
+    assert_eq!(v.verified_by, "paul");
+    assert_eq!(unverified(&b), ["p02.txt"]);
+    assert_eq!(
+        b.verifications().unwrap()[&id].note,
+        "checked against the audio"
+    );
+    b.detach_media("p01.txt").unwrap();
+    assert!(b.media_file(id).is_err());
+    assert!(
+        b.detach_media("p01.txt").is_err(),
+        "nothing linked any more"
+    );
 }

@@ -1,0 +1,173 @@
+//! Recordings linked to sources, and checks of transcripts against them (the original study
+//! checked every transcript against its audio). A recording is linked, not copied: audio is
+//! large, and the server streams it from where it lies.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use between_core::*;
+
+use crate::{StudyError, StudyResult, Workbench, now};
+
+/// The kinds of source a recording is transcribed into (field notes and journals are not).
+pub fn is_transcript(kind: SourceKind) -> bool {
+    matches!(kind, SourceKind::Interview | SourceKind::Encounter)
+}
+
+impl Workbench {
+    /// Links the recording at `file` to a source (by name or id), replacing any linked before.
+    pub fn attach_media(&mut self, source: &str, file: &Path) -> StudyResult<Media> {
+        let source = self.source_ref(source)?;
+        let shown = file.display().to_string();
+        let io = |source| StudyError::Io {
+            file: shown.clone(),
+            source,
+        };
+        let full = std::fs::canonicalize(file).map_err(io)?;
+        let meta = std::fs::metadata(&full).map_err(io)?;
+        if !meta.is_file() {
+            return Err(StudyError::Invalid(format!("{shown}: not a file")));
+        }
+        let mime = mime_guess::from_path(&full)
+            .first()
+            .filter(|m| matches!(m.type_().as_str(), "audio" | "video"))
+            .ok_or_else(|| {
+                StudyError::Invalid(format!(
+                    "{shown}: not an audio or video file by its name; between links .mp3, .m4a, .wav, .ogg, .opus, .flac, .webm, .mp4 and .mov recordings"
+                ))
+            })?;
+        // What browsers expect for the few types mime_guess names otherwise.
+        let mime = match mime.essence_str() {
+            "audio/m4a" | "audio/x-m4a" => "audio/mp4",
+            "audio/x-wav" | "audio/vnd.wave" => "audio/wav",
+            other => other,
+        };
+        let media = Media {
+            source,
+            path: self.stored_path(&full),
+            mime: mime.to_string(),
+            bytes: meta.len(),
+            attached_at: now(),
+            attached_by: self.actor.clone(),
+        };
+        let mut tx = self.store.transaction(&self.actor)?;
+        tx.set_media(&media)?;
+        tx.commit()?;
+        Ok(media)
+    }
+
+    /// Unlinks a source's recording (the file itself is left alone).
+    pub fn detach_media(&mut self, source: &str) -> StudyResult<()> {
+        let id = self.source_ref(source)?;
+        let mut tx = self.store.transaction(&self.actor)?;
+        if !tx.delete_media(id)? {
+            return Err(StudyError::Invalid(format!(
+                "{source} has no recording linked"
+            )));
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every linked recording, by source.
+    pub fn media(&self) -> StudyResult<BTreeMap<SourceId, Media>> {
+        Ok(self
+            .store
+            .media()?
+            .into_iter()
+            .map(|m| (m.source, m))
+            .collect())
+    }
+
+    /// A source's recording and where the file is now.
+    pub fn media_file(&self, source: SourceId) -> StudyResult<(Media, PathBuf)> {
+        let media = self
+            .media()?
+            .remove(&source)
+            .ok_or_else(|| StudyError::Unknown {
+                what: "recording for source",
+                key: source.to_string(),
+            })?;
+        let path = Path::new(&media.path);
+        let full = match (path.is_absolute(), self.study_folder()) {
+            (false, Some(folder)) => folder.join(path),
+            _ => path.to_path_buf(),
+        };
+        Ok((media, full))
+    }
+
+    /// Records that `who` checked a transcript (by name or id) against its recording.
+    pub fn verify_transcript(
+        &mut self,
+        who: &str,
+        source: &str,
+        note: &str,
+    ) -> StudyResult<Verification> {
+        let id = self.source_ref(source)?;
+        let verification = Verification {
+            source: id,
+            verified_by: who.trim().to_string(),
+            verified_at: now(),
+            note: note.trim().to_string(),
+        };
+        let mut tx = self.store.transaction(&self.actor)?;
+        tx.act_as(who);
+        tx.insert_verification(&verification)?;
+        tx.commit()?;
+        Ok(verification)
+    }
+
+    /// The latest check of each verified source.
+    pub fn verifications(&self) -> StudyResult<BTreeMap<SourceId, Verification>> {
+        // Oldest first, so the latest of each source stays.
+        Ok(self
+            .store
+            .verifications()?
+            .into_iter()
+            .map(|v| (v.source, v))
+            .collect())
+    }
+
+    /// Transcripts nobody has checked against their recording yet, in name order.
+    pub fn unverified(&self) -> StudyResult<Vec<between_store::SourceInfo>> {
+        let verified = self.verifications()?;
+        Ok(self
+            .store
+            .source_infos()?
+            .into_iter()
+            .filter(|s| is_transcript(s.kind) && !verified.contains_key(&s.id))
+            .collect())
+    }
+
+    /// A source by id or name.
+    fn source_ref(&self, source: &str) -> StudyResult<SourceId> {
+        Ok(self.source_ids(&[source.to_string()])?.remove(0))
+    }
+
+    /// Where a recording is kept: relative to the study's folder when inside it (so a study
+    /// folder can move with its recordings), else absolute.
+    fn stored_path(&self, full: &Path) -> String {
+        match self
+            .study_folder()
+            .as_deref()
+            .and_then(|f| full.strip_prefix(f).ok())
+        {
+            Some(inside) => inside
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/"),
+            None => full.display().to_string(),
+        }
+    }
+
+    /// The folder the study file is in, as an absolute path.
+    fn study_folder(&self) -> Option<PathBuf> {
+        let file = self.store.location()?;
+        let folder = match file.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        std::fs::canonicalize(folder).ok()
+    }
+}
