@@ -53,14 +53,19 @@ fn fresh_screenshots(prefix: &str) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coding_in_the_browser_is_exact_live_and_blind() {
-    in_browsers("coding-", scenario).await;
+    in_browsers("coding-", |_| {}, scenario).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_plays_with_its_transcript() {
+    in_browsers("media-", link_a_recording, media_scenario).await;
 }
 
 /// Starts the demo server and chromedriver and runs `scenario` against them, its screenshots
 /// named with `prefix`. The scenario runs as its own task so that a failing step still lets us
 /// take a screenshot of every browser and close them: Chrome outlives a killed chromedriver
 /// otherwise.
-async fn in_browsers<F, Run>(prefix: &'static str, scenario: F)
+async fn in_browsers<F, Run>(prefix: &'static str, prepare: fn(&Path), scenario: F)
 where
     F: FnOnce(Driver, String, HashMap<String, String>, Instant) -> Run,
     Run: Future<Output = ()> + Send + 'static,
@@ -68,6 +73,7 @@ where
     let started = Instant::now();
     let shots = fresh_screenshots(prefix);
     let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
     let demo = Demo::start(dir.path());
     let (_chromedriver, driver) = Driver::start(prefix).await;
     eprintln!("[{:?}] server and chromedriver ready", started.elapsed());
@@ -293,7 +299,7 @@ async fn scenario(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agreement_page_compares_adjudicates_and_respects_roles() {
-    in_browsers("agreement-", agreement_scenario).await;
+    in_browsers("agreement-", |_| {}, agreement_scenario).await;
 }
 
 async fn agreement_scenario(
@@ -574,6 +580,178 @@ async fn passage_by_key(b: &Browser, key: &str) -> Value {
         json!([key]),
     )
     .await
+}
+
+/// The source whose turns carry times (`[00:00:04] INTERVIEWER: …`).
+const TIMED: &str = "c2-ruiz.txt";
+
+/// Writes the demo study before it is served and links a recording to the timed interview:
+/// 13 minutes of 8 kHz silence, as long as the interview.
+fn link_a_recording(dir: &Path) {
+    let between = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_between"))
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+    };
+    between(&["demo", "--no-serve", "--out", "demo.between"]);
+    let seconds: u32 = 13 * 60;
+    let data = 8000 * seconds;
+    let mut wav = Vec::with_capacity(44 + data as usize);
+    for part in [
+        &b"RIFF"[..],
+        &(36 + data).to_le_bytes(),
+        b"WAVEfmt ",
+        &16u32.to_le_bytes(),
+        &1u16.to_le_bytes(),
+        &1u16.to_le_bytes(),
+        &8000u32.to_le_bytes(),
+        &8000u32.to_le_bytes(),
+        &1u16.to_le_bytes(),
+        &8u16.to_le_bytes(),
+        b"data",
+        &data.to_le_bytes(),
+    ] {
+        wav.extend_from_slice(part);
+    }
+    wav.resize(44 + data as usize, 128);
+    std::fs::write(dir.join("ruiz.wav"), wav).unwrap();
+    between(&["media", "attach", "demo.between", TIMED, "ruiz.wav"]);
+}
+
+async fn media_scenario(
+    driver: Driver,
+    origin: String,
+    passwords: HashMap<String, String>,
+    started: Instant,
+) {
+    let step = |what: &str| eprintln!("[{:?}] {what}", started.elapsed());
+    let m = driver.browser("maria").await;
+    log_in(&m, &origin, "maria", &passwords["maria"]).await;
+    let source_id = open_source(&m, TIMED).await;
+    // The player has read the file's header through the server (a range request).
+    let duration = m
+        .wait_until(
+            "the recording's length",
+            "const p = document.querySelector('.media-bar audio.player');
+             return p && p.readyState >= 1 && isFinite(p.duration) ? p.duration : null",
+            json!([]),
+        )
+        .await;
+    assert!(
+        (duration.as_f64().unwrap() - 780.0).abs() < 1.0,
+        "{duration}"
+    );
+    m.screenshot("01-player.png").await;
+    step("the recording is loaded");
+
+    // Clicking a turn's time seeks there and marks that turn.
+    let seek = m
+        .find_by(
+            "css selector",
+            "button.ts.seek[aria-label='Play from 00:00:14']",
+        )
+        .await;
+    m.click(&seek).await;
+    let current = m
+        .wait_until(
+            "the turn at 00:00:14 to be current",
+            "const p = document.querySelector('audio.player');
+             const t = document.querySelector('.turn.turn-current');
+             return t && Math.abs(p.currentTime - 14) < 0.01
+               ? { text: t.querySelector('.turn-text').textContent, seek: t.querySelector('.ts').textContent }
+               : null",
+            json!([]),
+        )
+        .await;
+    assert_eq!(current["seek"], "00:00:14");
+    assert!(
+        current["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Let's start there, then."),
+        "{current}"
+    );
+    // Playback (here: the position moving on) marks the turn being heard.
+    let heard = m
+        .eval_async(
+            "const p = document.querySelector('audio.player');
+             const seeked = new Promise((r) => p.addEventListener('seeked', r, { once: true }));
+             p.currentTime = 25;
+             await seeked;
+             const t = document.querySelector('.turn.turn-current');
+             return t ? t.querySelector('.ts').textContent : null;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        heard, "00:00:19",
+        "the turn that started at 0:19 is still being heard at 0:25"
+    );
+    m.screenshot("02-current-turn.png").await;
+    step("seeking marks the current turn");
+
+    // The current turn is coded in one step.
+    let before: BTreeSet<String> = ids(&codings(&m, &source_id).await);
+    let code_turn = m.find("button.code-turn").await;
+    m.click(&code_turn).await;
+    let input = m.find("#code-picker-input").await;
+    m.type_into(&input, "Hope").await;
+    m.wait_until(
+        "the picker to offer Hope first",
+        "const o = document.querySelector('.picker-option[aria-selected=\"true\"] .option-path');
+         return o && o.textContent === 'Hope'",
+        json!([]),
+    )
+    .await;
+    m.type_into(&input, "\u{E007}").await; // Enter
+    m.wait_until("the coding to be saved", PICKER_DONE_JS, json!([]))
+        .await;
+    let after = codings(&m, &source_id).await;
+    let new: Vec<&Value> = after
+        .iter()
+        .filter(|c| !before.contains(c["id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(new.len(), 1, "{new:?}");
+    let turn_text = m
+        .eval(
+            "return document.querySelector('.turn.turn-current .turn-text').textContent",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        new[0]["quote"], turn_text,
+        "the coding is the whole current turn"
+    );
+    assert!(
+        new[0]["quote"]
+            .as_str()
+            .unwrap()
+            .starts_with("So, Eastgate")
+    );
+    step("the current turn was coded");
+
+    // Marking the transcript as checked against its recording.
+    let check = m.find(".verification button").await;
+    m.click(&check).await;
+    let line = m
+        .wait_until(
+            "the check to be recorded",
+            "const v = document.querySelector('.verification[data-verified=\"yes\"]');
+             return v ? v.textContent : null",
+            json!([]),
+        )
+        .await;
+    assert!(
+        line.as_str()
+            .unwrap()
+            .contains("Checked against the recording by maria"),
+        "{line}"
+    );
+    m.screenshot("03-checked.png").await;
+    step("the transcript is marked as checked");
 }
 
 /// Logs in through the HTML form and waits for the dashboard.
