@@ -74,6 +74,23 @@ named_enum! {
 }
 
 named_enum! {
+    /// A transcriber's mark in the text: visible, but not speech.
+    MarkerKind {
+        Unsure => "unsure",
+        Unintelligible => "unintelligible",
+        Inaudible => "inaudible",
+        Other => "other",
+    }
+}
+
+/// Where a transcription mark (`<UNSURE>…</UNSURE>`, `<UNIN/>`) stands in a source's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marker {
+    pub span: Span,
+    pub kind: MarkerKind,
+}
+
+named_enum! {
     /// What an account may do: owners manage the study, coders code, auditors only read.
     AccountRole {
         Owner => "owner",
@@ -190,6 +207,9 @@ pub struct Source {
     pub text: String,
     pub turns: Vec<Turn>,
     pub speakers: Vec<Speaker>,
+    /// Transcription marks in the text, in text order.
+    #[serde(default)]
+    pub markers: Vec<Marker>,
     pub interview: InterviewInfo,
     pub imported_at: String,
     /// Blind coding for this source.
@@ -349,6 +369,7 @@ mod tests {
                 role: Role::Patient,
                 participant: Some(p),
             }],
+            markers: Vec::new(),
             interview: InterviewInfo::default(),
             imported_at: String::new(),
             blind: false,

@@ -481,10 +481,12 @@ function start(main) {
   /** Splits [start, end) at every coding boundary and appends segments wrapped in marks. */
   function fillSegments(container, start, end, views, visible, firstMarkDone) {
     const here = views.filter((v) => v.coding.span.start < end && v.coding.span.end > start);
+    // Transcription marks (`<UNSURE>…`, `<UNIN/>`) stay in the text but are shown as marks.
+    const marks = (source.markers || []).filter((m) => m.span.start < end && m.span.end > start);
     const cuts = new Set([start, end]);
-    for (const v of here) {
-      if (v.coding.span.start > start) cuts.add(v.coding.span.start);
-      if (v.coding.span.end < end) cuts.add(v.coding.span.end);
+    for (const x of [...here.map((v) => v.coding.span), ...marks.map((m) => m.span)]) {
+      if (x.start > start) cuts.add(x.start);
+      if (x.end < end) cuts.add(x.end);
     }
     const points = [...cuts].sort((a, b) => a - b);
     for (let i = 0; i + 1 < points.length; i++) {
@@ -492,6 +494,11 @@ function start(main) {
       const b = points[i + 1];
       if (b <= a) continue;
       const seg = el('span', { class: 'seg', dataset: { start: a, end: b }, text: chars.slice(a, b).join('') });
+      const mark = marks.find((m) => m.span.start <= a && m.span.end >= b);
+      if (mark) {
+        seg.classList.add('transcriber-mark', `mark-${mark.kind}`);
+        seg.title = `Transcriber’s mark: ${mark.kind}`;
+      }
       if (visible) segIndex.push({ el: seg, start: a, end: b });
       const covering = here.filter((v) => v.coding.span.start <= a && v.coding.span.end >= b);
       let node = seg;

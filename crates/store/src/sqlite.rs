@@ -568,6 +568,7 @@ impl<C: Conn> Reader for C {
                         text: r.get(15)?,
                         turns: Vec::new(),
                         speakers: Vec::new(),
+                        markers: Vec::new(),
                     })
                 })
                 .optional()
@@ -600,6 +601,18 @@ impl<C: Conn> Reader for C {
                     label: r.get(0)?,
                     role: parse_name(r.get(1)?)?,
                     participant: opt_id(r.get(2)?)?,
+                })
+            },
+        )
+        .map_err(|e| self.fail(e))?;
+        source.markers = collect(
+            conn,
+            "SELECT start, \"end\", kind FROM marker WHERE source_id = ?1 ORDER BY start, \"end\"",
+            [id.to_string()],
+            |r| {
+                Ok(Marker {
+                    span: Span { start: r.get(0)?, end: r.get(1)? },
+                    kind: parse_name(r.get(2)?)?,
                 })
             },
         )
@@ -1030,6 +1043,18 @@ impl Writer for SqliteTx<'_> {
             self.exec(
                 "INSERT INTO speaker (source_id, label, role, participant_id) VALUES (?1, ?2, ?3, ?4)",
                 params![id, sp.label, sp.role.as_str(), sp.participant.map(|p| p.to_string())],
+            )?;
+        }
+        for m in &s.markers {
+            if m.span.end > length {
+                return Err(StoreError::Constraint(format!(
+                    "a {} mark of '{}' ({}..{}) lies outside the text ({length} characters)",
+                    m.kind, s.name, m.span.start, m.span.end
+                )));
+            }
+            self.exec(
+                "INSERT OR IGNORE INTO marker (source_id, start, \"end\", kind) VALUES (?1, ?2, ?3, ?4)",
+                params![id, m.span.start, m.span.end, m.kind.as_str()],
             )?;
         }
         self.log(

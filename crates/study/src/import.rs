@@ -200,6 +200,7 @@ impl Workbench {
                 text: transcript.text,
                 turns: transcript.turns,
                 speakers,
+                markers: Vec::new(),
                 interview: options.interview.clone(),
                 imported_at: stamp.clone(),
                 blind: false,

@@ -18,3 +18,14 @@ CREATE TABLE verification (
     note        TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX verification_by_source ON verification (source_id, verified_at);
+
+-- Transcription marks in a source's text (`<UNSURE>…</UNSURE>`, `<UNIN/>`, `<INAUDIBLE_SPEECH/>`):
+-- kept visible in the text, but not speech.
+CREATE TABLE marker (
+    source_id TEXT NOT NULL REFERENCES source (id) ON DELETE CASCADE,
+    start     INTEGER NOT NULL CHECK (start >= 0),
+    "end"     INTEGER NOT NULL,
+    kind      TEXT NOT NULL CHECK (kind IN ('unsure', 'unintelligible', 'inaudible', 'other')),
+    PRIMARY KEY (source_id, start, "end", kind),
+    CHECK ("end" > start)
+) WITHOUT ROWID;

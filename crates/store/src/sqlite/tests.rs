@@ -53,6 +53,7 @@ fn source(name: &str, text: &str) -> Source {
             end_ms: None,
         }],
         speakers: vec![],
+        markers: Vec::new(),
         interview: InterviewInfo {
             others_present: vec!["spouse".into()],
             consent_recorded: Some(true),
