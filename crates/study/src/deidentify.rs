@@ -10,7 +10,7 @@
 //! replaced term snaps to the pseudonym's start (a start) or end (an end), so a coding of the
 //! name codes the pseudonym.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use between_core::text::CharIndex;
 use between_core::*;
@@ -584,6 +584,25 @@ fn capitalised_runs(text: &str, spans: &[Span]) -> BTreeSet<String> {
     out
 }
 
+/// A run without its leading common words ("And Dr Ruiz" → "Dr Ruiz"), or `None` when nothing
+/// but common words, "I" or a lone title is left.
+fn without_common_words(run: &str, common: &HashSet<String>) -> Option<String> {
+    // "That’s" is as common as "that".
+    let stem = |w: &str| {
+        w.split(|c: char| !is_word(c))
+            .next()
+            .unwrap_or(w)
+            .to_lowercase()
+    };
+    let words: Vec<&str> = run
+        .split(' ')
+        .skip_while(|w| words_skipped(w) || common.contains(&stem(w)))
+        .collect();
+    let only_a_title = words.len() == 1 && TITLES.contains(&words[0]);
+    let a_letter = words.len() == 1 && words[0].chars().count() == 1;
+    (!words.is_empty() && !only_a_title && !a_letter).then(|| words.join(" "))
+}
+
 /// An apostrophe or hyphen inside a word ("O'Brien", "Jean-Luc", "don’t").
 fn joins_word(chars: &[char], i: usize, end: usize) -> bool {
     matches!(chars[i], '\'' | '’' | '-')
@@ -658,6 +677,13 @@ impl Workbench {
             .into_iter()
             .map(|s| self.cached_source(s.id))
             .collect::<StudyResult<_>>()?;
+        // Words the study also writes in lower case are common words ("And", "She"), not names.
+        let common: HashSet<String> = sources
+            .iter()
+            .flat_map(|s| s.text.split(|c: char| !is_word(c)))
+            .filter(|w| w.chars().next().is_some_and(char::is_lowercase))
+            .map(str::to_string)
+            .collect();
         for s in &sources {
             let spans: Vec<Span> = if s.turns.is_empty() {
                 vec![Span {
@@ -668,7 +694,9 @@ impl Workbench {
                 s.turns.iter().map(|t| t.span).collect()
             };
             for run in capitalised_runs(&s.text, &spans) {
-                add(&run, CandidateKind::Text);
+                if let Some(run) = without_common_words(&run, &common) {
+                    add(&run, CandidateKind::Text);
+                }
             }
             for sp in s.speakers.iter().filter(|sp| !is_role_label(&sp.label)) {
                 add(&sp.label, CandidateKind::SpeakerLabel);
@@ -824,7 +852,9 @@ impl Workbench {
                     moved.push((c.id, span));
                 }
             }
-            counts.codings += tx.remap_codings(&moved)?;
+            if !moved.is_empty() {
+                counts.codings += tx.remap_codings(&moved)?;
+            }
             let spans: Vec<(MemoId, Span)> = tx
                 .memos(Some(MemoTarget::Source(id)))?
                 .into_iter()
@@ -834,7 +864,9 @@ impl Workbench {
                     (new != old).then_some((m.id, new))
                 })
                 .collect();
-            passages += tx.remap_memo_passages(&spans)?;
+            if !spans.is_empty() {
+                passages += tx.remap_memo_passages(&spans)?;
+            }
             moved_memos.extend(spans.iter().map(|(id, _)| *id));
             counts.sources.push(id);
             counts.replacements += p.found.len();
