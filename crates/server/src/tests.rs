@@ -1118,3 +1118,5 @@ async fn agreement_disagreements_and_adjudication() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.text.contains("/assets/agreement.js"), "{}", r.text);
 }
+
+mod deidentify;
