@@ -81,6 +81,9 @@ pub enum Command {
     Stats(StatsArgs),
     /// Show the study's audit trail (who changed what, when)
     Audit(AuditArgs),
+    /// Replace names and places with pseudonyms in every source, keeping every coding on its
+    /// words: suggest terms, preview, apply; export or destroy the mapping
+    Deidentify(DeidentifyArgs),
     /// Inter-coder agreement from a units × coders table (one row per unit, one column per
     /// coder, empty cell = missing)
     Agree(AgreeArgs),
@@ -470,6 +473,46 @@ pub struct AuditArgs {
     /// How many of the newest entries
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Args, Debug)]
+#[command(
+    group(clap::ArgGroup::new("action").required(true).args(["suggest", "preview", "apply", "export_mapping", "destroy_mapping"])),
+    after_help = "Examples:\n  between deidentify study.between --suggest\n  between deidentify study.between --map \"Dr Ruiz=[Clinician A]\" --map \"Samuel=[Patient B]\" --preview\n  between deidentify study.between --mapping names.csv --apply\n  between deidentify study.between --export-mapping key.csv\n  between deidentify study.between --destroy-mapping --yes"
+)]
+pub struct DeidentifyArgs {
+    pub study: PathBuf,
+    /// Print candidate terms: capitalised words inside sentences, participants' names and
+    /// labels, speaker labels that are not roles
+    #[arg(long)]
+    pub suggest: bool,
+    /// Print every replacement the mapping would make, with context and totals; changes nothing
+    #[arg(long, requires = "terms")]
+    pub preview: bool,
+    /// Rewrite every affected source, remap every coding, store the mapping, vacuum the file
+    #[arg(long, requires = "terms")]
+    pub apply: bool,
+    /// A term and its pseudonym, "TERM=PSEUDONYM" (repeatable)
+    #[arg(long = "map", value_name = "TERM=PSEUDONYM", group = "terms")]
+    pub map: Vec<String>,
+    /// The mapping as a CSV file: term,pseudonym (a header row "term,pseudonym" is optional)
+    #[arg(long, value_name = "FILE.csv", group = "terms")]
+    pub mapping: Option<PathBuf>,
+    /// Match terms whatever their case ("Dr Ruiz" also replaces "DR RUIZ")
+    #[arg(long)]
+    pub case_insensitive: bool,
+    /// Write the stored mapping (the original terms) to a new CSV file
+    #[arg(long, value_name = "FILE.csv")]
+    pub export_mapping: Option<PathBuf>,
+    /// Delete the stored mapping for good, then vacuum the file (needs --yes)
+    #[arg(long)]
+    pub destroy_mapping: bool,
+    /// Confirm --destroy-mapping: it cannot be undone
+    #[arg(long)]
+    pub yes: bool,
+    /// With --suggest and --preview
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }

@@ -14,6 +14,8 @@ use serde::Serialize;
 
 use crate::args::*;
 
+mod deidentify;
+
 /// `println!` that returns the write error (a closed pipe ends the command quietly in `main`).
 macro_rules! outln {
     ($($t:tt)*) => { writeln!(io::stdout(), $($t)*)? };
@@ -115,6 +117,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
+        Command::Deidentify(a) => deidentify::run(&ctx, a),
         Command::Model(c) => model(c),
         Command::Agree(a) => agree(&ctx, a),
         Command::Serve(a) => {

@@ -567,6 +567,84 @@ async fn agreement_scenario(
     step("maria is refused the comparison in blind mode");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deidentify_page_previews_and_applies() {
+    in_browsers("deidentify-", |_| {}, deidentify_scenario).await;
+}
+
+/// The owner adds a candidate to the mapping, previews, confirms the apply; the document's
+/// codings then quote the pseudonym.
+async fn deidentify_scenario(
+    driver: Driver,
+    origin: String,
+    passwords: HashMap<String, String>,
+    started: Instant,
+) {
+    let step = |what: &str| eprintln!("[{:?}] {what}", started.elapsed());
+    let p = driver.browser("paul").await;
+    log_in(&p, &origin, "paul", &passwords["paul"]).await;
+    let link = p.find_by("link text", "De-identify").await;
+    p.click(&link).await;
+    p.wait_until(
+        "the candidates",
+        "return document.querySelector('main#deidentify button[data-term=\"George\"]')",
+        json!([]),
+    )
+    .await;
+    let george = p.find("main#deidentify button[data-term=\"George\"]").await;
+    p.click(&george).await;
+    let pseudonym = p
+        .eval(
+            "return document.querySelector('.deidentify-mapping input[data-field=pseudonym]').value",
+            json!([]),
+        )
+        .await;
+    assert_eq!(pseudonym, "[Person 1]", "a candidate fills a row");
+    let preview = p.find_by("xpath", "//button[text()='Preview']").await;
+    p.click(&preview).await;
+    let totals = p
+        .wait_until(
+            "the preview",
+            "const t = document.querySelector('.deidentify-totals'); return t && t.textContent",
+            json!([]),
+        )
+        .await;
+    assert!(
+        totals.as_str().unwrap().contains("19 replacements"),
+        "{totals}"
+    );
+    p.screenshot("01-preview.png").await;
+    step("the owner previews George → [Person 1]");
+    p.eval("window.confirm = () => true; return true", json!([]))
+        .await;
+    let apply = p.find_by("xpath", "//button[text()='Apply…']").await;
+    p.click(&apply).await;
+    p.wait_until(
+        "the apply",
+        "return document.querySelector('.deidentify-applied')",
+        json!([]),
+    )
+    .await;
+    p.screenshot("02-applied.png").await;
+    let quotes = p
+        .eval_async(
+            &format!(
+                "{API_JS}
+                 const sources = await api('GET', '/sources');
+                 const s = sources.find((s) => s.name === 'p01-whitfield.txt');
+                 return (await api('GET', `/sources/${{s.id}}/codings`)).map((v) => v.quote).join('\\n');"
+            ),
+            json!([]),
+        )
+        .await;
+    let quotes = quotes.as_str().unwrap();
+    assert!(
+        quotes.contains("[Person 1]") && !quotes.contains("George"),
+        "{quotes}"
+    );
+    step("applied: the codings quote the pseudonym");
+}
+
 /// One passage of the maria–sam comparison as the API gives it, found by the viewer's key.
 async fn passage_by_key(b: &Browser, key: &str) -> Value {
     b.eval_async(

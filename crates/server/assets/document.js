@@ -1521,6 +1521,12 @@ function start(main) {
         return;
       }
       if (!data || data.source !== sourceId) return;
+      if (data.action === 'rewritten') {
+        // De-identified: the text itself changed, and every offset with it.
+        status.show(`${data.coder} de-identified this source; reloading…`, 'info');
+        window.location.reload();
+        return;
+      }
       refreshSoon();
       if (data.coder && data.coder.toLowerCase() !== page.account.toLowerCase()) {
         status.show(`${data.coder} ${data.action || 'changed'} a coding here.`, 'info');

@@ -41,6 +41,11 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../assets/agreement.js"),
     ),
+    (
+        "deidentify.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/deidentify.js"),
+    ),
 ];
 
 pub fn routes() -> Router<Arc<App>> {

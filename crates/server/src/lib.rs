@@ -7,6 +7,7 @@
 mod api;
 mod assets;
 mod auth;
+mod deidentify;
 mod error;
 mod pages;
 
@@ -237,6 +238,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .merge(pages::routes())
         .nest("/api/v1/studies/{slug}", api::routes())
+        .nest("/api/v1/studies/{slug}/deidentify", deidentify::routes())
         .merge(assets::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(security_headers))

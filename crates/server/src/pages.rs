@@ -27,6 +27,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/s/{slug}/codebook", get(codebook))
         .route("/s/{slug}/memos", get(memos))
         .route("/s/{slug}/agreement", get(agreement))
+        .route("/s/{slug}/deidentify", get(deidentify))
 }
 
 fn render(t: &impl Template) -> Result<Html<String>, ApiError> {
@@ -429,4 +430,10 @@ async fn memos(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> {
 
 async fn agreement(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> {
     shell(&v, "agreement", "Agreement".into(), String::new()).await
+}
+
+/// Owners only: the page holds the study's identifying terms.
+async fn deidentify(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> {
+    v.must_own()?;
+    shell(&v, "deidentify", "De-identify".into(), String::new()).await
 }

@@ -1259,3 +1259,5 @@ async fn recordings_stream_by_range_and_transcripts_are_verified() {
         "against the audio, two corrections"
     );
 }
+
+mod deidentify;

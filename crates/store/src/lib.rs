@@ -67,6 +67,28 @@ pub enum BlindScope {
     Source(SourceId),
 }
 
+/// One term of a de-identification mapping as stored: the only place original terms live.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PseudonymEntry {
+    pub term: String,
+    pub pseudonym: String,
+    /// How many times it was replaced in the sources' texts.
+    pub replacements: usize,
+    /// Which de-identification run stored it, by whom and when.
+    pub run: i64,
+    pub actor: String,
+    pub at: String,
+}
+
+/// What one de-identification run changed, as recorded (counts and sources, never terms).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DeidentificationCounts {
+    pub sources: Vec<SourceId>,
+    pub replacements: usize,
+    pub codings: usize,
+    pub memos: usize,
+}
+
 /// Reading a study. Lists come in a stable order (labels, names, or text position).
 pub trait Reader {
     fn study(&self) -> Result<Study>;
@@ -100,6 +122,8 @@ pub trait Reader {
     fn media(&self) -> Result<Vec<Media>>;
     /// Every check of a transcript against its recording, oldest first.
     fn verifications(&self) -> Result<Vec<Verification>>;
+    /// The de-identification mapping, oldest first (empty once destroyed).
+    fn pseudonyms(&self) -> Result<Vec<PseudonymEntry>>;
 }
 
 /// Writing a study, inside a transaction. Each call is recorded in the audit log.
@@ -135,6 +159,23 @@ pub trait Writer: Reader {
     /// Unlinks a source's recording; says whether there was one.
     fn delete_media(&mut self, source: SourceId) -> Result<bool>;
     fn insert_verification(&mut self, v: &Verification) -> Result<()>;
+
+    // De-identification: `begin_deidentification`, the rewrites, then `finish_deidentification`,
+    // all in one transaction. Nothing of it writes an original term to the audit log.
+    /// Starts a run (memo passages may move until it finishes); returns its number.
+    fn begin_deidentification(&mut self) -> Result<i64>;
+    /// Replaces a source's text, its length, turns and speakers; `s.version` is the version read.
+    fn rewrite_source(&mut self, s: &Source) -> Result<()>;
+    /// Moves codings to new spans (each one's version goes up); returns how many moved.
+    fn remap_codings(&mut self, spans: &[(CodingId, Span)]) -> Result<usize>;
+    /// Moves memo passages to new spans (only during a run); returns how many moved.
+    fn remap_memo_passages(&mut self, spans: &[(MemoId, Span)]) -> Result<usize>;
+    /// Stores terms of the run's mapping: `(term, pseudonym, replacements)`.
+    fn insert_pseudonyms(&mut self, run: i64, entries: &[(String, String, usize)]) -> Result<()>;
+    /// Ends the run and records what it changed.
+    fn finish_deidentification(&mut self, run: i64, counts: &DeidentificationCounts) -> Result<()>;
+    /// Deletes every stored term of the mapping (irreversible); returns how many.
+    fn delete_pseudonyms(&mut self) -> Result<usize>;
 }
 
 /// A unit of work: all its writes land together at [`Transaction::commit`], or none do
@@ -150,4 +191,7 @@ pub trait Store: Reader {
     fn transaction(&mut self, actor: &str) -> Result<Box<dyn Transaction + '_>>;
     /// The study file, when the store is one (relative media paths start at its folder).
     fn location(&self) -> Option<&std::path::Path>;
+    /// Rebuilds the file so that freed pages no longer hold deleted bytes (after
+    /// de-identification or destroying its mapping), and empties the write-ahead log.
+    fn vacuum(&mut self) -> Result<()>;
 }

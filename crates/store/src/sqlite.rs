@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0002_accounts_and_blind_coding.sql"),
     include_str!("../migrations/sqlite/0003_memo_passages.sql"),
     include_str!("../migrations/sqlite/0004_media_and_verification.sql"),
+    include_str!("../migrations/sqlite/0005_deidentification.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -836,6 +837,10 @@ impl<C: Conn> Reader for C {
         )
         .map_err(|e| self.fail(e))
     }
+
+    fn pseudonyms(&self) -> Result<Vec<PseudonymEntry>> {
+        deidentify::pseudonyms(self.conn()).map_err(|e| self.fail(e))
+    }
 }
 
 fn account_row(r: &Row) -> rusqlite::Result<Account> {
@@ -868,6 +873,10 @@ impl Store for SqliteStore {
 
     fn location(&self) -> Option<&Path> {
         Some(&self.path)
+    }
+
+    fn vacuum(&mut self) -> Result<()> {
+        self.vacuum_file()
     }
 }
 
@@ -917,6 +926,59 @@ impl SqliteTx<'_> {
             expected,
             current,
         }
+    }
+
+    /// A source's turns (checked against its text's `length`) and speakers.
+    fn insert_turns_and_speakers(&self, s: &Source, length: usize) -> Result<()> {
+        let id = s.id.to_string();
+        {
+            let mut stmt = self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO turn (source_id, seq, start, \"end\", speaker, start_ms, end_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(|e| self.fail(e))?;
+            for (seq, t) in s.turns.iter().enumerate() {
+                if t.span.end > length || t.span.end < t.span.start {
+                    return Err(StoreError::Constraint(format!(
+                        "turn {} of '{}' ({}..{}) lies outside the text ({length} characters)",
+                        seq + 1,
+                        s.name,
+                        t.span.start,
+                        t.span.end
+                    )));
+                }
+                stmt.execute(params![
+                    id,
+                    seq,
+                    t.span.start,
+                    t.span.end,
+                    t.speaker,
+                    t.start_ms,
+                    t.end_ms
+                ])
+                .map_err(|e| map_err(self.path, &self.options, e))?;
+            }
+        }
+        for sp in &s.speakers {
+            self.exec(
+                "INSERT INTO speaker (source_id, label, role, participant_id) VALUES (?1, ?2, ?3, ?4)",
+                params![id, sp.label, sp.role.as_str(), sp.participant.map(|p| p.to_string())],
+            )?;
+        }
+        for m in &s.markers {
+            if m.span.end > length {
+                return Err(StoreError::Constraint(format!(
+                    "a {} mark of '{}' ({}..{}) lies outside the text ({length} characters)",
+                    m.kind, s.name, m.span.start, m.span.end
+                )));
+            }
+            self.exec(
+                "INSERT OR IGNORE INTO marker (source_id, start, \"end\", kind) VALUES (?1, ?2, ?3, ?4)",
+                params![id, m.span.start, m.span.end, m.kind.as_str()],
+            )?;
+        }
+        Ok(())
     }
 
     fn versioned(
@@ -1010,53 +1072,7 @@ impl Writer for SqliteTx<'_> {
                 s.imported_at,
             ],
         )?;
-        {
-            let mut stmt = self
-                .tx
-                .prepare_cached(
-                    "INSERT INTO turn (source_id, seq, start, \"end\", speaker, start_ms, end_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )
-                .map_err(|e| self.fail(e))?;
-            for (seq, t) in s.turns.iter().enumerate() {
-                if t.span.end > length || t.span.end < t.span.start {
-                    return Err(StoreError::Constraint(format!(
-                        "turn {} of '{}' ({}..{}) lies outside the text ({length} characters)",
-                        seq + 1,
-                        s.name,
-                        t.span.start,
-                        t.span.end
-                    )));
-                }
-                stmt.execute(params![
-                    id,
-                    seq,
-                    t.span.start,
-                    t.span.end,
-                    t.speaker,
-                    t.start_ms,
-                    t.end_ms
-                ])
-                .map_err(|e| map_err(self.path, &self.options, e))?;
-            }
-        }
-        for sp in &s.speakers {
-            self.exec(
-                "INSERT INTO speaker (source_id, label, role, participant_id) VALUES (?1, ?2, ?3, ?4)",
-                params![id, sp.label, sp.role.as_str(), sp.participant.map(|p| p.to_string())],
-            )?;
-        }
-        for m in &s.markers {
-            if m.span.end > length {
-                return Err(StoreError::Constraint(format!(
-                    "a {} mark of '{}' ({}..{}) lies outside the text ({length} characters)",
-                    m.kind, s.name, m.span.start, m.span.end
-                )));
-            }
-            self.exec(
-                "INSERT OR IGNORE INTO marker (source_id, start, \"end\", kind) VALUES (?1, ?2, ?3, ?4)",
-                params![id, m.span.start, m.span.end, m.kind.as_str()],
-            )?;
-        }
+        self.insert_turns_and_speakers(s, length)?;
         self.log(
             "insert",
             "source",
@@ -1322,6 +1338,34 @@ impl Writer for SqliteTx<'_> {
         )
     }
 
+    fn begin_deidentification(&mut self) -> Result<i64> {
+        self.begin_run()
+    }
+
+    fn rewrite_source(&mut self, s: &Source) -> Result<()> {
+        self.rewrite(s)
+    }
+
+    fn remap_codings(&mut self, spans: &[(CodingId, Span)]) -> Result<usize> {
+        self.remap_coding_spans(spans)
+    }
+
+    fn remap_memo_passages(&mut self, spans: &[(MemoId, Span)]) -> Result<usize> {
+        self.remap_passages(spans)
+    }
+
+    fn insert_pseudonyms(&mut self, run: i64, entries: &[(String, String, usize)]) -> Result<()> {
+        self.store_pseudonyms(run, entries)
+    }
+
+    fn finish_deidentification(&mut self, run: i64, counts: &DeidentificationCounts) -> Result<()> {
+        self.finish_run(run, counts)
+    }
+
+    fn delete_pseudonyms(&mut self) -> Result<usize> {
+        self.destroy_pseudonyms()
+    }
+
     fn set_blind(&mut self, scope: BlindScope, blind: bool) -> Result<()> {
         match scope {
             BlindScope::Study => {
@@ -1398,6 +1442,8 @@ impl Transaction for SqliteTx<'_> {
         tx.commit().map_err(|e| map_err(path, &options, e))
     }
 }
+
+mod deidentify;
 
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,7 @@ mod adjudication;
 mod agreement;
 mod codebook;
 mod coding;
+mod deidentify;
 mod error;
 mod import;
 mod media;
@@ -27,6 +28,10 @@ pub use adjudication::{
 pub use agreement::{AgreementReport, AgreementUnit, CodeAgreement, GroupAgreement, Measure};
 pub use codebook::{CodeNode, CodePath};
 pub use coding::{CodingTarget, CodingView, MemoView, NewCoding, TargetRef};
+pub use deidentify::{
+    AffectedSource, Applied, Candidate, CandidateKind, LabelChange, MatchOptions, Preview,
+    Pseudonym, Replacement, TermCount, check_mapping,
+};
 pub use error::{StudyError, StudyResult};
 pub use media::is_transcript;
 pub use import::{ImportFile, ImportOptions, ImportReport, ImportedSource, SpeakerAssignment};
@@ -38,8 +43,9 @@ pub use team::{CodingEdit, CodingRequest, Excerpt};
 pub struct Workbench {
     store: Box<dyn Store + Send>,
     actor: String,
-    /// Sources as read, by id. A source's text, turns and speakers never change after import,
-    /// so they need reading once; its `blind` flag can change and is read fresh each time.
+    /// Sources as read, by id. A source's text, turns and speakers change only by
+    /// de-identification, which clears this cache in the same change; so they need reading
+    /// once. Its `blind` flag can change and is read fresh each time.
     sources: std::cell::RefCell<
         std::collections::HashMap<between_core::SourceId, std::sync::Arc<between_core::Source>>,
     >,

@@ -472,3 +472,5 @@ fn an_older_study_file_is_upgraded_on_open() {
         .unwrap();
     assert_eq!(version, schema_version());
 }
+
+mod deidentify;

@@ -1,0 +1,283 @@
+//! `between deidentify` end to end on temporary study files: suggest, preview, apply (every
+//! coding still on its words), export and destroy the mapping, and every bad input refused.
+
+#![allow(clippy::unwrap_used)] // a failing test step should stop the test
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn between(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_between"))
+        .args(args)
+        .current_dir(dir)
+        .env("BETWEEN_USER", "paul")
+        .env_remove("BETWEEN_BUSY_TIMEOUT_MS")
+        .output()
+        .expect("the between binary runs")
+}
+
+#[track_caller]
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = between(dir, args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{args:?}\nstdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[track_caller]
+fn fails(dir: &Path, args: &[&str], code: i32, message: &str) {
+    let out = between(dir, args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(message),
+        "{args:?}: stderr lacks {message:?}: {stderr}"
+    );
+}
+
+fn quotes(dir: &Path, study: &str) -> Vec<(String, String)> {
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(dir, &["codings", "list", study, "--format", "json"])).unwrap();
+    let mut out: Vec<(String, String)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["coding"]["id"].as_str().unwrap().to_string(),
+                v["quote"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+const TRANSCRIPT: &str = "INTERVIEWER: How is Dr Ruiz?\n\nDR RUIZ: Samuel came from Mercer Street. Dr Ruiz, he says — not Ruiz.\n";
+
+#[test]
+fn suggest_preview_apply_export_and_destroy() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init", "s.between", "--no-theory"]);
+    ok(d, &["codebook", "add", "s.between", "Trust"]);
+    std::fs::write(d.join("c2.txt"), TRANSCRIPT).unwrap();
+    ok(d, &["import", "s.between", "c2.txt"]);
+    for quote in [
+        "Dr Ruiz, he says",
+        "Samuel came",
+        "from Mercer Street",
+        "uiz?",
+    ] {
+        ok(
+            d,
+            &["code", "s.between", "c2.txt", "Trust", "--quote", quote],
+        );
+    }
+    let suggested = ok(d, &["deidentify", "s.between", "--suggest"]);
+    for term in ["Dr Ruiz", "Mercer Street", "DR RUIZ"] {
+        assert!(suggested.contains(term), "{suggested}");
+    }
+    assert!(!suggested.contains("INTERVIEWER"), "{suggested}");
+
+    let before = quotes(d, "s.between");
+    std::fs::write(
+        d.join("names.csv"),
+        "term,pseudonym\nDr Ruiz,[Clinician A]\nRuiz,[A]\nSamuel,[Patient B]\nMercer Street,[Street]\n",
+    )
+    .unwrap();
+    let preview = ok(
+        d,
+        &[
+            "deidentify",
+            "s.between",
+            "--mapping",
+            "names.csv",
+            "--case-insensitive",
+            "--preview",
+        ],
+    );
+    assert!(preview.contains("[Dr Ruiz → [Clinician A]]"), "{preview}");
+    assert!(
+        preview.contains("c2.txt speaker label  DR RUIZ → [Clinician A]"),
+        "{preview}"
+    );
+    assert!(preview.contains("6 replacements in 1 sources"), "{preview}");
+    assert_eq!(quotes(d, "s.between"), before, "a preview changes nothing");
+
+    let applied = ok(
+        d,
+        &[
+            "deidentify",
+            "s.between",
+            "--mapping",
+            "names.csv",
+            "--case-insensitive",
+            "--apply",
+        ],
+    );
+    assert!(applied.contains("6 replacements in 1 sources"), "{applied}");
+    let after = quotes(d, "s.between");
+    assert_eq!(after.len(), before.len());
+    let by_id: std::collections::BTreeMap<_, _> = after.into_iter().collect();
+    let expected = [
+        ("Dr Ruiz, he says", "[Clinician A], he says"),
+        ("Samuel came", "[Patient B] came"),
+        ("from Mercer Street", "from [Street]"),
+        ("uiz?", "[Clinician A]?"),
+    ];
+    for (id, old) in &before {
+        let new = expected.iter().find(|(o, _)| o == old).unwrap().1;
+        assert_eq!(by_id[id], new);
+    }
+    let shown = ok(d, &["source", "show", "s.between", "c2.txt"]);
+    assert!(
+        shown.contains("[Clinician A]: [Patient B] came from [Street]."),
+        "{shown}"
+    );
+    let audit = ok(d, &["audit", "s.between", "--limit", "100"]);
+    assert!(
+        audit.contains("deidentification") && !audit.contains("Samuel"),
+        "{audit}"
+    );
+
+    ok(
+        d,
+        &["deidentify", "s.between", "--export-mapping", "key.csv"],
+    );
+    let key = std::fs::read_to_string(d.join("key.csv")).unwrap();
+    assert!(
+        key.starts_with(
+            "term,pseudonym,replacements,run,actor,at\nDr Ruiz,[Clinician A],3,1,paul,"
+        ),
+        "{key}"
+    );
+    fails(
+        d,
+        &["deidentify", "s.between", "--export-mapping", "key.csv"],
+        1,
+        "not overwritten",
+    );
+    fails(
+        d,
+        &["deidentify", "s.between", "--destroy-mapping"],
+        1,
+        "--yes",
+    );
+    ok(
+        d,
+        &["deidentify", "s.between", "--destroy-mapping", "--yes"],
+    );
+    std::fs::remove_file(d.join("key.csv")).unwrap();
+    ok(
+        d,
+        &["deidentify", "s.between", "--export-mapping", "key.csv"],
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("key.csv")).unwrap(),
+        "term,pseudonym,replacements,run,actor,at\n"
+    );
+    let mut bytes = std::fs::read(d.join("s.between")).unwrap();
+    bytes.extend(std::fs::read(d.join("s.between-wal")).unwrap_or_default());
+    assert!(
+        !bytes.windows(6).any(|w| w == b"Samuel"),
+        "no original term left in the file"
+    );
+    let conn = rusqlite::Connection::open(d.join("s.between")).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+}
+
+#[test]
+fn bad_mappings_are_refused_with_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init", "s.between", "--no-theory"]);
+    std::fs::write(d.join("c2.txt"), TRANSCRIPT).unwrap();
+    ok(d, &["import", "s.between", "c2.txt"]);
+    let s = "s.between";
+    fails(
+        d,
+        &["deidentify", s, "--map", "=[A]", "--preview"],
+        1,
+        "empty term",
+    );
+    fails(
+        d,
+        &["deidentify", s, "--map", "Ruiz", "--preview"],
+        1,
+        "is not TERM=PSEUDONYM",
+    );
+    fails(
+        d,
+        &["deidentify", s, "--map", "Ruiz=", "--apply"],
+        1,
+        "empty pseudonym",
+    );
+    fails(
+        d,
+        &[
+            "deidentify",
+            s,
+            "--map",
+            "Ruiz=[A]",
+            "--map",
+            "Ruiz=[B]",
+            "--apply",
+        ],
+        1,
+        "mapped twice",
+    );
+    fails(
+        d,
+        &[
+            "deidentify",
+            s,
+            "--map",
+            "Ruiz=[A]",
+            "--map",
+            "Samuel=Ruiz Jr",
+            "--apply",
+        ],
+        1,
+        "contains the term 'Ruiz'",
+    );
+    fails(
+        d,
+        &["deidentify", s, "--map", "Nobody=[N]", "--apply"],
+        1,
+        "none of the mapping's terms occurs",
+    );
+    std::fs::write(d.join("bad.csv"), "Ruiz,[A]\nSamuel\n").unwrap();
+    fails(
+        d,
+        &["deidentify", s, "--mapping", "bad.csv", "--preview"],
+        1,
+        "bad.csv line 2: expected two columns",
+    );
+    std::fs::write(d.join("twice.csv"), "Ruiz,[A]\nRuiz,[B]\n").unwrap();
+    fails(
+        d,
+        &["deidentify", s, "--mapping", "twice.csv", "--preview"],
+        1,
+        "line 2: the term 'Ruiz' is mapped twice",
+    );
+    // Usage: an action is needed, and a mapping for preview and apply.
+    fails(d, &["deidentify", s], 2, "--suggest");
+    fails(d, &["deidentify", s, "--apply"], 2, "--map");
+    fails(
+        d,
+        &["deidentify", s, "--suggest", "--apply", "--map", "A=B"],
+        2,
+        "cannot be used with",
+    );
+    // Nothing was changed by any of it.
+    let shown = ok(d, &["source", "show", s, "c2.txt"]);
+    assert!(shown.contains("Samuel came from Mercer Street"), "{shown}");
+}
