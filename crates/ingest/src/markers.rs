@@ -117,21 +117,37 @@ fn self_closing(s: &str) -> Option<(usize, &str)> {
         .then_some((1 + name_len + spaces + 2, name))
 }
 
-/// Whether every character of `span` that no marker covers is whitespace.
+/// Whether every character of `span` is whitespace or part of a marker's tags (the words
+/// inside `<UNSURE>…</UNSURE>` are speech).
 pub(crate) fn only_markers(text: &str, span: Span, markers: &[Marker]) -> bool {
     let Some(said) = between_core::text::slice(text, span) else {
         return false;
     };
-    let first = markers.partition_point(|m| m.span.end <= span.start && m.span.start < span.start);
-    let inside: Vec<Span> = markers[first..]
+    let first = markers.partition_point(|m| m.span.start < span.start);
+    let mut tags: Vec<Span> = Vec::new();
+    for m in markers[first..]
         .iter()
-        .filter(|m| m.span.overlaps(&span))
-        .map(|m| m.span)
-        .collect();
-    !inside.is_empty()
+        .take_while(|m| m.span.start < span.end)
+    {
+        match m.kind {
+            MarkerKind::Unsure => {
+                let (open, close) = (OPEN.len(), CLOSE.len());
+                tags.push(Span {
+                    start: m.span.start,
+                    end: m.span.start + open,
+                });
+                tags.push(Span {
+                    start: m.span.end - close,
+                    end: m.span.end,
+                });
+            }
+            _ => tags.push(m.span),
+        }
+    }
+    !tags.is_empty()
         && said.chars().enumerate().all(|(i, c)| {
             let at = span.start + i;
-            c.is_whitespace() || inside.iter().any(|m| m.start <= at && at < m.end)
+            c.is_whitespace() || tags.iter().any(|m| m.start <= at && at < m.end)
         })
 }
 
@@ -191,10 +207,16 @@ mod tests {
         };
         assert!(only_markers(text, span("<INAUDIBLE_SPEECH/>"), &markers));
         assert!(!only_markers(text, span("<UNIN/> yes"), &markers));
-        assert!(only_markers(
+        assert!(!only_markers(
             text,
             span(" <UNIN/> <UNSURE>no</UNSURE> "),
             &markers
+        ));
+        let empty = "<UNSURE> <UNIN/></UNSURE>";
+        assert!(only_markers(
+            empty,
+            Span { start: 0, end: 25 },
+            &find(empty, &mut Vec::new())
         ));
         assert!(!only_markers(text, span("A: "), &markers));
     }

@@ -256,7 +256,13 @@ impl<'a> Scan<'a> {
         let after = rest
             .strip_prefix(key)
             .map(|a| a.trim_start_matches([' ', '\t']));
-        match after.and_then(|a| a.strip_prefix('=')) {
+        // `tiers? <exists>` has no `=`.
+        let value_at = if key.ends_with('?') {
+            after
+        } else {
+            after.and_then(|a| a.strip_prefix('='))
+        };
+        match value_at {
             Some(value_part) => {
                 let value_part = value_part.trim_start_matches([' ', '\t']);
                 self.advance(rest.len() - value_part.len());
@@ -510,4 +516,311 @@ fn check_order(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MarkerKind;
+    use between_core::text::slice;
+
+    /// A long-form TextGrid with one interval tier, CRLF line ends, tab indents, trailing
+    /// spaces on some lines.
+    fn long(tier: &str, intervals: &[(f64, f64, &str)]) -> String {
+        let end = intervals.last().map_or(0.0, |i| i.1);
+        let mut s = format!(
+            "File type = \"ooTextFile\"\r\nObject class = \"TextGrid\"\r\n\r\nxmin = 0\r\nxmax = {end} \r\ntiers? <exists> \r\nsize = 1\r\nitem []: \r\n\titem [1]:\r\n\t\tclass = \"IntervalTier\" \r\n\t\tname = \"{tier}\"\r\n\t\txmin = 0 \r\n\t\txmax = {end}\r\n\t\tintervals: size = {}\r\n",
+            intervals.len()
+        );
+        for (k, (a, b, t)) in intervals.iter().enumerate() {
+            s += &format!(
+                "\t\tintervals [{}]:\r\n\t\t\txmin = {a}\r\n\t\t\txmax = {b} \r\n\t\t\ttext = \"{}\"\r\n",
+                k + 1,
+                t.replace('"', "\"\"")
+            );
+        }
+        s + "\r\n"
+    }
+
+    fn utterances(grid: &TextGrid) -> Vec<(f64, f64, &str, usize)> {
+        grid.tiers[0]
+            .intervals
+            .iter()
+            .map(|i| (i.start, i.end, i.text.as_str(), i.line))
+            .collect()
+    }
+
+    #[test]
+    fn long_form_with_escapes_silence_and_non_ascii() {
+        let text = long(
+            "Speaker",
+            &[
+                (0.0, 1.5, ""),
+                (1.5, 2.25, "Zoë said “fine” 🙂, \"really\""),
+                (2.25, 3.0, "  "),
+                (3.0, 4.0, "<INAUDIBLE_SPEECH/>"),
+            ],
+        );
+        let grid = parse_textgrid("day1_doctor.TextGrid", text.as_bytes(), Some("doctor")).unwrap();
+        assert_eq!((grid.start, grid.end), (0.0, 4.0));
+        assert_eq!(grid.tiers[0].speaker.as_deref(), Some("doctor"));
+        assert_eq!(
+            utterances(&grid),
+            [
+                (1.5, 2.25, "Zoë said “fine” 🙂, \"really\"", 20),
+                (3.0, 4.0, "<INAUDIBLE_SPEECH/>", 28),
+            ]
+        );
+        assert!(grid.warnings.is_empty());
+        let t = merge_dialogue(vec![grid]);
+        assert_eq!(
+            t.text,
+            "doctor: Zoë said “fine” 🙂, \"really\"\n\ndoctor: <INAUDIBLE_SPEECH/>"
+        );
+        assert_eq!(t.turns[0].span, between_core::Span { start: 8, end: 35 });
+        assert_eq!(
+            (t.turns[0].start_ms, t.turns[0].end_ms),
+            (Some(1500), Some(2250))
+        );
+        assert_eq!(t.markers.len(), 1);
+        assert_eq!(t.markers[0].kind, MarkerKind::Inaudible);
+        assert!(t.is_marker_only(&t.turns[1]));
+        assert!(!t.is_marker_only(&t.turns[0]));
+    }
+
+    #[test]
+    fn a_named_tier_is_its_speaker_and_a_generic_one_without_default_is_unlabelled() {
+        let grid = parse_text(&long("Patient", &[(0.0, 1.0, "Oui")]), Some("x")).unwrap();
+        assert_eq!(grid.tiers[0].speaker.as_deref(), Some("Patient"));
+        let grid = parse_text(&long("", &[(0.0, 1.0, "Oui")]), None).unwrap();
+        assert_eq!(grid.tiers[0].speaker, None);
+        assert_eq!(grid.warnings.len(), 1);
+        assert!(
+            grid.warnings[0].starts_with("line 10: the tier ''"),
+            "{:?}",
+            grid.warnings
+        );
+    }
+
+    #[test]
+    fn short_form_in_utf16_with_a_point_tier() {
+        let text = "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n\n0\n2.5\n<exists>\n2\n\"TextTier\"\n\"events\"\n0\n2.5\n1\n1.0\n\"cough\"\n\"IntervalTier\"\n\"Zoë\"\n0\n2.5\n2\n0\n1.25\n\"Bonjour \"\"toi\"\" 🙂\"\n1.25\n2.5\n\"\"\n";
+        let bytes: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        let grid = parse_textgrid("short.TextGrid", &bytes, None).unwrap();
+        assert_eq!(grid.tiers.len(), 1);
+        assert_eq!(grid.tiers[0].speaker.as_deref(), Some("Zoë"));
+        assert_eq!(utterances(&grid), [(0.0, 1.25, "Bonjour \"toi\" 🙂", 20)]);
+        assert_eq!(
+            grid.warnings,
+            [
+                "line 8: the point tier (TextTier) 'events' is ignored; only interval tiers are turns"
+            ]
+        );
+    }
+
+    #[test]
+    fn long_form_point_tiers_and_multi_line_text() {
+        let text = "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n\nxmin = 0\nxmax = 2\ntiers? <exists>\nsize = 2\nitem []:\n    item [1]:\n        class = \"TextTier\"\n        name = \"bell\"\n        xmin = 0\n        xmax = 2\n        points: size = 1\n        points [1]:\n            number = 0.5\n            mark = \"ring\"\n    item [2]:\n        class = \"IntervalTier\"\n        name = \"A\"\n        xmin = 0\n        xmax = 2\n        intervals: size = 1\n        intervals [1]:\n            xmin = 0\n            xmax = 2\n            text = \"two\r\nlines\"\n";
+        let grid = parse_text(text, None).unwrap();
+        assert_eq!(utterances(&grid), [(0.0, 2.0, "two\nlines", 25)]);
+        assert_eq!(grid.warnings.len(), 1);
+    }
+
+    fn error(text: &str) -> (Option<usize>, String) {
+        let e = parse_textgrid("bad.TextGrid", text.as_bytes(), None).unwrap_err();
+        (e.line_number(), e.to_string())
+    }
+
+    #[test]
+    fn malformed_files_name_the_line_and_what_was_expected() {
+        let good = long("A", &[(0.0, 1.0, "a"), (1.0, 2.0, "b")]);
+        // Lines 20-22 are the second interval's xmin, xmax and text.
+        let broken = good.replace(
+            "xmax = 2 \r\n\t\t\ttext = \"b\"",
+            "xmux = 2\r\n\t\t\ttext = \"b\"",
+        );
+        assert_eq!(
+            error(&broken),
+            (
+                Some(21),
+                "bad.TextGrid: line 21: found 'xmux = 2' (expected 'xmax = <number>')".into()
+            )
+        );
+        let nan = good.replace("xmin = 1\r\n", "xmin = one\r\n");
+        assert_eq!(
+            error(&nan),
+            (
+                Some(20),
+                "bad.TextGrid: line 20: found 'one' (expected 'xmin = <number>')".into()
+            )
+        );
+        let fewer = good.replace("intervals: size = 2", "intervals: size = 3");
+        let (line, message) = error(&fewer);
+        assert_eq!(line, Some(24), "the end of the file");
+        assert!(
+            message.contains("intervals: size = 3 at line 14, but interval 3 is missing: found the end of the file (expected 'intervals [3]:')"),
+            "{message}"
+        );
+        let more = good.replace("intervals: size = 2", "intervals: size = 1");
+        assert_eq!(
+            error(&more),
+            (
+                Some(19),
+                "bad.TextGrid: line 19: intervals: size = 1 at line 14, but more intervals follow (expected 1 intervals)".into()
+            )
+        );
+        let unclosed = good.replace("text = \"b\"", "text = \"b");
+        assert_eq!(error(&unclosed).0, Some(22));
+        assert!(error(&unclosed).1.contains("not closed"));
+        let (line, message) = error(&good.replace("ooTextFile", "ooBinaryFile"));
+        assert_eq!(line, Some(1));
+        assert!(
+            message.contains("the file type is 'ooBinaryFile'"),
+            "{message}"
+        );
+        let (line, message) =
+            error(&good.replace("Object class = \"TextGrid\"", "Object class = \"Sound\""));
+        assert_eq!(line, Some(2));
+        assert!(
+            message.contains("(expected Object class = \"TextGrid\")"),
+            "{message}"
+        );
+        let short = "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n\n0\n1\n<exists>\n1\n\"IntervalTier\"\n\"A\"\n0\n1\n2\n0\n1\n\"a\"\n";
+        let (line, message) = error(short);
+        assert_eq!(line, Some(16));
+        assert!(
+            message.contains("found the end of the file (expected a number (xmin))"),
+            "{message}"
+        );
+        let e = parse_textgrid("bin.TextGrid", b"ooBinaryFile\x08TextGrid", None).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("bin.TextGrid: byte 0: a binary TextGrid"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn intervals_must_not_go_backwards_overlap_or_end_before_they_start() {
+        let (line, message) = error(&long("A", &[(0.0, 1.0, "a"), (0.5, 2.0, "b")]));
+        assert_eq!(line, Some(20));
+        assert!(
+            message.ends_with("line 20: interval 2 starts at 0.5 s, before interval 1 (line 16) ends (1 s): intervals of one tier overlap (expected xmin = 1 or later)"),
+            "{message}"
+        );
+        let (line, message) = error(&long("A", &[(1.0, 2.0, "a"), (0.5, 0.7, "b")]));
+        assert_eq!(line, Some(20));
+        assert!(message.contains("intervals go backwards"), "{message}");
+        let (line, message) = error(&long("A", &[(0.0, 1.0, "a"), (1.0, 0.9, "b")]));
+        assert_eq!(line, Some(20));
+        assert!(
+            message.contains("interval 2 ends (0.9 s) before it starts (1 s)"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn merging_orders_by_start_then_end_then_input() {
+        let a = parse_text(&long("A", &[(0.0, 2.0, "a1"), (2.0, 3.0, "a2")]), None).unwrap();
+        let b = parse_text(&long("B", &[(0.0, 1.0, "b1"), (2.0, 3.0, "b2")]), None).unwrap();
+        let t = merge_dialogue(vec![a, b]);
+        let said: Vec<(Option<&str>, &str)> = t
+            .turns
+            .iter()
+            .map(|x| (x.speaker.as_deref(), slice(&t.text, x.span).unwrap()))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                (Some("B"), "b1"),
+                (Some("A"), "a1"),
+                (Some("A"), "a2"),
+                (Some("B"), "b2")
+            ]
+        );
+    }
+
+    const PRIMOCK: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/primock57/transcripts"
+    );
+
+    /// Every PriMock57 consultation: the doctor's and the patient's channel merged into one
+    /// dialogue, with the totals FORMAT.md gives.
+    #[test]
+    fn primock57_consultations_merge_into_dialogues() {
+        let mut names: Vec<String> = std::fs::read_dir(PRIMOCK)
+            .expect("../shared/data/primock57 is beside the repository")
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with("_doctor.TextGrid"))
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 57);
+        let (mut turns, mut tag_only) = (0, 0);
+        let mut kinds = std::collections::HashMap::new();
+        for doctor in &names {
+            let patient = doctor.replace("_doctor", "_patient");
+            let mut grids = Vec::new();
+            let mut non_empty = 0;
+            for (file, who) in [(doctor, "doctor"), (&patient, "patient")] {
+                let bytes = std::fs::read(format!("{PRIMOCK}/{file}")).unwrap();
+                let grid = parse_textgrid(file, &bytes, Some(who)).unwrap();
+                assert_eq!(grid.tiers.len(), 1, "{file}");
+                assert!(grid.warnings.is_empty(), "{file}: {:?}", grid.warnings);
+                let tier = &grid.tiers[0];
+                // day1_consultation01 names its tiers "Doctor" and "Patient".
+                assert!(
+                    tier.speaker
+                        .as_deref()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(who)),
+                    "{file}: {:?}",
+                    tier.speaker
+                );
+                assert!((25..=95).contains(&tier.intervals.len()), "{file}");
+                non_empty += tier.intervals.len();
+                grids.push(grid);
+            }
+            let t = merge_dialogue(grids);
+            assert_eq!(t.turns.len(), non_empty, "{doctor}");
+            assert_eq!(t.speakers().len(), 2, "{doctor}");
+            assert!(
+                t.turns
+                    .windows(2)
+                    .all(|w| w[0].start_ms.is_some() && w[0].start_ms <= w[1].start_ms),
+                "{doctor}: turns sorted by start"
+            );
+            // Both speakers take turns: the dialogue changes speaker many times.
+            let changes = t
+                .turns
+                .windows(2)
+                .filter(|w| w[0].speaker != w[1].speaker)
+                .count();
+            assert!(changes * 4 >= t.turns.len(), "{doctor}: {changes} changes");
+            for turn in &t.turns {
+                let said = slice(&t.text, turn.span).unwrap();
+                assert!(
+                    !said.is_empty() && said.trim() == said,
+                    "{doctor}: {said:?}"
+                );
+                assert!(turn.end_ms >= turn.start_ms);
+            }
+            turns += t.turns.len();
+            tag_only += t.turns.iter().filter(|x| t.is_marker_only(x)).count();
+            for m in &t.markers {
+                *kinds.entry(m.kind).or_insert(0) += 1;
+                let tag = slice(&t.text, m.span).unwrap();
+                assert!(tag.starts_with('<') && tag.ends_with('>'), "{tag}");
+            }
+            assert!(t.warnings.is_empty(), "{doctor}: {:?}", t.warnings);
+        }
+        assert_eq!(turns, 7_108);
+        assert_eq!(tag_only, 381);
+        assert_eq!(kinds.get(&MarkerKind::Unsure), Some(&1_132));
+        assert_eq!(kinds.get(&MarkerKind::Unintelligible), Some(&1_359));
+        assert_eq!(kinds.get(&MarkerKind::Inaudible), Some(&814));
+        assert_eq!(kinds.get(&MarkerKind::Other), None);
+    }
 }
