@@ -39,6 +39,7 @@ pub(crate) fn parse(
     kind: Kind,
     pattern: Option<&Regex>,
 ) -> Result<Transcript, ParseError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines: Vec<&str> = text
         .split('\n')
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
@@ -103,7 +104,10 @@ fn cue(
     };
     let line = first + timing_at + 1;
     let Some(timing) = block.get(timing_at) else {
-        return Err(ParseError::line(line, "the cue has no timing line").expected(kind.timing()));
+        return Err(
+            ParseError::line(first + 1, format!("'{head}' is followed by no cue timing"))
+                .expected(kind.timing()),
+        );
     };
     let (start, end) = timings(timing, kind).ok_or_else(|| {
         ParseError::line(line, format!("malformed cue timing '{}'", timing.trim()))
@@ -247,7 +251,7 @@ fn strip_tags(line: &str) -> (Option<String>, String) {
 /// A character reference at the start of `s` (`&amp;`, `&#233;`, `&#x1F642;`): the character
 /// and the reference's length.
 fn entity(s: &str) -> Option<(char, usize)> {
-    let end = s[..s.len().min(12)].find(';')?;
+    let end = s.bytes().take(12).position(|b| b == b';')?;
     let name = &s[1..end];
     let c = match name {
         "amp" => '&',
@@ -366,4 +370,228 @@ fn merge(cues: Vec<Cue>, capacity: usize) -> Render {
         render.turn(s.as_deref(), &text, Some(start), Some(end));
     }
     render
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use between_core::Span;
+    use between_core::text::slice;
+    use proptest::prelude::*;
+
+    type Said<'a> = Vec<(Option<&'a str>, &'a str, Option<u64>, Option<u64>)>;
+
+    fn said(t: &Transcript) -> Said<'_> {
+        t.turns
+            .iter()
+            .map(|x| {
+                (
+                    x.speaker.as_deref(),
+                    slice(&t.text, x.span).unwrap(),
+                    x.start_ms,
+                    x.end_ms,
+                )
+            })
+            .collect()
+    }
+
+    fn vtt(text: &str) -> Result<Transcript, ParseError> {
+        parse(text, Kind::Vtt, None)
+    }
+
+    #[test]
+    fn webvtt_voices_tags_and_merged_cues() {
+        let t = vtt("WEBVTT - interview 3\r\nKind: captions\r\n\r\nNOTE recorded in Lyon\r\nby Zoë\r\n\r\nSTYLE\r\n::cue { color: white }\r\n\r\nintro\r\n00:01.000 --> 00:02.500 align:start\r\n<v.loud Dr Zoë Martin>Bonjour, <i>ça va</i>?</v>\r\n\r\n00:02.500 --> 00:04.000\r\n<v Dr Zoë Martin>“Fine” &amp; you 🙂\r\n\r\n00:00:04.000 --> 00:00:05.250\r\nPT: <c.yellow>Oui</c>. <UNIN/> merci\r\n\r\n00:05.250 --> 00:06.000\r\nno speaker here\r\n").unwrap();
+        assert_eq!(
+            t.text,
+            "Dr Zoë Martin: Bonjour, ça va?\n“Fine” & you 🙂\n\nPT: Oui. <UNIN/> merci\n\nno speaker here"
+        );
+        assert_eq!(
+            said(&t),
+            [
+                (
+                    Some("Dr Zoë Martin"),
+                    "Bonjour, ça va?\n“Fine” & you 🙂",
+                    Some(1000),
+                    Some(4000)
+                ),
+                (Some("PT"), "Oui. <UNIN/> merci", Some(4000), Some(5250)),
+                (None, "no speaker here", Some(5250), Some(6000)),
+            ]
+        );
+        assert_eq!(t.turns[0].span, Span { start: 15, end: 45 });
+        assert_eq!(t.markers.len(), 1);
+        assert!(t.warnings.is_empty());
+    }
+
+    #[test]
+    fn srt_with_name_prefixes_and_html_tags() {
+        let t = parse(
+            "\u{feff}1\n00:00:01,000 --> 00:00:02,000\nINTERVIEWER: <i>Comment</i> ça a commencé ?\n\n2\n00:00:02,000 --> 00:00:03,500 X1:0 X2:10\nMs O’Neill: <font color=\"red\">Zoë</font> came 🙂\nin late.\n\n3\n00:00:03,500 --> 00:00:04,000\n<b>Ms O’Neill:</b> Really.\n",
+            Kind::Srt,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            said(&t),
+            [
+                (
+                    Some("INTERVIEWER"),
+                    "Comment ça a commencé ?",
+                    Some(1000),
+                    Some(2000)
+                ),
+                (
+                    Some("Ms O’Neill"),
+                    "Zoë came 🙂\nin late.\nReally.",
+                    Some(2000),
+                    Some(4000)
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cue_with_two_voices_is_two_turns_at_the_same_times() {
+        let t = vtt("WEBVTT\n\n00:01.000 --> 00:02.000\n<v A>Hi\n<v B>Hello\n").unwrap();
+        assert_eq!(
+            said(&t),
+            [
+                (Some("A"), "Hi", Some(1000), Some(2000)),
+                (Some("B"), "Hello", Some(1000), Some(2000))
+            ]
+        );
+        assert!(t.warnings.is_empty());
+    }
+
+    #[test]
+    fn overlapping_speech_of_two_speakers_is_kept_with_a_warning() {
+        let t = vtt("WEBVTT\n\n00:01.000 --> 00:03.000\n<v A>one\n\n00:02.000 --> 00:04.000\n<v B>two\n\n00:03.000 --> 00:05.000\n<v A>three\n").unwrap();
+        assert_eq!(t.turns.len(), 3);
+        assert_eq!(
+            t.warnings,
+            [
+                "line 6: overlapping speech: the cue starting at 00:00:02.000 begins before the cue of A at line 3 ends (00:00:03.000); both are kept",
+                "line 9: overlapping speech: the cue starting at 00:00:03.000 begins before the cue of B at line 6 ends (00:00:04.000); both are kept",
+            ]
+        );
+    }
+
+    fn error(text: &str, kind: Kind) -> (Option<usize>, String) {
+        let e = parse(text, kind, None).unwrap_err().in_file("x");
+        (e.line_number(), e.to_string())
+    }
+
+    #[test]
+    fn bad_subtitles_name_the_line_and_what_was_expected() {
+        let vtt = |t| error(t, Kind::Vtt);
+        assert_eq!(
+            vtt("WEBVTTX\n\n00:01.000 --> 00:02.000\nhi\n"),
+            (
+                Some(1),
+                "x: line 1: a WebVTT file must start with WEBVTT (expected 'WEBVTT' as the first line)".into()
+            )
+        );
+        assert_eq!(
+            vtt("WEBVTT\n\n00:01.000 --> 00:02.000\nhi\n\n00:02.00 --> 00:03.000\nho\n"),
+            (
+                Some(6),
+                "x: line 6: malformed cue timing '00:02.00 --> 00:03.000' (expected a cue timing 'hh:mm:ss.mmm --> hh:mm:ss.mmm' (hours optional))".into()
+            )
+        );
+        assert_eq!(vtt("WEBVTT\n\nid\nnot a timing\nhi\n").0, Some(4));
+        assert_eq!(vtt("WEBVTT\n\njust text\n").0, Some(3));
+        assert_eq!(
+            vtt("WEBVTT\n\n00:03.000 --> 00:02.000\nhi\n"),
+            (
+                Some(3),
+                "x: line 3: the cue ends (00:00:02.000) before it starts (00:00:03.000) (expected an end at or after the start)".into()
+            )
+        );
+        let (line, message) =
+            vtt("WEBVTT\n\n00:03.000 --> 00:04.000\n<v A>hi\n\n00:02.000 --> 00:05.000\n<v B>ho\n");
+        assert_eq!(line, Some(6));
+        assert!(
+            message.contains(
+                "before the previous cue (line 3) started (00:00:03.000): timestamps go backwards"
+            ),
+            "{message}"
+        );
+        let (line, message) =
+            vtt("WEBVTT\n\n00:01.000 --> 00:04.000\n<v A>hi\n\n00:02.000 --> 00:05.000\n<v A>ho\n");
+        assert_eq!(line, Some(6));
+        assert!(
+            message.contains("the cue starting at 00:00:02.000 overlaps the previous cue of A (line 3, ending at 00:00:04.000)"),
+            "{message}"
+        );
+        let (line, message) =
+            vtt("WEBVTT\n\n00:01.000 --> 00:04.000\nhi\n\n00:02.000 --> 00:05.000\nho\n");
+        assert_eq!(line, Some(6));
+        assert!(message.contains("neither has a speaker"), "{message}");
+
+        let srt = |t| error(t, Kind::Srt);
+        assert_eq!(
+            srt("1\n00:00:01,000 --> 00:00:02,000\nhi\n\nTwo\n00:00:02,000 --> 00:00:03,000\nho\n"),
+            (
+                Some(5),
+                "x: line 5: 'Two' is not a cue number (expected a cue number, then a timing line)"
+                    .into()
+            )
+        );
+        assert_eq!(
+            srt("1\n00:00:01 --> 00:00:02,000\nhi\n").0,
+            Some(2),
+            "no milliseconds"
+        );
+        assert_eq!(
+            srt("1\n00:01,000 --> 00:00:02,000\nhi\n").0,
+            Some(2),
+            "no hours"
+        );
+        assert_eq!(
+            srt("1\n00:00:01,000 --> 00:00:02,000\nhi\n\n2\n").0,
+            Some(5)
+        );
+    }
+
+    proptest! {
+        /// VTT → Transcript: every turn's span holds its cues' text, joined by `\n`, and has
+        /// the first cue's start and the last cue's end.
+        #[test]
+        fn vtt_round_trip_keeps_every_cue_at_its_span(
+            cues in proptest::collection::vec(
+                (
+                    proptest::option::of(prop_oneof![Just("Zoë"), Just("Dr O’Neill"), Just("P1")]),
+                    "[a-zA-Zéü“”🙂😀.?!]([a-zA-Zéü“”🙂😀 ,.?!-]{0,12}[a-zA-Zéü“”🙂😀.?!])?",
+                    0u64..5_000,
+                ),
+                1..25,
+            )
+        ) {
+            let mut file = String::from("WEBVTT\n\n");
+            let mut expected: Vec<(Option<&str>, String, u64, u64)> = Vec::new();
+            let mut at = 0;
+            for (speaker, text, len) in &cues {
+                let (start, end) = (at, at + len);
+                at = end;
+                let voice = speaker.map(|s| format!("<v {s}>")).unwrap_or_default();
+                file += &format!("{} --> {}\n{voice}{text}\n\n", clock(start), clock(end));
+                match expected.last_mut() {
+                    Some(last) if speaker.is_some() && last.0 == *speaker => {
+                        last.1 = format!("{}\n{text}", last.1);
+                        last.3 = end;
+                    }
+                    _ => expected.push((*speaker, text.clone(), start, end)),
+                }
+            }
+            let t = vtt(&file).unwrap();
+            prop_assert_eq!(t.turns.len(), expected.len());
+            for (turn, (speaker, text, start, end)) in t.turns.iter().zip(&expected) {
+                prop_assert_eq!(slice(&t.text, turn.span), Some(text.as_str()));
+                prop_assert_eq!(turn.speaker.as_deref(), *speaker);
+                prop_assert_eq!((turn.start_ms, turn.end_ms), (Some(*start), Some(*end)));
+            }
+            prop_assert!(t.warnings.is_empty());
+        }
+    }
 }
