@@ -328,3 +328,149 @@ fn time_of(cell: &str) -> Option<u64> {
     let cell = cell.trim().trim_start_matches('[').trim_end_matches(']');
     parse_timestamp(cell).or_else(|| cell.parse::<f64>().ok().and_then(seconds_to_ms))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use between_core::text::slice;
+
+    /// A real .docx: a zip with [Content_Types].xml, word/document.xml and a style part.
+    fn docx(entries: &[(&str, &str)]) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, content) in entries {
+            zip.start_file(*name, options).unwrap();
+            zip.write_all(content.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    fn document(body: &str) -> String {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}<w:sectPr/></w:body></w:document>"#
+        )
+    }
+
+    fn word(body: &str) -> Vec<u8> {
+        docx(&[
+            (
+                "[Content_Types].xml",
+                r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#,
+            ),
+            ("word/document.xml", &document(body)),
+            ("word/styles.xml", "<w:styles/>"),
+        ])
+    }
+
+    fn said(t: &Transcript) -> Vec<(Option<&str>, &str, Option<u64>)> {
+        t.turns
+            .iter()
+            .map(|x| {
+                (
+                    x.speaker.as_deref(),
+                    slice(&t.text, x.span).unwrap(),
+                    x.start_ms,
+                )
+            })
+            .collect()
+    }
+
+    const BOLD: &str = "<w:rPr><w:b/></w:rPr>";
+
+    #[test]
+    fn paragraphs_bold_labels_and_tables_of_turns() {
+        let body = format!(
+            concat!(
+                r#"<w:p><w:pPr><w:rPr><w:b/></w:rPr></w:pPr><w:r><w:t>Interview 3 &amp; notes</w:t></w:r></w:p>"#,
+                r#"<w:p><w:r><w:t xml:space="preserve">INTERVIEWER: How did it </w:t></w:r><w:r><w:t>start?</w:t></w:r></w:p>"#,
+                r#"<w:p><w:r>{b}<w:t xml:space="preserve">Zoë </w:t></w:r><w:r><w:t>“Fine,” she said 🙂</w:t></w:r></w:p>"#,
+                r#"<w:p><w:r><w:t>It was</w:t></w:r><w:r><w:br/><w:t>late.</w:t></w:r></w:p>"#,
+                r#"<w:p/>"#,
+                r#"<w:p><w:r>{b}<w:t>Dr Lee:</w:t></w:r><w:r><w:t xml:space="preserve"> Oui.</w:t></w:r></w:p>"#,
+                r#"<w:p><w:r><w:rPr><w:b w:val="0"/></w:rPr><w:t>Plain words</w:t></w:r><w:r><w:t xml:space="preserve"> continue.</w:t></w:r></w:p>"#,
+                r#"<w:tbl><w:tr><w:tc><w:p><w:r><w:t>Time</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>Speaker</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>Text</w:t></w:r></w:p></w:tc></w:tr>"#,
+                r#"<w:tr><w:tc><w:p><w:r><w:t>[00:01:02]</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>P3</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>Sí,</w:t></w:r></w:p><w:p><w:r><w:t>claro.</w:t></w:r></w:p></w:tc></w:tr>"#,
+                r#"<w:tr><w:tc><w:p/></w:tc><w:tc><w:p/></w:tc><w:tc><w:p><w:r><w:t>And more.</w:t></w:r></w:p></w:tc></w:tr>"#,
+                r#"</w:tbl>"#,
+                r#"<w:tbl><w:tr><w:tc><w:p><w:r><w:t>INTERVIEWER</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>Merci &#x1F642;</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"#,
+            ),
+            b = BOLD
+        );
+        let t = parse(&word(&body), None).unwrap();
+        assert_eq!(
+            said(&t),
+            [
+                (None, "Interview 3 & notes", None),
+                (Some("INTERVIEWER"), "How did it start?", None),
+                (Some("Zoë"), "“Fine,” she said 🙂\nIt was\nlate.", None),
+                (Some("Dr Lee"), "Oui.\nPlain words continue.", None),
+                (Some("P3"), "Sí,\nclaro.\nAnd more.", Some(62_000)),
+                (Some("INTERVIEWER"), "Merci 🙂", None),
+            ]
+        );
+        assert_eq!(
+            t.text,
+            "Interview 3 & notes\n\nINTERVIEWER: How did it start?\n\nZoë: “Fine,” she said 🙂\nIt was\nlate.\n\nDr Lee: Oui.\nPlain words continue.\n\nP3: Sí,\nclaro.\nAnd more.\n\nINTERVIEWER: Merci 🙂"
+        );
+        assert_eq!(t.turns[2].span, between_core::Span { start: 58, end: 89 });
+        assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+    }
+
+    #[test]
+    fn a_whole_bold_paragraph_is_a_heading_not_a_label() {
+        let body = format!(
+            r#"<w:p><w:r>{BOLD}<w:t>Part two</w:t></w:r></w:p><w:p><w:r><w:t>A: yes</w:t></w:r></w:p>"#
+        );
+        let t = parse(&word(&body), None).unwrap();
+        assert_eq!(
+            said(&t),
+            [(None, "Part two", None), (Some("A"), "yes", None)]
+        );
+    }
+
+    #[test]
+    fn not_a_docx() {
+        let e = parse(b"plain text, not a zip", None)
+            .unwrap_err()
+            .in_file("a.docx");
+        assert!(
+            e.to_string()
+                .starts_with("a.docx: byte 0: not a Word document: the file is not a zip archive"),
+            "{e}"
+        );
+        assert!(e.to_string().ends_with("(expected a .docx file)"), "{e}");
+        let e = parse(&docx(&[("word/other.xml", "<x/>")]), None)
+            .unwrap_err()
+            .in_file("a.docx");
+        assert_eq!(
+            e.to_string(),
+            "a.docx: the archive has no word/document.xml (expected a Word .docx, which holds word/document.xml)"
+        );
+        let e = parse(
+            &docx(&[("word/document.xml", "<w:document><w:body></w:document>")]),
+            None,
+        )
+        .unwrap_err();
+        assert!(e.message.starts_with("word/document.xml, byte "), "{e}");
+        assert!(e.message.contains("malformed XML"), "{e}");
+    }
+
+    #[test]
+    fn a_zip_bomb_is_refused() {
+        // 2 MiB of XML that compresses to a few kilobytes, against a 1 MiB limit.
+        let padding = " ".repeat(2 << 20);
+        let bomb = docx(&[("word/document.xml", &document(&padding))]);
+        assert!(bomb.len() < 16 << 10, "{}", bomb.len());
+        let e = document_xml(&bomb, 1 << 20).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            ": word/document.xml decompresses to more than 1 MiB (expected a Word document of a transcript (a zip bomb is refused))"
+        );
+        assert!(document_xml(&bomb, 4 << 20).is_ok());
+        assert_eq!(MAX_DOCUMENT_XML, 256 * 1024 * 1024);
+    }
+}

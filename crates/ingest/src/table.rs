@@ -57,6 +57,8 @@ pub(crate) const TEXT: &[&str] = &[
     "content",
     "words",
     "annotation",
+    "what",
+    "said",
 ];
 
 /// Where each field is in a row.
@@ -272,4 +274,121 @@ fn sniff(text: &str) -> u8 {
 
 fn csv_error(row: usize, e: &csv::Error) -> ParseError {
     ParseError::new(Some(At::Row(row)), format!("the table cannot be read: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use between_core::text::slice;
+
+    fn table(text: &str, format: Format, options: &ParseOptions) -> Result<Transcript, ParseError> {
+        parse(text, format, options)
+    }
+
+    fn said(t: &Transcript) -> Vec<(Option<&str>, &str, Option<u64>, Option<u64>)> {
+        t.turns
+            .iter()
+            .map(|x| {
+                (
+                    x.speaker.as_deref(),
+                    slice(&t.text, x.span).unwrap(),
+                    x.start_ms,
+                    x.end_ms,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rows_by_header_name_ordered_by_start() {
+        let t = table(
+            "Text,Speaker,Begin,End\n\"Zoë: “fine”, really 🙂\",patient,00:00:02.5,4\nBonjour,doctor,0,2.5\n,doctor,5,6\n",
+            Format::Csv,
+            &ParseOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            said(&t),
+            [
+                (Some("doctor"), "Bonjour", Some(0), Some(2500)),
+                (
+                    Some("patient"),
+                    "Zoë: “fine”, really 🙂",
+                    Some(2500),
+                    Some(4000)
+                ),
+            ]
+        );
+        assert_eq!(t.text, "doctor: Bonjour\n\npatient: Zoë: “fine”, really 🙂");
+    }
+
+    #[test]
+    fn tsv_semicolons_and_columns_by_index_or_name() {
+        let t = table(
+            "A\t1\t2\tOui\nB\t2\t3\tNon\n",
+            Format::Tsv,
+            &ParseOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(said(&t)[1], (Some("B"), "Non", Some(2000), Some(3000)));
+        let t = table(
+            "who;what\nA;un; deux\n",
+            Format::Csv,
+            &ParseOptions::default(),
+        );
+        assert_eq!(said(&t.unwrap()), [(Some("A"), "un", None, None)]);
+        let options = ParseOptions {
+            columns: Columns {
+                speaker: Some(Column::Index(2)),
+                text: Some(Column::Name("Remark".into())),
+                start: Some(Column::Name("t".into())),
+                ..Columns::default()
+            },
+            ..ParseOptions::default()
+        };
+        let t = table("remark,t,spk\nça,1:02,X\n", Format::Csv, &options).unwrap();
+        assert_eq!(said(&t), [(Some("X"), "ça", Some(62_000), None)]);
+    }
+
+    fn error(text: &str, options: &ParseOptions) -> String {
+        table(text, Format::Csv, options)
+            .unwrap_err()
+            .in_file("u.csv")
+            .to_string()
+    }
+
+    #[test]
+    fn bad_rows_are_named() {
+        let d = ParseOptions::default();
+        assert_eq!(
+            error("speaker,start,end,text\nA,0,1,ok\nB,soon,2,no\n", &d),
+            "u.csv: row 3: 'soon' in the start column is not a time (expected seconds (12.5) or hh:mm:ss.mmm)"
+        );
+        assert_eq!(
+            error("speaker,start,end,text\nA,3,1,no\n", &d),
+            "u.csv: row 2: the utterance ends (1000 ms) before it starts (3000 ms) (expected an end at or after the start)"
+        );
+        assert_eq!(
+            error("speaker,start,end,text\nA,0,1\n", &d),
+            "u.csv: row 2: the row has 3 fields, but the text is field 4 (expected at least 4 fields)"
+        );
+        assert_eq!(
+            error("speaker,start\nA,0\n", &d),
+            "u.csv: row 1: the header names no text column (expected a column named text, utterance or transcript, or the text column given)"
+        );
+        assert!(
+            error("A,0,1\n", &d).starts_with("u.csv: row 1: the table has no header and 3 columns")
+        );
+        let named = ParseOptions {
+            columns: Columns {
+                text: Some(Column::Name("words said".into())),
+                ..Columns::default()
+            },
+            ..ParseOptions::default()
+        };
+        assert_eq!(
+            error("speaker,text\nA,b\n", &named),
+            "u.csv: row 1: no column named 'words said' in the header (expected one of: speaker, text)"
+        );
+    }
 }
