@@ -334,7 +334,19 @@ mod tests {
     use std::io::Write;
 
     use super::*;
-    use between_core::text::slice;
+    use crate::testing::timed;
+
+    fn said(t: &Transcript) -> Vec<(Option<&str>, &str, Option<u64>)> {
+        let timed = timed(t);
+        assert!(
+            timed.iter().all(|x| x.3.is_none()),
+            "Word turns have no end"
+        );
+        timed
+            .into_iter()
+            .map(|(s, text, start, _)| (s, text, start))
+            .collect()
+    }
 
     /// A real .docx: a zip with [Content_Types].xml, word/document.xml and a style part.
     fn docx(entries: &[(&str, &str)]) -> Vec<u8> {
@@ -364,19 +376,6 @@ mod tests {
             ("word/document.xml", &document(body)),
             ("word/styles.xml", "<w:styles/>"),
         ])
-    }
-
-    fn said(t: &Transcript) -> Vec<(Option<&str>, &str, Option<u64>)> {
-        t.turns
-            .iter()
-            .map(|x| {
-                (
-                    x.speaker.as_deref(),
-                    slice(&t.text, x.span).unwrap(),
-                    x.start_ms,
-                )
-            })
-            .collect()
     }
 
     const BOLD: &str = "<w:rPr><w:b/></w:rPr>";

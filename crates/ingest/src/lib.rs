@@ -20,7 +20,9 @@
 //!   [`merge_dialogue`]`(Vec<TextGrid>) -> Transcript` turn one Praat TextGrid per speaker
 //!   channel into one dialogue ordered by start time (ties: by end, then by input order).
 //! - [`parse_plain`], [`prose`], [`decode`] and [`parse_timestamp`] are the older plain-text
-//!   building blocks; [`parse_plain_with`] is [`parse_plain`] with a speaker pattern.
+//!   building blocks; [`parse_plain_with`] is [`parse_plain`] with a speaker pattern,
+//!   [`decode_with`] is [`decode`] with an explicit encoding, [`format_timestamp`] is the
+//!   inverse of [`parse_timestamp`].
 //!
 //! # The text
 //!
@@ -69,7 +71,7 @@ pub use decode::{DecodeError, decode, decode_with};
 pub use docx::MAX_DOCUMENT_XML;
 pub use format::Format;
 pub use markers::{Marker, MarkerKind};
-pub use plain::{parse_plain, parse_plain_with, parse_timestamp, prose};
+pub use plain::{format_timestamp, parse_plain, parse_plain_with, parse_timestamp, prose};
 pub use table::{Column, Columns};
 pub use textgrid::{Interval, TextGrid, Tier, merge_dialogue, parse_textgrid};
 
@@ -260,5 +262,160 @@ fn parse_as(
             Ok(merge_dialogue(vec![grid]))
         }
         Format::Csv | Format::Tsv => table::parse(&text()?, format, options),
+    }
+}
+
+/// What tests compare: turns as (speaker, text) or (speaker, text, start, end).
+#[cfg(test)]
+pub(crate) mod testing {
+    use between_core::text::slice;
+
+    use crate::Transcript;
+
+    pub(crate) type Timed<'a> = (Option<&'a str>, &'a str, Option<u64>, Option<u64>);
+
+    pub(crate) fn said(t: &Transcript) -> Vec<(Option<&str>, &str)> {
+        timed(t)
+            .into_iter()
+            .map(|(s, text, _, _)| (s, text))
+            .collect()
+    }
+
+    pub(crate) fn timed(t: &Transcript) -> Vec<Timed<'_>> {
+        t.turns
+            .iter()
+            .map(|x| {
+                let text = slice(&t.text, x.span).expect("a turn's span is in its text");
+                (x.speaker.as_deref(), text, x.start_ms, x.end_ms)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::said as turns;
+
+    #[test]
+    fn one_entry_point_detects_and_parses_every_format() {
+        let d = ParseOptions::default();
+        let vtt = parse(
+            "x.vtt",
+            "WEBVTT\n\n00:01.000 --> 00:02.000\n<v Zoë>Salut 🙂\n".as_bytes(),
+            Format::Auto,
+            &d,
+        )
+        .unwrap();
+        assert_eq!(turns(&vtt), [(Some("Zoë"), "Salut 🙂")]);
+        let srt = parse(
+            "upload",
+            b"1\n00:00:01,000 --> 00:00:02,000\nA: hi\n",
+            Format::Auto,
+            &d,
+        )
+        .unwrap();
+        assert_eq!(turns(&srt), [(Some("A"), "hi")]);
+        let tsv = parse("x.tsv", b"speaker\ttext\nA\tok\n", Format::Auto, &d).unwrap();
+        assert_eq!(turns(&tsv), [(Some("A"), "ok")]);
+        let txt = parse("x.txt", "DR: “Hi”\n".as_bytes(), Format::Auto, &d).unwrap();
+        assert_eq!(turns(&txt), [(Some("DR"), "“Hi”")]);
+        assert_eq!(
+            txt.text, "DR: “Hi”\n",
+            "plain text is kept as the file has it"
+        );
+        let grid = "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n\n0\n1\n<exists>\n1\n\"IntervalTier\"\n\"Speaker\"\n0\n1\n1\n0\n1\n\"<UNIN/> oui\"\n";
+        let options = ParseOptions {
+            default_speaker: Some("patient".into()),
+            ..ParseOptions::default()
+        };
+        let t = parse("p.TextGrid", grid.as_bytes(), Format::Auto, &options).unwrap();
+        assert_eq!(turns(&t), [(Some("patient"), "<UNIN/> oui")]);
+        assert_eq!(t.markers[0].kind, MarkerKind::Unintelligible);
+        assert_eq!(t.markers[0].span, between_core::Span { start: 9, end: 16 });
+        let t = parse("p.TextGrid", grid.as_bytes(), Format::TextGrid, &d).unwrap();
+        assert_eq!(turns(&t), [(None, "<UNIN/> oui")]);
+        assert_eq!(t.warnings.len(), 1);
+        assert!(
+            t.warnings[0].starts_with("p.TextGrid: line 8: the tier 'Speaker'"),
+            "{:?}",
+            t.warnings
+        );
+    }
+
+    #[test]
+    fn speaker_patterns_and_encodings_reach_every_text_format() {
+        let options = ParseOptions {
+            speaker_pattern: Some(r"^(?P<speaker>DR|PT)\s*>\s*".into()),
+            encoding: Some("windows-1252".into()),
+            ..ParseOptions::default()
+        };
+        let t = parse(
+            "a.txt",
+            b"DR > Caf\xE9?\nPT > Oui \x93merci\x94\n",
+            Format::Txt,
+            &options,
+        )
+        .unwrap();
+        assert_eq!(
+            turns(&t),
+            [(Some("DR"), "Café?"), (Some("PT"), "Oui “merci”")]
+        );
+        let vtt = b"WEBVTT\n\n00:01.000 --> 00:02.000\nPT > D\xE9j\xE0\n";
+        let t = parse("a.vtt", vtt, Format::Auto, &options).unwrap();
+        assert_eq!(turns(&t), [(Some("PT"), "Déjà")]);
+    }
+
+    #[test]
+    fn errors_name_the_file_and_where() {
+        let d = ParseOptions::default();
+        let e = parse("notes.txt", b"A: fine\nB: caf\xE9\n", Format::Auto, &d).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "notes.txt: byte 14: invalid UTF-8 (line 2) (expected UTF-8, or UTF-16 with a byte-order mark; or give the file's encoding)"
+        );
+        assert_eq!(e.at, Some(At::Byte(14)));
+        let klingon = ParseOptions {
+            encoding: Some("klingon".into()),
+            ..ParseOptions::default()
+        };
+        let e = parse("a.txt", b"hi", Format::Txt, &klingon).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("a.txt: unknown encoding 'klingon'"),
+            "{e}"
+        );
+        let e = parse("x.vtt", b"WEBVT\n", Format::Auto, &d).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "x.vtt: line 1: a WebVTT file must start with WEBVTT (expected 'WEBVTT' as the first line)"
+        );
+        let e = parse("old.doc", &format::OLE_MAGIC, Format::Auto, &d).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("old.doc: byte 0: an old binary Word (.doc) file"),
+            "{e}"
+        );
+        let e = parse("x.docx", b"not a zip", Format::Auto, &d).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("x.docx: byte 0: not a Word document"),
+            "{e}"
+        );
+        let bad = ParseOptions {
+            speaker_pattern: Some("(".into()),
+            ..ParseOptions::default()
+        };
+        let e = parse("a.txt", b"A: b", Format::Txt, &bad).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("a.txt: the speaker pattern is not a regular expression"),
+            "{e}"
+        );
+        let e = parse("e.csv", b"", Format::Auto, &d).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "e.csv: the file is empty (expected a transcript)"
+        );
     }
 }

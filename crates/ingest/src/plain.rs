@@ -231,6 +231,17 @@ pub(crate) fn is_label(label: &str) -> bool {
         })
 }
 
+/// Milliseconds as `hh:mm:ss.mmm` (the inverse of [`parse_timestamp`]).
+pub fn format_timestamp(ms: u64) -> String {
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
 /// `hh:mm:ss`, `mm:ss` or either with `.fff` → milliseconds.
 pub fn parse_timestamp(s: &str) -> Option<u64> {
     let (clock, fraction) = match s.split_once(['.', ',']) {
@@ -269,14 +280,7 @@ pub fn parse_timestamp(s: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use between_core::text::slice;
-
-    fn said(t: &Transcript) -> Vec<(Option<&str>, &str)> {
-        t.turns
-            .iter()
-            .map(|turn| (turn.speaker.as_deref(), slice(&t.text, turn.span).unwrap()))
-            .collect()
-    }
+    use crate::testing::said;
 
     #[test]
     fn speaker_lines_start_turns_and_other_lines_continue_them() {
@@ -383,5 +387,9 @@ mod tests {
         assert_eq!(parse_timestamp("1:02:03"), Some(3_723_000));
         assert_eq!(parse_timestamp("00:61"), None);
         assert_eq!(parse_timestamp("ab:cd"), None);
+        assert_eq!(format_timestamp(3_723_004), "01:02:03.004");
+        for ms in [0, 999, 59_999, 3_600_000, 86_399_999] {
+            assert_eq!(parse_timestamp(&format_timestamp(ms)), Some(ms));
+        }
     }
 }

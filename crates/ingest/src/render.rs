@@ -72,17 +72,6 @@ pub(crate) fn seconds_to_ms(seconds: f64) -> Option<u64> {
     (seconds.is_finite() && seconds >= 0.0).then(|| (seconds * 1000.0).round() as u64)
 }
 
-/// Milliseconds as `hh:mm:ss.mmm`.
-pub(crate) fn clock(ms: u64) -> String {
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        ms / 3_600_000,
-        ms / 60_000 % 60,
-        ms / 1000 % 60,
-        ms % 1000
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,7 +94,6 @@ mod tests {
         assert_eq!(said, ["“Hi” 🙂", "(door)", "Bonjour\nça va"]);
         assert_eq!(t.turns[0].span, Span { start: 5, end: 11 });
         assert_eq!(t.turns[0].end_ms, Some(1500));
-        assert_eq!(clock(3_723_004), "01:02:03.004");
         assert_eq!(seconds_to_ms(2.5334561157322537), Some(2533));
         assert_eq!(seconds_to_ms(-1.0), None);
     }

@@ -1,12 +1,19 @@
 //! WebVTT and SRT subtitles: cues → turns with start and end times. A speaker is a voice tag
 //! (`<v Name>`) or a `Name:` prefix; other inline tags are dropped (transcription markers such
-//! as `<UNIN/>` and `<UNSURE>` are kept); consecutive cues of one speaker are one turn.
+//! as `<UNIN/>` and `<UNSURE>` are kept); consecutive cues of one named speaker are one turn
+//! (unlabelled cues stay one turn each).
+//!
+//! Cues must be in order of start time. A cue starting before the previous cue of the same
+//! speaker ended (or, when neither has a speaker, before the previous unlabelled cue ended) is
+//! an error; a cue overlapping another speaker's (an unlabelled cue counting as another
+//! speaker) is overlapping speech, kept with a warning.
 
 use std::collections::HashMap;
 
 use regex::Regex;
 
-use crate::render::{Render, clock};
+use crate::plain::format_timestamp as clock;
+use crate::render::Render;
 use crate::{ParseError, Transcript, plain};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -379,21 +386,7 @@ mod tests {
     use between_core::text::slice;
     use proptest::prelude::*;
 
-    type Said<'a> = Vec<(Option<&'a str>, &'a str, Option<u64>, Option<u64>)>;
-
-    fn said(t: &Transcript) -> Said<'_> {
-        t.turns
-            .iter()
-            .map(|x| {
-                (
-                    x.speaker.as_deref(),
-                    slice(&t.text, x.span).unwrap(),
-                    x.start_ms,
-                    x.end_ms,
-                )
-            })
-            .collect()
-    }
+    use crate::testing::timed as said;
 
     fn vtt(text: &str) -> Result<Transcript, ParseError> {
         parse(text, Kind::Vtt, None)

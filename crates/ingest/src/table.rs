@@ -279,24 +279,10 @@ fn csv_error(row: usize, e: &csv::Error) -> ParseError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use between_core::text::slice;
+    use crate::testing::timed as said;
 
     fn table(text: &str, format: Format, options: &ParseOptions) -> Result<Transcript, ParseError> {
         parse(text, format, options)
-    }
-
-    fn said(t: &Transcript) -> Vec<(Option<&str>, &str, Option<u64>, Option<u64>)> {
-        t.turns
-            .iter()
-            .map(|x| {
-                (
-                    x.speaker.as_deref(),
-                    slice(&t.text, x.span).unwrap(),
-                    x.start_ms,
-                    x.end_ms,
-                )
-            })
-            .collect()
     }
 
     #[test]
