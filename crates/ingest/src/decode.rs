@@ -13,6 +13,103 @@ pub enum DecodeError {
     InvalidUtf16 { offset: usize },
     #[error("UTF-16 text with an odd number of bytes ({len})")]
     OddUtf16 { len: usize },
+    #[error(
+        "a NUL byte at byte offset {offset}: the file looks like UTF-16 without a byte-order mark, or is not text; give its encoding (e.g. utf-16le)"
+    )]
+    Nul { offset: usize },
+    #[error(
+        "unknown encoding '{label}' (expected a label such as utf-8, windows-1252, latin1, utf-16le)"
+    )]
+    UnknownEncoding { label: String },
+    #[error("invalid {encoding} at byte offset {offset}: the file is not {encoding} text")]
+    Invalid {
+        encoding: &'static str,
+        offset: usize,
+    },
+}
+
+impl DecodeError {
+    /// The byte offset the error is at, if it has one.
+    pub fn offset(&self) -> Option<usize> {
+        match self {
+            DecodeError::Empty | DecodeError::UnknownEncoding { .. } => None,
+            DecodeError::InvalidUtf8 { offset, .. }
+            | DecodeError::InvalidUtf16 { offset }
+            | DecodeError::Nul { offset }
+            | DecodeError::Invalid { offset, .. } => Some(*offset),
+            DecodeError::OddUtf16 { len } => Some(len - 1),
+        }
+    }
+}
+
+impl From<DecodeError> for crate::ParseError {
+    fn from(e: DecodeError) -> Self {
+        let at = e.offset().map(crate::At::Byte);
+        let (message, expected) = match &e {
+            DecodeError::Empty => ("the file is empty".to_string(), "a transcript"),
+            DecodeError::InvalidUtf8 { line, .. } => (
+                format!("invalid UTF-8 (line {line})"),
+                "UTF-8, or UTF-16 with a byte-order mark; or give the file's encoding",
+            ),
+            DecodeError::InvalidUtf16 { .. } => (
+                "invalid UTF-16: an unpaired surrogate".to_string(),
+                "UTF-16 text",
+            ),
+            DecodeError::OddUtf16 { len } => (
+                format!("UTF-16 text with an odd number of bytes ({len})"),
+                "UTF-16 text",
+            ),
+            DecodeError::Nul { .. } => (
+                "a NUL byte: the file looks like UTF-16 without a byte-order mark, or is not text"
+                    .to_string(),
+                "text; give its encoding, e.g. utf-16le",
+            ),
+            DecodeError::UnknownEncoding { label } => (
+                format!("unknown encoding '{label}'"),
+                "a label such as utf-8, windows-1252, latin1, utf-16le",
+            ),
+            DecodeError::Invalid { encoding, .. } => {
+                (format!("invalid {encoding}"), "text in the given encoding")
+            }
+        };
+        crate::ParseError::new(at, message).expected(expected)
+    }
+}
+
+/// Decodes with an explicit encoding label (`windows-1252`, `latin1`, `utf-16le`, … as the
+/// WHATWG Encoding Standard names them), or as [`decode`] does when there is none. A byte-order
+/// mark of the given encoding is dropped; a malformed sequence is an error with its offset.
+pub fn decode_with(bytes: &[u8], encoding: Option<&str>) -> Result<String, DecodeError> {
+    let Some(label) = encoding else {
+        return decode(bytes);
+    };
+    let encoding = encoding_rs::Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
+        DecodeError::UnknownEncoding {
+            label: label.to_string(),
+        }
+    })?;
+    let mut decoder = encoding.new_decoder_with_bom_removal();
+    let capacity = decoder
+        .max_utf8_buffer_length_without_replacement(bytes.len())
+        .unwrap_or(bytes.len().saturating_mul(3));
+    let mut text = String::with_capacity(capacity);
+    let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut text, true);
+    match result {
+        encoding_rs::DecoderResult::InputEmpty => {}
+        encoding_rs::DecoderResult::Malformed(bad, extra) => {
+            return Err(DecodeError::Invalid {
+                encoding: encoding.name(),
+                offset: read - usize::from(bad) - usize::from(extra),
+            });
+        }
+        encoding_rs::DecoderResult::OutputFull => {
+            unreachable!("the buffer was sized for the input")
+        }
+    }
+    if text.trim().is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    Ok(text)
 }
 
 /// Decodes a transcript file's bytes. The byte-order mark is dropped; nothing else changes.
@@ -33,10 +130,23 @@ pub fn decode(bytes: &[u8]) -> Result<String, DecodeError> {
 }
 
 fn utf8(bytes: &[u8], skipped: usize) -> Result<String, DecodeError> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Ok(s.to_string()),
-        Err(e) => {
-            let at = e.valid_up_to();
+    let (valid, error) = match std::str::from_utf8(bytes) {
+        Ok(s) => (s, None),
+        Err(e) => (
+            // Valid up to there.
+            std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+            Some(e.valid_up_to()),
+        ),
+    };
+    // A NUL says more (UTF-16 without a BOM) than the invalid byte after it.
+    if let Some(at) = valid.find('\0') {
+        return Err(DecodeError::Nul {
+            offset: skipped + at,
+        });
+    }
+    match error {
+        None => Ok(valid.to_string()),
+        Some(at) => {
             let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
             Err(DecodeError::InvalidUtf8 {
                 offset: skipped + at,
@@ -109,6 +219,32 @@ mod tests {
             decode(b"\xEF\xBB\xBFab\xFF"),
             Err(DecodeError::InvalidUtf8 { offset: 5, line: 1 })
         );
+    }
+
+    #[test]
+    fn explicit_encodings() {
+        assert_eq!(
+            decode_with(b"Zo\xEB \x93fine\x94", Some("windows-1252")).unwrap(),
+            "Zoë “fine”"
+        );
+        assert_eq!(decode_with(b"caf\xE9", Some("latin1")).unwrap(), "café");
+        let le: Vec<u8> = "Zoë 🙂".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        assert_eq!(decode_with(&le, Some("utf-16le")).unwrap(), "Zoë 🙂");
+        assert_eq!(decode(&le), Err(DecodeError::Nul { offset: 1 }));
+        assert_eq!(
+            decode_with(b"ab\xFFc", Some("utf-8")),
+            Err(DecodeError::Invalid {
+                encoding: "UTF-8",
+                offset: 2
+            })
+        );
+        assert_eq!(
+            decode_with(b"ab", Some("klingon")),
+            Err(DecodeError::UnknownEncoding {
+                label: "klingon".into()
+            })
+        );
+        assert_eq!(decode_with(b"ab", None).unwrap(), "ab");
     }
 
     #[test]

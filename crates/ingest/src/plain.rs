@@ -3,8 +3,9 @@
 //! continue the turn before them. Text before the first label is an unlabelled turn.
 
 use between_core::{Span, Turn};
+use regex::Regex;
 
-use crate::Transcript;
+use crate::{ParseError, Transcript};
 
 /// The longest speaker label recognised, in characters, and in words.
 const MAX_LABEL_CHARS: usize = 40;
@@ -12,14 +13,109 @@ const MAX_LABEL_WORDS: usize = 4;
 
 /// Parses a decoded plain-text transcript.
 pub fn parse_plain(text: String) -> Transcript {
+    match split(text, &mut |line, _| {
+        Ok::<_, std::convert::Infallible>(speaker_line(line))
+    }) {
+        Ok(t) => t,
+        Err(never) => match never {},
+    }
+}
+
+/// [`parse_plain`] with an optional speaker pattern (see [`crate::ParseOptions`]) instead of
+/// the built-in `LABEL:` recognition. An error names the line whose `time` is no timestamp.
+pub fn parse_plain_with(text: String, pattern: Option<&Regex>) -> Result<Transcript, ParseError> {
+    let Some(pattern) = pattern else {
+        return Ok(parse_plain(text));
+    };
+    split(text, &mut |line, number| {
+        pattern_line(line, pattern).map_err(|e| ParseError::line(number, e.0).expected(e.1))
+    })
+}
+
+/// Compiles a speaker pattern: it must have a group named `speaker`.
+pub(crate) fn compile(pattern: Option<&str>) -> Result<Option<Regex>, ParseError> {
+    let Some(pattern) = pattern else {
+        return Ok(None);
+    };
+    let regex = Regex::new(pattern).map_err(|e| {
+        ParseError::new(
+            None,
+            format!("the speaker pattern is not a regular expression: {e}"),
+        )
+    })?;
+    if !regex.capture_names().any(|n| n == Some("speaker")) {
+        return Err(ParseError::new(
+            None,
+            format!("the speaker pattern '{pattern}' has no group named 'speaker'"),
+        )
+        .expected("a group (?P<speaker>…), e.g. ^(?P<speaker>DR|PT):\\s*"));
+    }
+    Ok(Some(regex))
+}
+
+/// The speaker label at the start of `line`: `pattern`'s when there is one, else the built-in
+/// `[timestamp] LABEL:` recognition. An error is (what was wrong, what was expected).
+pub(crate) fn label_of<'a>(
+    line: &'a str,
+    pattern: Option<&Regex>,
+) -> Result<Option<Head<'a>>, (String, &'static str)> {
+    match pattern {
+        Some(p) => pattern_line(line, p),
+        None => Ok(speaker_line(line)),
+    }
+}
+
+fn pattern_line<'a>(
+    line: &'a str,
+    pattern: &Regex,
+) -> Result<Option<Head<'a>>, (String, &'static str)> {
+    let Some(caps) = pattern.captures(line) else {
+        return Ok(None);
+    };
+    let whole = caps.get(0).map_or(0..0, |m| m.range());
+    let Some(label) = caps.name("speaker").map(|m| m.as_str().trim()) else {
+        return Ok(None);
+    };
+    if whole.start != 0 || label.is_empty() {
+        return Ok(None);
+    }
+    let start_ms = match caps.name("time") {
+        Some(t) if !t.as_str().trim().is_empty() => {
+            Some(parse_timestamp(t.as_str().trim()).ok_or_else(|| {
+                (
+                    format!("'{}' is not a timestamp", t.as_str()),
+                    "hh:mm:ss or mm:ss, optionally with .mmm",
+                )
+            })?)
+        }
+        _ => None,
+    };
+    let rest = &line[whole.end..];
+    let content_byte = line.len() - rest.trim_start().len();
+    Ok(Some(Head {
+        label,
+        start_ms,
+        content_start: line[..content_byte].chars().count(),
+        content_byte,
+    }))
+}
+
+/// A line's speaker label, if it has one.
+type HeadResult<'a, E> = Result<Option<Head<'a>>, E>;
+
+/// Splits a text into turns at the lines `head` recognises as starting one.
+fn split<E>(
+    text: String,
+    head: &mut dyn FnMut(&str, usize) -> HeadResult<'_, E>,
+) -> Result<Transcript, E> {
     let mut turns: Vec<Turn> = Vec::new();
     // The turn being built: its label, timestamp, start, and the end of its last non-blank line.
     let mut open: Option<(Option<String>, Option<u64>, usize, usize)> = None;
     let mut cp = 0; // code point offset of the current line's start
-    for raw in text.split_inclusive('\n') {
+    for (number, raw) in text.split_inclusive('\n').enumerate() {
         let line_chars = raw.chars().count();
         let line = raw.trim_end_matches(['\n', '\r']);
-        if let Some(head) = speaker_line(line) {
+        if let Some(head) = head(line, number + 1)? {
             if let Some(turn) = open.take() {
                 push(&mut turns, turn);
             }
@@ -51,14 +147,10 @@ pub fn parse_plain(text: String) -> Transcript {
                 .to_string(),
         );
         let mut whole = prose(text);
-        whole.warnings = warnings;
-        return whole;
+        whole.warnings.extend(warnings);
+        return Ok(whole);
     }
-    Transcript {
-        text,
-        turns,
-        warnings,
-    }
+    Ok(Transcript::new(text, turns, warnings))
 }
 
 /// Prose (field notes, journals): the whole text as one unlabelled turn.
@@ -74,11 +166,7 @@ pub fn prose(text: String) -> Transcript {
         start_ms: None,
         end_ms: None,
     }];
-    Transcript {
-        text,
-        turns,
-        warnings: Vec::new(),
-    }
+    Transcript::new(text, turns, Vec::new())
 }
 
 fn push(
@@ -97,11 +185,13 @@ fn trailing_space(s: &str) -> usize {
     s.chars().rev().take_while(|c| c.is_whitespace()).count()
 }
 
-struct Head<'a> {
-    label: &'a str,
-    start_ms: Option<u64>,
+pub(crate) struct Head<'a> {
+    pub(crate) label: &'a str,
+    pub(crate) start_ms: Option<u64>,
     /// Code point offset, in the line, of what the speaker says.
     content_start: usize,
+    /// Byte offset, in the line, of what the speaker says.
+    pub(crate) content_byte: usize,
 }
 
 /// Recognises `[timestamp] LABEL: ` at the start of a line.
@@ -122,15 +212,16 @@ fn speaker_line(line: &str) -> Option<Head<'_>> {
         return None;
     }
     let spoken = after.trim_start();
-    let content_start = line.chars().count() - spoken.chars().count();
+    let content_byte = line.len() - spoken.len();
     Some(Head {
         label,
         start_ms,
-        content_start,
+        content_start: line[..content_byte].chars().count(),
+        content_byte,
     })
 }
 
-fn is_label(label: &str) -> bool {
+pub(crate) fn is_label(label: &str) -> bool {
     let mut chars = label.chars();
     chars.next().is_some_and(char::is_alphabetic)
         && label.chars().count() <= MAX_LABEL_CHARS
@@ -138,6 +229,17 @@ fn is_label(label: &str) -> bool {
         && label.chars().all(|c| {
             c.is_alphanumeric() || matches!(c, ' ' | '.' | '\'' | '’' | '-' | '_' | '(' | ')')
         })
+}
+
+/// Milliseconds as `hh:mm:ss.mmm` (the inverse of [`parse_timestamp`]).
+pub fn format_timestamp(ms: u64) -> String {
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
 }
 
 /// `hh:mm:ss`, `mm:ss` or either with `.fff` → milliseconds.
@@ -178,14 +280,7 @@ pub fn parse_timestamp(s: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use between_core::text::slice;
-
-    fn said(t: &Transcript) -> Vec<(Option<&str>, &str)> {
-        t.turns
-            .iter()
-            .map(|turn| (turn.speaker.as_deref(), slice(&t.text, turn.span).unwrap()))
-            .collect()
-    }
+    use crate::testing::said;
 
     #[test]
     fn speaker_lines_start_turns_and_other_lines_continue_them() {
@@ -239,6 +334,44 @@ mod tests {
     }
 
     #[test]
+    fn speaker_patterns_with_times() {
+        let pattern = compile(Some(
+            r"^(?:(?P<time>\d+:\d+) )?(?P<speaker>DR|PT)\s*[-:]\s*",
+        ))
+        .unwrap()
+        .unwrap();
+        let t = parse_plain_with(
+            "Clinic notes\n01:02 DR - Zoë, “hi” 🙂\nNurse: not a label here\nPT: Oui.\n".into(),
+            Some(&pattern),
+        )
+        .unwrap();
+        assert_eq!(
+            said(&t),
+            [
+                (None, "Clinic notes"),
+                (Some("DR"), "Zoë, “hi” 🙂\nNurse: not a label here"),
+                (Some("PT"), "Oui."),
+            ]
+        );
+        assert_eq!(t.turns[1].span, Span { start: 24, end: 59 });
+        assert_eq!(t.turns[1].start_ms, Some(62_000));
+        assert_eq!(t.turns[2].start_ms, None);
+
+        let timed = compile(Some(r"^\[(?P<time>[^\]]*)\] (?P<speaker>\w+): "))
+            .unwrap()
+            .unwrap();
+        let e = parse_plain_with("[00:01] A: ok\n[soon] B: no\n".into(), Some(&timed)).unwrap_err();
+        assert_eq!(e.line_number(), Some(2));
+        assert_eq!(
+            e.in_file("t.txt").to_string(),
+            "t.txt: line 2: 'soon' is not a timestamp (expected hh:mm:ss or mm:ss, optionally with .mmm)"
+        );
+        let e = compile(Some("^(?P<who>DR):")).unwrap_err();
+        assert!(e.message.contains("no group named 'speaker'"), "{e}");
+        assert!(compile(Some("(")).is_err());
+    }
+
+    #[test]
     fn labels_are_short_names() {
         assert!(speaker_line("MS FERNÁNDEZ: sí").is_some());
         assert!(speaker_line("Mrs O’Neill: yes").is_some());
@@ -254,5 +387,9 @@ mod tests {
         assert_eq!(parse_timestamp("1:02:03"), Some(3_723_000));
         assert_eq!(parse_timestamp("00:61"), None);
         assert_eq!(parse_timestamp("ab:cd"), None);
+        assert_eq!(format_timestamp(3_723_004), "01:02:03.004");
+        for ms in [0, 999, 59_999, 3_600_000, 86_399_999] {
+            assert_eq!(parse_timestamp(&format_timestamp(ms)), Some(ms));
+        }
     }
 }
