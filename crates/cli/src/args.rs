@@ -187,9 +187,24 @@ pub enum DyadCmd {
 #[derive(Args, Debug)]
 pub struct ImportArgs {
     pub study: PathBuf,
-    /// Transcript files: a line `LABEL: text` (optionally after `[hh:mm:ss]`) starts a turn
+    /// Transcript files or folders of them. Plain text: a line `LABEL: text` (optionally after
+    /// `[hh:mm:ss]`) starts a turn. Praat TextGrids named `NAME_SPEAKER.TextGrid` that share
+    /// NAME are one consultation, a channel per speaker, merged by time
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// The files' format [default: by extension, then by content]
+    #[arg(long, value_enum, default_value_t)]
+    pub format: FormatArg,
+    /// The files' encoding when not UTF-8 or UTF-16 with a byte-order mark (windows-1252, latin1, …)
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// A regular expression for speaker labels at line starts, with a group `speaker` (and
+    /// optionally `time`), e.g. '^(?P<speaker>DR|PT):\s*'
+    #[arg(long, value_name = "REGEX")]
+    pub speaker_pattern: Option<String>,
+    /// CSV/TSV columns by header name or 1-based number: --columns speaker=Who,start=2,end=3,text=Said
+    #[arg(long, value_delimiter = ',', value_name = "FIELD=COLUMN")]
+    pub columns: Vec<String>,
     #[arg(long, value_parser = parse_kind, default_value = "interview")]
     pub kind: SourceKind,
     /// Whose account this is (participant label)
@@ -222,6 +237,19 @@ pub struct ImportArgs {
     /// Refuse files larger than this
     #[arg(long, default_value_t = 64 * 1024 * 1024)]
     pub max_bytes: u64,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum FormatArg {
+    #[default]
+    Auto,
+    Txt,
+    Docx,
+    Vtt,
+    Srt,
+    Textgrid,
+    Csv,
+    Tsv,
 }
 
 #[derive(Subcommand, Debug)]
@@ -678,8 +706,12 @@ pub struct ServeArgs {
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// A corpus made by `python3 ../shared/bench/make_corpus.py --interviews 100 --words 8000 --seed 1 --out DIR`
-    #[arg(long)]
-    pub corpus: PathBuf,
+    #[arg(long, required_unless_present = "primock")]
+    pub corpus: Option<PathBuf>,
+    /// Instead: time importing the PriMock57 TextGrids (../shared/data/primock57/transcripts),
+    /// parse, merge and store, into a new study
+    #[arg(long, conflicts_with = "corpus")]
+    pub primock: Option<PathBuf>,
     /// How many times to list one document's codings
     #[arg(long, default_value_t = 200)]
     pub repeat: usize,

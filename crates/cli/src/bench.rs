@@ -38,8 +38,13 @@ impl Measure {
 }
 
 pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&args.corpus)
-        .with_context(|| format!("{}: cannot read the corpus folder", args.corpus.display()))?
+    if let Some(folder) = &args.primock {
+        let m = primock(actor, folder, args.repeat.clamp(1, 9))?;
+        return print(&[m], args.format, None);
+    }
+    let corpus = args.corpus.clone().unwrap_or_default();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .with_context(|| format!("{}: cannot read the corpus folder", corpus.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "txt"))
         .collect();
@@ -47,7 +52,7 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
     if files.is_empty() {
         bail!(
             "{}: no .txt transcripts; make a corpus with shared/bench/make_corpus.py",
-            args.corpus.display()
+            corpus.display()
         );
     }
     let dir = tempfile::tempdir()?;
@@ -62,7 +67,7 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
         actor,
     )?;
     let book = between_exchange::read_codebook_csv(
-        std::fs::File::open(args.corpus.join("codebook.csv"))?,
+        std::fs::File::open(corpus.join("codebook.csv"))?,
         "codebook.csv",
     )?;
     bench.add_codes(&book)?;
@@ -74,7 +79,7 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
 
     let start = Instant::now();
     let rows = between_exchange::read_codings_csv(
-        std::fs::File::open(args.corpus.join("codings.csv"))?,
+        std::fs::File::open(corpus.join("codings.csv"))?,
         "codings.csv",
         Some("coder1"),
     )?;
@@ -123,7 +128,7 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
     ];
     if args.server || args.agreement {
         let rows = between_exchange::read_codings_csv(
-            std::fs::File::open(args.corpus.join("codings.csv"))?,
+            std::fs::File::open(corpus.join("codings.csv"))?,
             "codings.csv",
             Some("coder2"),
         )?;
@@ -147,15 +152,22 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
             args.clients,
         )?);
     }
-    match args.format {
-        Format::Json => outln!("{}", serde_json::to_string_pretty(&measures)?),
+    let summary = format!(
+        "corpus: {} transcripts, {:.1} MB; {applied} codings applied; {listed} codings in {first}",
+        report.sources.len(),
+        report.bytes as f64 / 1e6
+    );
+    print(&measures, args.format, Some(&summary))
+}
+
+fn print(measures: &[Measure], format: Format, summary: Option<&str>) -> Result<()> {
+    match format {
+        Format::Json => outln!("{}", serde_json::to_string_pretty(measures)?),
         Format::Text => {
-            outln!(
-                "corpus: {} transcripts, {:.1} MB; {applied} codings applied; {listed} codings in {first}",
-                report.sources.len(),
-                report.bytes as f64 / 1e6
-            );
-            for m in &measures {
+            if let Some(s) = summary {
+                outln!("{s}");
+            }
+            for m in measures {
                 outln!(
                     "{:<44} {:>9.3} {:<4} target {:<10} {}",
                     m.name,
@@ -168,6 +180,59 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Importing every TextGrid of `folder` (parse, merge a consultation's channels, store, commit)
+/// into a new study, the median of `runs`.
+fn primock(actor: &str, folder: &std::path::Path, runs: usize) -> Result<Measure> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+        .with_context(|| format!("{}: cannot read the folder", folder.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("textgrid"))
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("{}: no .TextGrid files", folder.display());
+    }
+    let mut times = Vec::with_capacity(runs);
+    let mut consultations = 0;
+    for _ in 0..runs {
+        let dir = tempfile::tempdir()?;
+        let mut bench = Workbench::create(
+            &dir.path().join("primock.between"),
+            NewStudy {
+                name: "PriMock57".into(),
+                ..Default::default()
+            },
+            &OpenOptions::default(),
+            actor,
+        )?;
+        let options = between_study::ImportOptions {
+            format: between_ingest::Format::TextGrid,
+            ..Default::default()
+        };
+        let start = Instant::now();
+        consultations = bench
+            .import_paths(&files, &options, &mut |_, _| {})?
+            .sources
+            .len();
+        times.push(start.elapsed());
+    }
+    times.sort();
+    let median = times[times.len() / 2].as_secs_f64();
+    Ok(Measure::new(
+        &format!(
+            "import {} TextGrids as {consultations} consultations (median)",
+            files.len()
+        ),
+        median,
+        "s",
+        "<= 1 s",
+        median <= 1.0,
+    ))
 }
 
 /// The study's agreement report between the corpus's two coders over characters (every code,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use between_core::{InterviewInfo, SourceId, text};
+use between_ingest::{Column, Columns, Format as FileFormat, ParseOptions};
 use between_store::OpenOptions;
 use between_study::*;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -260,9 +261,25 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
             .map_err(anyhow::Error::msg)?,
         name: a.name,
         max_bytes: a.max_bytes,
+        format: match a.format {
+            FormatArg::Auto => FileFormat::Auto,
+            FormatArg::Txt => FileFormat::Txt,
+            FormatArg::Docx => FileFormat::Docx,
+            FormatArg::Vtt => FileFormat::Vtt,
+            FormatArg::Srt => FileFormat::Srt,
+            FormatArg::Textgrid => FileFormat::TextGrid,
+            FormatArg::Csv => FileFormat::Csv,
+            FormatArg::Tsv => FileFormat::Tsv,
+        },
+        parse: ParseOptions {
+            speaker_pattern: a.speaker_pattern,
+            encoding: a.encoding,
+            columns: columns(&a.columns)?,
+            ..Default::default()
+        },
     };
-    let total: u64 = a
-        .files
+    let files = expand_folders(&a.files, options.format)?;
+    let total: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
@@ -271,7 +288,7 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
         ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {msg}")
             .expect("a valid template"),
     );
-    let report = bench.import_paths(&a.files, &options, &mut |name, bytes| {
+    let report = bench.import_paths(&files, &options, &mut |name, bytes| {
         bar.set_message(name.to_string());
         bar.inc(bytes);
     });
@@ -340,6 +357,69 @@ fn source(ctx: &Ctx, c: SourceCmd) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `speaker=Who,start=2` → which CSV/TSV column holds what (a number is 1-based).
+fn columns(given: &[String]) -> Result<Columns> {
+    let mut columns = Columns::default();
+    for pair in given {
+        let (field, column) = pair
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--columns: '{pair}' is not FIELD=COLUMN"))?;
+        let column = match column.trim().parse::<usize>() {
+            Ok(0) => anyhow::bail!("--columns: column numbers start at 1"),
+            Ok(n) => Column::Index(n - 1),
+            Err(_) => Column::Name(column.trim().to_string()),
+        };
+        let slot = match field.trim() {
+            "speaker" => &mut columns.speaker,
+            "start" => &mut columns.start,
+            "end" => &mut columns.end,
+            "text" => &mut columns.text,
+            other => anyhow::bail!("--columns: '{other}' is not one of speaker, start, end, text"),
+        };
+        *slot = Some(column);
+    }
+    Ok(columns)
+}
+
+/// The files given, with each folder replaced by the transcripts in it (not its subfolders):
+/// files of the format asked for, or of any format between reads.
+fn expand_folders(
+    paths: &[std::path::PathBuf],
+    format: FileFormat,
+) -> Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            out.push(path.clone());
+            continue;
+        }
+        let mut inside: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("{}: cannot read the folder", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .filter(|p| {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default();
+                let ext = FileFormat::detect(&name, b"").extension();
+                !name.starts_with('.')
+                    && p.extension().is_some_and(|e| {
+                        ext.is_some_and(|x| e.eq_ignore_ascii_case(x))
+                            && (format == FileFormat::Auto
+                                || FileFormat::detect(&name, b"") == format)
+                    })
+            })
+            .collect();
+        if inside.is_empty() {
+            anyhow::bail!("{}: no transcripts in this folder", path.display());
+        }
+        inside.sort();
+        out.extend(inside);
+    }
+    Ok(out)
 }
 
 fn media(ctx: &Ctx, c: MediaCmd) -> Result<()> {

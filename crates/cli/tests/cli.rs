@@ -1409,3 +1409,132 @@ fn recordings_are_linked_and_transcripts_checked() {
         "the check is in the audit trail"
     );
 }
+
+#[test]
+fn transcripts_in_every_format_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    between(d, &["init", "s.between"]).ok();
+    let write = |name: &str, text: &[u8]| std::fs::write(d.join(name), text).unwrap();
+    write(
+        "visit.vtt",
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.500\n<v Dr Núñez>Buenos días, José.\n\n00:00:03.600 --> 00:00:05.000\n<v Dr Núñez>How’s the knee? 🙂\n\n00:00:05.200 --> 00:00:08.000\n<v José>Better.\n"
+            .as_bytes(),
+    );
+    write(
+        "broken.srt",
+        b"1\n00:00:01,000 --> 00:00:02,000\nHello\n\n2\n00:00:03,000 -> 00:00:04,000\nAgain\n",
+    );
+    write(
+        "table.csv",
+        "who;from;to;said\nDR;0.5;2;Hello there\nPT;2.5;4;Hi, doctor\n".as_bytes(),
+    );
+    write("latin1.txt", b"DR: Caf\xe9 au lait?\n\nPT: Oui.\n");
+    // One bad file: nothing is imported, and the error names the file and the line.
+    between(d, &["import", "s.between", "visit.vtt", "broken.srt"])
+        .fails_with("broken.srt: line 6:");
+    assert!(
+        between(d, &["source", "list", "s.between"])
+            .ok()
+            .stdout()
+            .is_empty(),
+        "nothing was imported"
+    );
+    // Subtitles: cues become turns with times; one speaker's consecutive cues are one turn.
+    between(d, &["import", "s.between", "visit.vtt"]).ok();
+    let shown = between(d, &["source", "show", "s.between", "visit.vtt"])
+        .ok()
+        .stdout();
+    assert_eq!(
+        shown,
+        "[10..46] 00:00:01 Dr Núñez: Buenos días, José.\nHow’s the knee? 🙂\n[54..61] 00:00:05 José: Better.\n",
+    );
+    // A table of utterances, its columns named.
+    between(
+        d,
+        &[
+            "import",
+            "s.between",
+            "table.csv",
+            "--columns",
+            "speaker=who,start=from,end=to,text=said",
+        ],
+    )
+    .ok();
+    let shown = between(d, &["source", "show", "s.between", "table.csv"])
+        .ok()
+        .stdout();
+    assert!(shown.contains("PT: Hi, doctor"), "{shown}");
+    // Not UTF-8: refused with the place, unless the encoding is given.
+    between(d, &["import", "s.between", "latin1.txt"]).fails_with("latin1.txt: byte 7");
+    between(
+        d,
+        &[
+            "import",
+            "s.between",
+            "latin1.txt",
+            "--encoding",
+            "windows-1252",
+        ],
+    )
+    .ok();
+    assert!(
+        between(d, &["source", "show", "s.between", "latin1.txt"])
+            .ok()
+            .stdout()
+            .contains("DR: Café au lait?")
+    );
+    // A speaker pattern of the team's own.
+    write("own.txt", b"(A) How are you?\n(B) Well.\n");
+    between(
+        d,
+        &[
+            "import",
+            "s.between",
+            "own.txt",
+            "--speaker-pattern",
+            r"^\((?P<speaker>[AB])\)\s*",
+        ],
+    )
+    .ok();
+    let shown = between(d, &["source", "show", "s.between", "own.txt"])
+        .ok()
+        .stdout();
+    assert!(
+        shown.contains("A: How are you?") && shown.contains("B: Well."),
+        "{shown}"
+    );
+    // PriMock57: a folder of channels becomes 57 consultations.
+    let primock = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/primock57/transcripts"
+    );
+    let out = between(d, &["import", "s.between", primock, "--format", "textgrid"])
+        .ok()
+        .stdout();
+    assert!(out.contains("57 source(s)"), "{out}");
+    let first = between(d, &["source", "show", "s.between", "day1_consultation01"])
+        .ok()
+        .stdout();
+    let speakers: Vec<&str> = first
+        .lines()
+        .take(4)
+        .map(|l| l.split_whitespace().nth(2).unwrap())
+        .collect();
+    assert_eq!(
+        speakers,
+        ["Doctor:", "Patient:", "Patient:", "Doctor:"],
+        "{first}"
+    );
+    // Limits.
+    between(d, &["import", "s.between", "own.txt", "--max-bytes", "5"]).fails_with("own.txt");
+    between(
+        d,
+        &[
+            "import",
+            "s.between",
+            d.join("nothing-here").to_str().unwrap(),
+        ],
+    )
+    .fails_with("nothing-here");
+}

@@ -5,25 +5,8 @@ use std::cmp::Reverse;
 
 use between_core::Span;
 
-/// What a [`Marker`] marks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MarkerKind {
-    /// `<UNSURE>…</UNSURE>`: the transcriber was unsure; the span covers both tags.
-    Unsure,
-    /// `<UNIN/>`: an unintelligible stretch.
-    Unintelligible,
-    /// `<INAUDIBLE_SPEECH/>`: inaudible speech.
-    Inaudible,
-    /// Any other self-closing `<TAG/>`, or an `<UNSURE>` left open at the end of its line.
-    Other,
-}
-
-/// A marker in a transcript's text, in code points.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Marker {
-    pub span: Span,
-    pub kind: MarkerKind,
-}
+// The types are the study's own (`between_core::Marker`): one definition for storage and display.
+pub use between_core::{Marker, MarkerKind};
 
 const OPEN: &str = "<UNSURE>";
 const CLOSE: &str = "</UNSURE>";

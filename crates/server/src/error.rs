@@ -70,7 +70,8 @@ impl From<StudyError> for ApiError {
             | StudyError::Name(_)
             | StudyError::AmbiguousCode { .. }
             | StudyError::TooLarge { .. }
-            | StudyError::Decode { .. } => Self::bad_request(message),
+            | StudyError::Decode { .. }
+            | StudyError::Parse(_) => Self::bad_request(message),
             StudyError::Theory(_) | StudyError::Io { .. } => Self::internal(message),
         }
     }

@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use between_core::*;
-use between_ingest::{Transcript, decode, parse_plain};
+use between_ingest::{
+    Format, ParseOptions, Transcript, decode_with, merge_dialogue, parse_textgrid,
+};
 
 use crate::{StudyError, StudyResult, Workbench, now};
 
@@ -58,6 +60,9 @@ pub struct ImportOptions {
     /// Source name for a single file (default: the file name).
     pub name: Option<String>,
     pub max_bytes: u64,
+    /// The files' format (`Auto`: by extension, then by content).
+    pub format: Format,
+    pub parse: ParseOptions,
 }
 
 impl Default for ImportOptions {
@@ -70,6 +75,8 @@ impl Default for ImportOptions {
             speakers: Vec::new(),
             name: None,
             max_bytes: DEFAULT_MAX_BYTES,
+            format: Format::Auto,
+            parse: ParseOptions::default(),
         }
     }
 }
@@ -162,26 +169,18 @@ impl Workbench {
         let stamp = now();
         let mut report = ImportReport::default();
         let mut sources = Vec::with_capacity(files.len());
-        for file in files {
+        for file in &files {
             let size = file.bytes.len() as u64;
             if size > options.max_bytes {
                 return Err(StudyError::TooLarge {
-                    file: file.name,
+                    file: file.name.clone(),
                     size,
                     limit: options.max_bytes,
                 });
             }
-            let text = decode(&file.bytes).map_err(|source| StudyError::Decode {
-                file: file.name.clone(),
-                source,
-            })?;
-            // Field notes and journals are prose: a line like "Practical resolutions:" is not a
-            // speaker. They are one unlabelled turn.
-            let transcript = match options.kind {
-                SourceKind::FieldNote | SourceKind::Journal => between_ingest::prose(text),
-                _ => parse_plain(text),
-            };
-            let name = options.name.clone().unwrap_or(file.name);
+        }
+        for (name, transcript, size) in transcripts(files, options)? {
+            let name = options.name.clone().unwrap_or(name);
             if !taken.insert(name.clone()) {
                 return Err(StudyError::Invalid(format!(
                     "{name}: a source of that name is already in the study (or twice in this import)"
@@ -200,7 +199,7 @@ impl Workbench {
                 text: transcript.text,
                 turns: transcript.turns,
                 speakers,
-                markers: Vec::new(),
+                markers: transcript.markers,
                 interview: options.interview.clone(),
                 imported_at: stamp.clone(),
                 blind: false,
@@ -367,4 +366,78 @@ fn assign_speakers(
         })
         .collect();
     Ok((speakers, warnings))
+}
+
+/// Every file parsed, as `(source name, transcript, bytes read)`. Praat TextGrids that share a
+/// name up to a last `_speaker` part (`day1_consultation01_doctor.TextGrid` and
+/// `…_patient.TextGrid`) are one consultation recorded a channel per speaker: they become one
+/// dialogue ordered by time, named for the shared part, each channel's speaker named by its part.
+fn transcripts(
+    files: Vec<ImportFile>,
+    options: &ImportOptions,
+) -> StudyResult<Vec<(String, Transcript, u64)>> {
+    let format_of = |f: &ImportFile| match options.format {
+        Format::Auto => Format::detect(&f.name, &f.bytes),
+        given => given,
+    };
+    let channel = |name: &str| -> Option<(String, String)> {
+        let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+        let (consultation, speaker) = stem.rsplit_once('_')?;
+        (!consultation.is_empty() && !speaker.is_empty())
+            .then(|| (consultation.to_string(), capitalised(speaker)))
+    };
+    // How many TextGrids share each consultation name: two or more are channels of one.
+    let mut channels: std::collections::HashMap<String, usize> = Default::default();
+    for f in files.iter().filter(|f| format_of(f) == Format::TextGrid) {
+        if let Some((c, _)) = channel(&f.name) {
+            *channels.entry(c).or_default() += 1;
+        }
+    }
+    let mut out: Vec<(String, Transcript, u64)> = Vec::new();
+    let mut grids: Vec<(String, Vec<between_ingest::TextGrid>, u64)> = Vec::new();
+    for file in files {
+        let size = file.bytes.len() as u64;
+        let format = format_of(&file);
+        if format == Format::TextGrid
+            && let Some((consultation, speaker)) = channel(&file.name)
+            && channels[&consultation] > 1
+        {
+            let grid = parse_textgrid(&file.name, &file.bytes, Some(&speaker))?;
+            match grids.iter_mut().find(|(c, _, _)| *c == consultation) {
+                Some((_, g, bytes)) => {
+                    g.push(grid);
+                    *bytes += size;
+                }
+                None => grids.push((consultation, vec![grid], size)),
+            }
+            continue;
+        }
+        // Field notes and journals are prose: a line like "Practical resolutions:" is not a
+        // speaker. They are one unlabelled turn.
+        let transcript = match (options.kind, format) {
+            (SourceKind::FieldNote | SourceKind::Journal, Format::Txt) => {
+                let text = decode_with(&file.bytes, options.parse.encoding.as_deref()).map_err(
+                    |source| StudyError::Decode {
+                        file: file.name.clone(),
+                        source,
+                    },
+                )?;
+                between_ingest::prose(text)
+            }
+            _ => between_ingest::parse(&file.name, &file.bytes, format, &options.parse)?,
+        };
+        out.push((file.name, transcript, size));
+    }
+    for (consultation, g, bytes) in grids {
+        out.push((consultation, merge_dialogue(g), bytes));
+    }
+    Ok(out)
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

@@ -1,5 +1,5 @@
 use super::*;
-use between_core::{AccountRole, MemoTarget, Role, SourceKind, Span};
+use between_core::{AccountRole, MemoTarget, Role, SourceKind, Span, text};
 use between_store::OpenOptions;
 use std::path::Path;
 
@@ -494,7 +494,7 @@ mod offsets {
             bench.apply_code(coding("hope", CodingTarget::Offsets { start, end })).unwrap();
             let views = bench.codings(Some("p01.txt"), None, None).unwrap();
             prop_assert_eq!(&views[0].quote, &expected);
-            let occurrences = between_core::text::find_all(&text, &expected);
+            let occurrences = text::find_all(&text, &expected);
             let k = occurrences.iter().position(|s| s.start == start).unwrap() + 1;
             let by_quote = bench.apply_code(coding("trust", quote(&expected, Some(k)))).unwrap();
             prop_assert_eq!((by_quote.span.start, by_quote.span.end), (start, end));
@@ -1114,4 +1114,89 @@ fn recordings_are_linked_and_transcripts_verified() {
         b.detach_media("p01.txt").is_err(),
         "nothing linked any more"
     );
+}
+
+/// The 57 PriMock57 consultations (CC BY 4.0), a doctor and a patient channel each.
+fn primock57() -> Vec<std::path::PathBuf> {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/primock57/transcripts");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "TextGrid"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn primock57_imports_as_57_interleaved_dialogues_with_their_marks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = bench(&dir);
+    let files = primock57();
+    assert_eq!(files.len(), 114);
+    let options = ImportOptions {
+        format: between_ingest::Format::TextGrid,
+        ..Default::default()
+    };
+    let report = b.import_paths(&files, &options, &mut |_, _| {}).unwrap();
+    assert_eq!(report.sources.len(), 57);
+    let (mut turns, mut kinds) = (0, std::collections::BTreeMap::new());
+    for s in b.sources().unwrap() {
+        assert!(
+            s.name.starts_with("day") && !s.name.contains('.'),
+            "{}",
+            s.name
+        );
+        let source = b.source(&s.name).unwrap();
+        let roles: Vec<(&str, Role)> = source
+            .speakers
+            .iter()
+            .map(|sp| (sp.label.as_str(), sp.role))
+            .collect();
+        assert_eq!(
+            roles,
+            [("Doctor", Role::Clinician), ("Patient", Role::Patient)]
+        );
+        // One dialogue in time order, both voices in it, taking turns.
+        let starts: Vec<u64> = source.turns.iter().map(|t| t.start_ms.unwrap()).collect();
+        assert!(
+            starts.windows(2).all(|w| w[0] <= w[1]),
+            "{} is not in time order",
+            s.name
+        );
+        let changes = source
+            .turns
+            .windows(2)
+            .filter(|w| w[0].speaker != w[1].speaker)
+            .count();
+        assert!(
+            changes * 3 > source.turns.len(),
+            "{}: {changes} changes of speaker",
+            s.name
+        );
+        for t in &source.turns {
+            let said = text::CharIndex::new(&source.text)
+                .slice(t.span)
+                .unwrap()
+                .to_string();
+            assert!(!said.trim().is_empty() && !said.contains('\n'), "{said:?}");
+        }
+        // Marks are kept in the text and known for what they are.
+        for m in &source.markers {
+            let mark = text::CharIndex::new(&source.text)
+                .slice(m.span)
+                .unwrap()
+                .to_string();
+            assert!(mark.starts_with('<') && mark.ends_with('>'), "{mark:?}");
+            *kinds.entry(m.kind).or_insert(0) += 1;
+        }
+        turns += source.turns.len();
+    }
+    // FORMAT.md's counts: 7,108 utterances; 1,132 UNSURE pairs, 1,359 UNIN, 814 INAUDIBLE.
+    assert_eq!(turns, 7108);
+    use between_core::MarkerKind::*;
+    assert_eq!(kinds[&Unsure], 1132);
+    assert_eq!(kinds[&Unintelligible], 1359);
+    assert_eq!(kinds[&Inaudible], 814);
 }
