@@ -527,7 +527,7 @@ fn bad_transcripts_are_named_and_a_failing_batch_changes_nothing() {
     write(d, "latin1.txt", b"INTERVIEWER: Hi.\n\nP3: Caf\xe9.\n");
     write(d, "empty.txt", b"");
     between(d, &["import", s, "good.txt", "latin1.txt"])
-        .fails_with("latin1.txt: invalid UTF-8 at byte offset 25 (line 3)");
+        .fails_with("latin1.txt: byte 25: invalid UTF-8 (line 3)");
     between(d, &["import", s, "good.txt", "empty.txt"]).fails_with("empty.txt: the file is empty");
     between(d, &["import", s, "good.txt", "missing.txt"]).fails_with("missing.txt");
     between(d, &["import", s, "p3.txt"]).fails_with("already in the study");

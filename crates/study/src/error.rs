@@ -18,7 +18,7 @@ pub enum StudyError {
         file: String,
         source: std::io::Error,
     },
-    #[error("{0}")]
+    #[error(transparent)]
     Parse(#[from] between_ingest::ParseError),
     #[error("{file}: the file is {size} bytes, more than the limit of {limit} bytes")]
     TooLarge { file: String, size: u64, limit: u64 },

@@ -5,6 +5,7 @@
 mod accounts;
 mod adjudication;
 mod agreement;
+mod bundle;
 mod codebook;
 mod coding;
 mod deidentify;
@@ -25,6 +26,7 @@ pub use accounts::{MIN_PASSWORD_CHARS, PasswordChecker, dummy_hash};
 pub use adjudication::{
     Adjudicated, Adjudication, CONSENSUS_CODER, Difference, Disagreements, Passage, Seen, Version,
 };
+pub use bundle::{Merged, StudyBundle, parents_first};
 pub use agreement::{AgreementReport, AgreementUnit, CodeAgreement, GroupAgreement, Measure};
 pub use codebook::{CodeNode, CodePath};
 pub use coding::{CodingTarget, CodingView, MemoView, NewCoding, TargetRef};

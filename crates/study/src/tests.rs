@@ -279,7 +279,7 @@ fn a_failing_import_leaves_the_study_as_it_was() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "bad.txt: invalid UTF-8 at byte offset 12 (line 2): the file is not UTF-8 text; save it as UTF-8 or UTF-16 with a byte-order mark"
+        "bad.txt: byte 12: invalid UTF-8 (line 2) (expected UTF-8, or UTF-16 with a byte-order mark; or give the file's encoding)"
     );
     let err = b
         .import_files(
@@ -296,7 +296,7 @@ fn a_failing_import_leaves_the_study_as_it_was() {
             &mut |_, _| {},
         )
         .unwrap_err();
-    assert_eq!(err.to_string(), "empty.txt: the file is empty");
+    assert_eq!(err.to_string(), "empty.txt: the file is empty (expected a transcript)");
     let options = ImportOptions {
         max_bytes: 10,
         ..Default::default()

@@ -1,0 +1,283 @@
+//! A study's exchangeable content as plain domain objects — what an exchange format (REFI-QDA)
+//! maps — and bringing such content into a study in one change.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use between_core::*;
+
+use crate::{StudyError, StudyResult, Workbench};
+
+/// Everything of a study that moves between tools. Codes come parents first.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StudyBundle {
+    pub name: String,
+    pub description: String,
+    pub participants: Vec<Participant>,
+    pub dyads: Vec<Dyad>,
+    pub codes: Vec<Code>,
+    pub sources: Vec<Source>,
+    pub codings: Vec<Coding>,
+    pub memos: Vec<Memo>,
+    pub media: Vec<Media>,
+    pub cases: Vec<Case>,
+}
+
+/// What bringing a bundle in did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Merged {
+    pub participants: usize,
+    pub dyads: usize,
+    /// Codes added; codes that matched one of the study's (by id, then by path) are reused.
+    pub codes_added: usize,
+    pub codes_matched: usize,
+    pub sources: usize,
+    pub codings: usize,
+    pub memos: usize,
+    /// Objects already in the study (same id) that were left as they are.
+    pub already_there: usize,
+    /// Differences a person should know about (a matched code with another colour, say).
+    pub conflicts: Vec<String>,
+}
+
+impl Workbench {
+    /// The study's content, for an export.
+    pub fn bundle(&self) -> StudyResult<StudyBundle> {
+        let study = self.store.study()?;
+        let paths = self.code_paths()?;
+        let mut sources = Vec::new();
+        for info in self.store.source_infos()? {
+            let mut s = (*self.cached_source(info.id)?).clone();
+            s.blind = info.blind;
+            sources.push(s);
+        }
+        Ok(StudyBundle {
+            name: study.name,
+            description: study.description,
+            participants: self.store.participants()?,
+            dyads: self.store.dyads()?,
+            codes: paths.codes().to_vec(),
+            sources,
+            codings: self.store.codings(&Default::default())?,
+            memos: self.store.memos(None)?,
+            media: self.store.media()?,
+            cases: self.store.cases()?,
+        })
+    }
+
+    /// Brings `bundle` into this study in one change: everything, or (at the first problem)
+    /// nothing. Participants and dyads match by label, codes by id and then by path (a new
+    /// code goes under its matched parent), everything else by id; what is already there is
+    /// left alone. A source whose name is taken by another source is refused.
+    pub fn merge_bundle(&mut self, bundle: StudyBundle) -> StudyResult<Merged> {
+        let mut merged = Merged::default();
+        // People: by label.
+        let mut people: HashMap<ParticipantId, ParticipantId> = HashMap::new();
+        let existing: Vec<Participant> = self.store.participants()?;
+        let mut new_people = Vec::new();
+        for p in bundle.participants {
+            match existing.iter().find(|e| e.label.eq_ignore_ascii_case(&p.label)) {
+                Some(e) => {
+                    if e.role != p.role {
+                        merged.conflicts.push(format!(
+                            "participant {}: the study has them as {}, the file as {}; kept {}",
+                            e.label, e.role, p.role, e.role
+                        ));
+                    }
+                    people.insert(p.id, e.id);
+                    merged.already_there += 1;
+                }
+                None => {
+                    people.insert(p.id, p.id);
+                    new_people.push(p);
+                }
+            }
+        }
+        let person = |id: ParticipantId| people.get(&id).copied().unwrap_or(id);
+        let mut dyads: HashMap<DyadId, DyadId> = HashMap::new();
+        let existing_dyads = self.store.dyads()?;
+        let mut new_dyads = Vec::new();
+        for mut d in bundle.dyads {
+            match existing_dyads
+                .iter()
+                .find(|e| e.label.eq_ignore_ascii_case(&d.label))
+            {
+                Some(e) => {
+                    dyads.insert(d.id, e.id);
+                    merged.already_there += 1;
+                }
+                None => {
+                    dyads.insert(d.id, d.id);
+                    d.clinician = person(d.clinician);
+                    d.patient = person(d.patient);
+                    new_dyads.push(d);
+                }
+            }
+        }
+        // Codes: by id, then by path under the (matched) parent.
+        let paths = self.code_paths()?;
+        let mut codes: HashMap<CodeId, CodeId> = HashMap::new();
+        let mut new_codes: Vec<Code> = Vec::new();
+        for mut c in bundle.codes {
+            let parent = c.parent.map(|p| codes.get(&p).copied().unwrap_or(p));
+            let by_id = paths.get(c.id).cloned();
+            let by_path = || {
+                paths
+                    .codes()
+                    .iter()
+                    .find(|e| e.parent == parent && e.name.eq_ignore_ascii_case(&c.name))
+                    .cloned()
+            };
+            match by_id.or_else(by_path) {
+                Some(e) => {
+                    if !e.colour.eq_ignore_ascii_case(&c.colour) || e.definition != c.definition
+                    {
+                        merged.conflicts.push(format!(
+                            "code {}: the file's colour or definition differs; the study's are kept",
+                            paths.path(e.id)
+                        ));
+                    }
+                    codes.insert(c.id, e.id);
+                    merged.codes_matched += 1;
+                }
+                None => {
+                    codes.insert(c.id, c.id);
+                    c.parent = parent;
+                    c.version = 1;
+                    new_codes.push(c);
+                }
+            }
+        }
+        // Sources: by id; a name taken by another source is refused.
+        let infos = self.store.source_infos()?;
+        let ids: HashSet<SourceId> = infos.iter().map(|s| s.id).collect();
+        let names: HashMap<String, SourceId> =
+            infos.iter().map(|s| (s.name.clone(), s.id)).collect();
+        let mut new_sources = Vec::new();
+        for mut s in bundle.sources {
+            if ids.contains(&s.id) {
+                merged.already_there += 1;
+                continue;
+            }
+            if names.contains_key(&s.name) {
+                return Err(StudyError::Invalid(format!(
+                    "{}: the study already has another source of that name; rename one first",
+                    s.name
+                )));
+            }
+            s.participant = s.participant.map(person);
+            s.dyad = s.dyad.map(|d| dyads.get(&d).copied().unwrap_or(d));
+            for sp in &mut s.speakers {
+                sp.participant = sp.participant.map(person);
+            }
+            s.version = 1;
+            new_sources.push(s);
+        }
+        let known_codings: HashSet<CodingId> = self
+            .store
+            .codings(&Default::default())?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let mut new_codings = Vec::new();
+        for mut c in bundle.codings {
+            if known_codings.contains(&c.id) {
+                merged.already_there += 1;
+                continue;
+            }
+            c.code = codes.get(&c.code).copied().unwrap_or(c.code);
+            c.version = 1;
+            new_codings.push(c);
+        }
+        let known_memos: HashSet<MemoId> =
+            self.store.memos(None)?.into_iter().map(|m| m.id).collect();
+        let mut new_memos = Vec::new();
+        for mut m in bundle.memos {
+            if known_memos.contains(&m.id) {
+                merged.already_there += 1;
+                continue;
+            }
+            m.target = match m.target {
+                MemoTarget::Code(id) => MemoTarget::Code(codes.get(&id).copied().unwrap_or(id)),
+                MemoTarget::Dyad(id) => MemoTarget::Dyad(dyads.get(&id).copied().unwrap_or(id)),
+                MemoTarget::Participant(id) => MemoTarget::Participant(person(id)),
+                other => other,
+            };
+            m.version = 1;
+            new_memos.push(m);
+        }
+        let mut tx = self.store.transaction(&self.actor)?;
+        for p in &new_people {
+            tx.insert_participant(p)?;
+        }
+        for d in &new_dyads {
+            tx.insert_dyad(d)?;
+        }
+        for c in &new_codes {
+            tx.insert_code(c)
+                .map_err(|e| StudyError::from(e).at(format!("code {}", c.name)))?;
+        }
+        for s in &new_sources {
+            tx.insert_source(s)
+                .map_err(|e| StudyError::from(e).at(&s.name))?;
+        }
+        for c in &new_codings {
+            tx.act_as(&c.coder);
+            tx.insert_coding(c)?;
+        }
+        tx.act_as(&self.actor);
+        for m in &new_memos {
+            tx.insert_memo(m)?;
+        }
+        let added: HashSet<SourceId> = new_sources.iter().map(|s| s.id).collect();
+        for m in bundle.media.iter().filter(|m| added.contains(&m.source)) {
+            tx.set_media(m)?;
+        }
+        for case in &bundle.cases {
+            let subject = match case.subject {
+                CaseSubject::Dyad(d) => CaseSubject::Dyad(dyads.get(&d).copied().unwrap_or(d)),
+                CaseSubject::Clinician(p) => CaseSubject::Clinician(person(p)),
+            };
+            let new = match subject {
+                CaseSubject::Dyad(d) => new_dyads.iter().any(|x| x.id == d),
+                CaseSubject::Clinician(p) => new_people.iter().any(|x| x.id == p),
+            };
+            if new {
+                tx.upsert_case(&Case {
+                    subject,
+                    version: 0,
+                    ..case.clone()
+                })?;
+            }
+        }
+        tx.commit()?;
+        self.sources.borrow_mut().clear();
+        merged.participants = new_people.len();
+        merged.dyads = new_dyads.len();
+        merged.codes_added = new_codes.len();
+        merged.sources = new_sources.len();
+        merged.codings = new_codings.len();
+        merged.memos = new_memos.len();
+        Ok(merged)
+    }
+}
+
+/// Codes ordered parents first (as a store inserts them), keeping sibling order.
+pub fn parents_first(codes: Vec<Code>) -> Vec<Code> {
+    let mut children: BTreeMap<Option<CodeId>, Vec<Code>> = BTreeMap::new();
+    let ids: HashSet<CodeId> = codes.iter().map(|c| c.id).collect();
+    for c in codes {
+        let parent = c.parent.filter(|p| ids.contains(p));
+        children.entry(parent).or_default().push(c);
+    }
+    let mut out = Vec::new();
+    let mut stack: Vec<Option<CodeId>> = vec![None];
+    while let Some(parent) = stack.pop() {
+        if let Some(kids) = children.remove(&parent) {
+            for c in kids.iter().rev() {
+                stack.push(Some(c.id));
+            }
+            out.extend(kids);
+        }
+    }
+    out
+}
