@@ -74,9 +74,12 @@ pub enum Command {
     User(UserCmd),
     /// Switch blind coding on or off, for the study or one source (owner's decision)
     Blind(BlindArgs),
-    /// Export a study's data
-    #[command(subcommand)]
-    Export(ExportCmd),
+    /// Export a study as a REFI-QDA project or codebook (`between export STUDY --format qdpx
+    /// OUT.qdpx`), or its codings as a table (`between export codings STUDY`)
+    Export(ExportArgs),
+    /// Import a REFI-QDA project (.qdpx or .qde from ATLAS.ti, NVivo, MAXQDA, QualCoder…)
+    /// into a new study or into an existing one; all of it or nothing
+    ImportProject(ImportProjectArgs),
     /// Counts per code, speaker role, dyad and coder
     Stats(StatsArgs),
     /// Show the study's audit trail (who changed what, when)
@@ -334,7 +337,8 @@ pub enum CodebookCmd {
         from: String,
         into: String,
     },
-    /// Add codes from a CSV table with columns code,parent
+    /// Add codes from a CSV table with columns code,parent, or merge a REFI-QDA codebook
+    /// (.qdc: by GUID, then by path; differences reported)
     Import { study: PathBuf, file: PathBuf },
 }
 
@@ -473,6 +477,53 @@ pub struct BlindArgs {
 pub enum TableFormat {
     #[default]
     Csv,
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct ExportArgs {
+    #[command(subcommand)]
+    pub what: Option<ExportCmd>,
+    /// The study
+    #[arg(required = true)]
+    pub study: Option<PathBuf>,
+    /// Where the project or codebook goes
+    #[arg(required = true)]
+    pub out: Option<PathBuf>,
+    /// qdpx: the whole study (zip); qde: the project XML alone, texts inline; qdc: the codebook
+    #[arg(long, value_enum, required = true)]
+    pub format: Option<ExchangeFormat>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExchangeFormat {
+    Qdpx,
+    Qde,
+    Qdc,
+}
+
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("target").required(true).args(["into", "new"]))]
+pub struct ImportProjectArgs {
+    /// The project: .qdpx, or a bare .qde
+    pub file: PathBuf,
+    /// Merge into this study (codes by GUID, then path; participants and dyads by label)
+    #[arg(long)]
+    pub into: Option<PathBuf>,
+    /// Make this new study from it
+    #[arg(long)]
+    pub new: Option<PathBuf>,
+    /// What the file's text positions count [default: by producer, checked on the texts]
+    #[arg(long, value_enum, default_value_t)]
+    pub unit: UnitOfPositions,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum UnitOfPositions {
+    #[default]
+    Auto,
+    CodePoints,
+    Utf16,
 }
 
 #[derive(Subcommand, Debug)]

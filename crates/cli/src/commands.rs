@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::args::*;
 
 mod deidentify;
+mod exchange;
 
 /// `println!` that returns the write error (a closed pipe ends the command quietly in `main`).
 macro_rules! outln {
@@ -83,14 +84,20 @@ pub fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Export(ExportCmd::Codings {
-            study,
-            format: TableFormat::Csv,
-            out,
+        Command::Export(ExportArgs {
+            what:
+                Some(ExportCmd::Codings {
+                    study,
+                    format: TableFormat::Csv,
+                    out,
+                }),
+            ..
         }) => {
             let views = ctx.open(&study)?.codings(None, None, None)?;
             write_csv(&views, out.as_deref())
         }
+        Command::Export(a) => exchange::export(&ctx, a),
+        Command::ImportProject(a) => exchange::import_project(&ctx, a),
         Command::Stats(a) => {
             let stats = ctx.open(&a.study)?.stats()?;
             match a.format {
@@ -552,6 +559,13 @@ fn codebook(ctx: &Ctx, c: CodebookCmd) -> Result<()> {
         CodebookCmd::Merge { study, from, into } => {
             let n = ctx.open(&study)?.merge_codes(&from, &into)?;
             outln!("merged '{from}' into '{into}': {n} coding(s) moved");
+        }
+        CodebookCmd::Import { study, file }
+            if file
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("qdc")) =>
+        {
+            exchange::import_codebook(ctx, &study, &file)?;
         }
         CodebookCmd::Import { study, file } => {
             let origin = file.display().to_string();

@@ -3,9 +3,14 @@
 
 mod csv_tables;
 mod ratings;
+mod refi;
 
 pub use csv_tables::{read_codebook_csv, read_codings_csv, write_codings_csv};
 pub use ratings::{Ratings, read_ratings_csv};
+pub use refi::{
+    ORIGIN, export_qdc, export_qde, export_qdpx, from_refi, read_codebook_file, read_project_file,
+    to_refi,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
@@ -21,6 +26,10 @@ pub enum ExchangeError {
     Write(String),
     #[error("writing: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Refi(#[from] between_refi::RefiError),
+    #[error(transparent)]
+    Study(#[from] between_study::StudyError),
 }
 
 impl From<csv::Error> for ExchangeError {

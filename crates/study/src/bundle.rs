@@ -75,7 +75,10 @@ impl Workbench {
         let existing: Vec<Participant> = self.store.participants()?;
         let mut new_people = Vec::new();
         for p in bundle.participants {
-            match existing.iter().find(|e| e.label.eq_ignore_ascii_case(&p.label)) {
+            match existing
+                .iter()
+                .find(|e| e.label.eq_ignore_ascii_case(&p.label))
+            {
                 Some(e) => {
                     if e.role != p.role {
                         merged.conflicts.push(format!(
@@ -129,8 +132,7 @@ impl Workbench {
             };
             match by_id.or_else(by_path) {
                 Some(e) => {
-                    if !e.colour.eq_ignore_ascii_case(&c.colour) || e.definition != c.definition
-                    {
+                    if !e.colour.eq_ignore_ascii_case(&c.colour) || e.definition != c.definition {
                         merged.conflicts.push(format!(
                             "code {}: the file's colour or definition differs; the study's are kept",
                             paths.path(e.id)

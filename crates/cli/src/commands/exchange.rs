@@ -1,0 +1,141 @@
+//! `between export STUDY --format qdpx|qde|qdc`, `between import-project`, and `.qdc` codebooks:
+//! REFI-QDA files in and out, each with its data-loss report.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use between_refi::{PositionUnit, Report};
+use between_study::{NewStudy, Workbench};
+
+use super::Ctx;
+use crate::args::{ExchangeFormat, ExportArgs, ImportProjectArgs, UnitOfPositions};
+
+macro_rules! outln {
+    ($($t:tt)*) => { writeln!(io::stdout(), $($t)*)? };
+}
+
+pub(super) fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
+    let (Some(study), Some(out), Some(format)) = (a.study, a.out, a.format) else {
+        anyhow::bail!("give the study, --format and where the file goes");
+    };
+    let bench = ctx.open(&study)?;
+    let (bytes, report) = match format {
+        ExchangeFormat::Qdpx => between_exchange::export_qdpx(&bench)?,
+        ExchangeFormat::Qde => {
+            let (xml, report) = between_exchange::export_qde(&bench)?;
+            (xml.into_bytes(), report)
+        }
+        ExchangeFormat::Qdc => (
+            between_exchange::export_qdc(&bench)?.into_bytes(),
+            Report::default(),
+        ),
+    };
+    write_new(&out, &bytes)?;
+    outln!("wrote {} ({} bytes)", out.display(), bytes.len());
+    print_report(&report)
+}
+
+pub(super) fn import_project(ctx: &Ctx, a: ImportProjectArgs) -> Result<()> {
+    let bytes =
+        std::fs::read(&a.file).with_context(|| format!("{}: cannot read", a.file.display()))?;
+    let name = a.file.display().to_string();
+    let unit = match a.unit {
+        UnitOfPositions::Auto => PositionUnit::Auto,
+        UnitOfPositions::CodePoints => PositionUnit::CodePoints,
+        UnitOfPositions::Utf16 => PositionUnit::Utf16,
+    };
+    // Everything is read and checked before a study is made or touched.
+    let (bundle, report) = between_exchange::read_project_file(&name, &bytes, unit)?;
+    let (mut bench, path, made) = match (&a.into, &a.new) {
+        (Some(into), _) => (ctx.open(into)?, into.clone(), false),
+        (None, Some(new)) => {
+            let bench = Workbench::create(
+                new,
+                NewStudy {
+                    name: bundle.name.clone(),
+                    description: bundle.description.clone(),
+                    theory: None,
+                },
+                &ctx.options,
+                &ctx.actor,
+            )?;
+            (bench, new.clone(), true)
+        }
+        (None, None) => anyhow::bail!("say --into STUDY or --new STUDY"),
+    };
+    let merged = match bench.merge_bundle(bundle) {
+        Ok(m) => m,
+        Err(e) => {
+            drop(bench);
+            if made {
+                // A new study that could not take the project is not left half made.
+                let _ = std::fs::remove_file(&path);
+            }
+            return Err(e).with_context(|| format!("{name}: nothing was imported"));
+        }
+    };
+    outln!(
+        "imported into {}: {} sources, {} codes ({} matched), {} codings, {} memos, {} participants, {} dyads",
+        path.display(),
+        merged.sources,
+        merged.codes_added,
+        merged.codes_matched,
+        merged.codings,
+        merged.memos,
+        merged.participants,
+        merged.dyads
+    );
+    if merged.already_there > 0 {
+        outln!(
+            "{} objects were already in the study and were left as they are",
+            merged.already_there
+        );
+    }
+    for c in &merged.conflicts {
+        outln!("conflict: {c}");
+    }
+    print_report(&report)
+}
+
+pub(super) fn import_codebook(ctx: &Ctx, study: &Path, file: &Path) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("{}: cannot read", file.display()))?;
+    let (bundle, report) =
+        between_exchange::read_codebook_file(&file.display().to_string(), &bytes)?;
+    let merged = ctx.open(study)?.merge_bundle(bundle)?;
+    outln!(
+        "merged {}: {} codes added, {} matched (by GUID, then path)",
+        file.display(),
+        merged.codes_added,
+        merged.codes_matched
+    );
+    for c in &merged.conflicts {
+        outln!("conflict: {c}");
+    }
+    print_report(&report)
+}
+
+fn print_report(report: &Report) -> Result<()> {
+    if report.dropped.is_empty() {
+        outln!("data loss: nothing was left out");
+    }
+    for (what, n, why) in &report.dropped {
+        outln!("not carried over: {n} × {what} ({why})");
+    }
+    for w in &report.warnings {
+        outln!("note: {w}");
+    }
+    Ok(())
+}
+
+/// Writes a file that must not exist yet (an export never overwrites).
+fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("{}: cannot create (it may exist already)", path.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}

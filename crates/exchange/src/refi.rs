@@ -1,0 +1,1285 @@
+//! A study ⇄ a REFI-QDA project (`docs/refi-qda.md` sets out the mapping and its conventions).
+//!
+//! What the standard has no place for travels in documented conventions that other tools show
+//! as ordinary text: a code's theory component and indicators as `between:` lines at the end of
+//! its Description; a coding's contrast flag as a `between:contrast` line in its selection's
+//! Description; a source's speaker turns as the JSON text variable `between: structure`;
+//! memos on participants and dyads, and case-study narratives, as Notes whose Description says
+//! `between:about=KIND:GUID`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use between_core::text::CharIndex;
+use between_core::*;
+use between_refi as refi;
+use between_study::{StudyBundle, Workbench};
+use uuid::Uuid;
+
+use crate::ExchangeError;
+
+/// Written as the project's `origin`.
+pub const ORIGIN: &str = concat!("between ", env!("CARGO_PKG_VERSION"));
+
+const CONVENTION: &str = "between:";
+const CONTRAST: &str = "between:contrast";
+const CASE_KIND: &str = "between: case";
+const KIND: &str = "between: kind";
+const STRUCTURE: &str = "between: structure";
+const ROLE: &str = "role";
+const NAME: &str = "name";
+const CLINICIAN: &str = "clinician";
+const PATIENT: &str = "patient";
+const SINCE: &str = "relationship start";
+const INTERVIEWER: &str = "interviewer";
+const DATE: &str = "interview date";
+const DURATION: &str = "duration (minutes)";
+const OTHERS: &str = "others present";
+const GUIDE: &str = "guide version";
+const CONSENT: &str = "consent recorded";
+
+/// A GUID derived from another and a purpose (stable across exports of the same study).
+fn derived(from: &Uuid, purpose: &str) -> String {
+    Uuid::new_v5(from, purpose.as_bytes()).to_string()
+}
+
+fn user_guid(name: &str) -> String {
+    Uuid::new_v5(
+        &Uuid::NAMESPACE_OID,
+        format!("between-user:{}", name.to_lowercase()).as_bytes(),
+    )
+    .to_string()
+}
+
+/// The speaker turns, speakers and marks of a source, as the `between: structure` variable.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Structure {
+    turns: Vec<Turn>,
+    speakers: Vec<StructureSpeaker>,
+    #[serde(default)]
+    markers: Vec<Marker>,
+    #[serde(default)]
+    blind: bool,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StructureSpeaker {
+    label: String,
+    role: Role,
+    /// The participant's label.
+    participant: Option<String>,
+}
+
+// ---- export ---------------------------------------------------------------------------------
+
+/// The study as a project. `base_path` is the study's folder, against which relative recording
+/// paths are written (`relative:///…`).
+pub fn to_refi(bundle: &StudyBundle, base_path: Option<&str>) -> (refi::Project, refi::Report) {
+    let mut report = refi::Report::default();
+    let labels: HashMap<ParticipantId, &str> = bundle
+        .participants
+        .iter()
+        .map(|p| (p.id, p.label.as_str()))
+        .collect();
+    // Users: every coder and memo author.
+    let mut names: Vec<String> = bundle
+        .codings
+        .iter()
+        .map(|c| c.coder.clone())
+        .chain(bundle.memos.iter().map(|m| m.author.clone()))
+        .collect();
+    names.sort_by_key(|n| n.to_lowercase());
+    names.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    let users = names
+        .iter()
+        .map(|n| refi::User {
+            guid: user_guid(n),
+            name: Some(n.clone()),
+            id: None,
+        })
+        .collect();
+    // Memos by what they are about.
+    let mut on: HashMap<MemoTarget, Vec<String>> = HashMap::new();
+    let mut notes = Vec::new();
+    let mut passages: HashMap<SourceId, Vec<&Memo>> = HashMap::new();
+    for m in &bundle.memos {
+        let about = match (m.target, m.passage) {
+            (MemoTarget::Source(s), Some(_)) => {
+                passages.entry(s).or_default().push(m);
+                None
+            }
+            (MemoTarget::Participant(p), _) => Some(format!("{CONVENTION}about=participant:{p}")),
+            (MemoTarget::Dyad(d), _) => Some(format!("{CONVENTION}about=dyad:{d}")),
+            (target, _) => {
+                on.entry(target).or_default().push(m.id.to_string());
+                None
+            }
+        };
+        notes.push(refi::Note {
+            guid: m.id.to_string(),
+            name: Some(m.title.clone()),
+            text: m.text.clone(),
+            creating_user: Some(user_guid(&m.author)),
+            creation_date_time: Some(m.created_at.clone()),
+            modifying_user: None,
+            modified_date_time: Some(m.updated_at.clone()),
+            description: about,
+        });
+    }
+    for case in &bundle.cases {
+        let about = match case.subject {
+            CaseSubject::Dyad(d) => format!("{CONVENTION}about=case-study:dyad:{d}"),
+            CaseSubject::Clinician(p) => format!("{CONVENTION}about=case-study:clinician:{p}"),
+        };
+        notes.push(refi::Note {
+            guid: case.id.to_string(),
+            name: Some("Case study".into()),
+            text: case.text.clone(),
+            modified_date_time: Some(case.updated_at.clone()),
+            description: Some(about),
+            ..Default::default()
+        });
+    }
+    let refs = |t: MemoTarget| on.get(&t).cloned().unwrap_or_default();
+    // Codes as a tree.
+    let codes = code_tree(&bundle.codes, None, &refs);
+    // Variables: cases' and sources'.
+    let mut vars = Variables::default();
+    let mut cases = Vec::new();
+    for p in &bundle.participants {
+        let mut values = vec![
+            vars.text(CASE_KIND, "participant"),
+            vars.text(ROLE, p.role.as_str()),
+        ];
+        if let Some(n) = &p.name {
+            values.push(vars.text(NAME, n));
+        }
+        for (k, v) in &p.attributes {
+            values.push(vars.typed(k, v, &bundle.participants));
+        }
+        cases.push(refi::Case {
+            guid: p.id.to_string(),
+            name: Some(p.label.clone()),
+            description: None,
+            code_refs: Vec::new(),
+            values,
+            source_refs: bundle
+                .sources
+                .iter()
+                .filter(|s| s.participant == Some(p.id))
+                .map(|s| s.id.to_string())
+                .collect(),
+            selection_refs: Vec::new(),
+        });
+    }
+    for d in &bundle.dyads {
+        let mut values = vec![
+            vars.text(CASE_KIND, "dyad"),
+            vars.text(
+                CLINICIAN,
+                labels.get(&d.clinician).copied().unwrap_or_default(),
+            ),
+            vars.text(PATIENT, labels.get(&d.patient).copied().unwrap_or_default()),
+        ];
+        if let Some(since) = &d.relationship_start {
+            values.push(vars.text(SINCE, since));
+        }
+        cases.push(refi::Case {
+            guid: d.id.to_string(),
+            name: Some(d.label.clone()),
+            description: Some(d.notes.clone()).filter(|n| !n.is_empty()),
+            code_refs: Vec::new(),
+            values,
+            source_refs: bundle
+                .sources
+                .iter()
+                .filter(|s| s.dyad == Some(d.id))
+                .map(|s| s.id.to_string())
+                .collect(),
+            selection_refs: Vec::new(),
+        });
+    }
+    let media: HashMap<SourceId, &Media> = bundle.media.iter().map(|m| (m.source, m)).collect();
+    let mut text_sources = Vec::new();
+    let mut media_sources = Vec::new();
+    for s in &bundle.sources {
+        let values = source_values(&mut vars, s, &labels);
+        let codings: Vec<&Coding> = bundle.codings.iter().filter(|c| c.source == s.id).collect();
+        let mut selections = selections(s, &codings, &refs);
+        for m in passages.get(&s.id).into_iter().flatten() {
+            let Some(p) = m.passage else { continue };
+            selections.push(refi::Selection {
+                guid: derived(&m.id.0, "passage"),
+                start: p.start,
+                end: p.end,
+                note_refs: vec![m.id.to_string()],
+                ..Default::default()
+            });
+        }
+        let internal = format!("internal://{}.txt", s.id);
+        match media.get(&s.id) {
+            Some(m) => {
+                let path = if std::path::Path::new(&m.path).is_absolute() {
+                    format!("absolute:///{}", m.path.trim_start_matches('/'))
+                } else {
+                    format!("relative:///{}", m.path)
+                };
+                let sync_points = s
+                    .turns
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, t)| {
+                        Some(refi::SyncPoint {
+                            guid: derived(&s.id.0, &format!("sync {i}")),
+                            time_ms: t.start_ms?,
+                            position: t.span.start,
+                        })
+                    })
+                    .collect();
+                media_sources.push(refi::MediaSource {
+                    kind: if m.is_video() {
+                        refi::MediaKind::Video
+                    } else {
+                        refi::MediaKind::Audio
+                    },
+                    guid: derived(&s.id.0, "recording"),
+                    name: Some(s.name.clone()),
+                    path: Some(path),
+                    current_path: None,
+                    description: None,
+                    transcripts: vec![refi::Transcript {
+                        guid: s.id.to_string(),
+                        name: Some(s.name.clone()),
+                        text: s.text.clone(),
+                        plain_text_path: Some(internal),
+                        sync_points,
+                        selections,
+                    }],
+                    selections: Vec::new(),
+                    codings: Vec::new(),
+                    note_refs: refs(MemoTarget::Source(s.id)),
+                    values,
+                });
+            }
+            None => text_sources.push(refi::TextSource {
+                guid: s.id.to_string(),
+                name: Some(s.name.clone()),
+                text: s.text.clone(),
+                plain_text_path: Some(internal),
+                description: None,
+                creation_date_time: Some(s.imported_at.clone()),
+                selections,
+                note_refs: refs(MemoTarget::Source(s.id)),
+                values,
+                ..Default::default()
+            }),
+        }
+    }
+    // Document groups: the sources of each kind.
+    let mut sets = Vec::new();
+    for kind in SourceKind::ALL {
+        let members: Vec<String> = bundle
+            .sources
+            .iter()
+            .filter(|s| s.kind == *kind)
+            .map(|s| s.id.to_string())
+            .collect();
+        if !members.is_empty() {
+            sets.push(refi::Set {
+                guid: Uuid::new_v5(
+                    &Uuid::NAMESPACE_OID,
+                    format!("between-set:{kind}").as_bytes(),
+                )
+                .to_string(),
+                name: format!("{kind} sources"),
+                description: Some(format!("{CONVENTION}kind={kind}")),
+                member_sources: members,
+                ..Default::default()
+            });
+        }
+    }
+    if bundle.sources.iter().any(|s| s.blind) {
+        report.warnings.push(
+            "blind coding is kept in each source's `between: structure` variable only".into(),
+        );
+    }
+    let project = refi::Project {
+        name: bundle.name.clone(),
+        origin: Some(ORIGIN.into()),
+        base_path: base_path.map(String::from),
+        users,
+        codes,
+        variables: vars.list,
+        cases,
+        text_sources,
+        media_sources,
+        notes,
+        sets,
+        description: Some(bundle.description.clone()).filter(|d| !d.is_empty()),
+        note_refs: refs(MemoTarget::Study),
+        ..Default::default()
+    };
+    (project, report)
+}
+
+fn code_tree(
+    codes: &[Code],
+    parent: Option<CodeId>,
+    refs: &dyn Fn(MemoTarget) -> Vec<String>,
+) -> Vec<refi::Code> {
+    codes
+        .iter()
+        .filter(|c| c.parent == parent)
+        .map(|c| {
+            let mut lines: Vec<String> = Vec::new();
+            if let Some(component) = &c.component {
+                lines.push(format!("{CONVENTION}component={component}"));
+            }
+            lines.extend(
+                c.indicators
+                    .iter()
+                    .map(|i| format!("{CONVENTION}indicator={i}")),
+            );
+            let description = match (c.definition.is_empty(), lines.is_empty()) {
+                (true, true) => None,
+                (false, true) => Some(c.definition.clone()),
+                (true, false) => Some(lines.join("\n")),
+                (false, false) => Some(format!("{}\n\n{}", c.definition, lines.join("\n"))),
+            };
+            refi::Code {
+                guid: c.id.to_string(),
+                name: c.name.clone(),
+                is_codable: true,
+                color: Some(c.colour.to_ascii_uppercase()),
+                description,
+                note_refs: refs(MemoTarget::Code(c.id)),
+                children: code_tree(codes, Some(c.id), refs),
+            }
+        })
+        .collect()
+}
+
+fn selections(
+    s: &Source,
+    codings: &[&Coding],
+    refs: &dyn Fn(MemoTarget) -> Vec<String>,
+) -> Vec<refi::Selection> {
+    let index = CharIndex::new(&s.text);
+    codings
+        .iter()
+        .map(|c| {
+            let mut lines = Vec::new();
+            if c.contrast {
+                lines.push(CONTRAST.to_string());
+            }
+            if let Some(memo) = &c.memo {
+                lines.push(memo.clone());
+            }
+            refi::Selection {
+                guid: derived(&c.id.0, "selection"),
+                name: index.slice(c.span).map(String::from),
+                start: c.span.start,
+                end: c.span.end,
+                creating_user: Some(user_guid(&c.coder)),
+                creation_date_time: Some(c.created_at.clone()),
+                modifying_user: Some(user_guid(&c.coder)),
+                modified_date_time: Some(c.updated_at.clone()),
+                description: Some(lines.join("\n")).filter(|d| !d.is_empty()),
+                codings: vec![refi::Coding {
+                    guid: c.id.to_string(),
+                    code: c.code.to_string(),
+                    creating_user: Some(user_guid(&c.coder)),
+                    creation_date_time: Some(c.created_at.clone()),
+                    note_refs: refs(MemoTarget::Coding(c.id)),
+                }],
+                note_refs: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+fn source_values(
+    vars: &mut Variables,
+    s: &Source,
+    labels: &HashMap<ParticipantId, &str>,
+) -> Vec<refi::VariableValue> {
+    let info = &s.interview;
+    let mut values = vec![vars.text(KIND, s.kind.as_str())];
+    if let Some(v) = &info.interviewer {
+        values.push(vars.text(INTERVIEWER, v));
+    }
+    if let Some(v) = &info.date {
+        values.push(if is_date(v) {
+            vars.value(DATE, refi::VariableType::Date, refi::Value::Date(v.clone()))
+        } else {
+            vars.text(&format!("{DATE} (as written)"), v)
+        });
+    }
+    if let Some(v) = info.duration_minutes {
+        values.push(vars.value(
+            DURATION,
+            refi::VariableType::Integer,
+            refi::Value::Integer(i64::from(v)),
+        ));
+    }
+    if !info.others_present.is_empty() {
+        values.push(vars.text(OTHERS, &info.others_present.join(", ")));
+    }
+    if let Some(v) = &info.guide_version {
+        values.push(vars.text(GUIDE, v));
+    }
+    if let Some(v) = info.consent_recorded {
+        values.push(vars.value(
+            CONSENT,
+            refi::VariableType::Boolean,
+            refi::Value::Boolean(v),
+        ));
+    }
+    let structure = Structure {
+        turns: s.turns.clone(),
+        speakers: s
+            .speakers
+            .iter()
+            .map(|sp| StructureSpeaker {
+                label: sp.label.clone(),
+                role: sp.role,
+                participant: sp
+                    .participant
+                    .and_then(|p| labels.get(&p).map(|l| l.to_string())),
+            })
+            .collect(),
+        markers: s.markers.clone(),
+        blind: s.blind,
+    };
+    values.push(vars.text(
+        STRUCTURE,
+        &serde_json::to_string(&structure).unwrap_or_default(),
+    ));
+    values
+}
+
+fn is_date(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && v.chars()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// The project's variables, made as values need them (one per name and type).
+#[derive(Default)]
+struct Variables {
+    list: Vec<refi::Variable>,
+}
+
+impl Variables {
+    fn value(
+        &mut self,
+        name: &str,
+        kind: refi::VariableType,
+        value: refi::Value,
+    ) -> refi::VariableValue {
+        let guid = match self.list.iter().find(|v| v.name == name && v.kind == kind) {
+            Some(v) => v.guid.clone(),
+            None => {
+                let guid = Uuid::new_v5(
+                    &Uuid::NAMESPACE_OID,
+                    format!("between-variable:{name}:{kind:?}").as_bytes(),
+                )
+                .to_string();
+                self.list.push(refi::Variable {
+                    guid: guid.clone(),
+                    name: name.to_string(),
+                    kind,
+                    description: None,
+                });
+                guid
+            }
+        };
+        refi::VariableValue {
+            variable: guid,
+            value,
+        }
+    }
+
+    fn text(&mut self, name: &str, value: &str) -> refi::VariableValue {
+        self.value(
+            name,
+            refi::VariableType::Text,
+            refi::Value::Text(value.to_string()),
+        )
+    }
+
+    /// A participant attribute, typed by what every participant's value of it looks like.
+    fn typed(&mut self, name: &str, value: &str, all: &[Participant]) -> refi::VariableValue {
+        let values: Vec<&str> = all
+            .iter()
+            .filter_map(|p| p.attributes.get(name).map(String::as_str))
+            .collect();
+        if values.iter().all(|v| v.parse::<i64>().is_ok())
+            && let Ok(n) = value.parse()
+        {
+            return self.value(name, refi::VariableType::Integer, refi::Value::Integer(n));
+        }
+        if values.iter().all(|v| matches!(*v, "true" | "false")) {
+            return self.value(
+                name,
+                refi::VariableType::Boolean,
+                refi::Value::Boolean(value == "true"),
+            );
+        }
+        if values.iter().all(|v| is_date(v)) {
+            return self.value(
+                name,
+                refi::VariableType::Date,
+                refi::Value::Date(value.into()),
+            );
+        }
+        self.text(name, value)
+    }
+}
+
+/// A study as a `.qdpx` (zip) project, with what was not carried over.
+pub fn export_qdpx(bench: &Workbench) -> Result<(Vec<u8>, refi::Report), ExchangeError> {
+    let (project, report) = export_project(bench)?;
+    Ok((refi::write_qdpx(&project)?, report))
+}
+
+/// A study as a bare `.qde` project (texts inline), with what was not carried over.
+pub fn export_qde(bench: &Workbench) -> Result<(String, refi::Report), ExchangeError> {
+    let (mut project, report) = export_project(bench)?;
+    for s in &mut project.text_sources {
+        s.plain_text_path = None;
+    }
+    for t in project
+        .media_sources
+        .iter_mut()
+        .flat_map(|m| &mut m.transcripts)
+    {
+        t.plain_text_path = None;
+    }
+    Ok((refi::write_project(&project)?, report))
+}
+
+/// A study's codebook as a `.qdc`.
+pub fn export_qdc(bench: &Workbench) -> Result<String, ExchangeError> {
+    let (project, _) = export_project(bench)?;
+    Ok(refi::write_codebook(&refi::Codebook {
+        origin: Some(ORIGIN.into()),
+        codes: project.codes,
+        sets: Vec::new(),
+    }))
+}
+
+fn export_project(bench: &Workbench) -> Result<(refi::Project, refi::Report), ExchangeError> {
+    let bundle = bench.bundle()?;
+    let folder = bench
+        .store()
+        .location()
+        .and_then(|p| std::path::Path::new(p).parent().map(|f| f.to_path_buf()))
+        .map(|f| {
+            if f.as_os_str().is_empty() {
+                ".".into()
+            } else {
+                f
+            }
+        })
+        .and_then(|f| std::fs::canonicalize(f).ok())
+        .map(|f| f.display().to_string());
+    Ok(to_refi(&bundle, folder.as_deref()))
+}
+
+/// A `.qdpx` or `.qde` file as a study's content, with what was not carried over.
+pub fn read_project_file(
+    name: &str,
+    bytes: &[u8],
+    unit: refi::PositionUnit,
+) -> Result<(StudyBundle, refi::Report), ExchangeError> {
+    let options = refi::ReadOptions {
+        unit,
+        ..Default::default()
+    };
+    let (project, mut report) = refi::read_project(name, bytes, &options)?;
+    let bundle = from_refi(project, &mut report)?;
+    Ok((bundle, report))
+}
+
+/// A `.qdc` codebook as a study's content (codes only).
+pub fn read_codebook_file(
+    name: &str,
+    bytes: &[u8],
+) -> Result<(StudyBundle, refi::Report), ExchangeError> {
+    let (codebook, mut report) = refi::read_codebook(name, bytes)?;
+    report.drop("Set", codebook.sets.len(), "between has no code groups");
+    let project = refi::Project {
+        codes: codebook.codes,
+        origin: codebook.origin,
+        ..Default::default()
+    };
+    let bundle = from_refi(project, &mut report)?;
+    Ok((bundle, report))
+}
+
+// ---- import ---------------------------------------------------------------------------------
+
+/// A project as a study's content. What has no place in a study is listed in `report`.
+pub fn from_refi(
+    project: refi::Project,
+    report: &mut refi::Report,
+) -> Result<StudyBundle, ExchangeError> {
+    let problem = |message: String| ExchangeError::File {
+        origin: "project".into(),
+        message,
+    };
+    let id = |guid: &str, what: &str| -> Result<Uuid, ExchangeError> {
+        Uuid::parse_str(guid.trim_matches(|c| c == '{' || c == '}'))
+            .map_err(|_| problem(format!("{what} '{guid}' is not a GUID")))
+    };
+    let users: HashMap<String, String> = project
+        .users
+        .iter()
+        .map(|u| {
+            (
+                u.guid.to_ascii_lowercase(),
+                u.name
+                    .clone()
+                    .or_else(|| u.id.clone())
+                    .unwrap_or_else(|| u.guid.clone()),
+            )
+        })
+        .collect();
+    let who = |g: &Option<String>| -> String {
+        g.as_ref()
+            .and_then(|g| users.get(&g.to_ascii_lowercase()).cloned())
+            .unwrap_or_else(|| "imported".into())
+    };
+    let variables: HashMap<String, &refi::Variable> = project
+        .variables
+        .iter()
+        .map(|v| (v.guid.to_ascii_lowercase(), v))
+        .collect();
+    let named = |values: &[refi::VariableValue]| -> BTreeMap<String, String> {
+        values
+            .iter()
+            .filter_map(|v| {
+                let var = variables.get(&v.variable.to_ascii_lowercase())?;
+                Some((var.name.clone(), value_text(&v.value)))
+            })
+            .collect()
+    };
+    // Codes.
+    let mut codes = Vec::new();
+    let mut renamed = 0;
+    import_codes(&project.codes, None, &mut codes, &mut renamed, &id)?;
+    if renamed > 0 {
+        report.warnings.push(format!(
+            "{renamed} code names had a '/' or a sibling of the same name; between renamed them"
+        ));
+    }
+    let categories = count_categories(&project.codes);
+    if categories > 0 {
+        report.warnings.push(format!(
+            "{categories} categories (isCodable=\"false\") became codes; between applies any code"
+        ));
+    }
+    let code_ids: HashSet<CodeId> = codes.iter().map(|c| c.id).collect();
+    // Cases: participants and dyads.
+    let mut participants: Vec<Participant> = Vec::new();
+    let mut dyad_cases = Vec::new();
+    let mut case_of_source: HashMap<String, (Option<ParticipantId>, Option<DyadId>)> =
+        HashMap::new();
+    let mut labels_taken: HashSet<String> = HashSet::new();
+    for (i, case) in project.cases.iter().enumerate() {
+        let mut values = named(&case.values);
+        let kind = values.remove(CASE_KIND);
+        if kind.as_deref() == Some("dyad") {
+            dyad_cases.push((case, values));
+            continue;
+        }
+        let mut label = case
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("Case {}", i + 1));
+        while !labels_taken.insert(label.to_lowercase()) {
+            label.push('\'');
+        }
+        let role = match values.remove(ROLE).as_deref() {
+            Some("clinician") => Role::Clinician,
+            Some("patient") => Role::Patient,
+            _ => Role::Other,
+        };
+        let p = Participant {
+            id: ParticipantId(id(&case.guid, "case")?),
+            label,
+            role,
+            name: values.remove(NAME),
+            attributes: values,
+            version: 1,
+        };
+        for s in &case.source_refs {
+            case_of_source.entry(s.to_ascii_lowercase()).or_default().0 = Some(p.id);
+        }
+        participants.push(p);
+    }
+    let by_label = |l: &str| {
+        participants
+            .iter()
+            .find(|p| p.label.eq_ignore_ascii_case(l))
+            .map(|p| p.id)
+    };
+    let mut dyads = Vec::new();
+    for (case, values) in dyad_cases {
+        let (Some(c), Some(p)) = (
+            values.get(CLINICIAN).and_then(|l| by_label(l)),
+            values.get(PATIENT).and_then(|l| by_label(l)),
+        ) else {
+            report.drop("Case", 1, "a dyad whose clinician or patient is not a case");
+            continue;
+        };
+        let d = Dyad {
+            id: DyadId(id(&case.guid, "case")?),
+            label: case.name.clone().unwrap_or_else(|| case.guid.clone()),
+            clinician: c,
+            patient: p,
+            relationship_start: values.get(SINCE).cloned(),
+            notes: case.description.clone().unwrap_or_default(),
+            version: 1,
+        };
+        for s in &case.source_refs {
+            case_of_source.entry(s.to_ascii_lowercase()).or_default().1 = Some(d.id);
+        }
+        dyads.push(d);
+    }
+    // Notes, and where they are attached.
+    let mut note_targets: HashMap<String, (MemoTarget, Option<Span>)> = HashMap::new();
+    let mut attach = |refs: &[String], target: MemoTarget, passage: Option<Span>| {
+        for r in refs {
+            note_targets
+                .entry(r.to_ascii_lowercase())
+                .or_insert((target, passage));
+        }
+    };
+    attach(&project.note_refs, MemoTarget::Study, None);
+    walk_code_notes(&project.codes, &mut attach, &id)?;
+    // Sources: text sources and media transcripts.
+    let mut sources = Vec::new();
+    let mut codings = Vec::new();
+    let mut media = Vec::new();
+    let mut annotations: Vec<Memo> = Vec::new();
+    let mut names_taken: HashSet<String> = HashSet::new();
+    let mut docs: Vec<Doc> = project
+        .text_sources
+        .iter()
+        .map(|s| Doc {
+            guid: &s.guid,
+            name: s.name.as_deref(),
+            text: &s.text,
+            selections: &s.selections,
+            whole: &s.codings,
+            note_refs: &s.note_refs,
+            values: &s.values,
+            sync_points: &[],
+            recording: None,
+            created: s.creation_date_time.as_deref(),
+        })
+        .collect();
+    for m in &project.media_sources {
+        if m.transcripts.is_empty() {
+            report.drop(
+                if m.kind == refi::MediaKind::Audio {
+                    "AudioSource"
+                } else {
+                    "VideoSource"
+                },
+                1,
+                "a recording without a transcript: between holds transcripts",
+            );
+        }
+        report.drop(
+            "AudioSelection/VideoSelection",
+            m.selections.len(),
+            "between codes transcripts, not stretches of time",
+        );
+        for t in &m.transcripts {
+            docs.push(Doc {
+                guid: &t.guid,
+                name: t.name.as_deref().or(m.name.as_deref()),
+                text: &t.text,
+                selections: &t.selections,
+                whole: &m.codings,
+                note_refs: &m.note_refs,
+                values: &m.values,
+                sync_points: &t.sync_points,
+                recording: Some(m),
+                created: None,
+            });
+        }
+    }
+    for doc in docs {
+        let source_id = SourceId(id(doc.guid, "source")?);
+        let values = named(doc.values);
+        let mut name = doc
+            .name
+            .map(String::from)
+            .unwrap_or_else(|| doc.guid.to_string());
+        while !names_taken.insert(name.clone()) {
+            name.push('\'');
+        }
+        let length = text::char_len(doc.text);
+        let structure: Option<Structure> = values
+            .get(STRUCTURE)
+            .and_then(|j| serde_json::from_str(j).ok())
+            .filter(|s: &Structure| {
+                s.turns
+                    .iter()
+                    .all(|t| t.span.end <= length && t.span.start <= t.span.end)
+                    && s.markers.iter().all(|m| m.span.end <= length)
+            });
+        let (turns, speakers, markers, blind) = match structure {
+            Some(s) => (
+                s.turns,
+                s.speakers
+                    .into_iter()
+                    .map(|sp| Speaker {
+                        participant: sp.participant.as_deref().and_then(by_label),
+                        label: sp.label,
+                        role: sp.role,
+                    })
+                    .collect(),
+                s.markers,
+                s.blind,
+            ),
+            None => {
+                let parsed = between_ingest::parse_plain(doc.text.to_string());
+                let mut turns = parsed.turns;
+                if !doc.sync_points.is_empty() {
+                    turns = timed_turns(doc.text, doc.sync_points);
+                }
+                let speakers = parsed_speakers(&turns);
+                (turns, speakers, parsed.markers, false)
+            }
+        };
+        let (participant, dyad) = case_of_source
+            .get(&doc.guid.to_ascii_lowercase())
+            .copied()
+            .unwrap_or_default();
+        let kind = values
+            .get(KIND)
+            .and_then(|k| k.parse().ok())
+            .unwrap_or(SourceKind::Interview);
+        let interview = InterviewInfo {
+            interviewer: values.get(INTERVIEWER).cloned(),
+            date: values
+                .get(DATE)
+                .or_else(|| values.get(&format!("{DATE} (as written)")))
+                .cloned(),
+            duration_minutes: values.get(DURATION).and_then(|v| v.parse().ok()),
+            others_present: values
+                .get(OTHERS)
+                .map(|v| v.split(", ").map(String::from).collect())
+                .unwrap_or_default(),
+            guide_version: values.get(GUIDE).cloned(),
+            consent_recorded: values.get(CONSENT).map(|v| v == "true"),
+        };
+        attach(doc.note_refs, MemoTarget::Source(source_id), None);
+        for sel in doc.selections {
+            let span = Span {
+                start: sel.start,
+                end: sel.end,
+            };
+            if span.end <= span.start || span.end > length {
+                report.warnings.push(format!(
+                    "{name}: selection {} ({}..{}) lies outside the text of {length} characters; left out",
+                    sel.guid, sel.start, sel.end
+                ));
+                continue;
+            }
+            attach(&sel.note_refs, MemoTarget::Source(source_id), Some(span));
+            let (contrast, memo) = selection_notes(sel.description.as_deref());
+            if sel.codings.is_empty() && sel.note_refs.is_empty() {
+                // An annotation (MAXQDA's comments, ATLAS.ti 26's memos): a passage memo.
+                match &memo {
+                    Some(text) => annotations.push(Memo {
+                        id: MemoId(id(&sel.guid, "selection")?),
+                        target: MemoTarget::Source(source_id),
+                        passage: Some(span),
+                        author: who(&sel.creating_user),
+                        title: sel.name.clone().unwrap_or_else(|| "Comment".into()),
+                        text: text.clone(),
+                        created_at: sel.creation_date_time.clone().unwrap_or_default(),
+                        updated_at: sel.modified_date_time.clone().unwrap_or_default(),
+                        version: 1,
+                    }),
+                    None => report.drop(
+                        "PlainTextSelection",
+                        1,
+                        "a selection with no coding, note or comment",
+                    ),
+                }
+                continue;
+            }
+            for c in &sel.codings {
+                let code = CodeId(id(&c.code, "code")?);
+                if !code_ids.contains(&code) {
+                    report.warnings.push(format!(
+                        "{name}: a coding names no code of the codebook ({}); left out",
+                        c.code
+                    ));
+                    continue;
+                }
+                let coding_id = CodingId(id(&c.guid, "coding")?);
+                attach(&c.note_refs, MemoTarget::Coding(coding_id), None);
+                let created = c
+                    .creation_date_time
+                    .clone()
+                    .or_else(|| sel.creation_date_time.clone())
+                    .unwrap_or_default();
+                codings.push(Coding {
+                    id: coding_id,
+                    source: source_id,
+                    code,
+                    span,
+                    coder: who(&c
+                        .creating_user
+                        .clone()
+                        .or_else(|| sel.creating_user.clone())),
+                    contrast,
+                    memo: memo.clone(),
+                    updated_at: sel
+                        .modified_date_time
+                        .clone()
+                        .unwrap_or_else(|| created.clone()),
+                    created_at: created,
+                    version: 1,
+                });
+            }
+        }
+        for c in doc.whole {
+            let code = CodeId(id(&c.code, "code")?);
+            if length == 0 || !code_ids.contains(&code) {
+                continue;
+            }
+            codings.push(Coding {
+                id: CodingId(id(&c.guid, "coding")?),
+                source: source_id,
+                code,
+                span: Span {
+                    start: 0,
+                    end: length,
+                },
+                coder: who(&c.creating_user),
+                contrast: false,
+                memo: None,
+                created_at: c.creation_date_time.clone().unwrap_or_default(),
+                updated_at: c.creation_date_time.clone().unwrap_or_default(),
+                version: 1,
+            });
+        }
+        if let Some(m) = doc.recording {
+            match recording(m, project.base_path.as_deref(), source_id) {
+                Some(r) => media.push(r),
+                None => report.warnings.push(format!(
+                    "{name}: the recording {} is not a path between can link (only relative:/// and absolute:/// files that exist)",
+                    m.path.as_deref().unwrap_or("(none)")
+                )),
+            }
+        }
+        sources.push(Source {
+            id: source_id,
+            name,
+            kind,
+            participant,
+            dyad,
+            text: doc.text.to_string(),
+            turns,
+            speakers,
+            markers,
+            interview,
+            imported_at: doc.created.map(String::from).unwrap_or_default(),
+            blind,
+            version: 1,
+        });
+    }
+    // Memos: each note where it was attached; case studies and memos on people by convention.
+    let mut memos = annotations;
+    let mut cases = Vec::new();
+    let case_ids: HashSet<Uuid> = participants
+        .iter()
+        .map(|p| p.id.0)
+        .chain(dyads.iter().map(|d| d.id.0))
+        .collect();
+    for n in project.notes {
+        let about = n
+            .description
+            .as_deref()
+            .and_then(|d| d.strip_prefix(&format!("{CONVENTION}about=")))
+            .map(str::to_string);
+        let on_case = |rest: &str| -> Option<(String, Uuid)> {
+            let (kind, guid) = rest.rsplit_once(':')?;
+            let guid = Uuid::parse_str(guid)
+                .ok()
+                .filter(|g| case_ids.contains(g))?;
+            Some((kind.to_string(), guid))
+        };
+        if let Some((kind, guid)) = about.as_deref().and_then(on_case) {
+            let subject = match kind.as_str() {
+                "case-study:dyad" => Some(CaseSubject::Dyad(DyadId(guid))),
+                "case-study:clinician" => Some(CaseSubject::Clinician(ParticipantId(guid))),
+                _ => None,
+            };
+            if let Some(subject) = subject {
+                cases.push(Case {
+                    id: CaseId(id(&n.guid, "note")?),
+                    subject,
+                    text: n.text,
+                    updated_at: n.modified_date_time.unwrap_or_default(),
+                    version: 1,
+                });
+                continue;
+            }
+        }
+        let (target, passage) = match about.as_deref().and_then(on_case) {
+            Some((kind, guid)) if kind == "dyad" => (MemoTarget::Dyad(DyadId(guid)), None),
+            Some((kind, guid)) if kind == "participant" => {
+                (MemoTarget::Participant(ParticipantId(guid)), None)
+            }
+            _ => note_targets
+                .get(&n.guid.to_ascii_lowercase())
+                .copied()
+                .unwrap_or((MemoTarget::Study, None)),
+        };
+        let created = n.creation_date_time.clone().unwrap_or_default();
+        memos.push(Memo {
+            id: MemoId(id(&n.guid, "note")?),
+            target,
+            passage,
+            author: who(&n.creating_user),
+            title: n.name.unwrap_or_default(),
+            text: if n.text.trim().is_empty() {
+                "(the note had no text)".into()
+            } else {
+                n.text
+            },
+            updated_at: n.modified_date_time.unwrap_or_else(|| created.clone()),
+            created_at: created,
+            version: 1,
+        });
+    }
+    let own_sets = project
+        .sets
+        .iter()
+        .filter(|s| {
+            s.description
+                .as_deref()
+                .is_some_and(|d| d.starts_with(&format!("{CONVENTION}kind=")))
+        })
+        .count();
+    report.drop(
+        "Set",
+        project.sets.len() - own_sets,
+        "between has no document or code groups (a source's kind is kept)",
+    );
+    Ok(StudyBundle {
+        name: project.name,
+        description: project.description.unwrap_or_default(),
+        participants,
+        dyads,
+        codes,
+        sources,
+        codings,
+        memos,
+        media,
+        cases,
+    })
+}
+
+/// A document of the project, from a text source or a recording's transcript.
+struct Doc<'a> {
+    guid: &'a str,
+    name: Option<&'a str>,
+    text: &'a str,
+    selections: &'a [refi::Selection],
+    whole: &'a [refi::Coding],
+    note_refs: &'a [String],
+    values: &'a [refi::VariableValue],
+    sync_points: &'a [refi::SyncPoint],
+    recording: Option<&'a refi::MediaSource>,
+    created: Option<&'a str>,
+}
+
+/// The contrast flag and the memo in a selection's Description.
+fn selection_notes(description: Option<&str>) -> (bool, Option<String>) {
+    let Some(d) = description else {
+        return (false, None);
+    };
+    let contrast = d.lines().next() == Some(CONTRAST);
+    let rest = if contrast {
+        d.split_once('\n').map_or("", |(_, r)| r)
+    } else {
+        d
+    };
+    (
+        contrast,
+        Some(rest.to_string()).filter(|r| !r.trim().is_empty()),
+    )
+}
+
+fn import_codes(
+    tree: &[refi::Code],
+    parent: Option<CodeId>,
+    out: &mut Vec<Code>,
+    renamed: &mut usize,
+    id: &dyn Fn(&str, &str) -> Result<Uuid, ExchangeError>,
+) -> Result<(), ExchangeError> {
+    let mut siblings: HashSet<String> = HashSet::new();
+    for c in tree {
+        let mut name = c.name.replace('/', "∕").trim().to_string();
+        if name.is_empty() {
+            name = "(unnamed)".into();
+        }
+        while !siblings.insert(name.to_lowercase()) {
+            name.push('\'');
+        }
+        if name != c.name {
+            *renamed += 1;
+        }
+        let (mut definition, mut component, mut indicators) = (Vec::new(), None, Vec::new());
+        for line in c.description.as_deref().unwrap_or_default().lines() {
+            if let Some(v) = line.strip_prefix(&format!("{CONVENTION}component=")) {
+                component = Some(v.to_string());
+            } else if let Some(v) = line.strip_prefix(&format!("{CONVENTION}indicator=")) {
+                indicators.push(v.to_string());
+            } else {
+                definition.push(line);
+            }
+        }
+        let code = Code {
+            id: CodeId(id(&c.guid, "code")?),
+            parent,
+            name,
+            colour: c
+                .color
+                .clone()
+                .unwrap_or_else(|| "#888888".into())
+                .to_lowercase(),
+            definition: definition.join("\n").trim_end().to_string(),
+            indicators,
+            component,
+            version: 1,
+        };
+        let me = code.id;
+        out.push(code);
+        import_codes(&c.children, Some(me), out, renamed, id)?;
+    }
+    Ok(())
+}
+
+fn count_categories(tree: &[refi::Code]) -> usize {
+    tree.iter()
+        .map(|c| usize::from(!c.is_codable) + count_categories(&c.children))
+        .sum()
+}
+
+/// Records that the notes `refs` are attached to a target (and passage).
+type Attach<'a> = dyn FnMut(&[String], MemoTarget, Option<Span>) + 'a;
+
+fn walk_code_notes(
+    tree: &[refi::Code],
+    attach: &mut Attach,
+    id: &dyn Fn(&str, &str) -> Result<Uuid, ExchangeError>,
+) -> Result<(), ExchangeError> {
+    for c in tree {
+        attach(
+            &c.note_refs,
+            MemoTarget::Code(CodeId(id(&c.guid, "code")?)),
+            None,
+        );
+        walk_code_notes(&c.children, attach, id)?;
+    }
+    Ok(())
+}
+
+/// Turns of a transcript cut at its sync points, each timed (for transcripts without labels).
+fn timed_turns(text: &str, points: &[refi::SyncPoint]) -> Vec<Turn> {
+    let length = text::char_len(text);
+    let mut points: Vec<&refi::SyncPoint> =
+        points.iter().filter(|p| p.position <= length).collect();
+    points.sort_by_key(|p| p.position);
+    points.dedup_by_key(|p| p.position);
+    let chars: Vec<char> = text.chars().collect();
+    let mut turns = Vec::new();
+    for (i, p) in points.iter().enumerate() {
+        let end = points.get(i + 1).map_or(length, |n| n.position);
+        let (mut a, mut b) = (p.position, end);
+        while a < b && chars[a].is_whitespace() {
+            a += 1;
+        }
+        while b > a && chars[b - 1].is_whitespace() {
+            b -= 1;
+        }
+        if b > a {
+            turns.push(Turn {
+                span: Span { start: a, end: b },
+                speaker: None,
+                start_ms: Some(p.time_ms),
+                end_ms: points.get(i + 1).map(|n| n.time_ms),
+            });
+        }
+    }
+    turns
+}
+
+fn parsed_speakers(turns: &[Turn]) -> Vec<Speaker> {
+    let mut seen: Vec<Speaker> = Vec::new();
+    for label in turns.iter().filter_map(|t| t.speaker.as_deref()) {
+        if !seen.iter().any(|s| s.label == label) {
+            seen.push(Speaker {
+                label: label.to_string(),
+                role: Role::Other,
+                participant: None,
+            });
+        }
+    }
+    seen
+}
+
+/// A recording the study can link: a file that exists at a `relative:///` or `absolute:///` path.
+fn recording(m: &refi::MediaSource, base: Option<&str>, source: SourceId) -> Option<Media> {
+    let path = m.path.as_deref()?;
+    let file = if let Some(rest) = path.strip_prefix("absolute:///") {
+        std::path::PathBuf::from(format!("/{rest}"))
+    } else {
+        let rest = path.strip_prefix("relative:///")?;
+        std::path::Path::new(base.unwrap_or(".")).join(rest)
+    };
+    let bytes = std::fs::metadata(&file).ok()?.len();
+    let mime = match file.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "mp3" => "audio/mpeg",
+        "m4a" | "mp4a" => "audio/mp4",
+        "wav" => "audio/wav",
+        "ogg" | "oga" | "opus" => "audio/ogg",
+        "flac" => "audio/flac",
+        "webm" => "video/webm",
+        "mp4" | "m4v" => "video/mp4",
+        "mov" => "video/quicktime",
+        _ => return None,
+    };
+    Some(Media {
+        source,
+        path: file.display().to_string(),
+        mime: mime.to_string(),
+        bytes,
+        attached_at: String::new(),
+        attached_by: "imported".into(),
+    })
+}
+
+fn value_text(v: &refi::Value) -> String {
+    match v {
+        refi::Value::Text(t) | refi::Value::Date(t) | refi::Value::DateTime(t) => t.clone(),
+        refi::Value::Boolean(b) => b.to_string(),
+        refi::Value::Integer(i) => i.to_string(),
+        refi::Value::Float(f) => f.to_string(),
+    }
+}

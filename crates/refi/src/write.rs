@@ -1,0 +1,629 @@
+//! Writing strictly what the QDA-XML 1.0 schemas accept: exact namespaces, the schemas' element
+//! order, no empty list wrappers, `true`/`false`, `#RRGGBB`, lower-case GUIDs without braces,
+//! positions in code points.
+//!
+//! Characters XML 1.0 does not allow (control characters other than tab, line feed and carriage
+//! return; U+FFFE, U+FFFF) are **refused** with [`RefiError::Write`] naming the object: a text
+//! is never silently changed. Carriage returns are written as `&#13;` (and tabs and line feeds
+//! in attributes as references), so CRLF texts and multi-line names survive a reader's
+//! line-end normalisation. Dates are written as given.
+
+use std::io::Write as _;
+
+use crate::*;
+
+const PROJECT_NS: &str = "urn:QDA-XML:project:1.0";
+const CODEBOOK_NS: &str = "urn:QDA-XML:codebook:1.0";
+
+/// The project as a `.qde` document on its own: texts and transcripts inline as
+/// `PlainTextContent` (no `plainTextPath`).
+pub fn write_project(project: &Project) -> Result<String, RefiError> {
+    ProjectWriter { w: Xml::new(), internal_texts: false }.project(project)
+}
+
+/// The project as a `.qdpx` zip: `project.qde` plus `sources/<guid>.txt` for every text source
+/// and transcript (UTF-8 without BOM), each referred to as `plainTextPath="internal://<guid>.txt"`;
+/// notes keep their text inline.
+pub fn write_qdpx(project: &Project) -> Result<Vec<u8>, RefiError> {
+    let qde = ProjectWriter { w: Xml::new(), internal_texts: true }.project(project)?;
+    let zip_error = |e: &dyn std::fmt::Display| RefiError::Write { what: "the .qdpx archive".into(), why: e.to_string() };
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let mut add = |name: &str, bytes: &[u8]| -> Result<(), RefiError> {
+        zip.start_file(name, options).map_err(|e| zip_error(&e))?;
+        zip.write_all(bytes).map_err(|e| zip_error(&e))
+    };
+    add("project.qde", qde.as_bytes())?;
+    let texts = project
+        .text_sources
+        .iter()
+        .map(|s| (&s.guid, &s.text))
+        .chain(project.media_sources.iter().flat_map(|m| m.transcripts.iter().map(|t| (&t.guid, &t.text))));
+    for (guid, text) in texts {
+        add(&format!("sources/{}", text_file(guid)?), text.as_bytes())?;
+    }
+    let cursor = zip.finish().map_err(|e| zip_error(&e))?;
+    Ok(cursor.into_inner())
+}
+
+/// The codebook as a `.qdc` document (code notes are not part of the codebook schema and are
+/// left out). Panics never; a codebook that cannot be written validly (see [`try_write_codebook`])
+/// is written with the offending characters, colours or GUIDs left out.
+pub fn write_codebook(codebook: &Codebook) -> String {
+    let mut writer = CodebookWriter { w: Xml::new() };
+    writer.w.lenient = true;
+    writer.codebook(codebook).unwrap_or_default()
+}
+
+/// The codebook as a `.qdc` document, refusing what the schema does not allow (a character
+/// XML 1.0 forbids, a malformed GUID or colour, no codes at all).
+pub fn try_write_codebook(codebook: &Codebook) -> Result<String, RefiError> {
+    CodebookWriter { w: Xml::new() }.codebook(codebook)
+}
+
+/// `<guid>.txt`, lower case.
+fn text_file(guid: &str) -> Result<String, RefiError> {
+    Ok(format!("{}.txt", check_guid(guid, "a text file name")?))
+}
+
+/// The GUID in written form, or an error if it is not 8-4-4-4-12 hex.
+fn check_guid(guid: &str, what: &str) -> Result<String, RefiError> {
+    let g = normalize_guid(guid);
+    let groups: Vec<&str> = g.split('-').collect();
+    let lengths = [8, 4, 4, 4, 12];
+    let ok = groups.len() == 5
+        && groups.iter().zip(lengths).all(|(part, n)| part.len() == n && part.chars().all(|c| c.is_ascii_hexdigit()));
+    if ok {
+        Ok(g)
+    } else {
+        Err(RefiError::Write { what: what.to_string(), why: format!("{guid:?} is not a GUID (8-4-4-4-12 hex digits)") })
+    }
+}
+
+/// Whether XML 1.0 allows the character.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// An XML document being written, with indentation between elements only.
+struct Xml {
+    out: String,
+    depth: usize,
+    /// Leave out what cannot be written instead of refusing it.
+    lenient: bool,
+}
+
+/// Attributes of one element, checked as they are added.
+struct Attrs<'a> {
+    list: Vec<(&'static str, String)>,
+    what: &'a str,
+    lenient: bool,
+}
+
+impl Attrs<'_> {
+    fn text(&mut self, name: &'static str, value: &str) -> Result<&mut Self, RefiError> {
+        let value = check_chars(value, self.what, name, self.lenient)?;
+        self.list.push((name, value));
+        Ok(self)
+    }
+
+    fn opt(&mut self, name: &'static str, value: Option<&String>) -> Result<&mut Self, RefiError> {
+        match value {
+            Some(v) => self.text(name, v),
+            None => Ok(self),
+        }
+    }
+
+    fn guid(&mut self, name: &'static str, value: &str) -> Result<&mut Self, RefiError> {
+        match check_guid(value, &format!("{} ({name})", self.what)) {
+            Ok(g) => self.list.push((name, g)),
+            Err(_) if self.lenient => {}
+            Err(e) => return Err(e),
+        }
+        Ok(self)
+    }
+
+    fn opt_guid(&mut self, name: &'static str, value: Option<&String>) -> Result<&mut Self, RefiError> {
+        match value {
+            Some(v) => self.guid(name, v),
+            None => Ok(self),
+        }
+    }
+
+    fn color(&mut self, value: Option<&String>) -> Result<&mut Self, RefiError> {
+        let Some(c) = value else { return Ok(self) };
+        let hex = c.strip_prefix('#').unwrap_or("");
+        if hex.len() == 6 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            self.list.push(("color", c.clone()));
+        } else if !self.lenient {
+            return Err(RefiError::Write { what: self.what.to_string(), why: format!("the colour {c:?} is not #RRGGBB") });
+        }
+        Ok(self)
+    }
+}
+
+fn check_chars(value: &str, what: &str, field: &str, lenient: bool) -> Result<String, RefiError> {
+    match value.chars().find(|&c| !xml_char(c)) {
+        None => Ok(value.to_string()),
+        Some(_) if lenient => Ok(value.chars().filter(|&c| xml_char(c)).collect()),
+        Some(c) => Err(RefiError::Write {
+            what: format!("{what} ({field})"),
+            why: format!("it contains U+{:04X}, which XML 1.0 does not allow", u32::from(c)),
+        }),
+    }
+}
+
+impl Xml {
+    fn new() -> Xml {
+        Xml { out: String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"), depth: 0, lenient: false }
+    }
+
+    fn attrs<'a>(&self, what: &'a str) -> Attrs<'a> {
+        Attrs { list: Vec::new(), what, lenient: self.lenient }
+    }
+
+    fn tag(&mut self, name: &str, attrs: &Attrs<'_>, empty: bool) {
+        for _ in 0..self.depth {
+            self.out.push_str("  ");
+        }
+        self.out.push('<');
+        self.out.push_str(name);
+        for (key, value) in &attrs.list {
+            self.out.push(' ');
+            self.out.push_str(key);
+            self.out.push_str("=\"");
+            for c in value.chars() {
+                match c {
+                    '&' => self.out.push_str("&amp;"),
+                    '<' => self.out.push_str("&lt;"),
+                    '>' => self.out.push_str("&gt;"),
+                    '"' => self.out.push_str("&quot;"),
+                    '\t' => self.out.push_str("&#9;"),
+                    '\n' => self.out.push_str("&#10;"),
+                    '\r' => self.out.push_str("&#13;"),
+                    c => self.out.push(c),
+                }
+            }
+            self.out.push('"');
+        }
+        self.out.push_str(if empty { "/>\n" } else { ">\n" });
+    }
+
+    fn open(&mut self, name: &str, attrs: &Attrs<'_>) {
+        self.tag(name, attrs, false);
+        self.depth += 1;
+    }
+
+    fn close(&mut self, name: &str) {
+        self.depth -= 1;
+        for _ in 0..self.depth {
+            self.out.push_str("  ");
+        }
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push_str(">\n");
+    }
+
+    fn empty(&mut self, name: &str, attrs: &Attrs<'_>) {
+        self.tag(name, attrs, true);
+    }
+
+    /// `<name>text</name>` with the text escaped exactly (no indentation inside).
+    fn text(&mut self, name: &str, text: &str, what: &str) -> Result<(), RefiError> {
+        let text = check_chars(text, what, name, self.lenient)?;
+        for _ in 0..self.depth {
+            self.out.push_str("  ");
+        }
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push('>');
+        for c in text.chars() {
+            match c {
+                '&' => self.out.push_str("&amp;"),
+                '<' => self.out.push_str("&lt;"),
+                '>' => self.out.push_str("&gt;"),
+                '\r' => self.out.push_str("&#13;"),
+                c => self.out.push(c),
+            }
+        }
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push_str(">\n");
+        Ok(())
+    }
+
+    fn opt_text(&mut self, name: &str, text: Option<&String>, what: &str) -> Result<(), RefiError> {
+        match text {
+            Some(t) => self.text(name, t, what),
+            None => Ok(()),
+        }
+    }
+
+    /// `<name targetGUID="…"/>` for each reference.
+    fn refs(&mut self, name: &str, attr: &'static str, refs: &[Guid], what: &str) -> Result<(), RefiError> {
+        for r in refs {
+            let mut a = self.attrs(what);
+            a.guid(attr, r)?;
+            self.empty(name, &a);
+        }
+        Ok(())
+    }
+
+    /// A list wrapper, left out when the list is empty.
+    fn wrapped<T>(
+        &mut self,
+        wrapper: &str,
+        items: &[T],
+        mut each: impl FnMut(&mut Self, &T) -> Result<(), RefiError>,
+    ) -> Result<(), RefiError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.open(wrapper, &self.attrs(wrapper));
+        for item in items {
+            each(self, item)?;
+        }
+        self.close(wrapper);
+        Ok(())
+    }
+}
+
+fn label(kind: &str, guid: &str) -> String {
+    format!("{kind} {guid}")
+}
+
+struct ProjectWriter {
+    w: Xml,
+    /// Texts go to `sources/` (`plainTextPath`) rather than inline.
+    internal_texts: bool,
+}
+
+impl ProjectWriter {
+    fn project(mut self, p: &Project) -> Result<String, RefiError> {
+        let mut a = self.w.attrs("the project");
+        a.text("xmlns", PROJECT_NS)?
+            .text("name", &p.name)?
+            .opt("origin", p.origin.as_ref())?
+            .opt_guid("creatingUserGUID", p.creating_user.as_ref())?
+            .opt("creationDateTime", p.creation_date_time.as_ref())?
+            .opt_guid("modifyingUserGUID", p.modifying_user.as_ref())?
+            .opt("modifiedDateTime", p.modified_date_time.as_ref())?
+            .opt("basePath", p.base_path.as_ref())?;
+        self.w.open("Project", &a);
+        self.w.wrapped("Users", &p.users, |w, u| {
+            let what = label("User", &u.guid);
+            let mut a = w.attrs(&what);
+            a.guid("guid", &u.guid)?.opt("name", u.name.as_ref())?.opt("id", u.id.as_ref())?;
+            w.empty("User", &a);
+            Ok(())
+        })?;
+        if !p.codes.is_empty() {
+            self.w.open("CodeBook", &self.w.attrs("CodeBook"));
+            self.w.wrapped("Codes", &p.codes, |w, c| code(w, c, true))?;
+            self.w.close("CodeBook");
+        }
+        self.w.wrapped("Variables", &p.variables, |w, v| {
+            let what = label("Variable", &v.guid);
+            let kind = match v.kind {
+                VariableType::Text => "Text",
+                VariableType::Boolean => "Boolean",
+                VariableType::Integer => "Integer",
+                VariableType::Float => "Float",
+                VariableType::Date => "Date",
+                VariableType::DateTime => "DateTime",
+            };
+            let mut a = w.attrs(&what);
+            a.guid("guid", &v.guid)?.text("name", &v.name)?.text("typeOfVariable", kind)?;
+            match &v.description {
+                Some(d) => {
+                    w.open("Variable", &a);
+                    w.text("Description", d, &what)?;
+                    w.close("Variable");
+                }
+                None => w.empty("Variable", &a),
+            }
+            Ok(())
+        })?;
+        self.w.wrapped("Cases", &p.cases, |w, c| {
+            let what = label("Case", &c.guid);
+            let mut a = w.attrs(&what);
+            a.guid("guid", &c.guid)?.opt("name", c.name.as_ref())?;
+            w.open("Case", &a);
+            w.opt_text("Description", c.description.as_ref(), &what)?;
+            w.refs("CodeRef", "targetGUID", &c.code_refs, &what)?;
+            values(w, &c.values, &what)?;
+            w.refs("SourceRef", "targetGUID", &c.source_refs, &what)?;
+            w.refs("SelectionRef", "targetGUID", &c.selection_refs, &what)?;
+            w.close("Case");
+            Ok(())
+        })?;
+        if !p.text_sources.is_empty() || !p.media_sources.is_empty() {
+            self.w.open("Sources", &self.w.attrs("Sources"));
+            for s in &p.text_sources {
+                self.text_source(s)?;
+            }
+            for m in &p.media_sources {
+                self.media_source(m)?;
+            }
+            self.w.close("Sources");
+        }
+        self.w.wrapped("Notes", &p.notes, |w, n| {
+            let what = label("Note", &n.guid);
+            let mut a = w.attrs(&what);
+            a.guid("guid", &n.guid)?
+                .opt("name", n.name.as_ref())?
+                .opt_guid("creatingUser", n.creating_user.as_ref())?
+                .opt("creationDateTime", n.creation_date_time.as_ref())?
+                .opt_guid("modifyingUser", n.modifying_user.as_ref())?
+                .opt("modifiedDateTime", n.modified_date_time.as_ref())?;
+            w.open("Note", &a);
+            w.opt_text("Description", n.description.as_ref(), &what)?;
+            w.text("PlainTextContent", &n.text, &what)?;
+            w.close("Note");
+            Ok(())
+        })?;
+        self.w.wrapped("Sets", &p.sets, |w, s| {
+            let what = label("Set", &s.guid);
+            let mut a = w.attrs(&what);
+            a.guid("guid", &s.guid)?.text("name", &s.name)?;
+            w.open("Set", &a);
+            w.opt_text("Description", s.description.as_ref(), &what)?;
+            w.refs("MemberCode", "targetGUID", &s.member_codes, &what)?;
+            w.refs("MemberSource", "targetGUID", &s.member_sources, &what)?;
+            w.refs("MemberNote", "targetGUID", &s.member_notes, &what)?;
+            w.close("Set");
+            Ok(())
+        })?;
+        self.w.opt_text("Description", p.description.as_ref(), "the project")?;
+        self.w.refs("NoteRef", "targetGUID", &p.note_refs, "the project")?;
+        self.w.close("Project");
+        Ok(self.w.out)
+    }
+
+    /// The `plainTextPath` attribute or the `PlainTextContent` element, as this writer does it.
+    fn text_path(&self, a: &mut Attrs<'_>, guid: &str) -> Result<(), RefiError> {
+        if self.internal_texts {
+            a.text("plainTextPath", &format!("internal://{}", text_file(guid)?))?;
+        }
+        Ok(())
+    }
+
+    fn text_content(&mut self, text: &str, what: &str) -> Result<(), RefiError> {
+        if !self.internal_texts {
+            self.w.text("PlainTextContent", text, what)?;
+        }
+        Ok(())
+    }
+
+    fn text_source(&mut self, s: &TextSource) -> Result<(), RefiError> {
+        let what = label("TextSource", &s.guid);
+        let mut a = self.w.attrs(&what);
+        a.guid("guid", &s.guid)?.opt("name", s.name.as_ref())?;
+        self.text_path(&mut a, &s.guid)?;
+        a.opt_guid("creatingUser", s.creating_user.as_ref())?
+            .opt("creationDateTime", s.creation_date_time.as_ref())?
+            .opt_guid("modifyingUser", s.modifying_user.as_ref())?
+            .opt("modifiedDateTime", s.modified_date_time.as_ref())?;
+        self.w.open("TextSource", &a);
+        self.w.opt_text("Description", s.description.as_ref(), &what)?;
+        self.text_content(&s.text, &what)?;
+        let length = s.text.chars().count();
+        for sel in &s.selections {
+            selection(&mut self.w, "PlainTextSelection", sel, Some(length))?;
+        }
+        codings(&mut self.w, &s.codings)?;
+        self.w.refs("NoteRef", "targetGUID", &s.note_refs, &what)?;
+        values(&mut self.w, &s.values, &what)?;
+        self.w.close("TextSource");
+        Ok(())
+    }
+
+    fn media_source(&mut self, m: &MediaSource) -> Result<(), RefiError> {
+        let (element, selection_element) = match m.kind {
+            MediaKind::Audio => ("AudioSource", "AudioSelection"),
+            MediaKind::Video => ("VideoSource", "VideoSelection"),
+        };
+        let what = label(element, &m.guid);
+        let mut a = self.w.attrs(&what);
+        a.guid("guid", &m.guid)?
+            .opt("name", m.name.as_ref())?
+            .opt("path", m.path.as_ref())?
+            .opt("currentPath", m.current_path.as_ref())?;
+        self.w.open(element, &a);
+        self.w.opt_text("Description", m.description.as_ref(), &what)?;
+        for t in &m.transcripts {
+            self.transcript(t)?;
+        }
+        for sel in &m.selections {
+            let what = label(selection_element, &sel.guid);
+            if sel.end_ms < sel.begin_ms {
+                return Err(RefiError::Write { what, why: format!("it ends ({}) before it begins ({})", sel.end_ms, sel.begin_ms) });
+            }
+            let mut a = self.w.attrs(&what);
+            a.guid("guid", &sel.guid)?
+                .opt("name", sel.name.as_ref())?
+                .text("begin", &sel.begin_ms.to_string())?
+                .text("end", &sel.end_ms.to_string())?;
+            if sel.codings.is_empty() && sel.note_refs.is_empty() {
+                self.w.empty(selection_element, &a);
+            } else {
+                self.w.open(selection_element, &a);
+                codings(&mut self.w, &sel.codings)?;
+                self.w.refs("NoteRef", "targetGUID", &sel.note_refs, &what)?;
+                self.w.close(selection_element);
+            }
+        }
+        codings(&mut self.w, &m.codings)?;
+        self.w.refs("NoteRef", "targetGUID", &m.note_refs, &what)?;
+        values(&mut self.w, &m.values, &what)?;
+        self.w.close(element);
+        Ok(())
+    }
+
+    /// A transcript; its selections are written as `TranscriptSelection`s between the sync
+    /// points at their start and end, which must exist.
+    fn transcript(&mut self, t: &Transcript) -> Result<(), RefiError> {
+        let what = label("Transcript", &t.guid);
+        let mut a = self.w.attrs(&what);
+        a.guid("guid", &t.guid)?.opt("name", t.name.as_ref())?;
+        self.text_path(&mut a, &t.guid)?;
+        self.w.open("Transcript", &a);
+        self.text_content(&t.text, &what)?;
+        let length = t.text.chars().count();
+        for sp in &t.sync_points {
+            let what = label("SyncPoint", &sp.guid);
+            if sp.position > length {
+                return Err(RefiError::Write { what, why: format!("position {} is past the end of its transcript ({length})", sp.position) });
+            }
+            let mut a = self.w.attrs(&what);
+            a.guid("guid", &sp.guid)?.text("timeStamp", &sp.time_ms.to_string())?.text("position", &sp.position.to_string())?;
+            self.w.empty("SyncPoint", &a);
+        }
+        for sel in &t.selections {
+            let what = label("transcript selection", &sel.guid);
+            let at = |pos: usize| {
+                t.sync_points.iter().find(|sp| sp.position == pos).ok_or_else(|| RefiError::Write {
+                    what: what.clone(),
+                    why: format!("its transcript has no sync point at {pos}, which QDA-XML needs to express it"),
+                })
+            };
+            let (from, to) = (at(sel.start)?, at(sel.end)?);
+            let mut a = self.w.attrs(&what);
+            a.guid("guid", &sel.guid)?
+                .opt("name", sel.name.as_ref())?
+                .guid("fromSyncPoint", &from.guid)?
+                .guid("toSyncPoint", &to.guid)?;
+            user_dates(&mut a, sel)?;
+            self.w.open("TranscriptSelection", &a);
+            selection_body(&mut self.w, sel, &what)?;
+            self.w.close("TranscriptSelection");
+        }
+        self.w.close("Transcript");
+        Ok(())
+    }
+}
+
+fn user_dates(a: &mut Attrs<'_>, sel: &Selection) -> Result<(), RefiError> {
+    a.opt_guid("creatingUser", sel.creating_user.as_ref())?
+        .opt("creationDateTime", sel.creation_date_time.as_ref())?
+        .opt_guid("modifyingUser", sel.modifying_user.as_ref())?
+        .opt("modifiedDateTime", sel.modified_date_time.as_ref())?;
+    Ok(())
+}
+
+fn selection_body(w: &mut Xml, sel: &Selection, what: &str) -> Result<(), RefiError> {
+    w.opt_text("Description", sel.description.as_ref(), what)?;
+    codings(w, &sel.codings)?;
+    w.refs("NoteRef", "targetGUID", &sel.note_refs, what)
+}
+
+fn selection(w: &mut Xml, element: &str, sel: &Selection, length: Option<usize>) -> Result<(), RefiError> {
+    let what = label(element, &sel.guid);
+    if sel.end < sel.start || length.is_some_and(|n| sel.end > n) {
+        return Err(RefiError::Write {
+            what,
+            why: format!("{}–{} is not a span of its text ({} characters)", sel.start, sel.end, length.unwrap_or(0)),
+        });
+    }
+    let mut a = w.attrs(&what);
+    a.guid("guid", &sel.guid)?
+        .opt("name", sel.name.as_ref())?
+        .text("startPosition", &sel.start.to_string())?
+        .text("endPosition", &sel.end.to_string())?;
+    user_dates(&mut a, sel)?;
+    w.open(element, &a);
+    selection_body(w, sel, &what)?;
+    w.close(element);
+    Ok(())
+}
+
+fn codings(w: &mut Xml, codings: &[Coding]) -> Result<(), RefiError> {
+    for c in codings {
+        let what = label("Coding", &c.guid);
+        let mut a = w.attrs(&what);
+        a.guid("guid", &c.guid)?
+            .opt_guid("creatingUser", c.creating_user.as_ref())?
+            .opt("creationDateTime", c.creation_date_time.as_ref())?;
+        w.open("Coding", &a);
+        w.refs("CodeRef", "targetGUID", std::slice::from_ref(&c.code), &what)?;
+        w.refs("NoteRef", "targetGUID", &c.note_refs, &what)?;
+        w.close("Coding");
+    }
+    Ok(())
+}
+
+fn values(w: &mut Xml, values: &[VariableValue], what: &str) -> Result<(), RefiError> {
+    for v in values {
+        w.open("VariableValue", &w.attrs(what));
+        w.refs("VariableRef", "targetGUID", std::slice::from_ref(&v.variable), what)?;
+        let (element, text) = match &v.value {
+            Value::Text(t) => ("TextValue", t.clone()),
+            Value::Boolean(b) => ("BooleanValue", b.to_string()),
+            Value::Integer(i) => ("IntegerValue", i.to_string()),
+            Value::Float(f) if f.is_finite() => ("FloatValue", f.to_string()),
+            Value::Float(f) => {
+                return Err(RefiError::Write { what: what.to_string(), why: format!("the value {f} is not a decimal number") });
+            }
+            Value::Date(d) => ("DateValue", d.clone()),
+            Value::DateTime(d) => ("DateTimeValue", d.clone()),
+        };
+        w.text(element, &text, what)?;
+        w.close("VariableValue");
+    }
+    Ok(())
+}
+
+/// A code and its children; `notes` says whether `NoteRef`s belong (project, not codebook).
+fn code(w: &mut Xml, c: &Code, notes: bool) -> Result<(), RefiError> {
+    let what = format!("Code {:?}", c.name);
+    let mut a = w.attrs(&what);
+    a.guid("guid", &c.guid)?.text("name", &c.name)?.text("isCodable", if c.is_codable { "true" } else { "false" })?.color(c.color.as_ref())?;
+    let has_notes = notes && !c.note_refs.is_empty();
+    if c.description.is_none() && !has_notes && c.children.is_empty() {
+        w.empty("Code", &a);
+        return Ok(());
+    }
+    w.open("Code", &a);
+    w.opt_text("Description", c.description.as_ref(), &what)?;
+    if notes {
+        w.refs("NoteRef", "targetGUID", &c.note_refs, &what)?;
+    }
+    for child in &c.children {
+        code(w, child, notes)?;
+    }
+    w.close("Code");
+    Ok(())
+}
+
+struct CodebookWriter {
+    w: Xml,
+}
+
+impl CodebookWriter {
+    fn codebook(mut self, book: &Codebook) -> Result<String, RefiError> {
+        if book.codes.is_empty() && !self.w.lenient {
+            return Err(RefiError::Write { what: "the codebook".into(), why: "it has no codes (Codes needs at least one Code)".into() });
+        }
+        let mut a = self.w.attrs("the codebook");
+        a.text("xmlns", CODEBOOK_NS)?.opt("origin", book.origin.as_ref())?;
+        self.w.open("CodeBook", &a);
+        self.w.open("Codes", &self.w.attrs("Codes"));
+        for c in &book.codes {
+            code(&mut self.w, c, false)?;
+        }
+        self.w.close("Codes");
+        self.w.wrapped("Sets", &book.sets, |w, s| {
+            let what = label("Set", &s.guid);
+            let mut a = w.attrs(&what);
+            a.guid("guid", &s.guid)?.text("name", &s.name)?;
+            w.open("Set", &a);
+            w.opt_text("Description", s.description.as_ref(), &what)?;
+            // The codebook schema's MemberCode carries `guid`, not `targetGUID`.
+            w.refs("MemberCode", "guid", &s.member_codes, &what)?;
+            w.close("Set");
+            Ok(())
+        })?;
+        self.w.close("CodeBook");
+        Ok(self.w.out)
+    }
+}
