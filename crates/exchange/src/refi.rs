@@ -223,18 +223,7 @@ pub fn to_refi(bundle: &StudyBundle, base_path: Option<&str>) -> (refi::Project,
                 } else {
                     format!("relative:///{}", m.path)
                 };
-                let sync_points = s
-                    .turns
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, t)| {
-                        Some(refi::SyncPoint {
-                            guid: derived(&s.id.0, &format!("sync {i}")),
-                            time_ms: t.start_ms?,
-                            position: t.span.start,
-                        })
-                    })
-                    .collect();
+                let sync_points = sync_points(s, &selections);
                 media_sources.push(refi::MediaSource {
                     kind: if m.is_video() {
                         refi::MediaKind::Video
@@ -319,6 +308,40 @@ pub fn to_refi(bundle: &StudyBundle, base_path: Option<&str>) -> (refi::Project,
         ..Default::default()
     };
     (project, report)
+}
+
+/// A transcript's sync points: one per timed turn, and one at every selection's ends (QDA-XML
+/// places transcript selections between sync points), timed by interpolating between turns.
+fn sync_points(s: &Source, selections: &[refi::Selection]) -> Vec<refi::SyncPoint> {
+    let timed: Vec<(usize, u64)> = s
+        .turns
+        .iter()
+        .filter_map(|t| Some((t.span.start, t.start_ms?)))
+        .collect();
+    let time_at = |pos: usize| -> u64 {
+        let after = timed.iter().position(|(p, _)| *p > pos);
+        match after {
+            None => timed.last().map_or(0, |t| t.1),
+            Some(0) => timed[0].1,
+            Some(i) => {
+                let ((p0, t0), (p1, t1)) = (timed[i - 1], timed[i]);
+                let share = (pos - p0) as f64 / (p1 - p0) as f64;
+                t0 + ((t1.saturating_sub(t0)) as f64 * share) as u64
+            }
+        }
+    };
+    let mut positions: Vec<usize> = timed.iter().map(|t| t.0).collect();
+    positions.extend(selections.iter().flat_map(|sel| [sel.start, sel.end]));
+    positions.sort_unstable();
+    positions.dedup();
+    positions
+        .into_iter()
+        .map(|pos| refi::SyncPoint {
+            guid: derived(&s.id.0, &format!("sync at {pos}")),
+            time_ms: time_at(pos),
+            position: pos,
+        })
+        .collect()
 }
 
 fn code_tree(

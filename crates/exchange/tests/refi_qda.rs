@@ -1,0 +1,248 @@
+//! REFI-QDA through whole studies: the sample study round-trips object by object, exports
+//! validate against the standard's XSDs, every real sample imports, and bad files leave a study
+//! as it was.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use between_refi::PositionUnit;
+use between_store::OpenOptions;
+use between_study::{NewStudy, StudyBundle, Workbench};
+
+fn shared(rest: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(rest)
+}
+
+fn sample(dir: &Path) -> Workbench {
+    between_sample::materialise(&dir.join("sample.between"), &OpenOptions::default()).unwrap()
+}
+
+fn empty(path: &Path) -> Workbench {
+    Workbench::create(path, NewStudy::default(), &OpenOptions::default(), "t").unwrap()
+}
+
+/// Everything the two studies hold, with what differs by nature (versions) evened out.
+fn comparable(mut b: StudyBundle) -> StudyBundle {
+    b.codes.sort_by_key(|c| c.id);
+    for c in &mut b.codes {
+        c.version = 1;
+    }
+    b.participants.sort_by_key(|p| p.id);
+    b.dyads.sort_by_key(|d| d.id);
+    b.sources.sort_by_key(|s| s.id);
+    for s in &mut b.sources {
+        s.version = 1;
+        s.speakers.sort_by(|a, b| a.label.cmp(&b.label));
+    }
+    b.codings.sort_by_key(|c| c.id);
+    for c in &mut b.codings {
+        c.version = 1;
+    }
+    b.memos.sort_by_key(|m| m.id);
+    for m in &mut b.memos {
+        m.version = 1;
+    }
+    b.cases.sort_by_key(|c| c.id);
+    for c in &mut b.cases {
+        c.version = 1;
+    }
+    b.name.clear();
+    b
+}
+
+#[test]
+fn the_sample_study_round_trips_object_by_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = sample(dir.path());
+    let (qdpx, report) = between_exchange::export_qdpx(&original).unwrap();
+    assert!(report.dropped.is_empty(), "{report:?}");
+    let (bundle, report) =
+        between_exchange::read_project_file("sample.qdpx", &qdpx, PositionUnit::Auto).unwrap();
+    assert!(report.dropped.is_empty(), "{report:?}");
+    let new = NewStudy {
+        name: bundle.name.clone(),
+        description: bundle.description.clone(),
+        theory: None,
+    };
+    let mut copy = Workbench::create(
+        &dir.path().join("copy.between"),
+        new,
+        &OpenOptions::default(),
+        "t",
+    )
+    .unwrap();
+    let merged = copy.merge_bundle(bundle).unwrap();
+    assert_eq!(merged.codings, 404);
+    let (a, b) = (original.bundle().unwrap(), copy.bundle().unwrap());
+    // Every coding quotes the same text.
+    let quotes = |w: &Workbench| -> Vec<(String, String, String)> {
+        let mut q: Vec<_> = w
+            .codings(None, None, None)
+            .unwrap()
+            .into_iter()
+            .map(|v| (v.coding.id.to_string(), v.code_path, v.quote))
+            .collect();
+        q.sort();
+        q
+    };
+    assert_eq!(quotes(&original), quotes(&copy));
+    let (a, b) = (comparable(a), comparable(b));
+    assert_eq!(a.description, b.description);
+    assert_eq!(a.participants, b.participants);
+    assert_eq!(a.dyads, b.dyads);
+    assert_eq!(a.codes, b.codes);
+    for (x, y) in a.sources.iter().zip(&b.sources) {
+        assert_eq!(x, y, "source {}", x.name);
+    }
+    assert_eq!(a.sources.len(), b.sources.len());
+    for (x, y) in a.codings.iter().zip(&b.codings) {
+        assert_eq!(x, y);
+    }
+    assert_eq!(a.memos, b.memos);
+    assert_eq!(a.cases, b.cases);
+    assert_eq!(a, b);
+    // And again: the second export is the first, byte for byte.
+    let (again, _) = between_exchange::export_qdpx(&copy).unwrap();
+    assert!(again == qdpx, "a second round trip changed the export");
+}
+
+/// Validates with xmllint (Debian's libxml2-utils; .ci/run installs it).
+fn validate(xml: &str, schema: &str, dir: &Path) {
+    let file = dir.join("check.xml");
+    std::fs::write(&file, xml).unwrap();
+    let out = Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(shared(&format!("refi-qda/schemas/v1.0/{schema}")))
+        .arg(&file)
+        .output()
+        .expect("xmllint runs (apt-get install libxml2-utils)");
+    assert!(
+        out.status.success(),
+        "{schema}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn exports_validate_against_the_xsds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut study = sample(dir.path());
+    // With a recording, the source becomes an audio source with a synchronised transcript.
+    let audio = dir.path().join("c2.wav");
+    std::fs::write(&audio, b"RIFF....WAVEfmt ").unwrap();
+    study.attach_media("c2-ruiz.txt", &audio).unwrap();
+    let (qde, _) = between_exchange::export_qde(&study).unwrap();
+    assert!(
+        qde.contains("<AudioSource") && qde.contains("<SyncPoint"),
+        "no audio source"
+    );
+    validate(&qde, "Project.xsd", dir.path());
+    let (qdpx, _) = between_exchange::export_qdpx(&study).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(qdpx)).unwrap();
+    let mut inner = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("project.qde").unwrap(), &mut inner).unwrap();
+    validate(&inner, "Project.xsd", dir.path());
+    assert!(
+        zip.file_names()
+            .map(|n| n.unwrap().to_string())
+            .filter(|n| n != "project.qde")
+            .all(|n| n.starts_with("sources/") && n.ends_with(".txt")),
+        "texts go in sources/ named by GUID"
+    );
+    validate(
+        &between_exchange::export_qdc(&study).unwrap(),
+        "Codebook.xsd",
+        dir.path(),
+    );
+}
+
+#[test]
+fn every_sample_imports_into_a_study() {
+    let dir = tempfile::tempdir().unwrap();
+    // (file, sources, codes, codings)
+    for (file, sources, codes, codings) in [
+        ("nvivo-win-12.6_oltas0517.qdpx", 2, 152, 303),
+        ("nvivo-mac-12.7_OltasSzkepticizmus_17June.qdpx", 2, 152, 297),
+        ("nvivo-mac-15.0_qc-roundtrip.qdpx", 2, 262, 0),
+        ("qc-1.3.2_demo.qdpx", 2, 262, 205),
+        ("atlasti-8.4_spec-annex-example.qde", 9, 14, 0),
+    ] {
+        let bytes = std::fs::read(shared(&format!("refi-qda/samples/{file}"))).unwrap();
+        let (bundle, report) =
+            between_exchange::read_project_file(file, &bytes, PositionUnit::Auto).unwrap();
+        let mut study = empty(&dir.path().join(format!("{file}.between")));
+        let merged = study.merge_bundle(bundle).unwrap();
+        assert_eq!(
+            (merged.sources, merged.codes_added, merged.codings),
+            (sources, codes, codings),
+            "{file}: {report:?}"
+        );
+        if file.starts_with("nvivo-win") || file.starts_with("nvivo-mac-12") {
+            assert_eq!(report.unit, Some(PositionUnit::Utf16), "{file}");
+            // Selections land on word boundaries once read as UTF-16 units.
+            let views = study.codings(None, None, None).unwrap();
+            let clean = views
+                .iter()
+                .filter(|v| {
+                    let q = v.quote.trim_matches(|c: char| c.is_whitespace());
+                    !q.is_empty() && q.len() == v.quote.trim_end().trim_start().len()
+                })
+                .count();
+            assert!(
+                clean * 100 >= views.len() * 95,
+                "{file}: {clean} of {}",
+                views.len()
+            );
+        }
+    }
+    for (file, codes) in [
+        ("qualcoder-3.8.2_codebook.qdc", 38),
+        ("taguette-1.4.1_codebook.qdc", 3),
+    ] {
+        let bytes = std::fs::read(shared(&format!("refi-qda/samples/{file}"))).unwrap();
+        let (bundle, _) = between_exchange::read_codebook_file(file, &bytes).unwrap();
+        let mut study = empty(&dir.path().join(format!("{file}.between")));
+        assert_eq!(
+            study.merge_bundle(bundle.clone()).unwrap().codes_added,
+            codes,
+            "{file}"
+        );
+        // Merging the same codebook again matches every code by GUID.
+        let again = study.merge_bundle(bundle).unwrap();
+        assert_eq!(
+            (again.codes_added, again.codes_matched),
+            (0, codes),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_project_leaves_the_study_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut study = sample(dir.path());
+    let before = study.bundle().unwrap();
+    let (qdpx, _) = between_exchange::export_qdpx(&study).unwrap();
+    // The same sources again under other ids but the same names: refused as a whole.
+    let (mut bundle, _) =
+        between_exchange::read_project_file("sample.qdpx", &qdpx, PositionUnit::Auto).unwrap();
+    for s in &mut bundle.sources {
+        s.id = between_core::SourceId::new();
+    }
+    let err = study.merge_bundle(bundle).unwrap_err().to_string();
+    assert!(
+        err.contains("already has another source of that name"),
+        "{err}"
+    );
+    // An XML bomb of entities.
+    let evil = r#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Project xmlns="urn:QDA-XML:project:1.0" name="x">&e;</Project>"#;
+    let err = between_exchange::read_project_file("evil.qde", evil.as_bytes(), PositionUnit::Auto)
+        .unwrap_err()
+        .to_string();
+    assert!(err.to_lowercase().contains("doctype"), "{err}");
+    assert_eq!(comparable(study.bundle().unwrap()), comparable(before));
+}
