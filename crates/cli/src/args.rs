@@ -772,6 +772,9 @@ pub struct BenchArgs {
     /// Also measure the agreement report and the disagreement passages between both coders
     #[arg(long)]
     pub agreement: bool,
+    /// Also measure REFI-QDA export and import of the study (both coders), time and memory
+    #[arg(long)]
+    pub refi: bool,
     /// Codings to create through the API in the load run (with --server)
     #[arg(long, default_value_t = 8000)]
     pub load_codings: usize,

@@ -126,7 +126,7 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
             median.as_secs_f64() <= 0.005,
         ),
     ];
-    if args.server || args.agreement {
+    if args.server || args.agreement || args.refi {
         let rows = between_exchange::read_codings_csv(
             std::fs::File::open(corpus.join("codings.csv"))?,
             "codings.csv",
@@ -136,6 +136,9 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
     }
     if args.agreement {
         measures.extend(agreement(&bench, args.repeat.clamp(1, 5))?);
+    }
+    if args.refi {
+        measures.extend(refi(&bench, actor, report.bytes)?);
     }
     if args.server {
         for name in ["coder1", "coder2"] {
@@ -233,6 +236,107 @@ fn primock(actor: &str, folder: &std::path::Path, runs: usize) -> Result<Measure
         "<= 1 s",
         median <= 1.0,
     ))
+}
+
+/// The process's resident memory now and at its peak since the last reset, in bytes (Linux).
+fn memory() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// Starts a new peak: the kernel forgets the highest resident memory seen so far.
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Exporting the study as a `.qdpx` and importing that into a new study, with the memory each
+/// needs beyond what the process held before (target: at most twice the corpus).
+fn refi(bench: &Workbench, actor: &str, corpus_bytes: u64) -> Result<Vec<Measure>> {
+    let measured = |f: &mut dyn FnMut() -> Result<()>| -> Result<(f64, f64)> {
+        reset_peak();
+        let before = memory().map_or(0, |m| m.0);
+        let start = Instant::now();
+        f()?;
+        let seconds = start.elapsed().as_secs_f64();
+        let peak = memory().map_or(0, |m| m.1);
+        Ok((seconds, peak.saturating_sub(before) as f64 / 1e6))
+    };
+    let mut qdpx = Vec::new();
+    let verbose = std::env::var_os("BETWEEN_BENCH_PHASES").is_some();
+    let phase = |what: &str, t: Instant| {
+        if verbose {
+            eprintln!("  {what}: {:.3} s", t.elapsed().as_secs_f64());
+        }
+    };
+    let (export, export_mb) = measured(&mut || {
+        let t = Instant::now();
+        let bundle = bench.bundle()?;
+        phase("bundle", t);
+        let t = Instant::now();
+        let (project, _) = between_exchange::to_refi(&bundle, None);
+        phase("to_refi", t);
+        let t = Instant::now();
+        qdpx = between_refi::write_qdpx(&project)?;
+        phase("write_qdpx", t);
+        Ok(())
+    })?;
+    let dir = tempfile::tempdir()?;
+    let mut imported = 0;
+    let (import, import_mb) = measured(&mut || {
+        let t = Instant::now();
+        let (project, mut report) =
+            between_refi::read_project("bench.qdpx", &qdpx, &Default::default())?;
+        phase("read_project", t);
+        let t = Instant::now();
+        let bundle = between_exchange::from_refi(project, &mut report)?;
+        phase("from_refi", t);
+        let t = Instant::now();
+        let mut copy = Workbench::create(
+            &dir.path().join("copy.between"),
+            NewStudy::default(),
+            &OpenOptions::default(),
+            actor,
+        )?;
+        imported = copy.merge_bundle(bundle)?.codings;
+        phase("merge_bundle", t);
+        Ok(())
+    })?;
+    let limit = 2.0 * corpus_bytes as f64 / 1e6;
+    let target = format!("<= {limit:.0} MB");
+    Ok(vec![
+        Measure::new(
+            &format!("REFI-QDA export ({:.1} MB .qdpx)", qdpx.len() as f64 / 1e6),
+            export,
+            "s",
+            "<= 3 s",
+            export <= 3.0,
+        ),
+        Measure::new(
+            "  memory beyond the open study",
+            export_mb,
+            "MB",
+            &target,
+            export_mb <= limit,
+        ),
+        Measure::new(
+            &format!("REFI-QDA import into a new study ({imported} codings)"),
+            import,
+            "s",
+            "<= 5 s",
+            import <= 5.0,
+        ),
+        Measure::new(
+            "  memory beyond the open study",
+            import_mb,
+            "MB",
+            &target,
+            import_mb <= limit,
+        ),
+    ])
 }
 
 /// The study's agreement report between the corpus's two coders over characters (every code,

@@ -42,6 +42,12 @@ fn derived(from: &Uuid, purpose: &str) -> String {
     Uuid::new_v5(from, purpose.as_bytes()).to_string()
 }
 
+/// The GUID of a coding's selection: the coding's own with its node bits turned (stable,
+/// unique, and cheap for hundreds of thousands of codings).
+fn selection_guid(coding: &Uuid) -> String {
+    Uuid::from_u128(coding.as_u128() ^ 0x5e1e_c710_u128).to_string()
+}
+
 fn user_guid(name: &str) -> String {
     Uuid::new_v5(
         &Uuid::NAMESPACE_OID,
@@ -199,11 +205,15 @@ pub fn to_refi(bundle: &StudyBundle, base_path: Option<&str>) -> (refi::Project,
         });
     }
     let media: HashMap<SourceId, &Media> = bundle.media.iter().map(|m| (m.source, m)).collect();
+    let mut by_source: HashMap<SourceId, Vec<&Coding>> = HashMap::new();
+    for c in &bundle.codings {
+        by_source.entry(c.source).or_default().push(c);
+    }
     let mut text_sources = Vec::new();
     let mut media_sources = Vec::new();
     for s in &bundle.sources {
         let values = source_values(&mut vars, s, &labels);
-        let codings: Vec<&Coding> = bundle.codings.iter().filter(|c| c.source == s.id).collect();
+        let codings = by_source.remove(&s.id).unwrap_or_default();
         let mut selections = selections(s, &codings, &refs);
         for m in passages.get(&s.id).into_iter().flatten() {
             let Some(p) = m.passage else { continue };
@@ -387,9 +397,14 @@ fn selections(
     refs: &dyn Fn(MemoTarget) -> Vec<String>,
 ) -> Vec<refi::Selection> {
     let index = CharIndex::new(&s.text);
+    let mut users: HashMap<&str, String> = HashMap::new();
     codings
         .iter()
         .map(|c| {
+            let user = users
+                .entry(c.coder.as_str())
+                .or_insert_with(|| user_guid(&c.coder))
+                .clone();
             let mut lines = Vec::new();
             if c.contrast {
                 lines.push(CONTRAST.to_string());
@@ -398,19 +413,19 @@ fn selections(
                 lines.push(memo.clone());
             }
             refi::Selection {
-                guid: derived(&c.id.0, "selection"),
+                guid: selection_guid(&c.id.0),
                 name: index.slice(c.span).map(String::from),
                 start: c.span.start,
                 end: c.span.end,
-                creating_user: Some(user_guid(&c.coder)),
+                creating_user: Some(user.clone()),
                 creation_date_time: Some(c.created_at.clone()),
-                modifying_user: Some(user_guid(&c.coder)),
+                modifying_user: Some(user.clone()),
                 modified_date_time: Some(c.updated_at.clone()),
                 description: Some(lines.join("\n")).filter(|d| !d.is_empty()),
                 codings: vec![refi::Coding {
                     guid: c.id.to_string(),
                     code: c.code.to_string(),
-                    creating_user: Some(user_guid(&c.coder)),
+                    creating_user: Some(user),
                     creation_date_time: Some(c.created_at.clone()),
                     note_refs: refs(MemoTarget::Coding(c.id)),
                 }],

@@ -47,7 +47,10 @@ pub(crate) struct Archive {
 
 impl std::fmt::Debug for Archive {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Archive").field("qde", &self.qde).field("entries", &self.entries.len()).finish()
+        f.debug_struct("Archive")
+            .field("qde", &self.qde)
+            .field("entries", &self.entries.len())
+            .finish()
     }
 }
 
@@ -74,10 +77,16 @@ fn unsafe_name(name: &str) -> Option<&'static str> {
 impl Archive {
     /// Opens a zip and checks every entry's name, type and declared size before reading any.
     pub fn open(file: &str, bytes: &[u8], limits: Limits) -> Result<Archive, RefiError> {
-        let zip_error = |e: zip::result::ZipError| RefiError::Zip { file: file.to_string(), reason: e.to_string() };
+        let zip_error = |e: zip::result::ZipError| RefiError::Zip {
+            file: file.to_string(),
+            reason: e.to_string(),
+        };
         let mut zip = ZipArchive::new(Cursor::new(bytes.to_vec())).map_err(zip_error)?;
         if zip.len() > limits.max_entries {
-            return Err(RefiError::TooManyEntries { count: zip.len(), limit: limits.max_entries });
+            return Err(RefiError::TooManyEntries {
+                count: zip.len(),
+                limit: limits.max_entries,
+            });
         }
         let mut entries = HashMap::new();
         let mut qdes = Vec::new();
@@ -86,7 +95,10 @@ impl Archive {
             let entry = zip.by_index_raw(index).map_err(zip_error)?;
             let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
             if let Some(why) = unsafe_name(&name) {
-                return Err(RefiError::UnsafePath { entry: name, why: why.to_string() });
+                return Err(RefiError::UnsafePath {
+                    entry: name,
+                    why: why.to_string(),
+                });
             }
             if entry.unix_mode().is_some_and(|m| m & S_IFMT == S_IFLNK) || entry.is_symlink() {
                 return Err(RefiError::Symlink { entry: name });
@@ -97,7 +109,10 @@ impl Archive {
             check_ratio(&name, entry.size(), entry.compressed_size(), &limits)?;
             declared_total = declared_total.saturating_add(entry.size());
             if declared_total > limits.max_total_uncompressed {
-                return Err(RefiError::TooLarge { entry: name, limit: limits.max_total_uncompressed });
+                return Err(RefiError::TooLarge {
+                    entry: name,
+                    limit: limits.max_total_uncompressed,
+                });
             }
             if !name.contains('/') && name.to_ascii_lowercase().ends_with(".qde") {
                 qdes.push(name.clone());
@@ -105,7 +120,11 @@ impl Archive {
             entries.insert(name, index);
         }
         let qde = match qdes.as_slice() {
-            [] => return Err(RefiError::NoProject { file: file.to_string() }),
+            [] => {
+                return Err(RefiError::NoProject {
+                    file: file.to_string(),
+                });
+            }
             [one] => one.clone(),
             [first, second, ..] => {
                 return Err(RefiError::SeveralProjects {
@@ -115,23 +134,47 @@ impl Archive {
                 });
             }
         };
-        Ok(Archive { zip, limits, read_so_far: 0, entries, qde })
+        Ok(Archive {
+            zip,
+            limits,
+            read_so_far: 0,
+            entries,
+            qde,
+        })
     }
 
     /// Reads an entry by exact name, within the limits.
     pub fn read(&mut self, name: &str) -> Result<Vec<u8>, RefiError> {
         let Some(&index) = self.entries.get(name) else {
-            return Err(RefiError::Entry { entry: name.to_string(), reason: "no such entry".into() });
+            return Err(RefiError::Entry {
+                entry: name.to_string(),
+                reason: "no such entry".into(),
+            });
         };
-        let entry_error = |e: String| RefiError::Entry { entry: name.to_string(), reason: e };
-        let mut entry = self.zip.by_index(index).map_err(|e| entry_error(e.to_string()))?;
+        let entry_error = |e: String| RefiError::Entry {
+            entry: name.to_string(),
+            reason: e,
+        };
+        let mut entry = self
+            .zip
+            .by_index(index)
+            .map_err(|e| entry_error(e.to_string()))?;
         let compressed = entry.compressed_size();
-        let allowed = self.limits.max_total_uncompressed.saturating_sub(self.read_so_far);
+        let allowed = self
+            .limits
+            .max_total_uncompressed
+            .saturating_sub(self.read_so_far);
         let mut out = Vec::new();
-        (&mut entry).take(allowed.saturating_add(1)).read_to_end(&mut out).map_err(|e| entry_error(e.to_string()))?;
+        (&mut entry)
+            .take(allowed.saturating_add(1))
+            .read_to_end(&mut out)
+            .map_err(|e| entry_error(e.to_string()))?;
         let size = out.len() as u64;
         if size > allowed {
-            return Err(RefiError::TooLarge { entry: name.to_string(), limit: self.limits.max_total_uncompressed });
+            return Err(RefiError::TooLarge {
+                entry: name.to_string(),
+                limit: self.limits.max_total_uncompressed,
+            });
         }
         check_ratio(name, size, compressed, &self.limits)?;
         self.read_so_far += size;

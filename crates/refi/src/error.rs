@@ -24,7 +24,13 @@ pub enum RefiError {
     #[error(
         "zip entry {entry:?} expands {ratio} times ({size} bytes from {compressed}), more than the limit of {limit}"
     )]
-    Ratio { entry: String, size: u64, compressed: u64, ratio: u64, limit: u64 },
+    Ratio {
+        entry: String,
+        size: u64,
+        compressed: u64,
+        ratio: u64,
+        limit: u64,
+    },
     /// A zip entry could not be read (corrupt data, bad checksum).
     #[error("zip entry {entry:?} cannot be read: {reason}")]
     Entry { entry: String, reason: String },
@@ -32,23 +38,50 @@ pub enum RefiError {
     #[error("{file}: the archive holds no .qde project file at its root")]
     NoProject { file: String },
     /// The archive has more than one `*.qde` file at its root.
-    #[error("{file}: the archive holds more than one .qde project file at its root ({first} and {second})")]
-    SeveralProjects { file: String, first: String, second: String },
+    #[error(
+        "{file}: the archive holds more than one .qde project file at its root ({first} and {second})"
+    )]
+    SeveralProjects {
+        file: String,
+        first: String,
+        second: String,
+    },
     /// The XML has a document type declaration (which could define entities).
     #[error("{file} line {line}, column {column}: DOCTYPE/entities are not allowed")]
-    Doctype { file: String, line: usize, column: usize },
+    Doctype {
+        file: String,
+        line: usize,
+        column: usize,
+    },
     /// The XML (or a text file) is not UTF-8.
     #[error("{file}: not UTF-8 (byte {offset})")]
     Encoding { file: String, offset: usize },
     /// The XML is not well-formed.
     #[error("{file} line {line}, column {column}: invalid XML: {message}")]
-    Xml { file: String, line: usize, column: usize, message: String },
+    Xml {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     /// The root element is not the one expected (`Project` or `CodeBook` in a QDA-XML namespace).
-    #[error("{file}: the root element is {found}, expected <{expected}> in the namespace {namespace}")]
-    WrongRoot { file: String, found: String, expected: String, namespace: String },
+    #[error(
+        "{file}: the root element is {found}, expected <{expected}> in the namespace {namespace}"
+    )]
+    WrongRoot {
+        file: String,
+        found: String,
+        expected: String,
+        namespace: String,
+    },
     /// A required attribute or child element is missing.
     #[error("{file} line {line}: <{element}> lacks its required {what}")]
-    Missing { file: String, line: usize, element: String, what: String },
+    Missing {
+        file: String,
+        line: usize,
+        element: String,
+        what: String,
+    },
     /// Two objects carry the same GUID.
     #[error(
         "{file}: the GUID {guid} is used twice, by <{first}> (line {first_line}) and <{second}> (line {second_line})"
@@ -62,8 +95,15 @@ pub enum RefiError {
         second_line: usize,
     },
     /// A `Coding`'s `CodeRef` names a code the codebook does not have.
-    #[error("{file} line {line}: Coding {coding} refers to the code {code}, which the codebook does not have")]
-    UnknownCode { file: String, line: usize, coding: String, code: String },
+    #[error(
+        "{file} line {line}: Coding {coding} refers to the code {code}, which the codebook does not have"
+    )]
+    UnknownCode {
+        file: String,
+        line: usize,
+        coding: String,
+        code: String,
+    },
     /// Something in the project cannot be written as valid QDA-XML (a character XML 1.0 does
     /// not allow, a GUID or colour of the wrong form, a number the schema cannot express …).
     #[error("cannot write {what}: {why}")]

@@ -8,7 +8,9 @@ pub type Guid = String;
 
 /// A GUID in the form this crate writes and compares: braces stripped, lower case.
 pub fn normalize_guid(g: &str) -> String {
-    g.trim().trim_matches(|c| c == '{' || c == '}').to_ascii_lowercase()
+    g.trim()
+        .trim_matches(|c| c == '{' || c == '}')
+        .to_ascii_lowercase()
 }
 
 /// Whether two GUIDs are the same (case and braces do not matter).
@@ -307,9 +309,15 @@ impl Report {
         if count == 0 {
             return;
         }
-        match self.dropped.iter_mut().find(|(w, _, y)| w == what && y == why) {
+        match self
+            .dropped
+            .iter_mut()
+            .find(|(w, _, y)| w == what && y == why)
+        {
             Some(entry) => entry.1 += count,
-            None => self.dropped.push((what.to_string(), count, why.to_string())),
+            None => self
+                .dropped
+                .push((what.to_string(), count, why.to_string())),
         }
     }
 }

@@ -20,7 +20,10 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { unit: PositionUnit::Auto, limits: Limits::default() }
+        ReadOptions {
+            unit: PositionUnit::Auto,
+            limits: Limits::default(),
+        }
     }
 }
 
@@ -33,7 +36,11 @@ const ONLY_TEXT: &str = "between holds text and audio/video transcripts only";
 /// (`PlainTextContent`). Text positions are converted to code points of each text (see
 /// [`ReadOptions::unit`]); selections that cannot be placed are left out and listed in
 /// [`Report::unplaced`]. PDF and picture sources, links and graphs are reported as dropped.
-pub fn read_project(file_name: &str, bytes: &[u8], options: &ReadOptions) -> Result<(Project, Report), RefiError> {
+pub fn read_project(
+    file_name: &str,
+    bytes: &[u8],
+    options: &ReadOptions,
+) -> Result<(Project, Report), RefiError> {
     let is_zip = bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06");
     let (archive, doc_name, xml_bytes) = if is_zip {
         let mut archive = Archive::open(file_name, bytes, options.limits)?;
@@ -44,7 +51,7 @@ pub fn read_project(file_name: &str, bytes: &[u8], options: &ReadOptions) -> Res
         (None, file_name.to_string(), bytes.to_vec())
     };
     let text = decode_text(&doc_name, &xml_bytes)?;
-    let doc = Doc { file: &doc_name, text: &text };
+    let doc = Doc::new(&doc_name, &text);
     let root = xml::parse(&doc)?;
     let mut reader = Reader::new(&doc, archive);
     reader.check_root(&root, "Project", PROJECT_NS)?;
@@ -56,11 +63,14 @@ pub fn read_project(file_name: &str, bytes: &[u8], options: &ReadOptions) -> Res
 /// `<Sets/>` are accepted, the last with a warning).
 pub fn read_codebook(file_name: &str, bytes: &[u8]) -> Result<(Codebook, Report), RefiError> {
     let text = decode_text(file_name, bytes)?;
-    let doc = Doc { file: file_name, text: &text };
+    let doc = Doc::new(file_name, &text);
     let root = xml::parse(&doc)?;
     let mut reader = Reader::new(&doc, None);
     reader.check_root(&root, "CodeBook", CODEBOOK_NS)?;
-    let mut codebook = Codebook { origin: root.attr("origin").map(str::to_string), ..Codebook::default() };
+    let mut codebook = Codebook {
+        origin: root.attr("origin").map(str::to_string),
+        ..Codebook::default()
+    };
     reader.unknown(&root, &["Codes", "Sets"]);
     if let Some(codes) = root.first("Codes") {
         codebook.codes = reader.codes(codes)?;
@@ -68,18 +78,26 @@ pub fn read_codebook(file_name: &str, bytes: &[u8]) -> Result<(Codebook, Report)
     if let Some(sets) = root.first("Sets") {
         codebook.sets = reader.sets(sets)?;
     }
-    let known: HashSet<String> = all_codes(&codebook.codes).map(|c| normalize_guid(&c.guid)).collect();
+    let known: HashSet<String> = all_codes(&codebook.codes)
+        .map(|c| normalize_guid(&c.guid))
+        .collect();
     let mut dangling = 0;
     for set in &mut codebook.sets {
         retain_known(&mut set.member_codes, &known, &mut dangling);
     }
-    reader.report.drop("MemberCode", dangling, "names no code of the codebook");
+    reader
+        .report
+        .drop("MemberCode", dangling, "names no code of the codebook");
     Ok((codebook, reader.report))
 }
 
 /// Every code of a hierarchy, parents before children.
 pub(crate) fn all_codes(codes: &[Code]) -> Box<dyn Iterator<Item = &Code> + '_> {
-    Box::new(codes.iter().flat_map(|c| std::iter::once(c).chain(all_codes(&c.children))))
+    Box::new(
+        codes
+            .iter()
+            .flat_map(|c| std::iter::once(c).chain(all_codes(&c.children))),
+    )
 }
 
 fn retain_known(refs: &mut Vec<Guid>, known: &HashSet<String>, dropped: &mut usize) {
@@ -88,13 +106,16 @@ fn retain_known(refs: &mut Vec<Guid>, known: &HashSet<String>, dropped: &mut usi
     *dropped += before - refs.len();
 }
 
+/// A selection's raw `(start, end)` as the file gives them, or why they cannot be read.
+type RawPositions = Result<(i64, i64), String>;
+
 /// A text whose selections wait for the unit to be decided.
 #[derive(Debug)]
 struct PendingText {
     /// The text, if it could be read.
     text: Option<String>,
     /// Raw `(start, end)` per selection of the source or transcript (`None`: unresolvable).
-    raw: Vec<Result<(i64, i64), String>>,
+    raw: Vec<RawPositions>,
 }
 
 struct Reader<'d> {
@@ -109,18 +130,28 @@ struct Reader<'d> {
 
 impl<'d> Reader<'d> {
     fn new(doc: &'d Doc<'d>, archive: Option<Archive>) -> Self {
-        Reader { doc, archive, report: Report::default(), guids: HashMap::new(), codings: Vec::new() }
+        Reader {
+            doc,
+            archive,
+            report: Report::default(),
+            guids: HashMap::new(),
+            codings: Vec::new(),
+        }
     }
 
     fn check_root(&mut self, root: &Element, name: &str, ns_prefix: &str) -> Result<(), RefiError> {
         let namespace_ok = match &root.ns {
             None => {
-                self.report.warn(format!("<{}> has no namespace; read as {ns_prefix}1.0", root.name));
+                self.report.warn(format!(
+                    "<{}> has no namespace; read as {ns_prefix}1.0",
+                    root.name
+                ));
                 true
             }
             Some(ns) if ns.starts_with(ns_prefix) => {
                 if ns != &format!("{ns_prefix}1.0") {
-                    self.report.warn(format!("namespace {ns} read as {ns_prefix}1.0"));
+                    self.report
+                        .warn(format!("namespace {ns} read as {ns_prefix}1.0"));
                 }
                 true
             }
@@ -152,7 +183,9 @@ impl<'d> Reader<'d> {
 
     /// A required attribute.
     fn req(&self, el: &Element, attr: &str) -> Result<String, RefiError> {
-        el.attr(attr).map(str::to_string).ok_or_else(|| self.missing(el, &format!("attribute {attr}")))
+        el.attr(attr)
+            .map(str::to_string)
+            .ok_or_else(|| self.missing(el, &format!("attribute {attr}")))
     }
 
     /// The object's `guid`, registered as taken.
@@ -186,12 +219,19 @@ impl<'d> Reader<'d> {
     fn bool_attr(&mut self, el: &Element, attr: &str, default: bool) -> bool {
         match el.attr(attr) {
             None => {
-                self.report.warn(format!("line {}: <{}> has no {attr}; read as {default}", self.doc.line(el.pos), el.name));
+                self.report.warn(format!(
+                    "line {}: <{}> has no {attr}; read as {default}",
+                    self.doc.line(el.pos),
+                    el.name
+                ));
                 default
             }
             Some(v) => parse_bool(v).unwrap_or_else(|| {
                 let line = self.doc.line(el.pos);
-                self.report.warn(format!("line {line}: <{}> {attr}={v:?} is not a boolean; read as {default}", el.name));
+                self.report.warn(format!(
+                    "line {line}: <{}> {attr}={v:?} is not a boolean; read as {default}",
+                    el.name
+                ));
                 default
             }),
         }
@@ -206,19 +246,35 @@ impl<'d> Reader<'d> {
         self.unknown(el, &["Description", "NoteRef", "Code"]);
         let guid = self.guid(el)?;
         let name = el.attr("name").map(str::to_string).unwrap_or_else(|| {
-            self.report.warn(format!("line {}: code {guid} has no name", self.doc.line(el.pos)));
+            self.report.warn(format!(
+                "line {}: code {guid} has no name",
+                self.doc.line(el.pos)
+            ));
             String::new()
         });
         let is_codable = self.bool_attr(el, "isCodable", true);
         let color = el.attr("color").and_then(|c| {
             let parsed = parse_color(c);
             if parsed.is_none() {
-                self.report.warn(format!("code {name:?}: the colour {c:?} is not #RRGGBB or #RGB; dropped"));
+                self.report.warn(format!(
+                    "code {name:?}: the colour {c:?} is not #RRGGBB or #RGB; dropped"
+                ));
             }
             parsed
         });
-        let children = el.all("Code").map(|c| self.code(c)).collect::<Result<_, _>>()?;
-        Ok(Code { guid, name, is_codable, color, description: description(el), note_refs: refs(el, "NoteRef"), children })
+        let children = el
+            .all("Code")
+            .map(|c| self.code(c))
+            .collect::<Result<_, _>>()?;
+        Ok(Code {
+            guid,
+            name,
+            is_codable,
+            color,
+            description: description(el),
+            note_refs: refs(el, "NoteRef"),
+            children,
+        })
     }
 
     fn sets(&mut self, sets: &Element) -> Result<Vec<Set>, RefiError> {
@@ -231,8 +287,16 @@ impl<'d> Reader<'d> {
         self.unknown(sets, &["Set"]);
         sets.all("Set")
             .map(|s| {
-                self.unknown(s, &["Description", "MemberCode", "MemberSource", "MemberNote"]);
-                let member = |name| s.all(name).filter_map(|m| m.attr("targetGUID").or(m.attr("guid"))).map(strip_braces).collect();
+                self.unknown(
+                    s,
+                    &["Description", "MemberCode", "MemberSource", "MemberNote"],
+                );
+                let member = |name| {
+                    s.all(name)
+                        .filter_map(|m| m.attr("targetGUID").or(m.attr("guid")))
+                        .map(strip_braces)
+                        .collect()
+                };
                 Ok(Set {
                     guid: self.guid(s)?,
                     name: self.req(s, "name")?,
@@ -281,7 +345,11 @@ impl<'d> Reader<'d> {
         for users in root.all("Users") {
             self.unknown(users, &["User"]);
             for u in users.all("User") {
-                let user = User { guid: self.guid(u)?, name: attr(u, "name"), id: attr(u, "id") };
+                let user = User {
+                    guid: self.guid(u)?,
+                    name: attr(u, "name"),
+                    id: attr(u, "id"),
+                };
                 project.users.push(user);
             }
         }
@@ -302,7 +370,16 @@ impl<'d> Reader<'d> {
         for cases in root.all("Cases") {
             self.unknown(cases, &["Case"]);
             for c in cases.all("Case") {
-                self.unknown(c, &["Description", "CodeRef", "VariableValue", "SourceRef", "SelectionRef"]);
+                self.unknown(
+                    c,
+                    &[
+                        "Description",
+                        "CodeRef",
+                        "VariableValue",
+                        "SourceRef",
+                        "SelectionRef",
+                    ],
+                );
                 let case = Case {
                     guid: self.guid(c)?,
                     name: attr(c, "name"),
@@ -333,7 +410,8 @@ impl<'d> Reader<'d> {
                     "PDFSource" | "PictureSource" => {
                         self.report.drop(&s.name, 1, ONLY_TEXT);
                         let codings = descendants(s, "Coding");
-                        self.report.drop("Coding", codings, "on a PDF or picture source");
+                        self.report
+                            .drop("Coding", codings, "on a PDF or picture source");
                     }
                     other => self.report.drop(other, 1, "not a QDA-XML 1.0 source"),
                 }
@@ -347,10 +425,18 @@ impl<'d> Reader<'d> {
             }
         }
         for links in root.all("Links") {
-            self.report.drop("Link", links.all("Link").count(), "between does not hold links between objects");
+            self.report.drop(
+                "Link",
+                links.all("Link").count(),
+                "between does not hold links between objects",
+            );
         }
         for graphs in root.all("Graphs") {
-            self.report.drop("Graph", graphs.all("Graph").count(), "between does not hold graphs (network views)");
+            self.report.drop(
+                "Graph",
+                graphs.all("Graph").count(),
+                "between does not hold graphs (network views)",
+            );
         }
         for sets in root.all("Sets") {
             let mut sets = self.sets(sets)?;
@@ -373,24 +459,39 @@ impl<'d> Reader<'d> {
             Some("Date") => VariableType::Date,
             Some("DateTime") => VariableType::DateTime,
             other => {
-                self.report.warn(format!("variable {name:?} has the unknown type {other:?}; dropped"));
+                self.report.warn(format!(
+                    "variable {name:?} has the unknown type {other:?}; dropped"
+                ));
                 self.report.drop("Variable", 1, "of an unknown type");
                 return Ok(None);
             }
         };
-        Ok(Some(Variable { guid, name, kind, description: description(v) }))
+        Ok(Some(Variable {
+            guid,
+            name,
+            kind,
+            description: description(v),
+        }))
     }
 
     fn values(&mut self, el: &Element) -> Vec<VariableValue> {
         let mut values = Vec::new();
         for vv in el.all("VariableValue") {
             let line = self.doc.line(vv.pos);
-            let Some(variable) = vv.first("VariableRef").and_then(|r| r.attr("targetGUID")).map(strip_braces) else {
-                self.report.warn(format!("line {line}: a VariableValue without a VariableRef; dropped"));
+            let Some(variable) = vv
+                .first("VariableRef")
+                .and_then(|r| r.attr("targetGUID"))
+                .map(strip_braces)
+            else {
+                self.report.warn(format!(
+                    "line {line}: a VariableValue without a VariableRef; dropped"
+                ));
                 continue;
             };
             let Some(v) = vv.children.iter().find(|c| c.name != "VariableRef") else {
-                self.report.warn(format!("line {line}: a VariableValue without a value; dropped"));
+                self.report.warn(format!(
+                    "line {line}: a VariableValue without a value; dropped"
+                ));
                 continue;
             };
             let t = v.text.trim();
@@ -398,14 +499,21 @@ impl<'d> Reader<'d> {
                 "TextValue" => Some(Value::Text(v.text.clone())),
                 "BooleanValue" => parse_bool(t).map(Value::Boolean),
                 "IntegerValue" => t.parse().ok().map(Value::Integer),
-                "FloatValue" => t.parse::<f64>().ok().filter(|f| f.is_finite()).map(Value::Float),
+                "FloatValue" => t
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .map(Value::Float),
                 "DateValue" => Some(Value::Date(t.to_string())),
                 "DateTimeValue" => Some(Value::DateTime(t.to_string())),
                 _ => None,
             };
             match value {
                 Some(value) => values.push(VariableValue { variable, value }),
-                None => self.report.warn(format!("line {line}: <{}>{t}</{}> cannot be read; dropped", v.name, v.name)),
+                None => self.report.warn(format!(
+                    "line {line}: <{}>{t}</{}> cannot be read; dropped",
+                    v.name, v.name
+                )),
             }
         }
         values
@@ -414,26 +522,40 @@ impl<'d> Reader<'d> {
     /// The text of a source, note or transcript, from `PlainTextContent` or its `plainTextPath`.
     fn resolve_text(&mut self, what: &str, el: &Element) -> Result<Option<String>, RefiError> {
         if let Some(content) = el.first("PlainTextContent") {
-            return Ok(Some(content.text.strip_prefix('\u{feff}').unwrap_or(&content.text).to_string()));
+            return Ok(Some(
+                content
+                    .text
+                    .strip_prefix('\u{feff}')
+                    .unwrap_or(&content.text)
+                    .to_string(),
+            ));
         }
         let Some(path) = el.attr("plainTextPath") else {
-            self.report.warn(format!("{what} has neither PlainTextContent nor plainTextPath: its text is empty"));
+            self.report.warn(format!(
+                "{what} has neither PlainTextContent nor plainTextPath: its text is empty"
+            ));
             return Ok(None);
         };
         let (file_name, internal) = match path.strip_prefix("internal://") {
             Some(name) => (name, true),
             None if path.starts_with("relative://") || path.starts_with("absolute://") => {
-                self.report.warn(format!("{what}: its text {path:?} lies outside the project and cannot be read"));
+                self.report.warn(format!(
+                    "{what}: its text {path:?} lies outside the project and cannot be read"
+                ));
                 return Ok(None);
             }
             None => (path.rsplit('/').next().unwrap_or(path), false),
         };
         let Some(archive) = self.archive.as_mut() else {
-            self.report.warn(format!("{what}: {path:?} cannot be read from a bare .qde (no sources folder)"));
+            self.report.warn(format!(
+                "{what}: {path:?} cannot be read from a bare .qde (no sources folder)"
+            ));
             return Ok(None);
         };
         let Some((entry, inexact)) = archive.find_source(file_name) else {
-            self.report.warn(format!("{what}: {path:?} is not in the archive's sources folder"));
+            self.report.warn(format!(
+                "{what}: {path:?} is not in the archive's sources folder"
+            ));
             return Ok(None);
         };
         if !internal {
@@ -441,19 +563,36 @@ impl<'d> Reader<'d> {
                 "{what}: plainTextPath {path:?} is not an internal:// URL (other tools lose such texts); read {entry}"
             ));
         } else if inexact {
-            self.report.warn(format!("{what}: {path:?} found as {entry} (letter case differs)"));
+            self.report.warn(format!(
+                "{what}: {path:?} found as {entry} (letter case differs)"
+            ));
         }
         let bytes = archive.read(&entry)?;
         Ok(Some(decode_text(&entry, &bytes)?))
     }
 
     fn text_source(&mut self, s: &Element) -> Result<(TextSource, PendingText), RefiError> {
-        self.unknown(s, &["Description", "PlainTextContent", "PlainTextSelection", "Coding", "NoteRef", "VariableValue"]);
+        self.unknown(
+            s,
+            &[
+                "Description",
+                "PlainTextContent",
+                "PlainTextSelection",
+                "Coding",
+                "NoteRef",
+                "VariableValue",
+            ],
+        );
         let guid = self.guid(s)?;
         let name = attr(s, "name");
-        let what = format!("TextSource {}", name.as_deref().map_or_else(|| guid.clone(), |n| format!("{n:?}")));
+        let what = format!(
+            "TextSource {}",
+            name.as_deref()
+                .map_or_else(|| guid.clone(), |n| format!("{n:?}"))
+        );
         if s.attr("richTextPath").is_some() {
-            self.report.drop("richTextPath", 1, "between reads the plain text only");
+            self.report
+                .drop("richTextPath", 1, "between reads the plain text only");
         }
         let text = self.resolve_text(&what, s)?;
         if let Some(t) = text.as_deref().filter(|t| t.trim().is_empty()) {
@@ -488,10 +627,12 @@ impl<'d> Reader<'d> {
     }
 
     /// A text selection with its raw positions (an `Err` says why they cannot be read).
-    fn selection(&mut self, sel: &Element) -> Result<(Selection, Result<(i64, i64), String>), RefiError> {
+    fn selection(&mut self, sel: &Element) -> Result<(Selection, RawPositions), RefiError> {
         let int = |name: &str| {
             let v = sel.attr(name).ok_or_else(|| format!("no {name}"))?;
-            v.trim().parse::<i64>().map_err(|_| format!("{name}={v:?} is not an integer"))
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| format!("{name}={v:?} is not an integer"))
         };
         let positions = int("startPosition").and_then(|s| Ok((s, int("endPosition")?)));
         let selection = Selection {
@@ -514,7 +655,9 @@ impl<'d> Reader<'d> {
             .map(|c| {
                 self.unknown(c, &["CodeRef", "NoteRef"]);
                 let guid = self.guid(c)?;
-                let code_ref = c.first("CodeRef").ok_or_else(|| self.missing(c, "CodeRef"))?;
+                let code_ref = c
+                    .first("CodeRef")
+                    .ok_or_else(|| self.missing(c, "CodeRef"))?;
                 let code = strip_braces(&self.req(code_ref, "targetGUID")?);
                 self.codings.push((guid.clone(), code.clone(), c.pos));
                 Ok(Coding {
@@ -529,9 +672,22 @@ impl<'d> Reader<'d> {
     }
 
     fn media_source(&mut self, s: &Element) -> Result<(MediaSource, Vec<PendingText>), RefiError> {
-        let (kind, selection_name) =
-            if s.name == "AudioSource" { (MediaKind::Audio, "AudioSelection") } else { (MediaKind::Video, "VideoSelection") };
-        self.unknown(s, &["Description", "Transcript", selection_name, "Coding", "NoteRef", "VariableValue"]);
+        let (kind, selection_name) = if s.name == "AudioSource" {
+            (MediaKind::Audio, "AudioSelection")
+        } else {
+            (MediaKind::Video, "VideoSelection")
+        };
+        self.unknown(
+            s,
+            &[
+                "Description",
+                "Transcript",
+                selection_name,
+                "Coding",
+                "NoteRef",
+                "VariableValue",
+            ],
+        );
         let mut source = MediaSource {
             kind,
             guid: self.guid(s)?,
@@ -557,14 +713,16 @@ impl<'d> Reader<'d> {
             let ms = |name| sel.attr(name).and_then(|v| v.trim().parse::<u64>().ok());
             let codings = self.codings(sel)?;
             match (ms("begin"), ms("end")) {
-                (Some(begin_ms), Some(end_ms)) if begin_ms <= end_ms => source.selections.push(MediaSelection {
-                    guid,
-                    name: attr(sel, "name"),
-                    begin_ms,
-                    end_ms,
-                    codings,
-                    note_refs: refs(sel, "NoteRef"),
-                }),
+                (Some(begin_ms), Some(end_ms)) if begin_ms <= end_ms => {
+                    source.selections.push(MediaSelection {
+                        guid,
+                        name: attr(sel, "name"),
+                        begin_ms,
+                        end_ms,
+                        codings,
+                        note_refs: refs(sel, "NoteRef"),
+                    })
+                }
                 _ => {
                     self.report.warn(format!(
                         "{selection_name} {guid}: begin {:?} and end {:?} are not a time span in milliseconds; dropped",
@@ -579,27 +737,55 @@ impl<'d> Reader<'d> {
     }
 
     fn transcript(&mut self, t: &Element) -> Result<(Transcript, PendingText), RefiError> {
-        self.unknown(t, &["Description", "PlainTextContent", "SyncPoint", "TranscriptSelection", "NoteRef"]);
+        self.unknown(
+            t,
+            &[
+                "Description",
+                "PlainTextContent",
+                "SyncPoint",
+                "TranscriptSelection",
+                "NoteRef",
+            ],
+        );
         let guid = self.guid(t)?;
         let name = attr(t, "name");
-        let what = format!("Transcript {}", name.as_deref().map_or_else(|| guid.clone(), |n| format!("{n:?}")));
+        let what = format!(
+            "Transcript {}",
+            name.as_deref()
+                .map_or_else(|| guid.clone(), |n| format!("{n:?}"))
+        );
         let text = self.resolve_text(&what, t)?;
-        let mut transcript = Transcript { guid, name, plain_text_path: attr(t, "plainTextPath"), ..Transcript::default() };
+        let mut transcript = Transcript {
+            guid,
+            name,
+            plain_text_path: attr(t, "plainTextPath"),
+            ..Transcript::default()
+        };
         // Sync points first (as pseudo-selections of length 0), then the selections between them.
         let mut raw = Vec::new();
         let mut sync_raw: HashMap<String, i64> = HashMap::new();
         for sp in t.all("SyncPoint") {
             let guid = self.guid(sp)?;
             let int = |name| sp.attr(name).and_then(|v| v.trim().parse::<i64>().ok());
-            match (int("timeStamp").and_then(|t| u64::try_from(t).ok()), int("position")) {
+            match (
+                int("timeStamp").and_then(|t| u64::try_from(t).ok()),
+                int("position"),
+            ) {
                 (Some(time_ms), Some(position)) => {
                     sync_raw.insert(normalize_guid(&guid), position);
-                    transcript.sync_points.push(SyncPoint { guid, time_ms, position: 0 });
+                    transcript.sync_points.push(SyncPoint {
+                        guid,
+                        time_ms,
+                        position: 0,
+                    });
                     raw.push(Ok((position, position)));
                 }
                 _ => {
-                    self.report.warn(format!("{what}: sync point {guid} lacks a time stamp or position; dropped"));
-                    self.report.drop("SyncPoint", 1, "without a time stamp or position");
+                    self.report.warn(format!(
+                        "{what}: sync point {guid} lacks a time stamp or position; dropped"
+                    ));
+                    self.report
+                        .drop("SyncPoint", 1, "without a time stamp or position");
                 }
             }
         }
@@ -607,7 +793,10 @@ impl<'d> Reader<'d> {
             self.unknown(sel, &["Description", "Coding", "NoteRef"]);
             let end_of = |name: &str| {
                 let g = sel.attr(name).ok_or_else(|| format!("no {name}"))?;
-                sync_raw.get(&normalize_guid(g)).copied().ok_or_else(|| format!("{name} {g} names no sync point of the transcript"))
+                sync_raw
+                    .get(&normalize_guid(g))
+                    .copied()
+                    .ok_or_else(|| format!("{name} {g} names no sync point of the transcript"))
             };
             let positions = end_of("fromSyncPoint").and_then(|s| Ok((s, end_of("toSyncPoint")?)));
             let selection = Selection {
@@ -632,7 +821,11 @@ impl<'d> Reader<'d> {
         self.unknown(n, &["Description", "PlainTextContent"]);
         let guid = self.guid(n)?;
         let name = attr(n, "name");
-        let what = format!("Note {}", name.as_deref().map_or_else(|| guid.clone(), |n| format!("{n:?}")));
+        let what = format!(
+            "Note {}",
+            name.as_deref()
+                .map_or_else(|| guid.clone(), |n| format!("{n:?}"))
+        );
         let text = self.resolve_text(&what, n)?.unwrap_or_default();
         Ok(Note {
             guid,
@@ -655,10 +848,17 @@ impl<'d> Reader<'d> {
         pending_transcripts: Vec<PendingText>,
         unit: PositionUnit,
     ) {
-        let indexes: Vec<Option<TextIndex>> =
-            pending.iter().chain(&pending_transcripts).map(|p| p.text.as_deref().map(TextIndex::new)).collect();
+        let indexes: Vec<Option<TextIndex>> = pending
+            .iter()
+            .chain(&pending_transcripts)
+            .map(|p| p.text.as_deref().map(TextIndex::new))
+            .collect();
         let mut spans = Vec::new();
-        let transcripts: Vec<&Transcript> = project.media_sources.iter().flat_map(|m| &m.transcripts).collect();
+        let transcripts: Vec<&Transcript> = project
+            .media_sources
+            .iter()
+            .flat_map(|m| &m.transcripts)
+            .collect();
         let selections_of = |i: usize| -> &[Selection] {
             if i < project.text_sources.len() {
                 &project.text_sources[i].selections
@@ -671,9 +871,16 @@ impl<'d> Reader<'d> {
             let offset = p.raw.len() - selections_of(i).len(); // sync points come first
             for (j, raw) in p.raw.iter().enumerate() {
                 if let Ok((start, end)) = raw {
-                    let quote = j.checked_sub(offset).and_then(|k| selections_of(i)[k].name.as_deref());
+                    let quote = j
+                        .checked_sub(offset)
+                        .and_then(|k| selections_of(i)[k].name.as_deref());
                     if j >= offset {
-                        spans.push(RawSpan { text: index, start: *start, end: *end, quote });
+                        spans.push(RawSpan {
+                            text: index,
+                            start: *start,
+                            end: *end,
+                            quote,
+                        });
                     }
                 }
             }
@@ -685,7 +892,11 @@ impl<'d> Reader<'d> {
                 unit
             }
             PositionUnit::Auto => {
-                if project.origin.as_deref().is_some_and(|o| o.trim_start().starts_with("NVivo")) {
+                if project
+                    .origin
+                    .as_deref()
+                    .is_some_and(|o| o.trim_start().starts_with("NVivo"))
+                {
                     PositionUnit::Utf16
                 } else {
                     PositionUnit::CodePoints
@@ -698,38 +909,68 @@ impl<'d> Reader<'d> {
 
         let mut texts = pending.into_iter().chain(pending_transcripts).zip(indexes);
         for source in &mut project.text_sources {
-            let Some((p, index)) = texts.next() else { break };
+            let Some((p, index)) = texts.next() else {
+                break;
+            };
             let label = source.name.clone().unwrap_or_else(|| source.guid.clone());
             let selections = std::mem::take(&mut source.selections);
-            source.selections = self.convert(&label, &source.guid, selections, &p.raw, index.as_ref(), unit);
+            source.selections = self.convert(
+                &label,
+                &source.guid,
+                selections,
+                &p.raw,
+                index.as_ref(),
+                unit,
+            );
             source.text = p.text.unwrap_or_default();
         }
-        for transcript in project.media_sources.iter_mut().flat_map(|m| &mut m.transcripts) {
-            let Some((p, index)) = texts.next() else { break };
-            let label = transcript.name.clone().unwrap_or_else(|| transcript.guid.clone());
+        for transcript in project
+            .media_sources
+            .iter_mut()
+            .flat_map(|m| &mut m.transcripts)
+        {
+            let Some((p, index)) = texts.next() else {
+                break;
+            };
+            let label = transcript
+                .name
+                .clone()
+                .unwrap_or_else(|| transcript.guid.clone());
             let n_sync = transcript.sync_points.len();
             let (sync_raw, sel_raw) = p.raw.split_at(n_sync);
             let mut kept = Vec::new();
-            for (sp, raw) in std::mem::take(&mut transcript.sync_points).into_iter().zip(sync_raw) {
+            for (sp, raw) in std::mem::take(&mut transcript.sync_points)
+                .into_iter()
+                .zip(sync_raw)
+            {
                 let Ok((pos, _)) = raw else { continue };
                 let converted = match &index {
                     Some(index) => index.to_code_points(*pos, unit).map_err(|m| m.why()),
-                    None => usize::try_from(*pos).map_err(|_| "a negative position"),
+                    None if *pos == 0 => Ok(0),
+                    None => Err("the transcript's text could not be read"),
                 };
                 match converted {
                     Ok(position) => kept.push(SyncPoint { position, ..sp }),
                     Err(why) => {
-                        self.report.warn(format!("{label}: sync point {} at {pos} dropped: {why}", sp.guid));
-                        self.report.drop("SyncPoint", 1, "could not be placed in its transcript");
+                        self.report.warn(format!(
+                            "{label}: sync point {} at {pos} dropped: {why}",
+                            sp.guid
+                        ));
+                        self.report
+                            .drop("SyncPoint", 1, "could not be placed in its transcript");
                     }
                 }
             }
-            if index.is_none() && !kept.is_empty() {
-                self.report.warn(format!("{label}: its text is missing, so its sync point positions are kept as read"));
-            }
             transcript.sync_points = kept;
             let selections = std::mem::take(&mut transcript.selections);
-            transcript.selections = self.convert(&label, &transcript.guid, selections, sel_raw, index.as_ref(), unit);
+            transcript.selections = self.convert(
+                &label,
+                &transcript.guid,
+                selections,
+                sel_raw,
+                index.as_ref(),
+                unit,
+            );
             transcript.text = p.text.unwrap_or_default();
         }
     }
@@ -739,7 +980,7 @@ impl<'d> Reader<'d> {
         label: &str,
         source_guid: &str,
         selections: Vec<Selection>,
-        raw: &[Result<(i64, i64), String>],
+        raw: &[RawPositions],
         index: Option<&TextIndex>,
         unit: PositionUnit,
     ) -> Vec<Selection> {
@@ -751,21 +992,37 @@ impl<'d> Reader<'d> {
             };
             let placed = raw.clone().and_then(|(s, e)| {
                 let index = index.ok_or("the source's text could not be read")?;
-                let at = |p: i64, which: &str| index.to_code_points(p, unit).map_err(|m| format!("the {which} is {}", m.why()));
+                let at = |p: i64, which: &str| {
+                    index
+                        .to_code_points(p, unit)
+                        .map_err(|m| format!("the {which} is {}", m.why()))
+                };
                 let (cs, ce) = (at(s, "start")?, at(e, "end")?);
                 if cs > ce {
-                    return Err(format!("the end comes before the start (text of {} characters)", index.len()));
+                    return Err(format!(
+                        "the end comes before the start (text of {} characters)",
+                        index.len()
+                    ));
                 }
                 Ok((cs, ce))
             });
             match placed {
                 Ok((s, e)) if s == e => {
-                    self.report.warn(format!("{label}: selection {} is empty (at {s}); dropped", selection.guid));
-                    self.report.drop("PlainTextSelection", 1, "empty (zero length)");
+                    self.report.warn(format!(
+                        "{label}: selection {} is empty (at {s}); dropped",
+                        selection.guid
+                    ));
+                    self.report
+                        .drop("PlainTextSelection", 1, "empty (zero length)");
                 }
-                Ok((s, e)) => kept.push(Selection { start: s, end: e, ..selection }),
+                Ok((s, e)) => kept.push(Selection {
+                    start: s,
+                    end: e,
+                    ..selection
+                }),
                 Err(why) => {
-                    self.report.drop("PlainTextSelection", 1, "could not be placed in its text");
+                    self.report
+                        .drop("PlainTextSelection", 1, "could not be placed in its text");
                     self.report.unplaced.push(Unplaced {
                         source: label.to_string(),
                         source_guid: source_guid.to_string(),
@@ -783,8 +1040,14 @@ impl<'d> Reader<'d> {
     /// Refuses codings of unknown codes; drops (with a report) references to objects that are
     /// not there or not kept.
     fn check_references(&mut self, project: &mut Project) -> Result<(), RefiError> {
-        let codes: HashSet<String> = all_codes(&project.codes).map(|c| normalize_guid(&c.guid)).collect();
-        if let Some((coding, code, pos)) = self.codings.iter().find(|(_, code, _)| !codes.contains(&normalize_guid(code))) {
+        let codes: HashSet<String> = all_codes(&project.codes)
+            .map(|c| normalize_guid(&c.guid))
+            .collect();
+        if let Some((coding, code, pos)) = self
+            .codings
+            .iter()
+            .find(|(_, code, _)| !codes.contains(&normalize_guid(code)))
+        {
             return Err(RefiError::UnknownCode {
                 file: self.doc.file.to_string(),
                 line: self.doc.line(*pos),
@@ -792,11 +1055,19 @@ impl<'d> Reader<'d> {
                 code: code.clone(),
             });
         }
-        let notes: HashSet<String> = project.notes.iter().map(|n| normalize_guid(&n.guid)).collect();
+        let notes: HashSet<String> = project
+            .notes
+            .iter()
+            .map(|n| normalize_guid(&n.guid))
+            .collect();
         let mut dangling_notes = 0;
-        visit_note_refs(project, &mut |refs| retain_known(refs, &notes, &mut dangling_notes));
+        visit_note_refs(project, &mut |refs| {
+            retain_known(refs, &notes, &mut dangling_notes)
+        });
         if dangling_notes > 0 {
-            self.report.warn(format!("{dangling_notes} NoteRef(s) name no note of the project; left out"));
+            self.report.warn(format!(
+                "{dangling_notes} NoteRef(s) name no note of the project; left out"
+            ));
             self.report.drop("NoteRef", dangling_notes, "names no note");
         }
         let sources: HashSet<String> = project
@@ -811,11 +1082,19 @@ impl<'d> Reader<'d> {
             .iter()
             .flat_map(|s| s.selections.iter().map(|x| &x.guid))
             .chain(project.media_sources.iter().flat_map(|m| {
-                m.selections.iter().map(|x| &x.guid).chain(m.transcripts.iter().flat_map(|t| t.selections.iter().map(|x| &x.guid)))
+                m.selections.iter().map(|x| &x.guid).chain(
+                    m.transcripts
+                        .iter()
+                        .flat_map(|t| t.selections.iter().map(|x| &x.guid)),
+                )
             }))
             .map(|g| normalize_guid(g))
             .collect();
-        let variables: HashSet<String> = project.variables.iter().map(|v| normalize_guid(&v.guid)).collect();
+        let variables: HashSet<String> = project
+            .variables
+            .iter()
+            .map(|v| normalize_guid(&v.guid))
+            .collect();
         let mut dangling = 0;
         let mut dangling_values = 0;
         let mut values = |values: &mut Vec<VariableValue>| {
@@ -840,8 +1119,16 @@ impl<'d> Reader<'d> {
             retain_known(&mut set.member_sources, &sources, &mut dangling);
             retain_known(&mut set.member_notes, &notes, &mut dangling);
         }
-        self.report.drop("reference", dangling, "to an object the project does not have or between does not hold");
-        self.report.drop("VariableValue", dangling_values, "of a variable the project does not define");
+        self.report.drop(
+            "reference",
+            dangling,
+            "to an object the project does not have or between does not hold",
+        );
+        self.report.drop(
+            "VariableValue",
+            dangling_values,
+            "of a variable the project does not define",
+        );
         Ok(())
     }
 }
@@ -900,11 +1187,17 @@ fn description(el: &Element) -> Option<String> {
 }
 
 fn refs(el: &Element, name: &str) -> Vec<Guid> {
-    el.all(name).filter_map(|r| r.attr("targetGUID")).map(strip_braces).collect()
+    el.all(name)
+        .filter_map(|r| r.attr("targetGUID"))
+        .map(strip_braces)
+        .collect()
 }
 
 fn descendants(el: &Element, name: &str) -> usize {
-    el.children.iter().map(|c| usize::from(c.name == name) + descendants(c, name)).sum()
+    el.children
+        .iter()
+        .map(|c| usize::from(c.name == name) + descendants(c, name))
+        .sum()
 }
 
 /// `xsd:boolean`, leniently: `true`/`false`/`1`/`0`, any case, spaces trimmed.
@@ -923,7 +1216,10 @@ fn parse_color(c: &str) -> Option<String> {
         return None;
     }
     match hex.len() {
-        3 => Some(format!("#{}", hex.chars().flat_map(|c| [c, c]).collect::<String>())),
+        3 => Some(format!(
+            "#{}",
+            hex.chars().flat_map(|c| [c, c]).collect::<String>()
+        )),
         6 => Some(format!("#{hex}")),
         8 => Some(format!("#{}", &hex[..6])),
         _ => None,

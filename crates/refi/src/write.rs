@@ -18,17 +18,32 @@ const CODEBOOK_NS: &str = "urn:QDA-XML:codebook:1.0";
 /// The project as a `.qde` document on its own: texts and transcripts inline as
 /// `PlainTextContent` (no `plainTextPath`).
 pub fn write_project(project: &Project) -> Result<String, RefiError> {
-    ProjectWriter { w: Xml::new(), internal_texts: false }.project(project)
+    ProjectWriter {
+        w: Xml::new(),
+        internal_texts: false,
+    }
+    .project(project)
 }
 
 /// The project as a `.qdpx` zip: `project.qde` plus `sources/<guid>.txt` for every text source
 /// and transcript (UTF-8 without BOM), each referred to as `plainTextPath="internal://<guid>.txt"`;
 /// notes keep their text inline.
 pub fn write_qdpx(project: &Project) -> Result<Vec<u8>, RefiError> {
-    let qde = ProjectWriter { w: Xml::new(), internal_texts: true }.project(project)?;
-    let zip_error = |e: &dyn std::fmt::Display| RefiError::Write { what: "the .qdpx archive".into(), why: e.to_string() };
+    let qde = ProjectWriter {
+        w: Xml::new(),
+        internal_texts: true,
+    }
+    .project(project)?;
+    let zip_error = |e: &dyn std::fmt::Display| RefiError::Write {
+        what: "the .qdpx archive".into(),
+        why: e.to_string(),
+    };
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    // The fastest deflate level: texts compress well at any level, and a study's export should
+    // take seconds, not minutes.
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1));
     let mut add = |name: &str, bytes: &[u8]| -> Result<(), RefiError> {
         zip.start_file(name, options).map_err(|e| zip_error(&e))?;
         zip.write_all(bytes).map_err(|e| zip_error(&e))
@@ -38,7 +53,12 @@ pub fn write_qdpx(project: &Project) -> Result<Vec<u8>, RefiError> {
         .text_sources
         .iter()
         .map(|s| (&s.guid, &s.text))
-        .chain(project.media_sources.iter().flat_map(|m| m.transcripts.iter().map(|t| (&t.guid, &t.text))));
+        .chain(
+            project
+                .media_sources
+                .iter()
+                .flat_map(|m| m.transcripts.iter().map(|t| (&t.guid, &t.text))),
+        );
     for (guid, text) in texts {
         add(&format!("sources/{}", text_file(guid)?), text.as_bytes())?;
     }
@@ -72,11 +92,17 @@ fn check_guid(guid: &str, what: &str) -> Result<String, RefiError> {
     let groups: Vec<&str> = g.split('-').collect();
     let lengths = [8, 4, 4, 4, 12];
     let ok = groups.len() == 5
-        && groups.iter().zip(lengths).all(|(part, n)| part.len() == n && part.chars().all(|c| c.is_ascii_hexdigit()));
+        && groups
+            .iter()
+            .zip(lengths)
+            .all(|(part, n)| part.len() == n && part.chars().all(|c| c.is_ascii_hexdigit()));
     if ok {
         Ok(g)
     } else {
-        Err(RefiError::Write { what: what.to_string(), why: format!("{guid:?} is not a GUID (8-4-4-4-12 hex digits)") })
+        Err(RefiError::Write {
+            what: what.to_string(),
+            why: format!("{guid:?} is not a GUID (8-4-4-4-12 hex digits)"),
+        })
     }
 }
 
@@ -123,7 +149,11 @@ impl Attrs<'_> {
         Ok(self)
     }
 
-    fn opt_guid(&mut self, name: &'static str, value: Option<&String>) -> Result<&mut Self, RefiError> {
+    fn opt_guid(
+        &mut self,
+        name: &'static str,
+        value: Option<&String>,
+    ) -> Result<&mut Self, RefiError> {
         match value {
             Some(v) => self.guid(name, v),
             None => Ok(self),
@@ -136,7 +166,10 @@ impl Attrs<'_> {
         if hex.len() == 6 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
             self.list.push(("color", c.clone()));
         } else if !self.lenient {
-            return Err(RefiError::Write { what: self.what.to_string(), why: format!("the colour {c:?} is not #RRGGBB") });
+            return Err(RefiError::Write {
+                what: self.what.to_string(),
+                why: format!("the colour {c:?} is not #RRGGBB"),
+            });
         }
         Ok(self)
     }
@@ -148,18 +181,29 @@ fn check_chars(value: &str, what: &str, field: &str, lenient: bool) -> Result<St
         Some(_) if lenient => Ok(value.chars().filter(|&c| xml_char(c)).collect()),
         Some(c) => Err(RefiError::Write {
             what: format!("{what} ({field})"),
-            why: format!("it contains U+{:04X}, which XML 1.0 does not allow", u32::from(c)),
+            why: format!(
+                "it contains U+{:04X}, which XML 1.0 does not allow",
+                u32::from(c)
+            ),
         }),
     }
 }
 
 impl Xml {
     fn new() -> Xml {
-        Xml { out: String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"), depth: 0, lenient: false }
+        Xml {
+            out: String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"),
+            depth: 0,
+            lenient: false,
+        }
     }
 
     fn attrs<'a>(&self, what: &'a str) -> Attrs<'a> {
-        Attrs { list: Vec::new(), what, lenient: self.lenient }
+        Attrs {
+            list: Vec::new(),
+            what,
+            lenient: self.lenient,
+        }
     }
 
     fn tag(&mut self, name: &str, attrs: &Attrs<'_>, empty: bool) {
@@ -240,7 +284,13 @@ impl Xml {
     }
 
     /// `<name targetGUID="…"/>` for each reference.
-    fn refs(&mut self, name: &str, attr: &'static str, refs: &[Guid], what: &str) -> Result<(), RefiError> {
+    fn refs(
+        &mut self,
+        name: &str,
+        attr: &'static str,
+        refs: &[Guid],
+        what: &str,
+    ) -> Result<(), RefiError> {
         for r in refs {
             let mut a = self.attrs(what);
             a.guid(attr, r)?;
@@ -293,7 +343,9 @@ impl ProjectWriter {
         self.w.wrapped("Users", &p.users, |w, u| {
             let what = label("User", &u.guid);
             let mut a = w.attrs(&what);
-            a.guid("guid", &u.guid)?.opt("name", u.name.as_ref())?.opt("id", u.id.as_ref())?;
+            a.guid("guid", &u.guid)?
+                .opt("name", u.name.as_ref())?
+                .opt("id", u.id.as_ref())?;
             w.empty("User", &a);
             Ok(())
         })?;
@@ -313,7 +365,9 @@ impl ProjectWriter {
                 VariableType::DateTime => "DateTime",
             };
             let mut a = w.attrs(&what);
-            a.guid("guid", &v.guid)?.text("name", &v.name)?.text("typeOfVariable", kind)?;
+            a.guid("guid", &v.guid)?
+                .text("name", &v.name)?
+                .text("typeOfVariable", kind)?;
             match &v.description {
                 Some(d) => {
                     w.open("Variable", &a);
@@ -374,8 +428,10 @@ impl ProjectWriter {
             w.close("Set");
             Ok(())
         })?;
-        self.w.opt_text("Description", p.description.as_ref(), "the project")?;
-        self.w.refs("NoteRef", "targetGUID", &p.note_refs, "the project")?;
+        self.w
+            .opt_text("Description", p.description.as_ref(), "the project")?;
+        self.w
+            .refs("NoteRef", "targetGUID", &p.note_refs, "the project")?;
         self.w.close("Project");
         Ok(self.w.out)
     }
@@ -405,7 +461,8 @@ impl ProjectWriter {
             .opt_guid("modifyingUser", s.modifying_user.as_ref())?
             .opt("modifiedDateTime", s.modified_date_time.as_ref())?;
         self.w.open("TextSource", &a);
-        self.w.opt_text("Description", s.description.as_ref(), &what)?;
+        self.w
+            .opt_text("Description", s.description.as_ref(), &what)?;
         self.text_content(&s.text, &what)?;
         let length = s.text.chars().count();
         for sel in &s.selections {
@@ -430,14 +487,21 @@ impl ProjectWriter {
             .opt("path", m.path.as_ref())?
             .opt("currentPath", m.current_path.as_ref())?;
         self.w.open(element, &a);
-        self.w.opt_text("Description", m.description.as_ref(), &what)?;
+        self.w
+            .opt_text("Description", m.description.as_ref(), &what)?;
         for t in &m.transcripts {
             self.transcript(t)?;
         }
         for sel in &m.selections {
             let what = label(selection_element, &sel.guid);
             if sel.end_ms < sel.begin_ms {
-                return Err(RefiError::Write { what, why: format!("it ends ({}) before it begins ({})", sel.end_ms, sel.begin_ms) });
+                return Err(RefiError::Write {
+                    what,
+                    why: format!(
+                        "it ends ({}) before it begins ({})",
+                        sel.end_ms, sel.begin_ms
+                    ),
+                });
             }
             let mut a = self.w.attrs(&what);
             a.guid("guid", &sel.guid)?
@@ -449,7 +513,8 @@ impl ProjectWriter {
             } else {
                 self.w.open(selection_element, &a);
                 codings(&mut self.w, &sel.codings)?;
-                self.w.refs("NoteRef", "targetGUID", &sel.note_refs, &what)?;
+                self.w
+                    .refs("NoteRef", "targetGUID", &sel.note_refs, &what)?;
                 self.w.close(selection_element);
             }
         }
@@ -473,10 +538,18 @@ impl ProjectWriter {
         for sp in &t.sync_points {
             let what = label("SyncPoint", &sp.guid);
             if sp.position > length {
-                return Err(RefiError::Write { what, why: format!("position {} is past the end of its transcript ({length})", sp.position) });
+                return Err(RefiError::Write {
+                    what,
+                    why: format!(
+                        "position {} is past the end of its transcript ({length})",
+                        sp.position
+                    ),
+                });
             }
             let mut a = self.w.attrs(&what);
-            a.guid("guid", &sp.guid)?.text("timeStamp", &sp.time_ms.to_string())?.text("position", &sp.position.to_string())?;
+            a.guid("guid", &sp.guid)?
+                .text("timeStamp", &sp.time_ms.to_string())?
+                .text("position", &sp.position.to_string())?;
             self.w.empty("SyncPoint", &a);
         }
         for sel in &t.selections {
@@ -517,12 +590,22 @@ fn selection_body(w: &mut Xml, sel: &Selection, what: &str) -> Result<(), RefiEr
     w.refs("NoteRef", "targetGUID", &sel.note_refs, what)
 }
 
-fn selection(w: &mut Xml, element: &str, sel: &Selection, length: Option<usize>) -> Result<(), RefiError> {
+fn selection(
+    w: &mut Xml,
+    element: &str,
+    sel: &Selection,
+    length: Option<usize>,
+) -> Result<(), RefiError> {
     let what = label(element, &sel.guid);
     if sel.end < sel.start || length.is_some_and(|n| sel.end > n) {
         return Err(RefiError::Write {
             what,
-            why: format!("{}–{} is not a span of its text ({} characters)", sel.start, sel.end, length.unwrap_or(0)),
+            why: format!(
+                "{}–{} is not a span of its text ({} characters)",
+                sel.start,
+                sel.end,
+                length.unwrap_or(0)
+            ),
         });
     }
     let mut a = w.attrs(&what);
@@ -545,7 +628,12 @@ fn codings(w: &mut Xml, codings: &[Coding]) -> Result<(), RefiError> {
             .opt_guid("creatingUser", c.creating_user.as_ref())?
             .opt("creationDateTime", c.creation_date_time.as_ref())?;
         w.open("Coding", &a);
-        w.refs("CodeRef", "targetGUID", std::slice::from_ref(&c.code), &what)?;
+        w.refs(
+            "CodeRef",
+            "targetGUID",
+            std::slice::from_ref(&c.code),
+            &what,
+        )?;
         w.refs("NoteRef", "targetGUID", &c.note_refs, &what)?;
         w.close("Coding");
     }
@@ -555,14 +643,22 @@ fn codings(w: &mut Xml, codings: &[Coding]) -> Result<(), RefiError> {
 fn values(w: &mut Xml, values: &[VariableValue], what: &str) -> Result<(), RefiError> {
     for v in values {
         w.open("VariableValue", &w.attrs(what));
-        w.refs("VariableRef", "targetGUID", std::slice::from_ref(&v.variable), what)?;
+        w.refs(
+            "VariableRef",
+            "targetGUID",
+            std::slice::from_ref(&v.variable),
+            what,
+        )?;
         let (element, text) = match &v.value {
             Value::Text(t) => ("TextValue", t.clone()),
             Value::Boolean(b) => ("BooleanValue", b.to_string()),
             Value::Integer(i) => ("IntegerValue", i.to_string()),
             Value::Float(f) if f.is_finite() => ("FloatValue", f.to_string()),
             Value::Float(f) => {
-                return Err(RefiError::Write { what: what.to_string(), why: format!("the value {f} is not a decimal number") });
+                return Err(RefiError::Write {
+                    what: what.to_string(),
+                    why: format!("the value {f} is not a decimal number"),
+                });
             }
             Value::Date(d) => ("DateValue", d.clone()),
             Value::DateTime(d) => ("DateTimeValue", d.clone()),
@@ -577,7 +673,10 @@ fn values(w: &mut Xml, values: &[VariableValue], what: &str) -> Result<(), RefiE
 fn code(w: &mut Xml, c: &Code, notes: bool) -> Result<(), RefiError> {
     let what = format!("Code {:?}", c.name);
     let mut a = w.attrs(&what);
-    a.guid("guid", &c.guid)?.text("name", &c.name)?.text("isCodable", if c.is_codable { "true" } else { "false" })?.color(c.color.as_ref())?;
+    a.guid("guid", &c.guid)?
+        .text("name", &c.name)?
+        .text("isCodable", if c.is_codable { "true" } else { "false" })?
+        .color(c.color.as_ref())?;
     let has_notes = notes && !c.note_refs.is_empty();
     if c.description.is_none() && !has_notes && c.children.is_empty() {
         w.empty("Code", &a);
@@ -602,10 +701,14 @@ struct CodebookWriter {
 impl CodebookWriter {
     fn codebook(mut self, book: &Codebook) -> Result<String, RefiError> {
         if book.codes.is_empty() && !self.w.lenient {
-            return Err(RefiError::Write { what: "the codebook".into(), why: "it has no codes (Codes needs at least one Code)".into() });
+            return Err(RefiError::Write {
+                what: "the codebook".into(),
+                why: "it has no codes (Codes needs at least one Code)".into(),
+            });
         }
         let mut a = self.w.attrs("the codebook");
-        a.text("xmlns", CODEBOOK_NS)?.opt("origin", book.origin.as_ref())?;
+        a.text("xmlns", CODEBOOK_NS)?
+            .opt("origin", book.origin.as_ref())?;
         self.w.open("CodeBook", &a);
         self.w.open("Codes", &self.w.attrs("Codes"));
         for c in &book.codes {

@@ -24,7 +24,10 @@ pub(crate) struct Element {
 impl Element {
     /// The attribute's value, if present.
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The children with this local name.
@@ -43,16 +46,36 @@ impl Element {
 pub(crate) struct Doc<'a> {
     pub file: &'a str,
     pub text: &'a str,
+    /// Byte offsets where lines start, found once (a large project asks for many lines).
+    line_starts: Vec<usize>,
 }
 
-impl Doc<'_> {
+impl<'a> Doc<'a> {
+    pub fn new(file: &'a str, text: &'a str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|(_, b)| *b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
+        Self {
+            file,
+            text,
+            line_starts,
+        }
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, pos: usize) -> (usize, usize) {
         let pos = pos.min(self.text.len());
-        let before = &self.text.as_bytes()[..pos];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let column = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
+        let line = self.line_starts.partition_point(|&s| s <= pos);
+        let start = self.line_starts[line - 1];
+        let column = String::from_utf8_lossy(&self.text.as_bytes()[start..pos])
+            .chars()
+            .count()
+            + 1;
         (line, column)
     }
 
@@ -63,7 +86,12 @@ impl Doc<'_> {
 
     fn xml_error(&self, pos: usize, message: impl Into<String>) -> RefiError {
         let (line, column) = self.line_col(pos);
-        RefiError::Xml { file: self.file.to_string(), line, column, message: message.into() }
+        RefiError::Xml {
+            file: self.file.to_string(),
+            line,
+            column,
+            message: message.into(),
+        }
     }
 }
 
@@ -80,7 +108,12 @@ pub(crate) fn decode_text(file: &str, bytes: &[u8]) -> Result<String, RefiError>
         });
         char::decode_utf16(units)
             .enumerate()
-            .map(|(i, c)| c.map_err(|_| RefiError::Encoding { file: file.to_string(), offset: 2 + 2 * i }))
+            .map(|(i, c)| {
+                c.map_err(|_| RefiError::Encoding {
+                    file: file.to_string(),
+                    offset: 2 + 2 * i,
+                })
+            })
             .collect::<Result<String, _>>()
     };
     match bytes {
@@ -122,7 +155,9 @@ pub(crate) fn parse(doc: &Doc<'_>) -> Result<Element, RefiError> {
                         ResolveResult::Bound(n) => Some(n.as_ref().to_string()),
                         ResolveResult::Unbound => None,
                         ResolveResult::Unknown(p) => {
-                                                        return Err(doc.xml_error(before, format!("undeclared namespace prefix {p:?}")));
+                            return Err(
+                                doc.xml_error(before, format!("undeclared namespace prefix {p:?}"))
+                            );
                         }
                     },
                     pos: before,
@@ -137,10 +172,9 @@ pub(crate) fn parse(doc: &Doc<'_>) -> Result<Element, RefiError> {
                     let value = attr
                         .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                         .map_err(|err| doc.xml_error(before, err.to_string()))?;
-                    element.attrs.push((
-                        key.local_name().as_ref().to_string(),
-                        value.into_owned(),
-                    ));
+                    element
+                        .attrs
+                        .push((key.local_name().as_ref().to_string(), value.into_owned()));
                 }
                 if matches!(event, Event::Start(_)) {
                     stack.push(element);
@@ -182,14 +216,21 @@ pub(crate) fn parse(doc: &Doc<'_>) -> Result<Element, RefiError> {
             }
             Event::DocType(_) => {
                 let (line, column) = doc.line_col(before);
-                return Err(RefiError::Doctype { file: doc.file.to_string(), line, column });
+                return Err(RefiError::Doctype {
+                    file: doc.file.to_string(),
+                    line,
+                    column,
+                });
             }
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
             Event::Eof => break,
         }
     }
     if let Some(open) = stack.last() {
-        return Err(doc.xml_error(doc.text.len(), format!("the document ends before <{}> is closed", open.name)));
+        return Err(doc.xml_error(
+            doc.text.len(),
+            format!("the document ends before <{}> is closed", open.name),
+        ));
     }
     root.ok_or_else(|| doc.xml_error(0, "no root element"))
 }

@@ -141,6 +141,9 @@ pub trait Writer: Reader {
     fn update_code(&mut self, c: &Code) -> Result<()>;
     fn delete_code(&mut self, c: &Code) -> Result<()>;
     fn insert_coding(&mut self, c: &Coding) -> Result<()>;
+    /// Many codings at once (an import), recorded in the audit log as one entry with the
+    /// number by coder.
+    fn insert_codings(&mut self, codings: &[Coding]) -> Result<()>;
     fn update_coding(&mut self, c: &Coding) -> Result<()>;
     fn delete_coding(&mut self, c: &Coding) -> Result<()>;
     /// Moves every coding of `from` to `into` (a merge); returns how many moved.

@@ -198,6 +198,10 @@ impl SqliteStore {
         self.conn
             .pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
+        // 64 MiB of page cache (the default is 2): large imports and reports touch many pages.
+        self.conn
+            .pragma_update(None, "cache_size", -65536)
+            .map_err(err)?;
         Ok(())
     }
 
@@ -612,7 +616,10 @@ impl<C: Conn> Reader for C {
             [id.to_string()],
             |r| {
                 Ok(Marker {
-                    span: Span { start: r.get(0)?, end: r.get(1)? },
+                    span: Span {
+                        start: r.get(0)?,
+                        end: r.get(1)?,
+                    },
                     kind: parse_name(r.get(2)?)?,
                 })
             },
@@ -1161,6 +1168,41 @@ impl Writer for SqliteTx<'_> {
             "coding",
             &id,
             json!({ "source": c.source, "code": c.code, "start": c.span.start, "end": c.span.end, "coder": c.coder, "contrast": c.contrast }),
+        )
+    }
+
+    fn insert_codings(&mut self, codings: &[Coding]) -> Result<()> {
+        let mut by_coder: std::collections::BTreeMap<&str, usize> = Default::default();
+        {
+            let mut stmt = self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO coding (id, source_id, code_id, start, \"end\", coder, contrast, memo, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )
+                .map_err(|e| self.fail(e))?;
+            for c in codings {
+                stmt.execute(params![
+                    c.id.to_string(),
+                    c.source.to_string(),
+                    c.code.to_string(),
+                    c.span.start,
+                    c.span.end,
+                    c.coder,
+                    c.contrast,
+                    c.memo,
+                    c.created_at,
+                    c.updated_at
+                ])
+                .map_err(|e| map_err(self.path, &self.options, e))?;
+                *by_coder.entry(c.coder.as_str()).or_default() += 1;
+            }
+        }
+        self.log(
+            "import",
+            "coding",
+            "",
+            json!({ "codings": codings.len(), "by_coder": by_coder }),
         )
     }
 

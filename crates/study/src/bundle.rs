@@ -222,11 +222,7 @@ impl Workbench {
             tx.insert_source(s)
                 .map_err(|e| StudyError::from(e).at(&s.name))?;
         }
-        for c in &new_codings {
-            tx.act_as(&c.coder);
-            tx.insert_coding(c)?;
-        }
-        tx.act_as(&self.actor);
+        tx.insert_codings(&new_codings)?;
         for m in &new_memos {
             tx.insert_memo(m)?;
         }
