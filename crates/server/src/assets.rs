@@ -37,6 +37,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../assets/memos.js"),
     ),
     (
+        "exchange.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/exchange.js"),
+    ),
+    (
         "agreement.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/agreement.js"),

@@ -8,6 +8,7 @@ mod api;
 mod assets;
 mod auth;
 mod deidentify;
+mod exchange;
 mod error;
 mod pages;
 
@@ -239,6 +240,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(pages::routes())
         .nest("/api/v1/studies/{slug}", api::routes())
         .nest("/api/v1/studies/{slug}/deidentify", deidentify::routes())
+        .nest("/api/v1/studies/{slug}/exchange", exchange::routes())
         .merge(assets::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(security_headers))

@@ -28,6 +28,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/s/{slug}/memos", get(memos))
         .route("/s/{slug}/agreement", get(agreement))
         .route("/s/{slug}/deidentify", get(deidentify))
+        .route("/s/{slug}/exchange", get(exchange))
 }
 
 fn render(t: &impl Template) -> Result<Html<String>, ApiError> {
@@ -436,4 +437,10 @@ async fn agreement(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> 
 async fn deidentify(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> {
     v.must_own()?;
     shell(&v, "deidentify", "De-identify".into(), String::new()).await
+}
+
+/// Owners only: exports hold the whole study.
+async fn exchange(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> {
+    v.must_own()?;
+    shell(&v, "exchange", "Exchange".into(), String::new()).await
 }

@@ -1261,3 +1261,129 @@ async fn recordings_stream_by_range_and_transcripts_are_verified() {
 }
 
 mod deidentify;
+
+#[tokio::test]
+async fn owners_exchange_refi_qda_projects_from_the_web() {
+    let w = world();
+    let owner = w.login("sample", "paul").await;
+    let maria = w.login("sample", "maria").await;
+    let ada = w.login("sample", "ada").await;
+    // Only owners export or import.
+    for who in [&maria, &ada] {
+        let r = w
+            .call(who, Method::GET, "/exchange/project.qdpx", None)
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    }
+    let r = w
+        .send(
+            &Session::default(),
+            Method::GET,
+            "/api/v1/studies/sample/exchange/project.qdpx",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let download = |s: &Session, path: &str| {
+        let mut req = Request::builder()
+            .uri(format!("/api/v1/studies/sample/exchange/{path}"))
+            .method(Method::GET);
+        if let Some(c) = &s.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        router(w.app.clone()).oneshot(req.body(HttpBody::empty()).unwrap())
+    };
+    let res = download(&owner, "project.qdpx").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "application/zip");
+    assert_eq!(res.headers()["x-between-not-carried-over"], "nothing");
+    assert!(
+        res.headers()[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains("sample.qdpx")
+    );
+    let qdpx = res.into_body().collect().await.unwrap().to_bytes();
+    assert!(qdpx.starts_with(b"PK"), "a zip");
+    let res = download(&owner, "codebook.qdc").await.unwrap();
+    let qdc = res.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&qdc).contains("urn:QDA-XML:codebook:1.0"));
+
+    // Importing a real NVivo project into the study: more than the 1 MiB of ordinary requests.
+    let nvivo = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/refi-qda/samples/nvivo-win-12.6_oltas0517.qdpx"
+    ))
+    .unwrap();
+    assert!(nvivo.len() > crate::MAX_BODY_BYTES);
+    let upload = |s: &Session, path: &str, body: Vec<u8>| {
+        let mut req = Request::builder()
+            .uri(format!("/api/v1/studies/sample/exchange/{path}"))
+            .method(Method::POST)
+            .header(header::CONTENT_TYPE, "application/octet-stream");
+        if let Some(c) = &s.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        if let Some(t) = &s.csrf {
+            req = req.header("x-csrf-token", t);
+        }
+        router(w.app.clone()).oneshot(req.body(HttpBody::from(body)).unwrap())
+    };
+    let res = upload(&maria, "project?name=oltas.qdpx", nvivo.clone())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = upload(&owner, "project?name=oltas.qdpx", nvivo)
+        .await
+        .unwrap();
+    let status = res.status();
+    let body: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["merged"]["sources"], 2);
+    assert_eq!(body["merged"]["codings"], 303);
+    assert!(
+        body["report"]["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("UTF-16")),
+        "{body}"
+    );
+    // Our own export again: everything is already there.
+    let res = upload(&owner, "project?name=sample.qdpx", qdpx.to_vec())
+        .await
+        .unwrap();
+    let body: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["merged"]["codings"], 0, "{body}");
+    // A bad file changes nothing and says why.
+    let before = w.call(&owner, Method::GET, "/", None).await.body["counts"].clone();
+    let res = upload(&owner, "project?name=bad.qdpx", b"PK not a zip".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = upload(&owner, "codebook?name=bad.qdc", b"<CodeBook".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        w.call(&owner, Method::GET, "/", None).await.body["counts"],
+        before
+    );
+    // A codebook merges by GUID: the study's own adds nothing.
+    let res = upload(&owner, "codebook?name=sample.qdc", qdc.to_vec())
+        .await
+        .unwrap();
+    let body: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["merged"]["codes_added"], 0, "{body}");
+    let r = w
+        .send(&owner, Method::GET, "/s/sample/exchange", None)
+        .await;
+    assert!(r.text.contains("/assets/exchange.js"));
+    let r = w
+        .send(&maria, Method::GET, "/s/sample/exchange", None)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

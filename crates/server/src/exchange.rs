@@ -1,0 +1,172 @@
+//! `/api/v1/studies/{slug}/exchange/…` (owners only): the study as a REFI-QDA project or
+//! codebook, and projects or codebooks from other tools merged into it, each with its
+//! data-loss report. See docs/api.md and docs/refi-qda.md.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use between_refi::{PositionUnit, Report};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::Viewer;
+use crate::{ApiError, App};
+
+/// Largest project accepted for import (texts compress well; recordings are never inside).
+pub const MAX_PROJECT_BYTES: usize = 256 * 1024 * 1024;
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/project.qdpx", get(export_project))
+        .route("/codebook.qdc", get(export_codebook))
+        .route("/project", post(import_project))
+        .route("/codebook", post(import_codebook))
+        .layer(DefaultBodyLimit::max(MAX_PROJECT_BYTES))
+}
+
+fn report_json(report: &Report) -> Value {
+    json!({
+        "dropped": report
+            .dropped
+            .iter()
+            .map(|(what, count, why)| json!({ "what": what, "count": count, "why": why }))
+            .collect::<Vec<_>>(),
+        "warnings": report.warnings,
+    })
+}
+
+fn exchange_error(e: between_exchange::ExchangeError) -> ApiError {
+    match e {
+        between_exchange::ExchangeError::Study(s) => ApiError::from(s),
+        other => ApiError::bad_request(other.to_string()),
+    }
+}
+
+fn download(bytes: Vec<u8>, mime: &'static str, name: String, report: &Report) -> Response {
+    let summary = report
+        .dropped
+        .iter()
+        .map(|(what, n, _)| format!("{n} {what}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (
+                header::HeaderName::from_static("x-between-not-carried-over"),
+                if summary.is_empty() {
+                    "nothing".into()
+                } else {
+                    summary
+                },
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+async fn export_project(viewer: Viewer) -> Result<Response, ApiError> {
+    viewer.must_own()?;
+    let slug = viewer.study.slug.clone();
+    let (bytes, report) = viewer
+        .study
+        .run(&viewer.account.name, |b| {
+            between_exchange::export_qdpx(b)
+                .map_err(|e| between_study::StudyError::Invalid(e.to_string()))
+        })
+        .await?;
+    Ok(download(
+        bytes,
+        "application/zip",
+        format!("{slug}.qdpx"),
+        &report,
+    ))
+}
+
+async fn export_codebook(viewer: Viewer) -> Result<Response, ApiError> {
+    viewer.must_own()?;
+    let slug = viewer.study.slug.clone();
+    let xml = viewer
+        .study
+        .run(&viewer.account.name, |b| {
+            between_exchange::export_qdc(b)
+                .map_err(|e| between_study::StudyError::Invalid(e.to_string()))
+        })
+        .await?;
+    Ok(download(
+        xml.into_bytes(),
+        "application/xml",
+        format!("{slug}.qdc"),
+        &Report::default(),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportQuery {
+    /// The file's name, for messages and to tell `.qde` from `.qdpx`.
+    name: String,
+    #[serde(default)]
+    unit: Option<String>,
+}
+
+/// Reads the project first (nothing is touched if it is bad), then merges it in one change.
+async fn import_project(
+    viewer: Viewer,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    viewer.must_own()?;
+    let unit = match q.unit.as_deref().unwrap_or("auto") {
+        "auto" => PositionUnit::Auto,
+        "code-points" => PositionUnit::CodePoints,
+        "utf16" => PositionUnit::Utf16,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "unit '{other}' is not one of auto, code-points, utf16"
+            )));
+        }
+    };
+    let (bundle, report) = tokio::task::spawn_blocking(move || {
+        between_exchange::read_project_file(&q.name, &body, unit)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("reading the project failed: {e}")))?
+    .map_err(exchange_error)?;
+    let merged = viewer
+        .study
+        .run(&viewer.account.name, move |b| b.merge_bundle(bundle))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "merged": merged, "report": report_json(&report) })),
+    ))
+}
+
+async fn import_codebook(
+    viewer: Viewer,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    viewer.must_own()?;
+    let (bundle, report) =
+        between_exchange::read_codebook_file(&q.name, &body).map_err(exchange_error)?;
+    let merged = viewer
+        .study
+        .run(&viewer.account.name, move |b| b.merge_bundle(bundle))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "merged": merged, "report": report_json(&report) })),
+    ))
+}
