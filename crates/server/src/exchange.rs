@@ -76,39 +76,45 @@ fn download(bytes: Vec<u8>, mime: &'static str, name: String, report: &Report) -
 }
 
 async fn export_project(viewer: Viewer) -> Result<Response, ApiError> {
-    viewer.must_own()?;
-    let slug = viewer.study.slug.clone();
-    let (bytes, report) = viewer
-        .study
-        .run(&viewer.account.name, |b| {
-            between_exchange::export_qdpx(b)
-                .map_err(|e| between_study::StudyError::Invalid(e.to_string()))
-        })
-        .await?;
-    Ok(download(
-        bytes,
+    export(
+        viewer,
+        "qdpx",
         "application/zip",
-        format!("{slug}.qdpx"),
-        &report,
-    ))
+        between_exchange::export_qdpx,
+    )
+    .await
 }
 
 async fn export_codebook(viewer: Viewer) -> Result<Response, ApiError> {
+    export(viewer, "qdc", "application/xml", |b| {
+        Ok((
+            between_exchange::export_qdc(b)?.into_bytes(),
+            Report::default(),
+        ))
+    })
+    .await
+}
+
+/// Writes a study as a file, with what it could not carry over.
+type Writer =
+    fn(&between_study::Workbench) -> Result<(Vec<u8>, Report), between_exchange::ExchangeError>;
+
+/// The study written by `write`, as an attachment named for the study.
+async fn export(
+    viewer: Viewer,
+    extension: &str,
+    mime: &'static str,
+    write: Writer,
+) -> Result<Response, ApiError> {
     viewer.must_own()?;
-    let slug = viewer.study.slug.clone();
-    let xml = viewer
+    let name = format!("{}.{extension}", viewer.study.slug);
+    let (bytes, report) = viewer
         .study
-        .run(&viewer.account.name, |b| {
-            between_exchange::export_qdc(b)
-                .map_err(|e| between_study::StudyError::Invalid(e.to_string()))
+        .run(&viewer.account.name, move |b| {
+            write(b).map_err(|e| between_study::StudyError::Invalid(e.to_string()))
         })
         .await?;
-    Ok(download(
-        xml.into_bytes(),
-        "application/xml",
-        format!("{slug}.qdc"),
-        &Report::default(),
-    ))
+    Ok(download(bytes, mime, name, &report))
 }
 
 #[derive(Deserialize)]
@@ -137,20 +143,10 @@ async fn import_project(
             )));
         }
     };
-    let (bundle, report) = tokio::task::spawn_blocking(move || {
+    merge(viewer, move || {
         between_exchange::read_project_file(&q.name, &body, unit)
     })
     .await
-    .map_err(|e| ApiError::internal(format!("reading the project failed: {e}")))?
-    .map_err(exchange_error)?;
-    let merged = viewer
-        .study
-        .run(&viewer.account.name, move |b| b.merge_bundle(bundle))
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "merged": merged, "report": report_json(&report) })),
-    ))
 }
 
 async fn import_codebook(
@@ -159,8 +155,23 @@ async fn import_codebook(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     viewer.must_own()?;
-    let (bundle, report) =
-        between_exchange::read_codebook_file(&q.name, &body).map_err(exchange_error)?;
+    merge(viewer, move || {
+        between_exchange::read_codebook_file(&q.name, &body)
+    })
+    .await
+}
+
+/// Reads a file off the async threads, then merges what it holds into the study.
+async fn merge(
+    viewer: Viewer,
+    read: impl FnOnce() -> Result<(between_study::StudyBundle, Report), between_exchange::ExchangeError>
+    + Send
+    + 'static,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (bundle, report) = tokio::task::spawn_blocking(read)
+        .await
+        .map_err(|e| ApiError::internal(format!("reading the file failed: {e}")))?
+        .map_err(exchange_error)?;
     let merged = viewer
         .study
         .run(&viewer.account.name, move |b| b.merge_bundle(bundle))

@@ -97,6 +97,33 @@ impl World {
         }
     }
 
+    /// A request with raw bytes and extra headers (ranges, uploads), the response as it came.
+    async fn raw(
+        &self,
+        s: &Session,
+        method: Method,
+        path: &str,
+        headers: &[(header::HeaderName, &str)],
+        body: Vec<u8>,
+    ) -> axum::response::Response {
+        let mut req = Request::builder()
+            .uri(format!("/api/v1/studies/sample{path}"))
+            .method(method);
+        if let Some(c) = &s.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        if let Some(t) = &s.csrf {
+            req = req.header("x-csrf-token", t);
+        }
+        for (name, value) in headers {
+            req = req.header(name, *value);
+        }
+        router(self.app.clone())
+            .oneshot(req.body(HttpBody::from(body)).unwrap())
+            .await
+            .unwrap()
+    }
+
     async fn call(&self, s: &Session, method: Method, path: &str, body: Option<Value>) -> Reply {
         self.send(
             s,
@@ -1170,19 +1197,18 @@ async fn recordings_stream_by_range_and_transcripts_are_verified() {
     assert_eq!(source["media"]["bytes"], wav.len());
 
     // A range, as a browser asks when it seeks.
-    let get = |range: Option<&str>, s: &Session| {
-        let mut req = Request::builder()
-            .uri(format!("/api/v1/studies/sample{media}"))
-            .method(Method::GET);
-        if let Some(c) = &s.cookie {
-            req = req.header(header::COOKIE, c);
+    let get = |range: Option<String>, s: &Session| {
+        let (s, media) = (s.clone(), media.clone());
+        let w = &w;
+        async move {
+            let headers: Vec<(header::HeaderName, &str)> =
+                range.iter().map(|r| (header::RANGE, r.as_str())).collect();
+            Ok::<_, std::convert::Infallible>(
+                w.raw(&s, Method::GET, &media, &headers, Vec::new()).await,
+            )
         }
-        if let Some(r) = range {
-            req = req.header(header::RANGE, r);
-        }
-        router(w.app.clone()).oneshot(req.body(HttpBody::empty()).unwrap())
     };
-    let res = get(Some("bytes=1000-1999"), &ada).await.unwrap();
+    let res = get(Some("bytes=1000-1999".into()), &ada).await.unwrap();
     assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(
         res.headers()[header::CONTENT_RANGE],
@@ -1196,10 +1222,10 @@ async fn recordings_stream_by_range_and_transcripts_are_verified() {
     assert_eq!(whole.headers()[header::ACCEPT_RANGES], "bytes");
     let body = whole.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(body.len(), wav.len());
-    let tail = get(Some("bytes=-10"), &maria).await.unwrap();
+    let tail = get(Some("bytes=-10".into()), &maria).await.unwrap();
     let body = tail.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(&body[..], &wav[wav.len() - 10..]);
-    let outside = get(Some(&format!("bytes={}-", wav.len() + 5)), &maria)
+    let outside = get(Some(format!("bytes={}-", wav.len() + 5)), &maria)
         .await
         .unwrap();
     assert_eq!(outside.status(), StatusCode::RANGE_NOT_SATISFIABLE);
@@ -1285,13 +1311,11 @@ async fn owners_exchange_refi_qda_projects_from_the_web() {
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     let download = |s: &Session, path: &str| {
-        let mut req = Request::builder()
-            .uri(format!("/api/v1/studies/sample/exchange/{path}"))
-            .method(Method::GET);
-        if let Some(c) = &s.cookie {
-            req = req.header(header::COOKIE, c);
+        let (s, path) = (s.clone(), format!("/exchange/{path}"));
+        let w = &w;
+        async move {
+            Ok::<_, std::convert::Infallible>(w.raw(&s, Method::GET, &path, &[], Vec::new()).await)
         }
-        router(w.app.clone()).oneshot(req.body(HttpBody::empty()).unwrap())
     };
     let res = download(&owner, "project.qdpx").await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
@@ -1317,17 +1341,12 @@ async fn owners_exchange_refi_qda_projects_from_the_web() {
     .unwrap();
     assert!(nvivo.len() > crate::MAX_BODY_BYTES);
     let upload = |s: &Session, path: &str, body: Vec<u8>| {
-        let mut req = Request::builder()
-            .uri(format!("/api/v1/studies/sample/exchange/{path}"))
-            .method(Method::POST)
-            .header(header::CONTENT_TYPE, "application/octet-stream");
-        if let Some(c) = &s.cookie {
-            req = req.header(header::COOKIE, c);
+        let (s, path) = (s.clone(), format!("/exchange/{path}"));
+        let w = &w;
+        async move {
+            let headers = [(header::CONTENT_TYPE, "application/octet-stream")];
+            Ok::<_, std::convert::Infallible>(w.raw(&s, Method::POST, &path, &headers, body).await)
         }
-        if let Some(t) = &s.csrf {
-            req = req.header("x-csrf-token", t);
-        }
-        router(w.app.clone()).oneshot(req.body(HttpBody::from(body)).unwrap())
     };
     let res = upload(&maria, "project?name=oltas.qdpx", nvivo.clone())
         .await
