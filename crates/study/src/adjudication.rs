@@ -2,7 +2,7 @@
 //! by side, and the team's adjudication of them — one coder's version accepted into a consensus
 //! coder, or a discussion memo on the passage.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use between_core::text::CharIndex;
 use between_core::*;
@@ -225,12 +225,22 @@ impl Workbench {
             .into_iter()
             .filter(|m| m.memo.passage.is_some())
             .collect();
+        // Each source's codings, the compared coders' and the consensus's, looked up per passage.
+        let mut in_source: HashMap<SourceId, (Vec<&Coding>, Vec<&Coding>)> = HashMap::new();
+        for c in codings.iter().filter(|c| shown.contains(&c.source)) {
+            in_source.entry(c.source).or_default().0.push(c);
+        }
+        for c in &consensus_codings {
+            in_source.entry(c.source).or_default().1.push(c);
+        }
+        let none = (Vec::new(), Vec::new());
         let mut passages = Vec::with_capacity(found.len());
         for (difference, _, span, cluster) in found {
             let (source_id, code) = (cluster[0].source, cluster[0].code);
             let source = self.cached_source(source_id)?;
             let index = CharIndex::new(&source.text);
-            let overlapping = |c: &&Coding| c.source == source_id && c.span.overlaps(&span);
+            let (here, consensus_in_source) = in_source.get(&source_id).unwrap_or(&none);
+            let overlapping = |c: &&&Coding| c.span.overlaps(&span);
             let versions: Vec<Version> = coders
                 .iter()
                 .enumerate()
@@ -241,7 +251,7 @@ impl Workbench {
                         .filter(|c| coder_index(&c.coder) == Some(i))
                         .map(|c| views[&c.id].clone())
                         .collect(),
-                    instead: codings
+                    instead: here
                         .iter()
                         .filter(overlapping)
                         .filter(|c| c.code != code && coder_index(&c.coder) == Some(i))
@@ -249,7 +259,7 @@ impl Workbench {
                         .collect(),
                 })
                 .collect();
-            let consensus_here: Vec<CodingView> = consensus_codings
+            let consensus_here: Vec<CodingView> = consensus_in_source
                 .iter()
                 .filter(overlapping)
                 .filter(|c| c.code == code)
