@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::container::{Archive, Limits};
 use crate::positions::{self, RawSpan, TextIndex};
-use crate::xml::{self, Doc, Element, decode_text};
+use crate::xml::{self, Doc, Element, decode_text, decode_vec};
 use crate::*;
 
 /// How to read a project.
@@ -42,15 +42,16 @@ pub fn read_project(
     options: &ReadOptions,
 ) -> Result<(Project, Report), RefiError> {
     let is_zip = bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06");
-    let (archive, doc_name, xml_bytes) = if is_zip {
+    let (archive, doc_name, text) = if is_zip {
         let mut archive = Archive::open(file_name, bytes, options.limits)?;
         let qde = archive.qde.clone();
         let xml_bytes = archive.read(&qde)?;
-        (Some(archive), format!("{file_name}: {qde}"), xml_bytes)
+        let doc_name = format!("{file_name}: {qde}");
+        let text = decode_vec(&doc_name, xml_bytes)?;
+        (Some(archive), doc_name, text)
     } else {
-        (None, file_name.to_string(), bytes.to_vec())
+        (None, file_name.to_string(), decode_text(file_name, bytes)?)
     };
-    let text = decode_text(&doc_name, &xml_bytes)?;
     let doc = Doc::new(&doc_name, &text);
     let root = xml::parse(&doc)?;
     let mut reader = Reader::new(&doc, archive);
@@ -149,7 +150,7 @@ impl<'d> Reader<'d> {
                 true
             }
             Some(ns) if ns.starts_with(ns_prefix) => {
-                if ns != &format!("{ns_prefix}1.0") {
+                if **ns != *format!("{ns_prefix}1.0") {
                     self.report
                         .warn(format!("namespace {ns} read as {ns_prefix}1.0"));
                 }
@@ -176,7 +177,7 @@ impl<'d> Reader<'d> {
         RefiError::Missing {
             file: self.doc.file.to_string(),
             line: self.doc.line(el.pos),
-            element: el.name.clone(),
+            element: el.name.to_string(),
             what: what.to_string(),
         }
     }
@@ -198,18 +199,18 @@ impl<'d> Reader<'d> {
                 guid,
                 first: first.clone(),
                 first_line: self.doc.line(*first_pos),
-                second: el.name.clone(),
+                second: el.name.to_string(),
                 second_line: self.doc.line(el.pos),
             });
         }
-        self.guids.insert(key, (el.name.clone(), el.pos));
+        self.guids.insert(key, (el.name.to_string(), el.pos));
         Ok(guid)
     }
 
     /// Reports children this reader does not know (or does not keep) as dropped.
     fn unknown(&mut self, el: &Element, known: &[&str]) {
         for child in &el.children {
-            if !known.contains(&child.name.as_str()) {
+            if !known.contains(&&*child.name) {
                 let why = format!("not read inside <{}>", el.name);
                 self.report.drop(&child.name, 1, &why);
             }
@@ -396,7 +397,7 @@ impl<'d> Reader<'d> {
         let mut pending_transcripts: Vec<PendingText> = Vec::new();
         for sources in root.all("Sources") {
             for s in &sources.children {
-                match s.name.as_str() {
+                match &*s.name {
                     "TextSource" => {
                         let (source, text) = self.text_source(s)?;
                         project.text_sources.push(source);
@@ -495,8 +496,8 @@ impl<'d> Reader<'d> {
                 continue;
             };
             let t = v.text.trim();
-            let value = match v.name.as_str() {
-                "TextValue" => Some(Value::Text(v.text.clone())),
+            let value = match &*v.name {
+                "TextValue" => Some(Value::Text(v.text.to_string())),
                 "BooleanValue" => parse_bool(t).map(Value::Boolean),
                 "IntegerValue" => t.parse().ok().map(Value::Integer),
                 "FloatValue" => t
@@ -568,7 +569,7 @@ impl<'d> Reader<'d> {
             ));
         }
         let bytes = archive.read(&entry)?;
-        Ok(Some(decode_text(&entry, &bytes)?))
+        Ok(Some(decode_vec(&entry, bytes)?))
     }
 
     fn text_source(&mut self, s: &Element) -> Result<(TextSource, PendingText), RefiError> {
@@ -1183,7 +1184,7 @@ fn strip_braces(g: &str) -> Guid {
 }
 
 fn description(el: &Element) -> Option<String> {
-    el.first("Description").map(|d| d.text.clone())
+    el.first("Description").map(|d| d.text.to_string())
 }
 
 fn refs(el: &Element, name: &str) -> Vec<Guid> {
