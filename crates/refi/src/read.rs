@@ -56,7 +56,10 @@ pub fn read_project(
     let root = xml::parse(&doc)?;
     let mut reader = Reader::new(&doc, archive);
     reader.check_root(&root, "Project", PROJECT_NS)?;
-    let project = reader.project(&root, options.unit)?;
+    let (mut project, pending, pending_transcripts) = reader.project(&root)?;
+    drop(root); // the element tree is no longer needed: free it before indexing the texts
+    reader.place(&mut project, pending, pending_transcripts, options.unit);
+    reader.check_references(&mut project)?;
     Ok((project, reader.report))
 }
 
@@ -310,7 +313,13 @@ impl<'d> Reader<'d> {
             .collect()
     }
 
-    fn project(&mut self, root: &Element, unit: PositionUnit) -> Result<Project, RefiError> {
+    /// The project with its selections still in raw positions, and its texts waiting for
+    /// [`Reader::place`] (then [`Reader::check_references`]).
+    #[allow(clippy::type_complexity)]
+    fn project(
+        &mut self,
+        root: &Element,
+    ) -> Result<(Project, Vec<PendingText>, Vec<PendingText>), RefiError> {
         self.unknown(
             root,
             &[
@@ -443,9 +452,7 @@ impl<'d> Reader<'d> {
             let mut sets = self.sets(sets)?;
             project.sets.append(&mut sets);
         }
-        self.place(&mut project, pending, pending_transcripts, unit);
-        self.check_references(&mut project)?;
-        Ok(project)
+        Ok((project, pending, pending_transcripts))
     }
 
     fn variable(&mut self, v: &Element) -> Result<Option<Variable>, RefiError> {
@@ -868,7 +875,9 @@ impl<'d> Reader<'d> {
             }
         };
         for (i, p) in pending.iter().chain(&pending_transcripts).enumerate() {
-            let Some(index) = &indexes[i] else { continue };
+            let (Some(index), Some(source)) = (&indexes[i], p.text.as_deref()) else {
+                continue;
+            };
             let offset = p.raw.len() - selections_of(i).len(); // sync points come first
             for (j, raw) in p.raw.iter().enumerate() {
                 if let Ok((start, end)) = raw {
@@ -878,6 +887,7 @@ impl<'d> Reader<'d> {
                     if j >= offset {
                         spans.push(RawSpan {
                             text: index,
+                            source,
                             start: *start,
                             end: *end,
                             quote,
