@@ -127,9 +127,14 @@ struct Reader<'d> {
     archive: Option<Archive>,
     report: Report,
     /// Normalised GUID → (element, byte offset) of every object kept.
-    guids: HashMap<String, (String, usize)>,
+    /// (The element's name is read back from the document at that offset when needed.)
+    guids: HashMap<GuidKey, usize>,
     /// (coding guid, code guid, offset) to check once the codebook is known.
-    codings: Vec<(Guid, Guid, usize)>,
+    /// The normalised GUIDs of every code, once the codebook has been read.
+    code_keys: HashSet<GuidKey>,
+    /// The first coding (guid, code guid, offset) whose code is not in the codebook, reported
+    /// once the whole project has been read.
+    unknown_coding: Option<(Guid, Guid, usize)>,
 }
 
 impl<'d> Reader<'d> {
@@ -139,7 +144,8 @@ impl<'d> Reader<'d> {
             archive,
             report: Report::default(),
             guids: HashMap::new(),
-            codings: Vec::new(),
+            code_keys: HashSet::new(),
+            unknown_coding: None,
         }
     }
 
@@ -194,20 +200,27 @@ impl<'d> Reader<'d> {
 
     /// The object's `guid`, registered as taken.
     fn guid(&mut self, el: &Element) -> Result<Guid, RefiError> {
-        let guid = strip_braces(&self.req(el, "guid")?);
-        let key = normalize_guid(&guid);
-        if let Some((first, first_pos)) = self.guids.get(&key) {
-            return Err(RefiError::DuplicateGuid {
-                file: self.doc.file.to_string(),
-                guid,
-                first: first.clone(),
-                first_line: self.doc.line(*first_pos),
-                second: el.name.to_string(),
-                second_line: self.doc.line(el.pos),
-            });
+        let raw = el
+            .attr("guid")
+            .ok_or_else(|| self.missing(el, "attribute guid"))?;
+        let guid = strip_braces(raw);
+        match self.guids.entry(guid_key(&guid)) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                let first_pos = *first.get();
+                Err(RefiError::DuplicateGuid {
+                    file: self.doc.file.to_string(),
+                    guid,
+                    first: element_name_at(self.doc.text, first_pos).to_string(),
+                    first_line: self.doc.line(first_pos),
+                    second: el.name.to_string(),
+                    second_line: self.doc.line(el.pos),
+                })
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(el.pos);
+                Ok(guid)
+            }
         }
-        self.guids.insert(key, (el.name.to_string(), el.pos));
-        Ok(guid)
     }
 
     /// Reports children this reader does not know (or does not keep) as dropped.
@@ -402,6 +415,9 @@ impl<'d> Reader<'d> {
                 project.cases.push(case);
             }
         }
+        self.code_keys = all_codes(&project.codes)
+            .map(|c| guid_key(&c.guid))
+            .collect();
         let mut pending: Vec<PendingText> = Vec::new();
         let mut pending_transcripts: Vec<PendingText> = Vec::new();
         for sources in root.all("Sources") {
@@ -667,7 +683,9 @@ impl<'d> Reader<'d> {
                     .first("CodeRef")
                     .ok_or_else(|| self.missing(c, "CodeRef"))?;
                 let code = strip_braces(&self.req(code_ref, "targetGUID")?);
-                self.codings.push((guid.clone(), code.clone(), c.pos));
+                if self.unknown_coding.is_none() && !self.code_keys.contains(&guid_key(&code)) {
+                    self.unknown_coding = Some((guid.clone(), code.clone(), c.pos));
+                }
                 Ok(Coding {
                     guid,
                     code,
@@ -1054,16 +1072,12 @@ impl<'d> Reader<'d> {
         let codes: HashSet<String> = all_codes(&project.codes)
             .map(|c| normalize_guid(&c.guid))
             .collect();
-        if let Some((coding, code, pos)) = self
-            .codings
-            .iter()
-            .find(|(_, code, _)| !codes.contains(&normalize_guid(code)))
-        {
+        if let Some((coding, code, pos)) = self.unknown_coding.take() {
             return Err(RefiError::UnknownCode {
                 file: self.doc.file.to_string(),
-                line: self.doc.line(*pos),
-                coding: coding.clone(),
-                code: code.clone(),
+                line: self.doc.line(pos),
+                coding,
+                code,
             });
         }
         let notes: HashSet<String> = project
@@ -1179,6 +1193,50 @@ fn visit_note_refs(project: &mut Project, f: &mut dyn FnMut(&mut Vec<Guid>)) {
             selections(&mut t.selections, f);
         }
     }
+}
+
+/// A GUID as compared: a standard `8-4-4-4-12` GUID as its number (no allocation), anything
+/// else as [`normalize_guid`] gives it. Two GUIDs have the same key exactly when they
+/// normalise to the same text.
+#[derive(Debug, Hash, PartialEq, Eq)]
+enum GuidKey {
+    Number(u128),
+    Text(String),
+}
+
+fn guid_key(g: &str) -> GuidKey {
+    let t = g.trim().trim_matches(|c| c == '{' || c == '}');
+    let b = t.as_bytes();
+    if b.len() == 36 && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-') {
+        let mut n: u128 = 0;
+        let mut ok = true;
+        for (i, &c) in b.iter().enumerate() {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                continue;
+            }
+            match (c as char).to_digit(16) {
+                Some(d) => n = (n << 4) | u128::from(d),
+                None => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok {
+            return GuidKey::Number(n);
+        }
+    }
+    GuidKey::Text(normalize_guid(g))
+}
+
+/// The local name of the element whose `<` is at `pos`.
+fn element_name_at(text: &str, pos: usize) -> &str {
+    let rest = text.get(pos + 1..).unwrap_or("");
+    let end = rest
+        .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+        .unwrap_or(rest.len());
+    let qname = &rest[..end];
+    qname.rsplit(':').next().unwrap_or(qname)
 }
 
 fn attr(el: &Element, name: &str) -> Option<String> {
