@@ -250,7 +250,8 @@ pub(crate) fn parse<'a>(doc: &Doc<'a>) -> Result<Element<'a>, RefiError> {
                         .map_err(|err| doc.xml_error(before, err.to_string()))?;
                     attrs.push((lift(text, key.local_name().as_ref()), lift_cow(text, value)));
                 }
-                element.attrs = attrs.drain(..).collect();
+                element.attrs = Vec::with_capacity(attrs.len());
+                element.attrs.append(&mut attrs); // `attrs` keeps its room for the next element
                 if matches!(event, Event::Start(_)) {
                     stack.push(element);
                     starts.push(done.len());
