@@ -53,10 +53,10 @@ pub fn read_project(
         (None, file_name.to_string(), decode_text(file_name, bytes)?)
     };
     let doc = Doc::new(&doc_name, &text);
-    let root = xml::parse(&doc)?;
+    let mut root = xml::parse(&doc)?;
     let mut reader = Reader::new(&doc, archive);
     reader.check_root(&root, "Project", PROJECT_NS)?;
-    let (mut project, pending, pending_transcripts) = reader.project(&root)?;
+    let (mut project, pending, pending_transcripts) = reader.project(&mut root)?;
     drop(root); // the element tree is no longer needed: free it before indexing the texts
     reader.place(&mut project, pending, pending_transcripts, options.unit);
     reader.check_references(&mut project)?;
@@ -331,7 +331,7 @@ impl<'d> Reader<'d> {
     #[allow(clippy::type_complexity)]
     fn project(
         &mut self,
-        root: &Element,
+        root: &mut Element,
     ) -> Result<(Project, Vec<PendingText>, Vec<PendingText>), RefiError> {
         self.unknown(
             root,
@@ -420,8 +420,10 @@ impl<'d> Reader<'d> {
             .collect();
         let mut pending: Vec<PendingText> = Vec::new();
         let mut pending_transcripts: Vec<PendingText> = Vec::new();
-        for sources in root.all("Sources") {
-            for s in &sources.children {
+        // Each source's elements are freed once it is read: the tree shrinks as the project grows.
+        for sources in root.children.iter_mut().filter(|c| c.name == "Sources") {
+            for s in std::mem::take(&mut sources.children) {
+                let s = &s;
                 match &*s.name {
                     "TextSource" => {
                         let (source, text) = self.text_source(s)?;
