@@ -269,7 +269,13 @@ fn refi(bench: &Workbench, actor: &str, corpus_bytes: u64) -> Result<Vec<Measure
     let verbose = std::env::var_os("BETWEEN_BENCH_PHASES").is_some();
     let phase = |what: &str, t: Instant| {
         if verbose {
-            eprintln!("  {what}: {:.3} s", t.elapsed().as_secs_f64());
+            let (rss, peak) = memory().unwrap_or_default();
+            eprintln!(
+                "  {what}: {:.3} s (resident {:.0} MB, peak {:.0} MB)",
+                t.elapsed().as_secs_f64(),
+                rss as f64 / 1e6,
+                peak as f64 / 1e6
+            );
         }
     };
     let (export, export_mb) = measured(&mut || {
@@ -278,6 +284,7 @@ fn refi(bench: &Workbench, actor: &str, corpus_bytes: u64) -> Result<Vec<Measure
         phase("bundle", t);
         let t = Instant::now();
         let (project, _) = between_exchange::to_refi(&bundle, None);
+        drop(bundle); // as `export_qdpx` does: the study's copy goes before the file is written
         phase("to_refi", t);
         let t = Instant::now();
         qdpx = between_refi::write_qdpx(&project)?;

@@ -164,7 +164,14 @@ impl Archive {
             .limits
             .max_total_uncompressed
             .saturating_sub(self.read_so_far);
-        let mut out = Vec::new();
+        // Room for the declared size, unless it is more than the limits could let through (a
+        // lying header cannot make us allocate much; a larger entry still grows as it is read).
+        let plausible = compressed
+            .saturating_mul(self.limits.max_ratio)
+            .max(self.limits.ratio_applies_above)
+            .min(allowed.saturating_add(1));
+        let capacity = entry.size().min(plausible);
+        let mut out = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
         (&mut entry)
             .take(allowed.saturating_add(1))
             .read_to_end(&mut out)

@@ -4,13 +4,19 @@
 
 use crate::PositionUnit;
 
-/// A text's characters with their UTF-16 offsets, for conversions in O(log n).
+/// Where a text's characters lie, for conversions in O(log n) without a copy of the text: its
+/// length, the code points that take two UTF-16 units, and the byte offset of every
+/// [`STRIDE`]th code point (the text itself is passed to the methods that read characters).
 #[derive(Debug)]
 pub(crate) struct TextIndex {
-    chars: Vec<char>,
-    /// `utf16[i]` = UTF-16 units before code point `i`; one more entry than `chars`.
-    utf16: Vec<usize>,
+    len: usize,
+    /// Code point offsets of the characters outside the BMP (a surrogate pair each in UTF-16).
+    astral: Vec<usize>,
+    /// `checkpoints[k]` = byte offset of code point `k * STRIDE`.
+    checkpoints: Vec<usize>,
 }
+
+const STRIDE: usize = 64;
 
 /// Why a position could not be converted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,64 +35,108 @@ impl Misplaced {
         }
     }
 }
-
 impl TextIndex {
     pub fn new(text: &str) -> TextIndex {
-        let chars: Vec<char> = text.chars().collect();
-        let mut utf16 = Vec::with_capacity(chars.len() + 1);
-        let mut units = 0;
-        utf16.push(0);
-        for c in &chars {
-            units += c.len_utf16();
-            utf16.push(units);
+        let mut len = 0;
+        let mut astral = Vec::new();
+        let mut checkpoints = Vec::with_capacity(text.len() / STRIDE + 1);
+        for (byte, c) in text.char_indices() {
+            if len % STRIDE == 0 {
+                checkpoints.push(byte);
+            }
+            if c.len_utf16() == 2 {
+                astral.push(len);
+            }
+            len += 1;
         }
-        TextIndex { chars, utf16 }
+        TextIndex {
+            len,
+            astral,
+            checkpoints,
+        }
     }
 
     /// Length in code points.
     pub fn len(&self) -> usize {
-        self.chars.len()
+        self.len
     }
 
     /// The code point offset of `pos` counted in `unit` (`Auto` counts as code points).
     pub fn to_code_points(&self, pos: i64, unit: PositionUnit) -> Result<usize, Misplaced> {
         let pos = usize::try_from(pos).map_err(|_| Misplaced::Negative)?;
-        match unit {
-            PositionUnit::Utf16 => match self.utf16.binary_search(&pos) {
-                Ok(cp) => Ok(cp),
-                Err(i) if i < self.utf16.len() => Err(Misplaced::InSurrogatePair),
-                Err(_) => Err(Misplaced::PastEnd),
-            },
-            PositionUnit::CodePoints | PositionUnit::Auto => {
-                if pos <= self.chars.len() {
-                    Ok(pos)
-                } else {
-                    Err(Misplaced::PastEnd)
+        let cp = match unit {
+            PositionUnit::Utf16 => {
+                // The j-th astral character starts at UTF-16 unit astral[j] + j.
+                let k = partition(&self.astral, |j, a| a + j + 2 <= pos);
+                if self.astral.get(k).is_some_and(|a| a + k + 1 == pos) {
+                    return Err(Misplaced::InSurrogatePair);
                 }
+                pos - k
             }
+            PositionUnit::CodePoints | PositionUnit::Auto => pos,
+        };
+        if cp <= self.len {
+            Ok(cp)
+        } else {
+            Err(Misplaced::PastEnd)
         }
     }
 
-    /// Whether a code point offset is not inside a word (start, end, or next to a non-word
-    /// character).
-    pub fn on_boundary(&self, cp: usize) -> bool {
-        let word = |c: char| c.is_alphanumeric() || c == '_';
-        cp == 0 || cp >= self.chars.len() || !word(self.chars[cp - 1]) || !word(self.chars[cp])
+    /// Byte offset of a code point offset (at most the length) in `text`.
+    fn byte(&self, text: &str, cp: usize) -> usize {
+        let from = self
+            .checkpoints
+            .get(cp / STRIDE)
+            .copied()
+            .unwrap_or(text.len());
+        text[from..]
+            .char_indices()
+            .nth(cp % STRIDE)
+            .map_or(text.len(), |(b, _)| from + b)
     }
 
-    /// Whether the text of `[start, end)` equals `quote`, ignoring differences of whitespace
-    /// (runs of spaces and line endings count as one space; ends trimmed).
-    pub fn matches_quote(&self, start: usize, end: usize, quote: &str) -> bool {
-        let Some(span) = self.chars.get(start..end) else {
+    fn char_at(&self, text: &str, cp: usize) -> Option<char> {
+        text[self.byte(text, cp)..].chars().next()
+    }
+
+    /// Whether a code point offset of `text` (the indexed text) is not inside a word (start,
+    /// end, or next to a non-word character).
+    pub fn on_boundary(&self, text: &str, cp: usize) -> bool {
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        cp == 0
+            || cp >= self.len
+            || !word(self.char_at(text, cp - 1))
+            || !word(self.char_at(text, cp))
+    }
+
+    /// Whether `[start, end)` of `text` (the indexed text) equals `quote`, ignoring
+    /// differences of whitespace (runs of spaces and line endings count as one space; ends
+    /// trimmed).
+    pub fn matches_quote(&self, text: &str, start: usize, end: usize, quote: &str) -> bool {
+        if start > end || end > self.len {
             return false;
-        };
-        let mut found = span.iter().copied().collect::<String>();
-        found = squash(&found);
+        }
+        let found = squash(&text[self.byte(text, start)..self.byte(text, end)]);
         let quote = squash(quote);
         !quote.is_empty()
             && (found == quote
                 || (quote.ends_with('…') && found.starts_with(quote.trim_end_matches('…'))))
     }
+}
+
+/// The number of leading entries `(j, v[j])` for which `pred` holds (it must hold for a
+/// prefix only).
+fn partition(v: &[usize], pred: impl Fn(usize, usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, v.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid, v[mid]) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 fn squash(s: &str) -> String {
@@ -97,6 +147,8 @@ fn squash(s: &str) -> String {
 #[derive(Debug, Clone)]
 pub(crate) struct RawSpan<'a> {
     pub text: &'a TextIndex,
+    /// The indexed text.
+    pub source: &'a str,
     pub start: i64,
     pub end: i64,
     pub quote: Option<&'a str>,
@@ -129,12 +181,12 @@ pub(crate) fn score(spans: &[RawSpan<'_>], unit: PositionUnit) -> Score {
             continue;
         };
         score.placed += 1;
-        if span.text.on_boundary(start) && span.text.on_boundary(end) {
+        if span.text.on_boundary(span.source, start) && span.text.on_boundary(span.source, end) {
             score.boundaries += 1;
         }
         if span
             .quote
-            .is_some_and(|q| start < end && span.text.matches_quote(start, end, q))
+            .is_some_and(|q| start < end && span.text.matches_quote(span.source, start, end, q))
         {
             score.quotes += 1;
         }
@@ -238,9 +290,40 @@ mod tests {
 
     #[test]
     fn quotes_match_across_line_endings() {
-        let index = TextIndex::new("one two\r\nthree four");
-        assert!(index.matches_quote(4, 14, "two three"));
-        assert!(!index.matches_quote(4, 14, "two four"));
-        assert!(index.on_boundary(3) && index.on_boundary(4) && !index.on_boundary(5));
+        let text = "one two\r\nthree four";
+        let index = TextIndex::new(text);
+        assert!(index.matches_quote(text, 4, 14, "two three"));
+        assert!(!index.matches_quote(text, 4, 14, "two four"));
+        assert!(
+            index.on_boundary(text, 3) && index.on_boundary(text, 4) && !index.on_boundary(text, 5)
+        );
+    }
+
+    #[test]
+    fn utf16_conversion_matches_a_table_of_every_offset() {
+        let text = "😀a😀😀bé\n😀".repeat(30);
+        let index = TextIndex::new(&text);
+        let mut utf16 = vec![0];
+        for c in text.chars() {
+            utf16.push(utf16.last().copied().unwrap_or(0) + c.len_utf16());
+        }
+        for pos in 0..utf16.len() + 3 {
+            let expected = match utf16.binary_search(&pos) {
+                Ok(cp) => Ok(cp),
+                Err(i) if i < utf16.len() => Err(Misplaced::InSurrogatePair),
+                Err(_) => Err(Misplaced::PastEnd),
+            };
+            let pos = i64::try_from(pos).unwrap_or(i64::MAX);
+            assert_eq!(index.to_code_points(pos, PositionUnit::Utf16), expected);
+        }
+        let chars: Vec<char> = text.chars().collect();
+        for cp in 0..=chars.len() {
+            let word = |c: char| c.is_alphanumeric() || c == '_';
+            let expected = cp == 0 || cp >= chars.len() || !word(chars[cp - 1]) || !word(chars[cp]);
+            assert_eq!(index.on_boundary(&text, cp), expected);
+        }
+        assert!(index.matches_quote(&text, 1, 2, "a"));
+        let start = 8 * 7 + 2;
+        assert!(index.matches_quote(&text, start, start + 3, "😀😀b"));
     }
 }

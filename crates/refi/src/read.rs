@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::container::{Archive, Limits};
 use crate::positions::{self, RawSpan, TextIndex};
-use crate::xml::{self, Doc, Element, decode_text};
+use crate::xml::{self, Doc, Element, decode_text, decode_vec};
 use crate::*;
 
 /// How to read a project.
@@ -42,20 +42,24 @@ pub fn read_project(
     options: &ReadOptions,
 ) -> Result<(Project, Report), RefiError> {
     let is_zip = bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06");
-    let (archive, doc_name, xml_bytes) = if is_zip {
+    let (archive, doc_name, text) = if is_zip {
         let mut archive = Archive::open(file_name, bytes, options.limits)?;
         let qde = archive.qde.clone();
         let xml_bytes = archive.read(&qde)?;
-        (Some(archive), format!("{file_name}: {qde}"), xml_bytes)
+        let doc_name = format!("{file_name}: {qde}");
+        let text = decode_vec(&doc_name, xml_bytes)?;
+        (Some(archive), doc_name, text)
     } else {
-        (None, file_name.to_string(), bytes.to_vec())
+        (None, file_name.to_string(), decode_text(file_name, bytes)?)
     };
-    let text = decode_text(&doc_name, &xml_bytes)?;
     let doc = Doc::new(&doc_name, &text);
-    let root = xml::parse(&doc)?;
+    let mut root = xml::parse(&doc)?;
     let mut reader = Reader::new(&doc, archive);
     reader.check_root(&root, "Project", PROJECT_NS)?;
-    let project = reader.project(&root, options.unit)?;
+    let (mut project, pending, pending_transcripts) = reader.project(&mut root)?;
+    drop(root); // the element tree is no longer needed: free it before indexing the texts
+    reader.place(&mut project, pending, pending_transcripts, options.unit);
+    reader.check_references(&mut project)?;
     Ok((project, reader.report))
 }
 
@@ -123,9 +127,14 @@ struct Reader<'d> {
     archive: Option<Archive>,
     report: Report,
     /// Normalised GUID → (element, byte offset) of every object kept.
-    guids: HashMap<String, (String, usize)>,
+    /// (The element's name is read back from the document at that offset when needed.)
+    guids: HashMap<GuidKey, usize>,
     /// (coding guid, code guid, offset) to check once the codebook is known.
-    codings: Vec<(Guid, Guid, usize)>,
+    /// The normalised GUIDs of every code, once the codebook has been read.
+    code_keys: HashSet<GuidKey>,
+    /// The first coding (guid, code guid, offset) whose code is not in the codebook, reported
+    /// once the whole project has been read.
+    unknown_coding: Option<(Guid, Guid, usize)>,
 }
 
 impl<'d> Reader<'d> {
@@ -135,7 +144,8 @@ impl<'d> Reader<'d> {
             archive,
             report: Report::default(),
             guids: HashMap::new(),
-            codings: Vec::new(),
+            code_keys: HashSet::new(),
+            unknown_coding: None,
         }
     }
 
@@ -149,7 +159,7 @@ impl<'d> Reader<'d> {
                 true
             }
             Some(ns) if ns.starts_with(ns_prefix) => {
-                if ns != &format!("{ns_prefix}1.0") {
+                if **ns != *format!("{ns_prefix}1.0") {
                     self.report
                         .warn(format!("namespace {ns} read as {ns_prefix}1.0"));
                 }
@@ -176,7 +186,7 @@ impl<'d> Reader<'d> {
         RefiError::Missing {
             file: self.doc.file.to_string(),
             line: self.doc.line(el.pos),
-            element: el.name.clone(),
+            element: el.name.to_string(),
             what: what.to_string(),
         }
     }
@@ -190,26 +200,33 @@ impl<'d> Reader<'d> {
 
     /// The object's `guid`, registered as taken.
     fn guid(&mut self, el: &Element) -> Result<Guid, RefiError> {
-        let guid = strip_braces(&self.req(el, "guid")?);
-        let key = normalize_guid(&guid);
-        if let Some((first, first_pos)) = self.guids.get(&key) {
-            return Err(RefiError::DuplicateGuid {
-                file: self.doc.file.to_string(),
-                guid,
-                first: first.clone(),
-                first_line: self.doc.line(*first_pos),
-                second: el.name.clone(),
-                second_line: self.doc.line(el.pos),
-            });
+        let raw = el
+            .attr("guid")
+            .ok_or_else(|| self.missing(el, "attribute guid"))?;
+        let guid = strip_braces(raw);
+        match self.guids.entry(guid_key(&guid)) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                let first_pos = *first.get();
+                Err(RefiError::DuplicateGuid {
+                    file: self.doc.file.to_string(),
+                    guid,
+                    first: element_name_at(self.doc.text, first_pos).to_string(),
+                    first_line: self.doc.line(first_pos),
+                    second: el.name.to_string(),
+                    second_line: self.doc.line(el.pos),
+                })
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(el.pos);
+                Ok(guid)
+            }
         }
-        self.guids.insert(key, (el.name.clone(), el.pos));
-        Ok(guid)
     }
 
     /// Reports children this reader does not know (or does not keep) as dropped.
     fn unknown(&mut self, el: &Element, known: &[&str]) {
         for child in &el.children {
-            if !known.contains(&child.name.as_str()) {
+            if !known.contains(&&*child.name) {
                 let why = format!("not read inside <{}>", el.name);
                 self.report.drop(&child.name, 1, &why);
             }
@@ -309,7 +326,13 @@ impl<'d> Reader<'d> {
             .collect()
     }
 
-    fn project(&mut self, root: &Element, unit: PositionUnit) -> Result<Project, RefiError> {
+    /// The project with its selections still in raw positions, and its texts waiting for
+    /// [`Reader::place`] (then [`Reader::check_references`]).
+    #[allow(clippy::type_complexity)]
+    fn project(
+        &mut self,
+        root: &mut Element,
+    ) -> Result<(Project, Vec<PendingText>, Vec<PendingText>), RefiError> {
         self.unknown(
             root,
             &[
@@ -392,11 +415,16 @@ impl<'d> Reader<'d> {
                 project.cases.push(case);
             }
         }
+        self.code_keys = all_codes(&project.codes)
+            .map(|c| guid_key(&c.guid))
+            .collect();
         let mut pending: Vec<PendingText> = Vec::new();
         let mut pending_transcripts: Vec<PendingText> = Vec::new();
-        for sources in root.all("Sources") {
-            for s in &sources.children {
-                match s.name.as_str() {
+        // Each source's elements are freed once it is read: the tree shrinks as the project grows.
+        for sources in root.children.iter_mut().filter(|c| c.name == "Sources") {
+            for s in std::mem::take(&mut sources.children) {
+                let s = &s;
+                match &*s.name {
                     "TextSource" => {
                         let (source, text) = self.text_source(s)?;
                         project.text_sources.push(source);
@@ -442,9 +470,7 @@ impl<'d> Reader<'d> {
             let mut sets = self.sets(sets)?;
             project.sets.append(&mut sets);
         }
-        self.place(&mut project, pending, pending_transcripts, unit);
-        self.check_references(&mut project)?;
-        Ok(project)
+        Ok((project, pending, pending_transcripts))
     }
 
     fn variable(&mut self, v: &Element) -> Result<Option<Variable>, RefiError> {
@@ -495,8 +521,8 @@ impl<'d> Reader<'d> {
                 continue;
             };
             let t = v.text.trim();
-            let value = match v.name.as_str() {
-                "TextValue" => Some(Value::Text(v.text.clone())),
+            let value = match &*v.name {
+                "TextValue" => Some(Value::Text(v.text.to_string())),
                 "BooleanValue" => parse_bool(t).map(Value::Boolean),
                 "IntegerValue" => t.parse().ok().map(Value::Integer),
                 "FloatValue" => t
@@ -568,7 +594,7 @@ impl<'d> Reader<'d> {
             ));
         }
         let bytes = archive.read(&entry)?;
-        Ok(Some(decode_text(&entry, &bytes)?))
+        Ok(Some(decode_vec(&entry, bytes)?))
     }
 
     fn text_source(&mut self, s: &Element) -> Result<(TextSource, PendingText), RefiError> {
@@ -659,7 +685,9 @@ impl<'d> Reader<'d> {
                     .first("CodeRef")
                     .ok_or_else(|| self.missing(c, "CodeRef"))?;
                 let code = strip_braces(&self.req(code_ref, "targetGUID")?);
-                self.codings.push((guid.clone(), code.clone(), c.pos));
+                if self.unknown_coding.is_none() && !self.code_keys.contains(&guid_key(&code)) {
+                    self.unknown_coding = Some((guid.clone(), code.clone(), c.pos));
+                }
                 Ok(Coding {
                     guid,
                     code,
@@ -867,7 +895,9 @@ impl<'d> Reader<'d> {
             }
         };
         for (i, p) in pending.iter().chain(&pending_transcripts).enumerate() {
-            let Some(index) = &indexes[i] else { continue };
+            let (Some(index), Some(source)) = (&indexes[i], p.text.as_deref()) else {
+                continue;
+            };
             let offset = p.raw.len() - selections_of(i).len(); // sync points come first
             for (j, raw) in p.raw.iter().enumerate() {
                 if let Ok((start, end)) = raw {
@@ -877,6 +907,7 @@ impl<'d> Reader<'d> {
                     if j >= offset {
                         spans.push(RawSpan {
                             text: index,
+                            source,
                             start: *start,
                             end: *end,
                             quote,
@@ -1043,16 +1074,12 @@ impl<'d> Reader<'d> {
         let codes: HashSet<String> = all_codes(&project.codes)
             .map(|c| normalize_guid(&c.guid))
             .collect();
-        if let Some((coding, code, pos)) = self
-            .codings
-            .iter()
-            .find(|(_, code, _)| !codes.contains(&normalize_guid(code)))
-        {
+        if let Some((coding, code, pos)) = self.unknown_coding.take() {
             return Err(RefiError::UnknownCode {
                 file: self.doc.file.to_string(),
-                line: self.doc.line(*pos),
-                coding: coding.clone(),
-                code: code.clone(),
+                line: self.doc.line(pos),
+                coding,
+                code,
             });
         }
         let notes: HashSet<String> = project
@@ -1170,6 +1197,50 @@ fn visit_note_refs(project: &mut Project, f: &mut dyn FnMut(&mut Vec<Guid>)) {
     }
 }
 
+/// A GUID as compared: a standard `8-4-4-4-12` GUID as its number (no allocation), anything
+/// else as [`normalize_guid`] gives it. Two GUIDs have the same key exactly when they
+/// normalise to the same text.
+#[derive(Debug, Hash, PartialEq, Eq)]
+enum GuidKey {
+    Number(u128),
+    Text(String),
+}
+
+fn guid_key(g: &str) -> GuidKey {
+    let t = g.trim().trim_matches(|c| c == '{' || c == '}');
+    let b = t.as_bytes();
+    if b.len() == 36 && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-') {
+        let mut n: u128 = 0;
+        let mut ok = true;
+        for (i, &c) in b.iter().enumerate() {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                continue;
+            }
+            match (c as char).to_digit(16) {
+                Some(d) => n = (n << 4) | u128::from(d),
+                None => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok {
+            return GuidKey::Number(n);
+        }
+    }
+    GuidKey::Text(normalize_guid(g))
+}
+
+/// The local name of the element whose `<` is at `pos`.
+fn element_name_at(text: &str, pos: usize) -> &str {
+    let rest = text.get(pos + 1..).unwrap_or("");
+    let end = rest
+        .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+        .unwrap_or(rest.len());
+    let qname = &rest[..end];
+    qname.rsplit(':').next().unwrap_or(qname)
+}
+
 fn attr(el: &Element, name: &str) -> Option<String> {
     el.attr(name).map(str::to_string)
 }
@@ -1183,7 +1254,7 @@ fn strip_braces(g: &str) -> Guid {
 }
 
 fn description(el: &Element) -> Option<String> {
-    el.first("Description").map(|d| d.text.clone())
+    el.first("Description").map(|d| d.text.to_string())
 }
 
 fn refs(el: &Element, name: &str) -> Vec<Guid> {

@@ -29,11 +29,6 @@ pub fn write_project(project: &Project) -> Result<String, RefiError> {
 /// and transcript (UTF-8 without BOM), each referred to as `plainTextPath="internal://<guid>.txt"`;
 /// notes keep their text inline.
 pub fn write_qdpx(project: &Project) -> Result<Vec<u8>, RefiError> {
-    let qde = ProjectWriter {
-        w: Xml::new(),
-        internal_texts: true,
-    }
-    .project(project)?;
     let zip_error = |e: &dyn std::fmt::Display| RefiError::Write {
         what: "the .qdpx archive".into(),
         why: e.to_string(),
@@ -44,11 +39,33 @@ pub fn write_qdpx(project: &Project) -> Result<Vec<u8>, RefiError> {
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .compression_level(Some(1));
+    // The document goes into its entry as it is written, never whole in memory.
+    zip.start_file("project.qde", options)
+        .map_err(|e| zip_error(&e))?;
+    let mut failed: Option<std::io::Error> = None;
+    let rest = {
+        let mut sink = |piece: &str| {
+            if failed.is_none()
+                && let Err(e) = zip.write_all(piece.as_bytes())
+            {
+                failed = Some(e);
+            }
+        };
+        ProjectWriter {
+            w: Xml::streaming(&mut sink),
+            internal_texts: true,
+        }
+        .project(project)?
+    };
+    if let Some(e) = failed {
+        return Err(zip_error(&e));
+    }
+    zip.write_all(rest.as_bytes()).map_err(|e| zip_error(&e))?;
+    drop(rest);
     let mut add = |name: &str, bytes: &[u8]| -> Result<(), RefiError> {
         zip.start_file(name, options).map_err(|e| zip_error(&e))?;
         zip.write_all(bytes).map_err(|e| zip_error(&e))
     };
-    add("project.qde", qde.as_bytes())?;
     let texts = project
         .text_sources
         .iter()
@@ -112,11 +129,14 @@ fn xml_char(c: char) -> bool {
 }
 
 /// An XML document being written, with indentation between elements only.
-struct Xml {
+struct Xml<'w> {
     out: String,
     depth: usize,
     /// Leave out what cannot be written instead of refusing it.
     lenient: bool,
+    /// Where a large document goes as it is written (`out` then holds what is not yet handed
+    /// on); without it the whole document stays in `out`.
+    sink: Option<&'w mut dyn FnMut(&str)>,
 }
 
 /// Attributes of one element, checked as they are added.
@@ -189,12 +209,21 @@ fn check_chars(value: &str, what: &str, field: &str, lenient: bool) -> Result<St
     }
 }
 
-impl Xml {
-    fn new() -> Xml {
+impl<'w> Xml<'w> {
+    fn new() -> Xml<'w> {
         Xml {
             out: String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"),
             depth: 0,
             lenient: false,
+            sink: None,
+        }
+    }
+
+    /// Writes into `sink` in pieces of about a MiB.
+    fn streaming(sink: &'w mut dyn FnMut(&str)) -> Xml<'w> {
+        Xml {
+            sink: Some(sink),
+            ..Xml::new()
         }
     }
 
@@ -246,6 +275,12 @@ impl Xml {
         self.out.push_str("</");
         self.out.push_str(name);
         self.out.push_str(">\n");
+        if self.out.len() >= 1 << 20
+            && let Some(sink) = self.sink.as_mut()
+        {
+            sink(&self.out);
+            self.out.clear();
+        }
     }
 
     fn empty(&mut self, name: &str, attrs: &Attrs<'_>) {
@@ -322,13 +357,13 @@ fn label(kind: &str, guid: &str) -> String {
     format!("{kind} {guid}")
 }
 
-struct ProjectWriter {
-    w: Xml,
+struct ProjectWriter<'w> {
+    w: Xml<'w>,
     /// Texts go to `sources/` (`plainTextPath`) rather than inline.
     internal_texts: bool,
 }
 
-impl ProjectWriter {
+impl ProjectWriter<'_> {
     fn project(mut self, p: &Project) -> Result<String, RefiError> {
         let mut a = self.w.attrs("the project");
         a.text("xmlns", PROJECT_NS)?
@@ -695,7 +730,7 @@ fn code(w: &mut Xml, c: &Code, notes: bool) -> Result<(), RefiError> {
 }
 
 struct CodebookWriter {
-    w: Xml,
+    w: Xml<'static>,
 }
 
 impl CodebookWriter {

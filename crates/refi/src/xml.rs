@@ -2,6 +2,10 @@
 //! predefined ones and character references refused, every element's byte offset kept for
 //! error messages.
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::rc::Rc;
+
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
@@ -10,33 +14,36 @@ use crate::RefiError;
 
 /// An element: local name, namespace, attributes (unqualified ones by local name), child
 /// elements and its own text (character data directly inside it, concatenated).
+/// Names, attributes and text borrow from the document's text where they can (an attribute
+/// or text that needed unescaping is owned).
 #[derive(Debug, Default)]
-pub(crate) struct Element {
-    pub name: String,
-    pub ns: Option<String>,
-    pub attrs: Vec<(String, String)>,
-    pub children: Vec<Element>,
-    pub text: String,
+pub(crate) struct Element<'a> {
+    pub name: Cow<'a, str>,
+    /// Shared between the elements of one namespace.
+    pub ns: Option<Rc<str>>,
+    pub attrs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    pub children: Vec<Element<'a>>,
+    pub text: Cow<'a, str>,
     /// Byte offset of the `<` in the document.
     pub pos: usize,
 }
 
-impl Element {
+impl<'a> Element<'a> {
     /// The attribute's value, if present.
     pub fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
             .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// The children with this local name.
-    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+    pub fn all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Element<'a>> + 's {
         self.children.iter().filter(move |c| c.name == name)
     }
 
     /// The first child with this local name.
-    pub fn first(&self, name: &str) -> Option<&Element> {
+    pub fn first(&self, name: &str) -> Option<&Element<'a>> {
         self.children.iter().find(|c| c.name == name)
     }
 }
@@ -46,32 +53,36 @@ impl Element {
 pub(crate) struct Doc<'a> {
     pub file: &'a str,
     pub text: &'a str,
-    /// Byte offsets where lines start, found once (a large project asks for many lines).
-    line_starts: Vec<usize>,
+    /// Byte offsets where lines start, found once when first asked (a large project asks for
+    /// many lines, a clean one for none).
+    line_starts: OnceCell<Vec<usize>>,
 }
 
 impl<'a> Doc<'a> {
     pub fn new(file: &'a str, text: &'a str) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(
-                text.bytes()
-                    .enumerate()
-                    .filter(|(_, b)| *b == b'\n')
-                    .map(|(i, _)| i + 1),
-            )
-            .collect();
         Self {
             file,
             text,
-            line_starts,
+            line_starts: OnceCell::new(),
         }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, pos: usize) -> (usize, usize) {
         let pos = pos.min(self.text.len());
-        let line = self.line_starts.partition_point(|&s| s <= pos);
-        let start = self.line_starts[line - 1];
+        let line_starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(
+                    self.text
+                        .bytes()
+                        .enumerate()
+                        .filter(|(_, b)| *b == b'\n')
+                        .map(|(i, _)| i + 1),
+                )
+                .collect()
+        });
+        let line = line_starts.partition_point(|&s| s <= pos);
+        let start = line_starts[line - 1];
         let column = String::from_utf8_lossy(&self.text.as_bytes()[start..pos])
             .chars()
             .count()
@@ -124,19 +135,74 @@ pub(crate) fn decode_text(file: &str, bytes: &[u8]) -> Result<String, RefiError>
 }
 
 fn utf8(file: &str, bytes: &[u8], skipped: usize) -> Result<String, RefiError> {
-    String::from_utf8(bytes.to_vec()).map_err(|e| RefiError::Encoding {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.to_string()),
+        Err(e) => Err(RefiError::Encoding {
+            file: file.to_string(),
+            offset: skipped + e.valid_up_to(),
+        }),
+    }
+}
+
+/// [`decode_text`] of bytes it may keep: UTF-8 without a BOM is not copied.
+pub(crate) fn decode_vec(file: &str, bytes: Vec<u8>) -> Result<String, RefiError> {
+    if bytes.starts_with(b"\xEF\xBB\xBF")
+        || bytes.starts_with(b"\xFF\xFE")
+        || bytes.starts_with(b"\xFE\xFF")
+    {
+        return decode_text(file, &bytes);
+    }
+    String::from_utf8(bytes).map_err(|e| RefiError::Encoding {
         file: file.to_string(),
-        offset: skipped + e.utf8_error().valid_up_to(),
+        offset: e.utf8_error().valid_up_to(),
     })
+}
+
+/// `s` as a slice of `text` when it lies inside it (quick-xml hands out slices of its input
+/// with the lifetime of the event), else a copy.
+fn lift<'a>(text: &'a str, s: &str) -> Cow<'a, str> {
+    let base = text.as_ptr() as usize;
+    let at = (s.as_ptr() as usize).wrapping_sub(base);
+    match text.get(at..at.wrapping_add(s.len())) {
+        Some(t) if at <= text.len() && t.as_ptr() == s.as_ptr() => Cow::Borrowed(t),
+        _ => Cow::Owned(s.to_string()),
+    }
+}
+
+fn lift_cow<'a>(text: &'a str, c: Cow<'_, str>) -> Cow<'a, str> {
+    match c {
+        Cow::Borrowed(s) => lift(text, s),
+        Cow::Owned(s) => Cow::Owned(s),
+    }
+}
+
+/// Appends character data to an element's text, borrowing while it is one piece.
+fn push_text<'a>(text: &mut Cow<'a, str>, more: Cow<'a, str>) {
+    if more.is_empty() {
+        return;
+    }
+    if text.is_empty() {
+        *text = more;
+    } else {
+        text.to_mut().push_str(&more);
+    }
 }
 
 /// Parses a whole document into its root element. Refuses a DOCTYPE, undefined entities,
 /// unclosed or mismatched elements and a second root.
-pub(crate) fn parse(doc: &Doc<'_>) -> Result<Element, RefiError> {
-    let mut reader = NsReader::from_str(doc.text);
+pub(crate) fn parse<'a>(doc: &Doc<'a>) -> Result<Element<'a>, RefiError> {
+    let text: &'a str = doc.text;
+    let mut reader = NsReader::from_str(text);
     reader.config_mut().check_end_names = true;
-    let mut stack: Vec<Element> = Vec::new();
-    let mut root: Option<Element> = None;
+    let mut stack: Vec<Element<'a>> = Vec::new();
+    // Closed elements waiting for their parent to close, and where each open element's
+    // children begin among them: every list of children and attributes is allocated once, at
+    // its exact size (a large project has hundreds of thousands of small elements).
+    let mut done: Vec<Element<'a>> = Vec::new();
+    let mut starts: Vec<usize> = Vec::new();
+    let mut attrs: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::new();
+    let mut root: Option<Element<'a>> = None;
+    let mut namespaces: Vec<Rc<str>> = Vec::new();
     loop {
         let before = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
         let event = reader.read_event().map_err(|e| {
@@ -150,9 +216,19 @@ pub(crate) fn parse(doc: &Doc<'_>) -> Result<Element, RefiError> {
                 }
                 let (ns, local) = reader.resolver().resolve_element(e.name());
                 let mut element = Element {
-                    name: local.as_ref().to_string(),
+                    name: lift(text, local.as_ref()),
                     ns: match ns {
-                        ResolveResult::Bound(n) => Some(n.as_ref().to_string()),
+                        ResolveResult::Bound(n) => {
+                            let n = n.as_ref();
+                            match namespaces.iter().find(|k| &***k == n) {
+                                Some(k) => Some(Rc::clone(k)),
+                                None => {
+                                    let k: Rc<str> = Rc::from(n);
+                                    namespaces.push(Rc::clone(&k));
+                                    Some(k)
+                                }
+                            }
+                        }
                         ResolveResult::Unbound => None,
                         ResolveResult::Unknown(p) => {
                             return Err(
@@ -172,28 +248,44 @@ pub(crate) fn parse(doc: &Doc<'_>) -> Result<Element, RefiError> {
                     let value = attr
                         .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                         .map_err(|err| doc.xml_error(before, err.to_string()))?;
-                    element
-                        .attrs
-                        .push((key.local_name().as_ref().to_string(), value.into_owned()));
+                    attrs.push((lift(text, key.local_name().as_ref()), lift_cow(text, value)));
                 }
+                element.attrs = Vec::with_capacity(attrs.len());
+                element.attrs.append(&mut attrs); // `attrs` keeps its room for the next element
                 if matches!(event, Event::Start(_)) {
                     stack.push(element);
+                    starts.push(done.len());
+                } else if stack.is_empty() {
+                    root = Some(element);
                 } else {
-                    close(&mut stack, &mut root, element);
+                    done.push(element);
                 }
             }
-            Event::End(_) => match stack.pop() {
-                Some(element) => close(&mut stack, &mut root, element),
-                None => return Err(doc.xml_error(before, "an end tag without a start tag")),
+            Event::End(_) => match (stack.pop(), starts.pop()) {
+                (Some(mut element), Some(start)) => {
+                    element.children = done.drain(start..).collect();
+                    if stack.is_empty() {
+                        root = Some(element);
+                    } else {
+                        done.push(element);
+                    }
+                }
+                _ => return Err(doc.xml_error(before, "an end tag without a start tag")),
             },
             Event::Text(t) => {
                 if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&t.xml10_content());
+                    push_text(&mut top.text, t.xml10_content());
                 }
             }
             Event::CData(t) => {
                 if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&t.into_inner().replace("\r\n", "\n"));
+                    let inner = t.into_inner();
+                    let content = if inner.contains("\r\n") {
+                        Cow::Owned(inner.replace("\r\n", "\n"))
+                    } else {
+                        inner
+                    };
+                    push_text(&mut top.text, content);
                 }
             }
             Event::GeneralRef(r) => {
@@ -211,7 +303,7 @@ pub(crate) fn parse(doc: &Doc<'_>) -> Result<Element, RefiError> {
                     Err(err) => return Err(doc.xml_error(before, err.to_string())),
                 };
                 if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&resolved);
+                    push_text(&mut top.text, Cow::Owned(resolved));
                 }
             }
             Event::DocType(_) => {
@@ -233,11 +325,4 @@ pub(crate) fn parse(doc: &Doc<'_>) -> Result<Element, RefiError> {
         ));
     }
     root.ok_or_else(|| doc.xml_error(0, "no root element"))
-}
-
-fn close(stack: &mut [Element], root: &mut Option<Element>, element: Element) {
-    match stack.last_mut() {
-        Some(parent) => parent.children.push(element),
-        None => *root = Some(element),
-    }
 }

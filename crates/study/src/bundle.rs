@@ -190,6 +190,9 @@ impl Workbench {
             c.version = 1;
             new_codings.push(c);
         }
+        // In the order of the (source, start, end) index, so that its pages fill one after
+        // another (a UUID's bytes order as its text does).
+        new_codings.sort_by_key(|c| (c.source, c.span.start, c.span.end));
         let known_memos: HashSet<MemoId> =
             self.store.memos(None)?.into_iter().map(|m| m.id).collect();
         let mut new_memos = Vec::new();
