@@ -134,11 +134,12 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
         )?;
         bench.apply_codings(rows)?;
     }
-    if args.agreement {
-        measures.extend(agreement(&bench, args.repeat.clamp(1, 5))?);
-    }
+// First: memory is measured as growth, which memory freed by earlier steps would hide.
     if args.refi {
         measures.extend(refi(&bench, actor, report.bytes)?);
+    }
+    if args.agreement {
+        measures.extend(agreement(&bench, args.repeat.clamp(1, 5))?);
     }
     if args.server {
         for name in ["coder1", "coder2"] {
