@@ -134,7 +134,7 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
         )?;
         bench.apply_codings(rows)?;
     }
-// First: memory is measured as growth, which memory freed by earlier steps would hide.
+    // First: memory is measured as growth, which memory freed by earlier steps would hide.
     if args.refi {
         measures.extend(refi(&bench, actor, report.bytes)?);
     }
