@@ -8,8 +8,8 @@ mod api;
 mod assets;
 mod auth;
 mod deidentify;
-mod exchange;
 mod error;
+mod exchange;
 mod pages;
 
 use std::collections::HashMap;

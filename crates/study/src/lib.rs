@@ -26,8 +26,8 @@ pub use accounts::{MIN_PASSWORD_CHARS, PasswordChecker, dummy_hash};
 pub use adjudication::{
     Adjudicated, Adjudication, CONSENSUS_CODER, Difference, Disagreements, Passage, Seen, Version,
 };
-pub use bundle::{Merged, StudyBundle, parents_first};
 pub use agreement::{AgreementReport, AgreementUnit, CodeAgreement, GroupAgreement, Measure};
+pub use bundle::{Merged, StudyBundle, parents_first};
 pub use codebook::{CodeNode, CodePath};
 pub use coding::{CodingTarget, CodingView, MemoView, NewCoding, TargetRef};
 pub use deidentify::{
@@ -35,8 +35,8 @@ pub use deidentify::{
     Pseudonym, Replacement, TermCount, check_mapping,
 };
 pub use error::{StudyError, StudyResult};
-pub use media::is_transcript;
 pub use import::{ImportFile, ImportOptions, ImportReport, ImportedSource, SpeakerAssignment};
+pub use media::is_transcript;
 pub use people::{NewDyad, NewParticipant};
 pub use stats::{Count, Stats};
 pub use team::{CodingEdit, CodingRequest, Excerpt};

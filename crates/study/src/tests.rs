@@ -296,7 +296,10 @@ fn a_failing_import_leaves_the_study_as_it_was() {
             &mut |_, _| {},
         )
         .unwrap_err();
-    assert_eq!(err.to_string(), "empty.txt: the file is empty (expected a transcript)");
+    assert_eq!(
+        err.to_string(),
+        "empty.txt: the file is empty (expected a transcript)"
+    );
     let options = ImportOptions {
         max_bytes: 10,
         ..Default::default()
