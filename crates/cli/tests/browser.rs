@@ -57,6 +57,11 @@ async fn coding_in_the_browser_is_exact_live_and_blind() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_exchanges_refi_qda_files_in_the_browser() {
+    in_browsers("exchange-", |_| {}, exchange_scenario).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recording_plays_with_its_transcript() {
     in_browsers("media-", link_a_recording, media_scenario).await;
 }
@@ -658,6 +663,84 @@ async fn passage_by_key(b: &Browser, key: &str) -> Value {
         json!([key]),
     )
     .await
+}
+
+async fn exchange_scenario(
+    driver: Driver,
+    origin: String,
+    passwords: HashMap<String, String>,
+    started: Instant,
+) {
+    let p = driver.browser("paul").await;
+    log_in(&p, &origin, "paul", &passwords["paul"]).await;
+    let link = p.find_by("link text", "Exchange").await;
+    p.click(&link).await;
+    // The download link gives the study as a zip.
+    let download = p
+        .wait_until(
+            "the export link",
+            "const a = [...document.querySelectorAll('main#exchange a.button')].find((a) => a.href.endsWith('project.qdpx'));
+             return a ? a.getAttribute('href') : null",
+            json!([]),
+        )
+        .await;
+    let zip = p
+        .eval_async(
+            "const r = await fetch(args[0], { credentials: 'same-origin' });
+             const bytes = new Uint8Array(await r.arrayBuffer());
+             return [r.status, String.fromCharCode(bytes[0], bytes[1]), bytes.length];",
+            json!([download]),
+        )
+        .await;
+    assert_eq!(zip[0], 200, "{zip}");
+    assert_eq!(zip[1], "PK", "a zip: {zip}");
+    // Another tool's codebook, chosen in the file input and merged.
+    // chromedriver wants a canonical path.
+    let taguette = std::fs::canonicalize(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/refi-qda/samples/taguette-1.4.1_codebook.qdc"
+    ))
+    .unwrap();
+    let input = p
+        .find("main#exchange input[type=file][accept='.qdc']")
+        .await;
+    p.type_into(&input, taguette.to_str().unwrap()).await;
+    let merge = p
+        .find_by("xpath", "//button[text()='Merge the codebook']")
+        .await;
+    p.click(&merge).await;
+    let shown = p
+        .wait_until(
+            "the merge's result",
+            "const alert = document.querySelector('#message.message-error');
+             if (alert && alert.textContent) return { fail: alert.textContent };
+             const r = document.querySelector('.exchange-result');
+             return r && !r.hidden ? r.textContent : null",
+            json!([]),
+        )
+        .await;
+    let shown = shown.as_str().unwrap();
+    assert!(shown.contains("3 new codes"), "{shown}");
+    assert!(
+        shown.contains("Sets"),
+        "Taguette's empty <Sets/> is noted: {shown}"
+    );
+    p.screenshot("01-merged.png").await;
+    let codebook = p
+        .eval_async(
+            &format!("{API_JS} return (await api('GET', '/codebook')).map((n) => n.path);"),
+            json!([]),
+        )
+        .await;
+    let paths: Vec<String> = serde_json::from_value(codebook).unwrap();
+    assert!(
+        paths.iter().filter(|p| !p.contains('/')).count() >= 3,
+        "{paths:?}"
+    );
+    eprintln!(
+        "[{:?}] the owner exported and merged a codebook",
+        started.elapsed()
+    );
 }
 
 /// The source whose turns carry times (`[00:00:04] INTERVIEWER: …`).
