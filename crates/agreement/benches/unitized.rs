@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use between_agreement::Coefficient;
 use between_agreement::unitized::{
-    Segment, UnitizedFamily, Unitizing, UnitizingError, binary_for_code, pooled_across_families,
+    Segment, UnitizedFamily, Unitizing, UnitizingError, binary_for_code, merge_overlaps,
+    pooled_across_families,
 };
 
 /// The corpus as read: the pooled continuum and every coding on it.
@@ -122,25 +123,6 @@ fn read(dir: &Path) -> Corpus {
     }
 }
 
-/// Each coder's overlapping segments of one code merged into their union (as the study does);
-/// abutting segments stay apart.
-fn merged(mut segments: Vec<Segment>) -> Vec<Segment> {
-    segments.sort_by(|a, b| (a.coder, &a.code, a.begin).cmp(&(b.coder, &b.code, b.begin)));
-    let mut out: Vec<Segment> = Vec::with_capacity(segments.len());
-    for s in segments {
-        if let Some(last) = out.last_mut()
-            && last.coder == s.coder
-            && last.code == s.code
-            && s.begin < last.begin + last.length
-        {
-            last.length = last.length.max(s.begin + s.length - last.begin);
-            continue;
-        }
-        out.push(s);
-    }
-    out
-}
-
 /// Each coder's segments cut so that none overlaps the one before it (begin moved to the end of
 /// the previous; dropped when nothing is left): only for timing cuα and (k)uα on data whose
 /// groups are mutually exclusive, never a rule of the study.
@@ -204,8 +186,10 @@ fn family(corpus: &Corpus, exclusive: bool) -> Report {
             code: code.clone(),
         });
     }
-    let by_code: BTreeMap<&str, Vec<Segment>> =
-        by_code.into_iter().map(|(c, s)| (c, merged(s))).collect();
+    let by_code: BTreeMap<&str, Vec<Segment>> = by_code
+        .into_iter()
+        .map(|(c, s)| (c, merge_overlaps(s)))
+        .collect();
     // |uα per code of the codebook (a parent, never applied here, is undefined).
     let mut per_code = Vec::new();
     for code in corpus
@@ -253,7 +237,7 @@ fn family(corpus: &Corpus, exclusive: bool) -> Report {
                 // Codes of the group overlap within a coder: cuα and (k)uα are refused; |uα
                 // is taken on the union of the group's codes.
                 refused += 1;
-                let union = data(merged(
+                let union = data(merge_overlaps(
                     group
                         .segments
                         .into_iter()
@@ -275,7 +259,7 @@ fn family(corpus: &Corpus, exclusive: bool) -> Report {
         }
     }
     // Any code against uncoded.
-    let any = data(merged(
+    let any = data(merge_overlaps(
         corpus
             .codings
             .iter()

@@ -544,6 +544,26 @@ fn ratio_alpha_or(observed: f64, expected: f64, reason: &str) -> Coefficient {
     }
 }
 
+/// Each coder's overlapping segments of one code merged into their union (a coder who codes
+/// the same stretch twice with one code has coded it once). Abutting segments stay apart:
+/// where one ends and the next begins is a boundary the coder drew.
+pub fn merge_overlaps(mut segments: Vec<Segment>) -> Vec<Segment> {
+    segments.sort_by(|a, b| (a.coder, &a.code, a.begin).cmp(&(b.coder, &b.code, b.begin)));
+    let mut out: Vec<Segment> = Vec::with_capacity(segments.len());
+    for s in segments {
+        if let Some(last) = out.last_mut()
+            && last.coder == s.coder
+            && last.code == s.code
+            && s.begin < last.begin + last.length
+        {
+            last.length = last.length.max(s.begin + s.length - last.begin);
+            continue;
+        }
+        out.push(s);
+    }
+    out
+}
+
 /// |uα for one code: the coders' stretches coded `code` against everything else. Only the
 /// segments with that code are looked at (none is cloned); other codes may overlap them.
 pub fn binary_for_code(data: &Unitizing, code: &str) -> Result<Coefficient, UnitizingError> {

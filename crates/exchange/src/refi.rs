@@ -612,19 +612,7 @@ pub fn export_qdc(bench: &Workbench) -> Result<String, ExchangeError> {
 
 fn export_project(bench: &Workbench) -> Result<(refi::Project, refi::Report), ExchangeError> {
     let bundle = bench.bundle()?;
-    let folder = bench
-        .store()
-        .location()
-        .and_then(|p| std::path::Path::new(p).parent().map(|f| f.to_path_buf()))
-        .map(|f| {
-            if f.as_os_str().is_empty() {
-                ".".into()
-            } else {
-                f
-            }
-        })
-        .and_then(|f| std::fs::canonicalize(f).ok())
-        .map(|f| f.display().to_string());
+    let folder = bench.study_folder().map(|f| f.display().to_string());
     Ok(to_refi(&bundle, folder.as_deref()))
 }
 
@@ -1292,21 +1280,11 @@ fn recording(m: &refi::MediaSource, base: Option<&str>, source: SourceId) -> Opt
         std::path::Path::new(base.unwrap_or(".")).join(rest)
     };
     let bytes = std::fs::metadata(&file).ok()?.len();
-    let mime = match file.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-        "mp3" => "audio/mpeg",
-        "m4a" | "mp4a" => "audio/mp4",
-        "wav" => "audio/wav",
-        "ogg" | "oga" | "opus" => "audio/ogg",
-        "flac" => "audio/flac",
-        "webm" => "video/webm",
-        "mp4" | "m4v" => "video/mp4",
-        "mov" => "video/quicktime",
-        _ => return None,
-    };
+    let mime = between_study::recording_type(&file)?;
     Some(Media {
         source,
         path: file.display().to_string(),
-        mime: mime.to_string(),
+        mime,
         bytes,
         attached_at: String::new(),
         attached_by: "imported".into(),

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use between_agreement::unitized::{
-    Segment, UnitizedFamily, Unitizing, binary_for_code, pooled_across_families,
+    Segment, UnitizedFamily, Unitizing, binary_for_code, merge_overlaps, pooled_across_families,
 };
 use between_agreement::{
     Coefficient, Level, Weights, binary_agreement, cohen_kappa, fleiss_kappa, krippendorff_alpha,
@@ -136,7 +136,9 @@ impl Workbench {
                         begin: 0,
                         length,
                         coders: m,
-                        segments: merged(mine.iter().map(|(c, i)| segment(c, *i)).collect()),
+                        segments: merge_overlaps(
+                            mine.iter().map(|(c, i)| segment(c, *i)).collect(),
+                        ),
                     };
                     let binary = binary_for_code(&data, &code.to_string())
                         .map_err(|e| StudyError::Invalid(e.to_string()))?;
@@ -271,7 +273,7 @@ impl Workbench {
                     begin: 0,
                     length,
                     coders: m,
-                    segments: merged(segments),
+                    segments: merge_overlaps(segments),
                 };
                 let as_one = |c: &Coding, i: usize| Segment {
                     code: "coded".into(),
@@ -524,26 +526,6 @@ impl Workbench {
             })
             .collect()
     }
-}
-
-/// Each coder's overlapping segments of one code merged into their union (a coder who codes
-/// the same stretch twice with one code has coded it once). Abutting segments stay apart:
-/// where one ends and the next begins is a boundary the coder drew.
-fn merged(mut segments: Vec<Segment>) -> Vec<Segment> {
-    segments.sort_by(|a, b| (a.coder, &a.code, a.begin).cmp(&(b.coder, &b.code, b.begin)));
-    let mut out: Vec<Segment> = Vec::with_capacity(segments.len());
-    for s in segments {
-        if let Some(last) = out.last_mut()
-            && last.coder == s.coder
-            && last.code == s.code
-            && s.begin < last.begin + last.length
-        {
-            last.length = last.length.max(s.begin + s.length - last.begin);
-            continue;
-        }
-        out.push(s);
-    }
-    out
 }
 
 /// A coder's merged stretches, as sorted `[begin, end)` pairs.

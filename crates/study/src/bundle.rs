@@ -1,7 +1,7 @@
 //! A study's exchangeable content as plain domain objects — what an exchange format (REFI-QDA)
 //! maps — and bringing such content into a study in one change.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use between_core::*;
 
@@ -260,25 +260,4 @@ impl Workbench {
         merged.memos = new_memos.len();
         Ok(merged)
     }
-}
-
-/// Codes ordered parents first (as a store inserts them), keeping sibling order.
-pub fn parents_first(codes: Vec<Code>) -> Vec<Code> {
-    let mut children: BTreeMap<Option<CodeId>, Vec<Code>> = BTreeMap::new();
-    let ids: HashSet<CodeId> = codes.iter().map(|c| c.id).collect();
-    for c in codes {
-        let parent = c.parent.filter(|p| ids.contains(p));
-        children.entry(parent).or_default().push(c);
-    }
-    let mut out = Vec::new();
-    let mut stack: Vec<Option<CodeId>> = vec![None];
-    while let Some(parent) = stack.pop() {
-        if let Some(kids) = children.remove(&parent) {
-            for c in kids.iter().rev() {
-                stack.push(Some(c.id));
-            }
-            out.extend(kids);
-        }
-    }
-    out
 }

@@ -27,7 +27,7 @@ pub use adjudication::{
     Adjudicated, Adjudication, CONSENSUS_CODER, Difference, Disagreements, Passage, Seen, Version,
 };
 pub use agreement::{AgreementReport, AgreementUnit, CodeAgreement, GroupAgreement, Measure};
-pub use bundle::{Merged, StudyBundle, parents_first};
+pub use bundle::{Merged, StudyBundle};
 pub use codebook::{CodeNode, CodePath};
 pub use coding::{CodingTarget, CodingView, MemoView, NewCoding, TargetRef};
 pub use deidentify::{
@@ -36,7 +36,7 @@ pub use deidentify::{
 };
 pub use error::{StudyError, StudyResult};
 pub use import::{ImportFile, ImportOptions, ImportReport, ImportedSource, SpeakerAssignment};
-pub use media::is_transcript;
+pub use media::{is_transcript, recording_type};
 pub use people::{NewDyad, NewParticipant};
 pub use stats::{Count, Stats};
 pub use team::{CodingEdit, CodingRequest, Excerpt};

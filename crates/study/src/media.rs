@@ -14,6 +14,23 @@ pub fn is_transcript(kind: SourceKind) -> bool {
     matches!(kind, SourceKind::Interview | SourceKind::Encounter)
 }
 
+/// The media type of a recording by its name (`audio/…` or `video/…`), as browsers expect it;
+/// `None` for anything else.
+pub fn recording_type(path: &Path) -> Option<String> {
+    let guessed = mime_guess::from_path(path)
+        .first()
+        .filter(|m| matches!(m.type_().as_str(), "audio" | "video"))?;
+    // What browsers expect for the few types mime_guess names otherwise.
+    Some(
+        match guessed.essence_str() {
+            "audio/m4a" | "audio/x-m4a" => "audio/mp4",
+            "audio/x-wav" | "audio/vnd.wave" => "audio/wav",
+            other => other,
+        }
+        .to_string(),
+    )
+}
+
 impl Workbench {
     /// Links the recording at `file` to a source (by name or id), replacing any linked before.
     pub fn attach_media(&mut self, source: &str, file: &Path) -> StudyResult<Media> {
@@ -28,24 +45,15 @@ impl Workbench {
         if !meta.is_file() {
             return Err(StudyError::Invalid(format!("{shown}: not a file")));
         }
-        let mime = mime_guess::from_path(&full)
-            .first()
-            .filter(|m| matches!(m.type_().as_str(), "audio" | "video"))
-            .ok_or_else(|| {
-                StudyError::Invalid(format!(
-                    "{shown}: not an audio or video file by its name; between links .mp3, .m4a, .wav, .ogg, .opus, .flac, .webm, .mp4 and .mov recordings"
-                ))
-            })?;
-        // What browsers expect for the few types mime_guess names otherwise.
-        let mime = match mime.essence_str() {
-            "audio/m4a" | "audio/x-m4a" => "audio/mp4",
-            "audio/x-wav" | "audio/vnd.wave" => "audio/wav",
-            other => other,
-        };
+        let mime = recording_type(&full).ok_or_else(|| {
+            StudyError::Invalid(format!(
+                "{shown}: not an audio or video file by its name; between links .mp3, .m4a, .wav, .ogg, .opus, .flac, .webm, .mp4 and .mov recordings"
+            ))
+        })?;
         let media = Media {
             source,
             path: self.stored_path(&full),
-            mime: mime.to_string(),
+            mime,
             bytes: meta.len(),
             attached_at: now(),
             attached_by: self.actor.clone(),
@@ -162,7 +170,7 @@ impl Workbench {
     }
 
     /// The folder the study file is in, as an absolute path.
-    fn study_folder(&self) -> Option<PathBuf> {
+    pub fn study_folder(&self) -> Option<PathBuf> {
         let file = self.store.location()?;
         let folder = match file.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
