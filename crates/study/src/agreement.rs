@@ -509,23 +509,6 @@ impl Workbench {
             codings,
         })
     }
-
-    /// Sources by id or name.
-    pub(crate) fn source_ids(&self, sources: &[String]) -> StudyResult<Vec<SourceId>> {
-        sources
-            .iter()
-            .map(|n| match n.parse::<SourceId>() {
-                Ok(id) => Ok(self.store.source(id)?.id),
-                Err(_) => self
-                    .store
-                    .source_id_by_name(n)?
-                    .ok_or_else(|| StudyError::Unknown {
-                        what: "source",
-                        key: n.clone(),
-                    }),
-            })
-            .collect()
-    }
 }
 
 /// A coder's merged stretches, as sorted `[begin, end)` pairs.

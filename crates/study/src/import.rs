@@ -230,6 +230,23 @@ impl Workbench {
         Ok(self.store.source_infos()?)
     }
 
+    /// Sources by id or name.
+    pub(crate) fn source_ids(&self, sources: &[String]) -> StudyResult<Vec<SourceId>> {
+        sources
+            .iter()
+            .map(|n| match n.parse::<SourceId>() {
+                Ok(id) => Ok(self.store.source(id)?.id),
+                Err(_) => self
+                    .store
+                    .source_id_by_name(n)?
+                    .ok_or_else(|| StudyError::Unknown {
+                        what: "source",
+                        key: n.clone(),
+                    }),
+            })
+            .collect()
+    }
+
     pub fn source(&self, name: &str) -> StudyResult<Source> {
         let id = self
             .store
