@@ -80,142 +80,242 @@ struct StructureSpeaker {
 /// The study as a project. `base_path` is the study's folder, against which relative recording
 /// paths are written (`relative:///…`).
 pub fn to_refi(bundle: &StudyBundle, base_path: Option<&str>) -> (refi::Project, refi::Report) {
-    let mut report = refi::Report::default();
-    let labels: HashMap<ParticipantId, &str> = bundle
-        .participants
-        .iter()
-        .map(|p| (p.id, p.label.as_str()))
-        .collect();
-    // Users: every coder and memo author.
-    let mut names: Vec<String> = bundle
-        .codings
-        .iter()
-        .map(|c| c.coder.clone())
-        .chain(bundle.memos.iter().map(|m| m.author.clone()))
-        .collect();
-    names.sort_by_key(|n| n.to_lowercase());
-    names.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
-    let users = names
-        .iter()
-        .map(|n| refi::User {
-            guid: user_guid(n),
-            name: Some(n.clone()),
-            id: None,
-        })
-        .collect();
-    // Memos by what they are about.
-    let mut on: HashMap<MemoTarget, Vec<String>> = HashMap::new();
-    let mut notes = Vec::new();
-    let mut passages: HashMap<SourceId, Vec<&Memo>> = HashMap::new();
-    for m in &bundle.memos {
-        let about = match (m.target, m.passage) {
-            (MemoTarget::Source(s), Some(_)) => {
-                passages.entry(s).or_default().push(m);
-                None
-            }
-            (MemoTarget::Participant(p), _) => Some(format!("{CONVENTION}about=participant:{p}")),
-            (MemoTarget::Dyad(d), _) => Some(format!("{CONVENTION}about=dyad:{d}")),
-            (target, _) => {
-                on.entry(target).or_default().push(m.id.to_string());
-                None
-            }
-        };
-        notes.push(refi::Note {
-            guid: m.id.to_string(),
-            name: Some(m.title.clone()),
-            text: m.text.clone(),
-            creating_user: Some(user_guid(&m.author)),
-            creation_date_time: Some(m.created_at.clone()),
-            modifying_user: None,
-            modified_date_time: Some(m.updated_at.clone()),
-            description: about,
-        });
-    }
-    for case in &bundle.cases {
-        let about = match case.subject {
-            CaseSubject::Dyad(d) => format!("{CONVENTION}about=case-study:dyad:{d}"),
-            CaseSubject::Clinician(p) => format!("{CONVENTION}about=case-study:clinician:{p}"),
-        };
-        notes.push(refi::Note {
-            guid: case.id.to_string(),
-            name: Some("Case study".into()),
-            text: case.text.clone(),
-            modified_date_time: Some(case.updated_at.clone()),
-            description: Some(about),
-            ..Default::default()
-        });
-    }
-    let refs = |t: MemoTarget| on.get(&t).cloned().unwrap_or_default();
-    // Codes as a tree.
-    let codes = code_tree(&bundle.codes, None, &refs);
-    // Variables: cases' and sources'.
-    let mut vars = Variables::default();
-    let mut cases = Vec::new();
-    for p in &bundle.participants {
-        let mut values = vec![
-            vars.text(CASE_KIND, "participant"),
-            vars.text(ROLE, p.role.as_str()),
-        ];
-        if let Some(n) = &p.name {
-            values.push(vars.text(NAME, n));
-        }
-        for (k, v) in &p.attributes {
-            values.push(vars.typed(k, v, &bundle.participants));
-        }
-        cases.push(refi::Case {
-            guid: p.id.to_string(),
-            name: Some(p.label.clone()),
-            description: None,
-            code_refs: Vec::new(),
-            values,
-            source_refs: bundle
-                .sources
-                .iter()
-                .filter(|s| s.participant == Some(p.id))
-                .map(|s| s.id.to_string())
-                .collect(),
-            selection_refs: Vec::new(),
-        });
-    }
-    for d in &bundle.dyads {
-        let mut values = vec![
-            vars.text(CASE_KIND, "dyad"),
-            vars.text(
-                CLINICIAN,
-                labels.get(&d.clinician).copied().unwrap_or_default(),
-            ),
-            vars.text(PATIENT, labels.get(&d.patient).copied().unwrap_or_default()),
-        ];
-        if let Some(since) = &d.relationship_start {
-            values.push(vars.text(SINCE, since));
-        }
-        cases.push(refi::Case {
-            guid: d.id.to_string(),
-            name: Some(d.label.clone()),
-            description: Some(d.notes.clone()).filter(|n| !n.is_empty()),
-            code_refs: Vec::new(),
-            values,
-            source_refs: bundle
-                .sources
-                .iter()
-                .filter(|s| s.dyad == Some(d.id))
-                .map(|s| s.id.to_string())
-                .collect(),
-            selection_refs: Vec::new(),
-        });
-    }
-    let media: HashMap<SourceId, &Media> = bundle.media.iter().map(|m| (m.source, m)).collect();
+    let mut coders: Vec<String> = bundle.codings.iter().map(|c| c.coder.clone()).collect();
+    coders.dedup();
+    let (mut exporter, mut project, report) = Exporter::new(bundle, &coders, base_path);
     let mut by_source: HashMap<SourceId, Vec<&Coding>> = HashMap::new();
     for c in &bundle.codings {
         by_source.entry(c.source).or_default().push(c);
     }
-    let mut text_sources = Vec::new();
-    let mut media_sources = Vec::new();
     for s in &bundle.sources {
-        let values = source_values(&mut vars, s, &labels);
         let codings = by_source.remove(&s.id).unwrap_or_default();
-        let mut selections = selections(s, &codings, &refs);
-        for m in passages.get(&s.id).into_iter().flatten() {
+        match exporter.source(s, &codings) {
+            ExportedSource::Text(t) => project.text_sources.push(t),
+            ExportedSource::Media(m) => project.media_sources.push(m),
+        }
+    }
+    (project, report)
+}
+
+/// One source as written: a text source, or a recording with its transcript.
+enum ExportedSource {
+    Text(refi::TextSource),
+    Media(refi::MediaSource),
+}
+
+/// What writing the sources needs of the rest of the study (the whole project but its
+/// sources is made first; the sources then come one at a time).
+struct Exporter<'b> {
+    labels: HashMap<ParticipantId, &'b str>,
+    vars: Variables,
+    on: HashMap<MemoTarget, Vec<String>>,
+    passages: HashMap<SourceId, Vec<&'b Memo>>,
+    media: HashMap<SourceId, &'b Media>,
+}
+
+impl<'b> Exporter<'b> {
+    /// The project without its sources, from a bundle whose sources may be shells (only their
+    /// ids, participants, dyads, kinds, interview data and blind flags are read) and whose
+    /// codings may be missing: `coders` names the coders, in the codings' order.
+    fn new(
+        bundle: &'b StudyBundle,
+        coders: &[String],
+        base_path: Option<&str>,
+    ) -> (Self, refi::Project, refi::Report) {
+        let mut report = refi::Report::default();
+        let labels: HashMap<ParticipantId, &str> = bundle
+            .participants
+            .iter()
+            .map(|p| (p.id, p.label.as_str()))
+            .collect();
+        // Users: every coder and memo author.
+        let mut names: Vec<String> = coders
+            .iter()
+            .cloned()
+            .chain(bundle.memos.iter().map(|m| m.author.clone()))
+            .collect();
+        names.sort_by_key(|n| n.to_lowercase());
+        names.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        let users = names
+            .iter()
+            .map(|n| refi::User {
+                guid: user_guid(n),
+                name: Some(n.clone()),
+                id: None,
+            })
+            .collect();
+        // Memos by what they are about.
+        let mut on: HashMap<MemoTarget, Vec<String>> = HashMap::new();
+        let mut notes = Vec::new();
+        let mut passages: HashMap<SourceId, Vec<&Memo>> = HashMap::new();
+        for m in &bundle.memos {
+            let about = match (m.target, m.passage) {
+                (MemoTarget::Source(s), Some(_)) => {
+                    passages.entry(s).or_default().push(m);
+                    None
+                }
+                (MemoTarget::Participant(p), _) => {
+                    Some(format!("{CONVENTION}about=participant:{p}"))
+                }
+                (MemoTarget::Dyad(d), _) => Some(format!("{CONVENTION}about=dyad:{d}")),
+                (target, _) => {
+                    on.entry(target).or_default().push(m.id.to_string());
+                    None
+                }
+            };
+            notes.push(refi::Note {
+                guid: m.id.to_string(),
+                name: Some(m.title.clone()),
+                text: m.text.clone(),
+                creating_user: Some(user_guid(&m.author)),
+                creation_date_time: Some(m.created_at.clone()),
+                modifying_user: None,
+                modified_date_time: Some(m.updated_at.clone()),
+                description: about,
+            });
+        }
+        for case in &bundle.cases {
+            let about = match case.subject {
+                CaseSubject::Dyad(d) => format!("{CONVENTION}about=case-study:dyad:{d}"),
+                CaseSubject::Clinician(p) => format!("{CONVENTION}about=case-study:clinician:{p}"),
+            };
+            notes.push(refi::Note {
+                guid: case.id.to_string(),
+                name: Some("Case study".into()),
+                text: case.text.clone(),
+                modified_date_time: Some(case.updated_at.clone()),
+                description: Some(about),
+                ..Default::default()
+            });
+        }
+        let refs = |t: MemoTarget| on.get(&t).cloned().unwrap_or_default();
+        // Codes as a tree.
+        let codes = code_tree(&bundle.codes, None, &refs);
+        // Variables: cases' and sources'.
+        let mut vars = Variables::default();
+        let mut cases = Vec::new();
+        for p in &bundle.participants {
+            let mut values = vec![
+                vars.text(CASE_KIND, "participant"),
+                vars.text(ROLE, p.role.as_str()),
+            ];
+            if let Some(n) = &p.name {
+                values.push(vars.text(NAME, n));
+            }
+            for (k, v) in &p.attributes {
+                values.push(vars.typed(k, v, &bundle.participants));
+            }
+            cases.push(refi::Case {
+                guid: p.id.to_string(),
+                name: Some(p.label.clone()),
+                description: None,
+                code_refs: Vec::new(),
+                values,
+                source_refs: bundle
+                    .sources
+                    .iter()
+                    .filter(|s| s.participant == Some(p.id))
+                    .map(|s| s.id.to_string())
+                    .collect(),
+                selection_refs: Vec::new(),
+            });
+        }
+        for d in &bundle.dyads {
+            let mut values = vec![
+                vars.text(CASE_KIND, "dyad"),
+                vars.text(
+                    CLINICIAN,
+                    labels.get(&d.clinician).copied().unwrap_or_default(),
+                ),
+                vars.text(PATIENT, labels.get(&d.patient).copied().unwrap_or_default()),
+            ];
+            if let Some(since) = &d.relationship_start {
+                values.push(vars.text(SINCE, since));
+            }
+            cases.push(refi::Case {
+                guid: d.id.to_string(),
+                name: Some(d.label.clone()),
+                description: Some(d.notes.clone()).filter(|n| !n.is_empty()),
+                code_refs: Vec::new(),
+                values,
+                source_refs: bundle
+                    .sources
+                    .iter()
+                    .filter(|s| s.dyad == Some(d.id))
+                    .map(|s| s.id.to_string())
+                    .collect(),
+                selection_refs: Vec::new(),
+            });
+        }
+        // The sources' variables, in the order their values make them (which depends only on
+        // the interview data, never on the text or turns).
+        for s in &bundle.sources {
+            source_variables(&mut vars, s);
+        }
+        // Document groups: the sources of each kind.
+        let mut sets = Vec::new();
+        for kind in SourceKind::ALL {
+            let members: Vec<String> = bundle
+                .sources
+                .iter()
+                .filter(|s| s.kind == *kind)
+                .map(|s| s.id.to_string())
+                .collect();
+            if !members.is_empty() {
+                sets.push(refi::Set {
+                    guid: Uuid::new_v5(
+                        &Uuid::NAMESPACE_OID,
+                        format!("between-set:{kind}").as_bytes(),
+                    )
+                    .to_string(),
+                    name: format!("{kind} sources"),
+                    description: Some(format!("{CONVENTION}kind={kind}")),
+                    member_sources: members,
+                    ..Default::default()
+                });
+            }
+        }
+        if bundle.sources.iter().any(|s| s.blind) {
+            report.warnings.push(
+                "blind coding is kept in each source's `between: structure` variable only".into(),
+            );
+        }
+        let project = refi::Project {
+            name: bundle.name.clone(),
+            origin: Some(ORIGIN.into()),
+            base_path: base_path.map(String::from),
+            users,
+            codes,
+            variables: vars.list.clone(),
+            cases,
+            notes,
+            sets,
+            description: Some(bundle.description.clone()).filter(|d| !d.is_empty()),
+            note_refs: refs(MemoTarget::Study),
+            ..Default::default()
+        };
+        let media = bundle.media.iter().map(|m| (m.source, m)).collect();
+        let exporter = Exporter {
+            labels,
+            vars,
+            on,
+            passages,
+            media,
+        };
+        (exporter, project, report)
+    }
+
+    fn refs(&self, t: MemoTarget) -> Vec<String> {
+        self.on.get(&t).cloned().unwrap_or_default()
+    }
+
+    /// A source (whole, with its text and turns) and its codings in the study's order.
+    fn source(&mut self, s: &Source, codings: &[&Coding]) -> ExportedSource {
+        let values = source_values(&mut self.vars, s, &self.labels);
+        let on = &self.on;
+        let refs = |t: MemoTarget| on.get(&t).cloned().unwrap_or_default();
+        let mut selections = selections(s, codings, &refs);
+        for m in self.passages.get(&s.id).into_iter().flatten() {
             let Some(p) = m.passage else { continue };
             selections.push(refi::Selection {
                 guid: derived(&m.id.0, "passage"),
@@ -226,7 +326,7 @@ pub fn to_refi(bundle: &StudyBundle, base_path: Option<&str>) -> (refi::Project,
             });
         }
         let internal = format!("internal://{}.txt", s.id);
-        match media.get(&s.id) {
+        match self.media.get(&s.id) {
             Some(m) => {
                 let path = if std::path::Path::new(&m.path).is_absolute() {
                     format!("absolute:///{}", m.path.trim_start_matches('/'))
@@ -234,7 +334,7 @@ pub fn to_refi(bundle: &StudyBundle, base_path: Option<&str>) -> (refi::Project,
                     format!("relative:///{}", m.path)
                 };
                 let sync_points = sync_points(s, &selections);
-                media_sources.push(refi::MediaSource {
+                ExportedSource::Media(refi::MediaSource {
                     kind: if m.is_video() {
                         refi::MediaKind::Video
                     } else {
@@ -255,11 +355,11 @@ pub fn to_refi(bundle: &StudyBundle, base_path: Option<&str>) -> (refi::Project,
                     }],
                     selections: Vec::new(),
                     codings: Vec::new(),
-                    note_refs: refs(MemoTarget::Source(s.id)),
+                    note_refs: self.refs(MemoTarget::Source(s.id)),
                     values,
-                });
+                })
             }
-            None => text_sources.push(refi::TextSource {
+            None => ExportedSource::Text(refi::TextSource {
                 guid: s.id.to_string(),
                 name: Some(s.name.clone()),
                 text: s.text.clone(),
@@ -267,57 +367,12 @@ pub fn to_refi(bundle: &StudyBundle, base_path: Option<&str>) -> (refi::Project,
                 description: None,
                 creation_date_time: Some(s.imported_at.clone()),
                 selections,
-                note_refs: refs(MemoTarget::Source(s.id)),
+                note_refs: self.refs(MemoTarget::Source(s.id)),
                 values,
                 ..Default::default()
             }),
         }
     }
-    // Document groups: the sources of each kind.
-    let mut sets = Vec::new();
-    for kind in SourceKind::ALL {
-        let members: Vec<String> = bundle
-            .sources
-            .iter()
-            .filter(|s| s.kind == *kind)
-            .map(|s| s.id.to_string())
-            .collect();
-        if !members.is_empty() {
-            sets.push(refi::Set {
-                guid: Uuid::new_v5(
-                    &Uuid::NAMESPACE_OID,
-                    format!("between-set:{kind}").as_bytes(),
-                )
-                .to_string(),
-                name: format!("{kind} sources"),
-                description: Some(format!("{CONVENTION}kind={kind}")),
-                member_sources: members,
-                ..Default::default()
-            });
-        }
-    }
-    if bundle.sources.iter().any(|s| s.blind) {
-        report.warnings.push(
-            "blind coding is kept in each source's `between: structure` variable only".into(),
-        );
-    }
-    let project = refi::Project {
-        name: bundle.name.clone(),
-        origin: Some(ORIGIN.into()),
-        base_path: base_path.map(String::from),
-        users,
-        codes,
-        variables: vars.list,
-        cases,
-        text_sources,
-        media_sources,
-        notes,
-        sets,
-        description: Some(bundle.description.clone()).filter(|d| !d.is_empty()),
-        note_refs: refs(MemoTarget::Study),
-        ..Default::default()
-    };
-    (project, report)
 }
 
 /// A transcript's sync points: one per timed turn, and one at every selection's ends (QDA-XML
@@ -433,6 +488,26 @@ fn selections(
             }
         })
         .collect()
+}
+
+/// Makes the variables a source's values need (they depend on its interview data only).
+fn source_variables(vars: &mut Variables, s: &Source) {
+    let shell = Source {
+        id: s.id,
+        name: String::new(),
+        kind: s.kind,
+        participant: None,
+        dyad: None,
+        text: String::new(),
+        turns: Vec::new(),
+        speakers: Vec::new(),
+        markers: Vec::new(),
+        interview: s.interview.clone(),
+        imported_at: String::new(),
+        blind: s.blind,
+        version: 0,
+    };
+    source_values(vars, &shell, &HashMap::new());
 }
 
 fn source_values(
@@ -580,8 +655,86 @@ impl Variables {
 
 /// A study as a `.qdpx` (zip) project, with what was not carried over.
 pub fn export_qdpx(bench: &Workbench) -> Result<(Vec<u8>, refi::Report), ExchangeError> {
-    let (project, report) = export_project(bench)?;
-    Ok((refi::write_qdpx(&project)?, report))
+    let (cursor, report) = export_qdpx_to(bench, std::io::Cursor::new(Vec::new()))?;
+    Ok((cursor.into_inner(), report))
+}
+
+/// A study as a `.qdpx` (zip) project written into `out` (a file, say) as it is made: the
+/// sources are read from the study one at a time (twice: for `project.qde`, then for their
+/// texts), never all in memory. The bytes are [`export_qdpx`]'s.
+pub fn export_qdpx_to<W: std::io::Write + std::io::Seek>(
+    bench: &Workbench,
+    out: W,
+) -> Result<(W, refi::Report), ExchangeError> {
+    let (skeleton, coders) = bench.bundle_skeleton()?;
+    let folder = bench.study_folder().map(|f| f.display().to_string());
+    let (exporter, head, mut report) = Exporter::new(&skeleton, &coders, folder.as_deref());
+    report_study_only(bench, &mut report)?;
+    let mut feed = StudyFeed {
+        bench,
+        skeleton: &skeleton,
+        exporter,
+    };
+    let out = refi::write_qdpx_to(&head, &mut feed, out)?;
+    Ok((out, report))
+}
+
+/// A study's sources, read one at a time, as the writer asks for them.
+struct StudyFeed<'b> {
+    bench: &'b Workbench,
+    skeleton: &'b StudyBundle,
+    exporter: Exporter<'b>,
+}
+
+impl<'b> StudyFeed<'b> {
+    /// The sources in the order they are written: text sources, then recordings.
+    fn order(&self) -> Vec<&'b Source> {
+        let skeleton: &'b StudyBundle = self.skeleton;
+        let media = |s: &&Source| self.exporter.media.contains_key(&s.id);
+        let text = skeleton.sources.iter().filter(|s| !media(s));
+        let recorded = skeleton.sources.iter().filter(media);
+        text.chain(recorded).collect()
+    }
+}
+
+fn study_error(e: between_study::StudyError) -> refi::RefiError {
+    refi::RefiError::Write {
+        what: "the study".into(),
+        why: e.to_string(),
+    }
+}
+
+impl refi::SourceFeed for StudyFeed<'_> {
+    fn any(&mut self) -> Result<bool, refi::RefiError> {
+        Ok(!self.skeleton.sources.is_empty())
+    }
+
+    fn sources(
+        &mut self,
+        each: &mut dyn FnMut(refi::SourceItem<'_>) -> Result<(), refi::RefiError>,
+    ) -> Result<(), refi::RefiError> {
+        for shell in self.order() {
+            let s = self.bench.source_uncached(shell).map_err(study_error)?;
+            let codings = self.bench.source_codings(s.id).map_err(study_error)?;
+            let codings: Vec<&Coding> = codings.iter().collect();
+            match self.exporter.source(&s, &codings) {
+                ExportedSource::Text(t) => each(refi::SourceItem::Text(&t))?,
+                ExportedSource::Media(m) => each(refi::SourceItem::Media(&m))?,
+            }
+        }
+        Ok(())
+    }
+
+    fn texts(
+        &mut self,
+        each: &mut dyn FnMut(&str, &str) -> Result<(), refi::RefiError>,
+    ) -> Result<(), refi::RefiError> {
+        for shell in self.order() {
+            let text = self.bench.source_text(shell.id).map_err(study_error)?;
+            each(&shell.id.to_string(), &text)?;
+        }
+        Ok(())
+    }
 }
 
 /// A study as a bare `.qde` project (texts inline), with what was not carried over.
@@ -613,7 +766,19 @@ pub fn export_qdc(bench: &Workbench) -> Result<String, ExchangeError> {
 fn export_project(bench: &Workbench) -> Result<(refi::Project, refi::Report), ExchangeError> {
     let bundle = bench.bundle()?;
     let folder = bench.study_folder().map(|f| f.display().to_string());
-    Ok(to_refi(&bundle, folder.as_deref()))
+    let (project, mut report) = to_refi(&bundle, folder.as_deref());
+    report_study_only(bench, &mut report)?;
+    Ok((project, report))
+}
+
+/// What a study keeps that REFI-QDA has no place for, beyond its bundle.
+fn report_study_only(bench: &Workbench, report: &mut refi::Report) -> Result<(), ExchangeError> {
+    report.drop(
+        "exemplar quote",
+        bench.exemplars()?.len(),
+        "REFI-QDA has no exemplar quotes; the team's choices stay in the study",
+    );
+    Ok(())
 }
 
 /// A `.qdpx` or `.qde` file as a study's content, with what was not carried over.

@@ -36,8 +36,9 @@ impl Default for Limits {
 }
 
 /// An opened archive: the root `.qde`'s name and the other entries by name.
-pub(crate) struct Archive {
-    zip: ZipArchive<Cursor<Vec<u8>>>,
+pub(crate) struct Archive<'a> {
+    /// The archive's bytes are read where they are, never copied.
+    zip: ZipArchive<Cursor<&'a [u8]>>,
     limits: Limits,
     read_so_far: u64,
     /// Entry name → index, for files (not folders).
@@ -45,7 +46,7 @@ pub(crate) struct Archive {
     pub qde: String,
 }
 
-impl std::fmt::Debug for Archive {
+impl std::fmt::Debug for Archive<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Archive")
             .field("qde", &self.qde)
@@ -74,14 +75,14 @@ fn unsafe_name(name: &str) -> Option<&'static str> {
     None
 }
 
-impl Archive {
+impl<'a> Archive<'a> {
     /// Opens a zip and checks every entry's name, type and declared size before reading any.
-    pub fn open(file: &str, bytes: &[u8], limits: Limits) -> Result<Archive, RefiError> {
+    pub fn open(file: &str, bytes: &'a [u8], limits: Limits) -> Result<Archive<'a>, RefiError> {
         let zip_error = |e: zip::result::ZipError| RefiError::Zip {
             file: file.to_string(),
             reason: e.to_string(),
         };
-        let mut zip = ZipArchive::new(Cursor::new(bytes.to_vec())).map_err(zip_error)?;
+        let mut zip = ZipArchive::new(Cursor::new(bytes)).map_err(zip_error)?;
         if zip.len() > limits.max_entries {
             return Err(RefiError::TooManyEntries {
                 count: zip.len(),

@@ -22,4 +22,7 @@ pub use container::Limits;
 pub use error::RefiError;
 pub use model::*;
 pub use read::{ReadOptions, read_codebook, read_project};
-pub use write::{try_write_codebook, write_codebook, write_project, write_qdpx};
+pub use write::{
+    SourceFeed, SourceItem, try_write_codebook, write_codebook, write_project, write_qdpx,
+    write_qdpx_to,
+};

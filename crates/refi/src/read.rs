@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::container::{Archive, Limits};
 use crate::positions::{self, RawSpan, TextIndex};
-use crate::xml::{self, Doc, Element, decode_text, decode_vec};
+use crate::xml::{self, Doc, Element, Item, Pull, decode_text, decode_vec};
 use crate::*;
 
 /// How to read a project.
@@ -53,14 +53,30 @@ pub fn read_project(
         (None, file_name.to_string(), decode_text(file_name, bytes)?)
     };
     let doc = Doc::new(&doc_name, &text);
-    let mut root = xml::parse(&doc)?;
+    let mut pull = Pull::new(&doc);
+    let root = loop {
+        match pull.next()? {
+            Item::Start(root) => break root,
+            Item::Text(_) | Item::End => {}
+            Item::Eof => unreachable!("a document without a root is refused"),
+        }
+    };
     let mut reader = Reader::new(&doc, archive);
     reader.check_root(&root, "Project", PROJECT_NS)?;
-    let (mut project, pending, pending_transcripts) = reader.project(&mut root)?;
-    drop(root); // the element tree is no longer needed: free it before indexing the texts
-    reader.place(&mut project, pending, pending_transcripts, options.unit);
-    reader.check_references(&mut project)?;
-    Ok((project, reader.report))
+    let (mut project, pending, pending_transcripts) = reader.project(&mut pull, root)?;
+    match pull.next()? {
+        Item::Eof => {}
+        other => unreachable!("after the root: {other:?}"),
+    }
+    // The document, its archive and the GUIDs' places are no longer needed: free them before
+    // the texts are indexed.
+    let mut rest = reader.finish(&project)?;
+    drop(pull);
+    drop(doc);
+    drop(text);
+    rest.place(&mut project, pending, pending_transcripts, options.unit);
+    rest.check_references(&mut project);
+    Ok((project, rest.report))
 }
 
 /// Reads a `.qdc` codebook (a BOM, CRLF, namespace variants and Taguette's invalid empty
@@ -124,29 +140,59 @@ struct PendingText {
 
 struct Reader<'d> {
     doc: &'d Doc<'d>,
-    archive: Option<Archive>,
+    archive: Option<Archive<'d>>,
     report: Report,
-    /// Normalised GUID → (element, byte offset) of every object kept.
+    /// Normalised GUID → byte offset of the `<` of every object kept.
     /// (The element's name is read back from the document at that offset when needed.)
     guids: HashMap<GuidKey, usize>,
-    /// (coding guid, code guid, offset) to check once the codebook is known.
-    /// The normalised GUIDs of every code, once the codebook has been read.
+    /// The normalised GUIDs of every code read so far.
     code_keys: HashSet<GuidKey>,
-    /// The first coding (guid, code guid, offset) whose code is not in the codebook, reported
-    /// once the whole project has been read.
-    unknown_coding: Option<(Guid, Guid, usize)>,
+    /// Codings (guid, code guid, line) whose code was not (yet) known when they were read, in
+    /// document order: checked against the whole codebook once the project has been read
+    /// (a file may put its codebook after its sources).
+    unknown_codings: Vec<(Guid, Guid, usize)>,
+}
+
+/// What is left to do once the document has been read: place the selections and check the
+/// references (the document itself is no longer needed).
+struct Finish {
+    report: Report,
 }
 
 impl<'d> Reader<'d> {
-    fn new(doc: &'d Doc<'d>, archive: Option<Archive>) -> Self {
+    fn new(doc: &'d Doc<'d>, archive: Option<Archive<'d>>) -> Self {
         Reader {
             doc,
             archive,
             report: Report::default(),
             guids: HashMap::new(),
             code_keys: HashSet::new(),
-            unknown_coding: None,
+            unknown_codings: Vec::new(),
         }
+    }
+
+    /// Refuses the first coding (in document order) of a code the codebook does not have.
+    fn finish(self, project: &Project) -> Result<Finish, RefiError> {
+        if !self.unknown_codings.is_empty() {
+            let codes: HashSet<GuidKey> = all_codes(&project.codes)
+                .map(|c| guid_key(&c.guid))
+                .collect();
+            if let Some((coding, code, line)) = self
+                .unknown_codings
+                .into_iter()
+                .find(|(_, code, _)| !codes.contains(&guid_key(code)))
+            {
+                return Err(RefiError::UnknownCode {
+                    file: self.doc.file.to_string(),
+                    line,
+                    coding,
+                    code,
+                });
+            }
+        }
+        Ok(Finish {
+            report: self.report,
+        })
     }
 
     fn check_root(&mut self, root: &Element, name: &str, ns_prefix: &str) -> Result<(), RefiError> {
@@ -327,150 +373,172 @@ impl<'d> Reader<'d> {
     }
 
     /// The project with its selections still in raw positions, and its texts waiting for
-    /// [`Reader::place`] (then [`Reader::check_references`]).
+    /// [`Finish::place`] (then [`Finish::check_references`]), read from the root's start to
+    /// its end. The sources are read element by element as they come; the other parts
+    /// (codebook, users, variables, cases, notes, sets …) are small and read whole.
     #[allow(clippy::type_complexity)]
     fn project(
         &mut self,
-        root: &mut Element,
+        p: &mut Pull<'_, 'd>,
+        root: Element<'d>,
     ) -> Result<(Project, Vec<PendingText>, Vec<PendingText>), RefiError> {
-        self.unknown(
-            root,
-            &[
-                "Users",
-                "CodeBook",
-                "Variables",
-                "Cases",
-                "Sources",
-                "Notes",
-                "Links",
-                "Sets",
-                "Graphs",
-                "Description",
-                "NoteRef",
-            ],
-        );
         let name = root.attr("name").map(str::to_string).unwrap_or_else(|| {
             self.report.warn("the project has no name");
             String::new()
         });
         let mut project = Project {
             name,
-            origin: attr(root, "origin"),
-            creating_user: guid_attr(root, "creatingUserGUID"),
-            creation_date_time: attr(root, "creationDateTime"),
-            modifying_user: guid_attr(root, "modifyingUserGUID"),
-            modified_date_time: attr(root, "modifiedDateTime"),
-            base_path: attr(root, "basePath"),
-            description: description(root),
-            note_refs: refs(root, "NoteRef"),
+            origin: attr(&root, "origin"),
+            creating_user: guid_attr(&root, "creatingUserGUID"),
+            creation_date_time: attr(&root, "creationDateTime"),
+            modifying_user: guid_attr(&root, "modifyingUserGUID"),
+            modified_date_time: attr(&root, "modifiedDateTime"),
+            base_path: attr(&root, "basePath"),
             ..Project::default()
         };
-        for users in root.all("Users") {
-            self.unknown(users, &["User"]);
-            for u in users.all("User") {
-                let user = User {
-                    guid: self.guid(u)?,
-                    name: attr(u, "name"),
-                    id: attr(u, "id"),
-                };
-                project.users.push(user);
-            }
-        }
-        for book in root.all("CodeBook") {
-            self.unknown(book, &["Codes"]);
-            for codes in book.all("Codes") {
-                let mut codes = self.codes(codes)?;
-                project.codes.append(&mut codes);
-            }
-        }
-        for variables in root.all("Variables") {
-            self.unknown(variables, &["Variable"]);
-            for v in variables.all("Variable") {
-                let variable = self.variable(v)?;
-                project.variables.extend(variable);
-            }
-        }
-        for cases in root.all("Cases") {
-            self.unknown(cases, &["Case"]);
-            for c in cases.all("Case") {
-                self.unknown(
-                    c,
-                    &[
-                        "Description",
-                        "CodeRef",
-                        "VariableValue",
-                        "SourceRef",
-                        "SelectionRef",
-                    ],
-                );
-                let case = Case {
-                    guid: self.guid(c)?,
-                    name: attr(c, "name"),
-                    description: description(c),
-                    code_refs: refs(c, "CodeRef"),
-                    values: self.values(c),
-                    source_refs: refs(c, "SourceRef"),
-                    selection_refs: refs(c, "SelectionRef"),
-                };
-                project.cases.push(case);
-            }
-        }
-        self.code_keys = all_codes(&project.codes)
-            .map(|c| guid_key(&c.guid))
-            .collect();
         let mut pending: Vec<PendingText> = Vec::new();
         let mut pending_transcripts: Vec<PendingText> = Vec::new();
-        // Each source's elements are freed once it is read: the tree shrinks as the project grows.
-        for sources in root.children.iter_mut().filter(|c| c.name == "Sources") {
-            for s in std::mem::take(&mut sources.children) {
-                let s = &s;
-                match &*s.name {
-                    "TextSource" => {
-                        let (source, text) = self.text_source(s)?;
-                        project.text_sources.push(source);
-                        pending.push(text);
+        while let Some(el) = p.child()? {
+            match &*el.name {
+                "Sources" => {
+                    self.sources(p, &mut project, &mut pending, &mut pending_transcripts)?
+                }
+                "Users" => {
+                    let users = p.subtree(el)?;
+                    self.unknown(&users, &["User"]);
+                    for u in users.all("User") {
+                        let user = User {
+                            guid: self.guid(u)?,
+                            name: attr(u, "name"),
+                            id: attr(u, "id"),
+                        };
+                        project.users.push(user);
                     }
-                    "AudioSource" | "VideoSource" => {
-                        let (source, mut texts) = self.media_source(s)?;
-                        project.media_sources.push(source);
-                        pending_transcripts.append(&mut texts);
+                }
+                "CodeBook" => {
+                    let book = p.subtree(el)?;
+                    self.unknown(&book, &["Codes"]);
+                    for codes in book.all("Codes") {
+                        let mut codes = self.codes(codes)?;
+                        self.code_keys
+                            .extend(all_codes(&codes).map(|c| guid_key(&c.guid)));
+                        project.codes.append(&mut codes);
                     }
-                    "PDFSource" | "PictureSource" => {
-                        self.report.drop(&s.name, 1, ONLY_TEXT);
-                        let codings = descendants(s, "Coding");
-                        self.report
-                            .drop("Coding", codings, "on a PDF or picture source");
+                }
+                "Variables" => {
+                    let variables = p.subtree(el)?;
+                    self.unknown(&variables, &["Variable"]);
+                    for v in variables.all("Variable") {
+                        let variable = self.variable(v)?;
+                        project.variables.extend(variable);
                     }
-                    other => self.report.drop(other, 1, "not a QDA-XML 1.0 source"),
+                }
+                "Cases" => {
+                    let cases = p.subtree(el)?;
+                    self.unknown(&cases, &["Case"]);
+                    for c in cases.all("Case") {
+                        let case = self.case(c)?;
+                        project.cases.push(case);
+                    }
+                }
+                "Notes" => {
+                    let notes = p.subtree(el)?;
+                    self.unknown(&notes, &["Note"]);
+                    for n in notes.all("Note") {
+                        let note = self.note(n)?;
+                        project.notes.push(note);
+                    }
+                }
+                "Links" => {
+                    let n = p.skip("Link")?;
+                    self.report
+                        .drop("Link", n, "between does not hold links between objects");
+                }
+                "Graphs" => {
+                    let n = p.skip("Graph")?;
+                    self.report
+                        .drop("Graph", n, "between does not hold graphs (network views)");
+                }
+                "Sets" => {
+                    let sets = p.subtree(el)?;
+                    let mut sets = self.sets(&sets)?;
+                    project.sets.append(&mut sets);
+                }
+                "Description" => {
+                    let text = p.text()?;
+                    project.description.get_or_insert_with(|| text.into_owned());
+                }
+                "NoteRef" => {
+                    project
+                        .note_refs
+                        .extend(el.attr("targetGUID").map(strip_braces));
+                    p.skip("")?;
+                }
+                other => {
+                    self.report.drop(other, 1, "not read inside <Project>");
+                    p.skip("")?;
                 }
             }
         }
-        for notes in root.all("Notes") {
-            self.unknown(notes, &["Note"]);
-            for n in notes.all("Note") {
-                let note = self.note(n)?;
-                project.notes.push(note);
+        Ok((project, pending, pending_transcripts))
+    }
+
+    /// The sources inside `<Sources>`, up to its end.
+    fn sources(
+        &mut self,
+        p: &mut Pull<'_, 'd>,
+        project: &mut Project,
+        pending: &mut Vec<PendingText>,
+        pending_transcripts: &mut Vec<PendingText>,
+    ) -> Result<(), RefiError> {
+        while let Some(s) = p.child()? {
+            match &*s.name {
+                "TextSource" => {
+                    let (source, text) = self.text_source(p, s)?;
+                    project.text_sources.push(source);
+                    pending.push(text);
+                }
+                "AudioSource" | "VideoSource" => {
+                    let s = p.subtree(s)?;
+                    let (source, mut texts) = self.media_source(&s)?;
+                    project.media_sources.push(source);
+                    pending_transcripts.append(&mut texts);
+                }
+                "PDFSource" | "PictureSource" => {
+                    self.report.drop(&s.name, 1, ONLY_TEXT);
+                    let codings = p.skip("Coding")?;
+                    self.report
+                        .drop("Coding", codings, "on a PDF or picture source");
+                }
+                other => {
+                    self.report.drop(other, 1, "not a QDA-XML 1.0 source");
+                    p.skip("")?;
+                }
             }
         }
-        for links in root.all("Links") {
-            self.report.drop(
-                "Link",
-                links.all("Link").count(),
-                "between does not hold links between objects",
-            );
-        }
-        for graphs in root.all("Graphs") {
-            self.report.drop(
-                "Graph",
-                graphs.all("Graph").count(),
-                "between does not hold graphs (network views)",
-            );
-        }
-        for sets in root.all("Sets") {
-            let mut sets = self.sets(sets)?;
-            project.sets.append(&mut sets);
-        }
-        Ok((project, pending, pending_transcripts))
+        Ok(())
+    }
+
+    fn case(&mut self, c: &Element) -> Result<Case, RefiError> {
+        self.unknown(
+            c,
+            &[
+                "Description",
+                "CodeRef",
+                "VariableValue",
+                "SourceRef",
+                "SelectionRef",
+            ],
+        );
+        Ok(Case {
+            guid: self.guid(c)?,
+            name: attr(c, "name"),
+            description: description(c),
+            code_refs: refs(c, "CodeRef"),
+            values: self.values(c),
+            source_refs: refs(c, "SourceRef"),
+            selection_refs: refs(c, "SelectionRef"),
+        })
     }
 
     fn variable(&mut self, v: &Element) -> Result<Option<Variable>, RefiError> {
@@ -501,62 +569,68 @@ impl<'d> Reader<'d> {
     }
 
     fn values(&mut self, el: &Element) -> Vec<VariableValue> {
-        let mut values = Vec::new();
-        for vv in el.all("VariableValue") {
-            let line = self.doc.line(vv.pos);
-            let Some(variable) = vv
-                .first("VariableRef")
-                .and_then(|r| r.attr("targetGUID"))
-                .map(strip_braces)
-            else {
-                self.report.warn(format!(
-                    "line {line}: a VariableValue without a VariableRef; dropped"
-                ));
-                continue;
-            };
-            let Some(v) = vv.children.iter().find(|c| c.name != "VariableRef") else {
-                self.report.warn(format!(
-                    "line {line}: a VariableValue without a value; dropped"
-                ));
-                continue;
-            };
-            let t = v.text.trim();
-            let value = match &*v.name {
-                "TextValue" => Some(Value::Text(v.text.to_string())),
-                "BooleanValue" => parse_bool(t).map(Value::Boolean),
-                "IntegerValue" => t.parse().ok().map(Value::Integer),
-                "FloatValue" => t
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|f| f.is_finite())
-                    .map(Value::Float),
-                "DateValue" => Some(Value::Date(t.to_string())),
-                "DateTimeValue" => Some(Value::DateTime(t.to_string())),
-                _ => None,
-            };
-            match value {
-                Some(value) => values.push(VariableValue { variable, value }),
-                None => self.report.warn(format!(
-                    "line {line}: <{}>{t}</{}> cannot be read; dropped",
-                    v.name, v.name
-                )),
-            }
+        el.all("VariableValue")
+            .filter_map(|vv| self.value(vv))
+            .collect()
+    }
+
+    /// A `VariableValue`, or `None` (with a warning) when it cannot be read.
+    fn value(&mut self, vv: &Element) -> Option<VariableValue> {
+        let line = self.doc.line(vv.pos);
+        let Some(variable) = vv
+            .first("VariableRef")
+            .and_then(|r| r.attr("targetGUID"))
+            .map(strip_braces)
+        else {
+            self.report.warn(format!(
+                "line {line}: a VariableValue without a VariableRef; dropped"
+            ));
+            return None;
+        };
+        let Some(v) = vv.children.iter().find(|c| c.name != "VariableRef") else {
+            self.report.warn(format!(
+                "line {line}: a VariableValue without a value; dropped"
+            ));
+            return None;
+        };
+        let t = v.text.trim();
+        let value = match &*v.name {
+            "TextValue" => Some(Value::Text(v.text.to_string())),
+            "BooleanValue" => parse_bool(t).map(Value::Boolean),
+            "IntegerValue" => t.parse().ok().map(Value::Integer),
+            "FloatValue" => t
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(Value::Float),
+            "DateValue" => Some(Value::Date(t.to_string())),
+            "DateTimeValue" => Some(Value::DateTime(t.to_string())),
+            _ => None,
+        };
+        if value.is_none() {
+            self.report.warn(format!(
+                "line {line}: <{}>{t}</{}> cannot be read; dropped",
+                v.name, v.name
+            ));
         }
-        values
+        value.map(|value| VariableValue { variable, value })
     }
 
     /// The text of a source, note or transcript, from `PlainTextContent` or its `plainTextPath`.
     fn resolve_text(&mut self, what: &str, el: &Element) -> Result<Option<String>, RefiError> {
         if let Some(content) = el.first("PlainTextContent") {
-            return Ok(Some(
-                content
-                    .text
-                    .strip_prefix('\u{feff}')
-                    .unwrap_or(&content.text)
-                    .to_string(),
-            ));
+            return Ok(Some(content_text(&content.text)));
         }
-        let Some(path) = el.attr("plainTextPath") else {
+        self.text_at_path(what, el.attr("plainTextPath"))
+    }
+
+    /// The text a `plainTextPath` names, read from the archive's sources folder.
+    fn text_at_path(
+        &mut self,
+        what: &str,
+        path: Option<&str>,
+    ) -> Result<Option<String>, RefiError> {
+        let Some(path) = path else {
             self.report.warn(format!(
                 "{what} has neither PlainTextContent nor plainTextPath: its text is empty"
             ));
@@ -597,63 +671,93 @@ impl<'d> Reader<'d> {
         Ok(Some(decode_vec(&entry, bytes)?))
     }
 
-    fn text_source(&mut self, s: &Element) -> Result<(TextSource, PendingText), RefiError> {
-        self.unknown(
-            s,
-            &[
-                "Description",
-                "PlainTextContent",
-                "PlainTextSelection",
-                "Coding",
-                "NoteRef",
-                "VariableValue",
-            ],
-        );
-        let guid = self.guid(s)?;
-        let name = attr(s, "name");
-        let what = format!(
-            "TextSource {}",
-            name.as_deref()
-                .map_or_else(|| guid.clone(), |n| format!("{n:?}"))
-        );
+    /// A text source, read from its start (just given by `p`) to its end.
+    fn text_source(
+        &mut self,
+        p: &mut Pull<'_, 'd>,
+        s: Element<'d>,
+    ) -> Result<(TextSource, PendingText), RefiError> {
+        let guid = self.guid(&s)?;
+        let name = attr(&s, "name");
         if s.attr("richTextPath").is_some() {
             self.report
                 .drop("richTextPath", 1, "between reads the plain text only");
         }
-        let text = self.resolve_text(&what, s)?;
+        let mut source = TextSource {
+            guid,
+            name,
+            text: String::new(),
+            plain_text_path: attr(&s, "plainTextPath"),
+            creating_user: guid_attr(&s, "creatingUser"),
+            creation_date_time: attr(&s, "creationDateTime"),
+            modifying_user: guid_attr(&s, "modifyingUser"),
+            modified_date_time: attr(&s, "modifiedDateTime"),
+            ..TextSource::default()
+        };
+        let mut content: Option<String> = None;
+        let mut raw = Vec::new();
+        while let Some(el) = p.child()? {
+            match &*el.name {
+                "PlainTextSelection" => {
+                    let (selection, positions) = self.selection(p, el)?;
+                    source.selections.push(selection);
+                    raw.push(positions);
+                }
+                "Coding" => {
+                    let coding = self.coding(p, el)?;
+                    source.codings.push(coding);
+                }
+                "Description" => {
+                    let text = p.text()?;
+                    source.description.get_or_insert_with(|| text.into_owned());
+                }
+                "PlainTextContent" => {
+                    let text = p.text()?;
+                    content.get_or_insert_with(|| content_text(&text));
+                }
+                "NoteRef" => {
+                    source
+                        .note_refs
+                        .extend(el.attr("targetGUID").map(strip_braces));
+                    p.skip("")?;
+                }
+                "VariableValue" => {
+                    let vv = p.subtree(el)?;
+                    source.values.extend(self.value(&vv));
+                }
+                other => {
+                    self.report.drop(other, 1, "not read inside <TextSource>");
+                    p.skip("")?;
+                }
+            }
+        }
+        let what = format!(
+            "TextSource {}",
+            source
+                .name
+                .as_deref()
+                .map_or_else(|| source.guid.clone(), |n| format!("{n:?}"))
+        );
+        let text = match content {
+            Some(text) => Some(text),
+            None => self.text_at_path(&what, s.attr("plainTextPath"))?,
+        };
         if let Some(t) = text.as_deref().filter(|t| t.trim().is_empty()) {
             self.report.warn(format!(
                 "{what} has no text ({} characters, all white space): the tool that wrote it may have lost it",
                 t.chars().count()
             ));
         }
-        let mut source = TextSource {
-            guid,
-            name,
-            text: String::new(),
-            plain_text_path: attr(s, "plainTextPath"),
-            description: description(s),
-            creating_user: guid_attr(s, "creatingUser"),
-            creation_date_time: attr(s, "creationDateTime"),
-            modifying_user: guid_attr(s, "modifyingUser"),
-            modified_date_time: attr(s, "modifiedDateTime"),
-            codings: self.codings(s)?,
-            note_refs: refs(s, "NoteRef"),
-            values: self.values(s),
-            selections: Vec::new(),
-        };
-        let mut raw = Vec::new();
-        for sel in s.all("PlainTextSelection") {
-            self.unknown(sel, &["Description", "Coding", "NoteRef"]);
-            let (selection, positions) = self.selection(sel)?;
-            source.selections.push(selection);
-            raw.push(positions);
-        }
         Ok((source, PendingText { text, raw }))
     }
 
-    /// A text selection with its raw positions (an `Err` says why they cannot be read).
-    fn selection(&mut self, sel: &Element) -> Result<(Selection, RawPositions), RefiError> {
+    /// A text selection with its raw positions (an `Err` says why they cannot be read), read
+    /// from its start (just given by `p`) to its end.
+    fn selection(
+        &mut self,
+        p: &mut Pull<'_, 'd>,
+        sel: Element<'d>,
+    ) -> Result<(Selection, RawPositions), RefiError> {
         let int = |name: &str| {
             let v = sel.attr(name).ok_or_else(|| format!("no {name}"))?;
             v.trim()
@@ -661,21 +765,87 @@ impl<'d> Reader<'d> {
                 .map_err(|_| format!("{name}={v:?} is not an integer"))
         };
         let positions = int("startPosition").and_then(|s| Ok((s, int("endPosition")?)));
-        let selection = Selection {
-            guid: self.guid(sel)?,
-            name: attr(sel, "name"),
-            creating_user: guid_attr(sel, "creatingUser"),
-            creation_date_time: attr(sel, "creationDateTime"),
-            modifying_user: guid_attr(sel, "modifyingUser"),
-            modified_date_time: attr(sel, "modifiedDateTime"),
-            description: description(sel),
-            codings: self.codings(sel)?,
-            note_refs: refs(sel, "NoteRef"),
+        let mut selection = Selection {
+            guid: self.guid(&sel)?,
+            name: attr(&sel, "name"),
+            creating_user: guid_attr(&sel, "creatingUser"),
+            creation_date_time: attr(&sel, "creationDateTime"),
+            modifying_user: guid_attr(&sel, "modifyingUser"),
+            modified_date_time: attr(&sel, "modifiedDateTime"),
             ..Selection::default()
         };
+        while let Some(el) = p.child()? {
+            match &*el.name {
+                "Coding" => {
+                    let coding = self.coding(p, el)?;
+                    selection.codings.push(coding);
+                }
+                "Description" => {
+                    let text = p.text()?;
+                    selection
+                        .description
+                        .get_or_insert_with(|| text.into_owned());
+                }
+                "NoteRef" => {
+                    selection
+                        .note_refs
+                        .extend(el.attr("targetGUID").map(strip_braces));
+                    p.skip("")?;
+                }
+                other => {
+                    self.report
+                        .drop(other, 1, "not read inside <PlainTextSelection>");
+                    p.skip("")?;
+                }
+            }
+        }
         Ok((selection, positions))
     }
 
+    /// A coding, read from its start (just given by `p`) to its end.
+    fn coding(&mut self, p: &mut Pull<'_, 'd>, c: Element<'d>) -> Result<Coding, RefiError> {
+        let guid = self.guid(&c)?;
+        let mut code = None;
+        let mut note_refs = Vec::new();
+        while let Some(el) = p.child()? {
+            match &*el.name {
+                "CodeRef" => {
+                    if code.is_none() {
+                        code = Some(strip_braces(&self.req(&el, "targetGUID")?));
+                    }
+                    p.skip("")?;
+                }
+                "NoteRef" => {
+                    note_refs.extend(el.attr("targetGUID").map(strip_braces));
+                    p.skip("")?;
+                }
+                other => {
+                    self.report.drop(other, 1, "not read inside <Coding>");
+                    p.skip("")?;
+                }
+            }
+        }
+        let code = code.ok_or_else(|| self.missing(&c, "CodeRef"))?;
+        self.check_code(&guid, &code, c.pos);
+        Ok(Coding {
+            guid,
+            code,
+            creating_user: guid_attr(&c, "creatingUser"),
+            creation_date_time: attr(&c, "creationDateTime"),
+            note_refs,
+        })
+    }
+
+    /// Notes a coding whose code the codebook read so far does not have.
+    fn check_code(&mut self, coding: &str, code: &str, pos: usize) {
+        if !self.code_keys.contains(&guid_key(code)) {
+            let line = self.doc.line(pos);
+            self.unknown_codings
+                .push((coding.to_string(), code.to_string(), line));
+        }
+    }
+
+    /// The codings directly inside an element read whole (a media source or selection).
     fn codings(&mut self, el: &Element) -> Result<Vec<Coding>, RefiError> {
         el.all("Coding")
             .map(|c| {
@@ -685,9 +855,7 @@ impl<'d> Reader<'d> {
                     .first("CodeRef")
                     .ok_or_else(|| self.missing(c, "CodeRef"))?;
                 let code = strip_braces(&self.req(code_ref, "targetGUID")?);
-                if self.unknown_coding.is_none() && !self.code_keys.contains(&guid_key(&code)) {
-                    self.unknown_coding = Some((guid.clone(), code.clone(), c.pos));
-                }
+                self.check_code(&guid, &code, c.pos);
                 Ok(Coding {
                     guid,
                     code,
@@ -866,7 +1034,9 @@ impl<'d> Reader<'d> {
             description: description(n),
         })
     }
+}
 
+impl Finish {
     /// Decides the position unit and converts every selection and sync point, leaving out
     /// (and reporting) what cannot be placed.
     fn place(
@@ -1070,18 +1240,10 @@ impl<'d> Reader<'d> {
 
     /// Refuses codings of unknown codes; drops (with a report) references to objects that are
     /// not there or not kept.
-    fn check_references(&mut self, project: &mut Project) -> Result<(), RefiError> {
+    fn check_references(&mut self, project: &mut Project) {
         let codes: HashSet<String> = all_codes(&project.codes)
             .map(|c| normalize_guid(&c.guid))
             .collect();
-        if let Some((coding, code, pos)) = self.unknown_coding.take() {
-            return Err(RefiError::UnknownCode {
-                file: self.doc.file.to_string(),
-                line: self.doc.line(pos),
-                coding,
-                code,
-            });
-        }
         let notes: HashSet<String> = project
             .notes
             .iter()
@@ -1156,7 +1318,6 @@ impl<'d> Reader<'d> {
             dangling_values,
             "of a variable the project does not define",
         );
-        Ok(())
     }
 }
 
@@ -1253,6 +1414,11 @@ fn strip_braces(g: &str) -> Guid {
     g.trim().trim_matches(|c| c == '{' || c == '}').to_string()
 }
 
+/// A `PlainTextContent`'s text, a BOM at its start removed.
+fn content_text(text: &str) -> String {
+    text.strip_prefix('\u{feff}').unwrap_or(text).to_string()
+}
+
 fn description(el: &Element) -> Option<String> {
     el.first("Description").map(|d| d.text.to_string())
 }
@@ -1262,13 +1428,6 @@ fn refs(el: &Element, name: &str) -> Vec<Guid> {
         .filter_map(|r| r.attr("targetGUID"))
         .map(strip_braces)
         .collect()
-}
-
-fn descendants(el: &Element, name: &str) -> usize {
-    el.children
-        .iter()
-        .map(|c| usize::from(c.name == name) + descendants(c, name))
-        .sum()
 }
 
 /// `xsd:boolean`, leniently: `true`/`false`/`1`/`0`, any case, spaces trimmed.

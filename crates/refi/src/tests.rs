@@ -924,6 +924,209 @@ fn duplicate_guids_and_unknown_codes_are_refused() {
     }
 }
 
+// ---------------------------------------------------------------- the streaming reader
+
+/// A project whose parts come in another order than the XSD's (notes and sets first, the
+/// codebook after the sources), with elements between does not know at every level.
+const SHUFFLED: &str = r##"<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="shuffled">
+  <Notes>
+    <Note guid="bbbbbbbb-0000-4000-8000-000000000030" name="n"><PlainTextContent>a note</PlainTextContent></Note>
+  </Notes>
+  <Extra one="1"><Inner/></Extra>
+  <Sources>
+    <TextSource guid="bbbbbbbb-0000-4000-8000-000000000010" name="t">
+      <PlainTextSelection guid="bbbbbbbb-0000-4000-8000-000000000011" startPosition="0" endPosition="5">
+        <Coding guid="bbbbbbbb-0000-4000-8000-000000000012" creatingUser="{bbbbbbbb-0000-4000-8000-000000000040}">
+          <Weight>3</Weight>
+          <CodeRef targetGUID="{BBBBBBBB-0000-4000-8000-000000000001}"/>
+          <NoteRef targetGUID="bbbbbbbb-0000-4000-8000-000000000030"/>
+        </Coding>
+        <Description>first</Description>
+        <Description>second</Description>
+        <Colour>red</Colour>
+      </PlainTextSelection>
+      <Coding guid="bbbbbbbb-0000-4000-8000-000000000013"><CodeRef targetGUID="bbbbbbbb-0000-4000-8000-000000000002"/></Coding>
+      <Margin/>
+      <PlainTextContent>Hello world, &amp; <![CDATA[<more>]]></PlainTextContent>
+      <Description>the source</Description>
+      <PlainTextSelection guid="bbbbbbbb-0000-4000-8000-000000000014" startPosition="6" endPosition="11"/>
+    </TextSource>
+    <PDFSource guid="bbbbbbbb-0000-4000-8000-000000000020">
+      <PDFSelection guid="bbbbbbbb-0000-4000-8000-000000000021">
+        <Coding guid="bbbbbbbb-0000-4000-8000-000000000022"><CodeRef targetGUID="bbbbbbbb-0000-4000-8000-000000000001"/></Coding>
+        <Coding guid="bbbbbbbb-0000-4000-8000-000000000023"><CodeRef targetGUID="bbbbbbbb-0000-4000-8000-000000000001"/></Coding>
+      </PDFSelection>
+    </PDFSource>
+  </Sources>
+  <CodeBook><Codes>
+    <Code guid="bbbbbbbb-0000-4000-8000-000000000001" name="c" isCodable="true"/>
+    <Code guid="bbbbbbbb-0000-4000-8000-000000000002" name="d" isCodable="true"/>
+  </Codes></CodeBook>
+  <Description>the project</Description>
+  <NoteRef targetGUID="bbbbbbbb-0000-4000-8000-000000000030"/>
+</Project>"##;
+
+#[test]
+fn parts_in_any_order_are_read() {
+    let (p, report) =
+        read_project("s.qde", SHUFFLED.as_bytes(), &ReadOptions::default()).expect("read");
+    assert_eq!(count_codes(&p.codes), 2);
+    assert_eq!(p.notes.len(), 1);
+    assert_eq!(p.description.as_deref(), Some("the project"));
+    assert_eq!(p.note_refs, ["bbbbbbbb-0000-4000-8000-000000000030"]);
+    let s = &p.text_sources[0];
+    assert_eq!(
+        s.text, "Hello world, & <more>",
+        "text, entity and CDATA joined"
+    );
+    assert_eq!(s.description.as_deref(), Some("the source"));
+    assert_eq!(s.codings.len(), 1);
+    assert_eq!(s.codings[0].code, "bbbbbbbb-0000-4000-8000-000000000002");
+    let texts: Vec<&str> = s
+        .selections
+        .iter()
+        .map(|x| &s.text[x.start..x.end])
+        .collect();
+    assert_eq!(texts, ["Hello", "world"]);
+    let first = &s.selections[0];
+    assert_eq!(
+        first.description.as_deref(),
+        Some("first"),
+        "the first description"
+    );
+    assert_eq!(first.codings.len(), 1);
+    let coding = &first.codings[0];
+    assert_eq!(
+        coding.code, "BBBBBBBB-0000-4000-8000-000000000001",
+        "braces stripped"
+    );
+    assert_eq!(
+        coding.creating_user.as_deref(),
+        Some("bbbbbbbb-0000-4000-8000-000000000040")
+    );
+    assert_eq!(coding.note_refs, ["bbbbbbbb-0000-4000-8000-000000000030"]);
+    // What between does not read is counted where it was, once each, never silently lost.
+    for (what, n) in [
+        ("Extra", 1),
+        ("Inner", 0),
+        ("Weight", 1),
+        ("Colour", 1),
+        ("Margin", 1),
+        ("PDFSource", 1),
+        ("Coding", 2),
+    ] {
+        assert_eq!(dropped(&report, what), n, "{what}: {:?}", report.dropped);
+    }
+    assert!(
+        report
+            .dropped
+            .iter()
+            .any(|(w, _, why)| w == "Weight" && why.contains("<Coding>"))
+    );
+    assert!(
+        report
+            .dropped
+            .iter()
+            .any(|(w, _, why)| w == "Margin" && why.contains("<TextSource>"))
+    );
+    assert!(
+        report
+            .dropped
+            .iter()
+            .any(|(w, _, why)| w == "Extra" && why.contains("<Project>"))
+    );
+}
+
+#[test]
+fn a_coding_of_no_code_is_refused_wherever_the_codebook_is() {
+    // Codebook after the sources: the first unknown code in document order is named.
+    let unknown = SHUFFLED
+        .replace(
+            "<CodeRef targetGUID=\"bbbbbbbb-0000-4000-8000-000000000002\"/>",
+            "<CodeRef targetGUID=\"bbbbbbbb-0000-4000-8000-0000000000ee\"/>",
+        )
+        .replace(
+            "<CodeRef targetGUID=\"{BBBBBBBB-0000-4000-8000-000000000001}\"/>",
+            "<CodeRef targetGUID=\"bbbbbbbb-0000-4000-8000-0000000000dd\"/>",
+        );
+    match read_project("u.qde", unknown.as_bytes(), &ReadOptions::default()) {
+        Err(RefiError::UnknownCode { line, code, .. }) => {
+            assert_eq!(
+                (line, code.as_str()),
+                (10, "bbbbbbbb-0000-4000-8000-0000000000dd")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // A coding without its CodeRef.
+    let bare = SHUFFLED.replace(
+        "<Coding guid=\"bbbbbbbb-0000-4000-8000-000000000013\"><CodeRef targetGUID=\"bbbbbbbb-0000-4000-8000-000000000002\"/></Coding>",
+        "<Coding guid=\"bbbbbbbb-0000-4000-8000-000000000013\"/>",
+    );
+    match read_project("b.qde", bare.as_bytes(), &ReadOptions::default()) {
+        Err(e @ RefiError::Missing { line: 19, .. }) => {
+            assert!(
+                e.to_string()
+                    .contains("<Coding> lacks its required CodeRef"),
+                "{e}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn errors_deep_in_the_sources_name_their_line_and_column() {
+    let at = |xml: &str| match read_project("e.qde", xml.as_bytes(), &ReadOptions::default()) {
+        Err(RefiError::Xml {
+            line,
+            column,
+            message,
+            ..
+        }) => (line, column, message),
+        other => panic!("{other:?}"),
+    };
+    // A mismatched end tag inside a coding.
+    let (line, column, _) = at(&SHUFFLED.replace("<Weight>3</Weight>", "<Weight>3</Wait>"));
+    assert_eq!((line, column), (11, 20), "at the end tag");
+    // An undefined entity in a selection's attribute.
+    let (line, _, message) =
+        at(&SHUFFLED.replace("startPosition=\"6\"", "name=\"&nbsp;\" startPosition=\"6\""));
+    assert_eq!(line, 23);
+    assert!(message.contains("nbsp"), "{message}");
+    // An undeclared prefix.
+    let (line, column, message) = at(&SHUFFLED.replace("<Margin/>", "<x:Margin/>"));
+    assert_eq!((line, column), (20, 7));
+    assert!(message.contains("undeclared namespace prefix"), "{message}");
+    // Cut off inside a selection.
+    let cut = &SHUFFLED[..SHUFFLED.find("<Colour>").expect("there")];
+    let (_, _, message) = at(cut);
+    assert!(
+        message.contains("ends before <PlainTextSelection> is closed"),
+        "{message}"
+    );
+    // A second root.
+    let (line, _, message) = at(&format!("{SHUFFLED}\n<Project/>"));
+    assert_eq!(line, 39);
+    assert!(message.contains("second root"), "{message}");
+    // A GUID used twice, by a coding of the stream and a note read before it.
+    let dup = SHUFFLED.replace(
+        "Coding guid=\"bbbbbbbb-0000-4000-8000-000000000013\"",
+        "Coding guid=\"{BBBBBBBB-0000-4000-8000-000000000030}\"",
+    );
+    match read_project("d.qde", dup.as_bytes(), &ReadOptions::default()) {
+        Err(e @ RefiError::DuplicateGuid { .. }) => {
+            let s = e.to_string();
+            assert!(
+                s.contains("<Note> (line 4)") && s.contains("<Coding> (line 19)"),
+                "{s}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 // ---------------------------------------------------------------- malicious archives
 
 fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {

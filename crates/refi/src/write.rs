@@ -29,11 +29,94 @@ pub fn write_project(project: &Project) -> Result<String, RefiError> {
 /// and transcript (UTF-8 without BOM), each referred to as `plainTextPath="internal://<guid>.txt"`;
 /// notes keep their text inline.
 pub fn write_qdpx(project: &Project) -> Result<Vec<u8>, RefiError> {
+    let mut feed = ProjectSources(project);
+    let cursor = write_qdpx_to(project, &mut feed, std::io::Cursor::new(Vec::new()))?;
+    Ok(cursor.into_inner())
+}
+
+/// One source of a project, as a [`SourceFeed`] hands it to the writer.
+#[derive(Debug)]
+pub enum SourceItem<'a> {
+    Text(&'a TextSource),
+    Media(&'a MediaSource),
+}
+
+/// Where a streamed `.qdpx`'s sources come from, one at a time, so that a large project is
+/// never whole in memory. The writer asks twice: once for the sources (text sources first,
+/// then audio and video ones) with their selections, for `project.qde`; then for their texts
+/// (and transcripts' texts), in the same order, for `sources/`.
+pub trait SourceFeed {
+    /// Whether there is any source at all (the `Sources` wrapper is left out otherwise).
+    fn any(&mut self) -> Result<bool, RefiError>;
+    /// Calls `each` with every source, text sources first.
+    fn sources(
+        &mut self,
+        each: &mut dyn FnMut(SourceItem<'_>) -> Result<(), RefiError>,
+    ) -> Result<(), RefiError>;
+    /// Calls `each` with every text's GUID and text, in the order of [`SourceFeed::sources`]
+    /// (a media source's transcripts in their order).
+    fn texts(
+        &mut self,
+        each: &mut dyn FnMut(&str, &str) -> Result<(), RefiError>,
+    ) -> Result<(), RefiError>;
+}
+
+/// A project's own sources as a feed.
+struct ProjectSources<'p>(&'p Project);
+
+impl SourceFeed for ProjectSources<'_> {
+    fn any(&mut self) -> Result<bool, RefiError> {
+        Ok(!self.0.text_sources.is_empty() || !self.0.media_sources.is_empty())
+    }
+
+    fn sources(
+        &mut self,
+        each: &mut dyn FnMut(SourceItem<'_>) -> Result<(), RefiError>,
+    ) -> Result<(), RefiError> {
+        for s in &self.0.text_sources {
+            each(SourceItem::Text(s))?;
+        }
+        for m in &self.0.media_sources {
+            each(SourceItem::Media(m))?;
+        }
+        Ok(())
+    }
+
+    fn texts(
+        &mut self,
+        each: &mut dyn FnMut(&str, &str) -> Result<(), RefiError>,
+    ) -> Result<(), RefiError> {
+        let texts = self
+            .0
+            .text_sources
+            .iter()
+            .map(|s| (&s.guid, &s.text))
+            .chain(
+                self.0
+                    .media_sources
+                    .iter()
+                    .flat_map(|m| m.transcripts.iter().map(|t| (&t.guid, &t.text))),
+            );
+        for (guid, text) in texts {
+            each(guid, text)?;
+        }
+        Ok(())
+    }
+}
+
+/// [`write_qdpx`] streamed into `out` (a file, say): everything of `head` but its sources
+/// (which are ignored), and the sources from `feed`, one at a time. The bytes are those
+/// [`write_qdpx`] writes for the project with the feed's sources.
+pub fn write_qdpx_to<W: std::io::Write + std::io::Seek>(
+    head: &Project,
+    feed: &mut dyn SourceFeed,
+    out: W,
+) -> Result<W, RefiError> {
     let zip_error = |e: &dyn std::fmt::Display| RefiError::Write {
         what: "the .qdpx archive".into(),
         why: e.to_string(),
     };
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut zip = zip::ZipWriter::new(out);
     // The fastest deflate level: texts compress well at any level, and a study's export should
     // take seconds, not minutes.
     let options = zip::write::SimpleFileOptions::default()
@@ -51,36 +134,32 @@ pub fn write_qdpx(project: &Project) -> Result<Vec<u8>, RefiError> {
                 failed = Some(e);
             }
         };
-        ProjectWriter {
+        let mut writer = ProjectWriter {
             w: Xml::streaming(&mut sink),
             internal_texts: true,
+        };
+        writer.head(head)?;
+        if feed.any()? {
+            writer.w.open("Sources", &writer.w.attrs("Sources"));
+            feed.sources(&mut |item| match item {
+                SourceItem::Text(s) => writer.text_source(s),
+                SourceItem::Media(m) => writer.media_source(m),
+            })?;
+            writer.w.close("Sources");
         }
-        .project(project)?
+        writer.tail(head)?
     };
     if let Some(e) = failed {
         return Err(zip_error(&e));
     }
     zip.write_all(rest.as_bytes()).map_err(|e| zip_error(&e))?;
     drop(rest);
-    let mut add = |name: &str, bytes: &[u8]| -> Result<(), RefiError> {
-        zip.start_file(name, options).map_err(|e| zip_error(&e))?;
-        zip.write_all(bytes).map_err(|e| zip_error(&e))
-    };
-    let texts = project
-        .text_sources
-        .iter()
-        .map(|s| (&s.guid, &s.text))
-        .chain(
-            project
-                .media_sources
-                .iter()
-                .flat_map(|m| m.transcripts.iter().map(|t| (&t.guid, &t.text))),
-        );
-    for (guid, text) in texts {
-        add(&format!("sources/{}", text_file(guid)?), text.as_bytes())?;
-    }
-    let cursor = zip.finish().map_err(|e| zip_error(&e))?;
-    Ok(cursor.into_inner())
+    feed.texts(&mut |guid, text| {
+        zip.start_file(format!("sources/{}", text_file(guid)?), options)
+            .map_err(|e| zip_error(&e))?;
+        zip.write_all(text.as_bytes()).map_err(|e| zip_error(&e))
+    })?;
+    zip.finish().map_err(|e| zip_error(&e))
 }
 
 /// The codebook as a `.qdc` document (code notes are not part of the codebook schema and are
@@ -365,6 +444,22 @@ struct ProjectWriter<'w> {
 
 impl ProjectWriter<'_> {
     fn project(mut self, p: &Project) -> Result<String, RefiError> {
+        self.head(p)?;
+        if !p.text_sources.is_empty() || !p.media_sources.is_empty() {
+            self.w.open("Sources", &self.w.attrs("Sources"));
+            for s in &p.text_sources {
+                self.text_source(s)?;
+            }
+            for m in &p.media_sources {
+                self.media_source(m)?;
+            }
+            self.w.close("Sources");
+        }
+        self.tail(p)
+    }
+
+    /// The project element and what comes before its sources.
+    fn head(&mut self, p: &Project) -> Result<(), RefiError> {
         let mut a = self.w.attrs("the project");
         a.text("xmlns", PROJECT_NS)?
             .text("name", &p.name)?
@@ -426,16 +521,11 @@ impl ProjectWriter<'_> {
             w.close("Case");
             Ok(())
         })?;
-        if !p.text_sources.is_empty() || !p.media_sources.is_empty() {
-            self.w.open("Sources", &self.w.attrs("Sources"));
-            for s in &p.text_sources {
-                self.text_source(s)?;
-            }
-            for m in &p.media_sources {
-                self.media_source(m)?;
-            }
-            self.w.close("Sources");
-        }
+        Ok(())
+    }
+
+    /// What comes after the sources, and the end of the document (what is not yet handed on).
+    fn tail(mut self, p: &Project) -> Result<String, RefiError> {
         self.w.wrapped("Notes", &p.notes, |w, n| {
             let what = label("Note", &n.guid);
             let mut a = w.attrs(&what);

@@ -188,43 +188,78 @@ fn push_text<'a>(text: &mut Cow<'a, str>, more: Cow<'a, str>) {
     }
 }
 
-/// Parses a whole document into its root element. Refuses a DOCTYPE, undefined entities,
-/// unclosed or mismatched elements and a second root.
-pub(crate) fn parse<'a>(doc: &Doc<'a>) -> Result<Element<'a>, RefiError> {
-    let text: &'a str = doc.text;
-    let mut reader = NsReader::from_str(text);
-    reader.config_mut().check_end_names = true;
-    let mut stack: Vec<Element<'a>> = Vec::new();
-    // Closed elements waiting for their parent to close, and where each open element's
-    // children begin among them: every list of children and attributes is allocated once, at
-    // its exact size (a large project has hundreds of thousands of small elements).
-    let mut done: Vec<Element<'a>> = Vec::new();
-    let mut starts: Vec<usize> = Vec::new();
-    let mut attrs: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::new();
-    let mut root: Option<Element<'a>> = None;
-    let mut namespaces: Vec<Rc<str>> = Vec::new();
-    loop {
-        let before = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
-        let event = reader.read_event().map_err(|e| {
-            let at = usize::try_from(reader.error_position()).unwrap_or(before);
-            doc.xml_error(at, e.to_string())
-        })?;
-        match event {
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                if root.is_some() && stack.is_empty() {
-                    return Err(doc.xml_error(before, "a second root element"));
-                }
-                let (ns, local) = reader.resolver().resolve_element(e.name());
-                let mut element = Element {
-                    name: lift(text, local.as_ref()),
-                    ns: match ns {
+/// What [`Pull::next`] hands out: an element's start (its attributes, no children or text
+/// yet), its end, or a piece of its character data. An empty element (`<a/>`) is a start
+/// followed by an end.
+#[derive(Debug)]
+pub(crate) enum Item<'a> {
+    Start(Element<'a>),
+    End,
+    Text(Cow<'a, str>),
+    /// The end of the document, after its root element.
+    Eof,
+}
+
+/// A pull parser over a document: [`Pull::next`] gives one [`Item`] at a time in document
+/// order, [`Pull::subtree`] reads a (small) element whole, [`Pull::skip`] passes one by.
+/// Refuses a DOCTYPE, undefined entities, undeclared namespace prefixes, unclosed or
+/// mismatched elements and a second root, each with its line and column.
+pub(crate) struct Pull<'d, 'a> {
+    doc: &'d Doc<'a>,
+    reader: NsReader<&'a [u8]>,
+    /// Shared between the elements of one namespace.
+    namespaces: Vec<Rc<str>>,
+    /// Room for one element's attributes, reused.
+    attrs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    /// Local names of the open elements, outermost first.
+    open: Vec<Cow<'a, str>>,
+    root_seen: bool,
+}
+
+impl<'d, 'a> Pull<'d, 'a> {
+    pub fn new(doc: &'d Doc<'a>) -> Self {
+        let mut reader = NsReader::from_str(doc.text);
+        reader.config_mut().check_end_names = true;
+        reader.config_mut().expand_empty_elements = true;
+        Pull {
+            doc,
+            reader,
+            namespaces: Vec::new(),
+            attrs: Vec::new(),
+            open: Vec::new(),
+            root_seen: false,
+        }
+    }
+
+    /// How many elements are open.
+    pub fn depth(&self) -> usize {
+        self.open.len()
+    }
+
+    /// The next item of the document.
+    pub fn next(&mut self) -> Result<Item<'a>, RefiError> {
+        let doc = self.doc;
+        let text: &'a str = doc.text;
+        loop {
+            let before = usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX);
+            let event = self.reader.read_event().map_err(|e| {
+                let at = usize::try_from(self.reader.error_position()).unwrap_or(before);
+                doc.xml_error(at, e.to_string())
+            })?;
+            match event {
+                Event::Start(ref e) | Event::Empty(ref e) => {
+                    if self.root_seen && self.open.is_empty() {
+                        return Err(doc.xml_error(before, "a second root element"));
+                    }
+                    let (ns, local) = self.reader.resolver().resolve_element(e.name());
+                    let ns = match ns {
                         ResolveResult::Bound(n) => {
                             let n = n.as_ref();
-                            match namespaces.iter().find(|k| &***k == n) {
+                            match self.namespaces.iter().find(|k| &***k == n) {
                                 Some(k) => Some(Rc::clone(k)),
                                 None => {
                                     let k: Rc<str> = Rc::from(n);
-                                    namespaces.push(Rc::clone(&k));
+                                    self.namespaces.push(Rc::clone(&k));
                                     Some(k)
                                 }
                             }
@@ -235,94 +270,189 @@ pub(crate) fn parse<'a>(doc: &Doc<'a>) -> Result<Element<'a>, RefiError> {
                                 doc.xml_error(before, format!("undeclared namespace prefix {p:?}"))
                             );
                         }
-                    },
-                    pos: before,
-                    ..Element::default()
-                };
-                for attr in e.attributes() {
-                    let attr = attr.map_err(|err| doc.xml_error(before, err.to_string()))?;
-                    let key = attr.key;
-                    if key.as_namespace_binding().is_some() {
-                        continue;
+                    };
+                    for attr in e.attributes() {
+                        let attr = attr.map_err(|err| doc.xml_error(before, err.to_string()))?;
+                        let key = attr.key;
+                        if key.as_namespace_binding().is_some() {
+                            continue;
+                        }
+                        let value = attr
+                            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .map_err(|err| doc.xml_error(before, err.to_string()))?;
+                        self.attrs
+                            .push((lift(text, key.local_name().as_ref()), lift_cow(text, value)));
                     }
-                    let value = attr
-                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map_err(|err| doc.xml_error(before, err.to_string()))?;
-                    attrs.push((lift(text, key.local_name().as_ref()), lift_cow(text, value)));
+                    let mut attrs = Vec::with_capacity(self.attrs.len());
+                    attrs.append(&mut self.attrs); // `self.attrs` keeps its room
+                    let element = Element {
+                        name: lift(text, local.as_ref()),
+                        ns,
+                        attrs,
+                        pos: before,
+                        ..Element::default()
+                    };
+                    self.root_seen = true;
+                    self.open.push(element.name.clone());
+                    return Ok(Item::Start(element));
                 }
-                element.attrs = Vec::with_capacity(attrs.len());
-                element.attrs.append(&mut attrs); // `attrs` keeps its room for the next element
-                if matches!(event, Event::Start(_)) {
-                    stack.push(element);
-                    starts.push(done.len());
-                } else if stack.is_empty() {
-                    root = Some(element);
-                } else {
-                    done.push(element);
+                Event::End(_) => {
+                    if self.open.pop().is_none() {
+                        return Err(doc.xml_error(before, "an end tag without a start tag"));
+                    }
+                    return Ok(Item::End);
                 }
-            }
-            Event::End(_) => match (stack.pop(), starts.pop()) {
-                (Some(mut element), Some(start)) => {
-                    element.children = done.drain(start..).collect();
-                    if stack.is_empty() {
-                        root = Some(element);
-                    } else {
-                        done.push(element);
+                Event::Text(t) => {
+                    let t = t.xml10_content();
+                    if !self.open.is_empty() && !t.is_empty() {
+                        return Ok(Item::Text(lift_cow(text, t)));
                     }
                 }
-                _ => return Err(doc.xml_error(before, "an end tag without a start tag")),
-            },
-            Event::Text(t) => {
-                if let Some(top) = stack.last_mut() {
-                    push_text(&mut top.text, t.xml10_content());
-                }
-            }
-            Event::CData(t) => {
-                if let Some(top) = stack.last_mut() {
+                Event::CData(t) => {
                     let inner = t.into_inner();
                     let content = if inner.contains("\r\n") {
                         Cow::Owned(inner.replace("\r\n", "\n"))
                     } else {
-                        inner
+                        lift_cow(text, inner)
                     };
-                    push_text(&mut top.text, content);
+                    if !self.open.is_empty() && !content.is_empty() {
+                        return Ok(Item::Text(content));
+                    }
+                }
+                Event::GeneralRef(r) => {
+                    let resolved = match r.resolve_char_ref() {
+                        Ok(Some(c)) => c.to_string(),
+                        Ok(None) => match quick_xml::escape::resolve_predefined_entity(&r) {
+                            Some(s) => s.to_string(),
+                            None => {
+                                return Err(doc.xml_error(
+                                    before,
+                                    format!("the entity &{}; is not defined (DOCTYPE/entities are not allowed)", &*r),
+                                ));
+                            }
+                        },
+                        Err(err) => return Err(doc.xml_error(before, err.to_string())),
+                    };
+                    if !self.open.is_empty() {
+                        return Ok(Item::Text(Cow::Owned(resolved)));
+                    }
+                }
+                Event::DocType(_) => {
+                    let (line, column) = doc.line_col(before);
+                    return Err(RefiError::Doctype {
+                        file: doc.file.to_string(),
+                        line,
+                        column,
+                    });
+                }
+                Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+                Event::Eof => {
+                    if let Some(open) = self.open.last() {
+                        return Err(doc.xml_error(
+                            doc.text.len(),
+                            format!("the document ends before <{open}> is closed"),
+                        ));
+                    }
+                    if !self.root_seen {
+                        return Err(doc.xml_error(0, "no root element"));
+                    }
+                    return Ok(Item::Eof);
                 }
             }
-            Event::GeneralRef(r) => {
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c.to_string(),
-                    Ok(None) => match quick_xml::escape::resolve_predefined_entity(&r) {
-                        Some(s) => s.to_string(),
-                        None => {
-                            return Err(doc.xml_error(
-                                before,
-                                format!("the entity &{}; is not defined (DOCTYPE/entities are not allowed)", &*r),
-                            ));
-                        }
-                    },
-                    Err(err) => return Err(doc.xml_error(before, err.to_string())),
-                };
-                if let Some(top) = stack.last_mut() {
-                    push_text(&mut top.text, Cow::Owned(resolved));
-                }
-            }
-            Event::DocType(_) => {
-                let (line, column) = doc.line_col(before);
-                return Err(RefiError::Doctype {
-                    file: doc.file.to_string(),
-                    line,
-                    column,
-                });
-            }
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-            Event::Eof => break,
         }
     }
-    if let Some(open) = stack.last() {
-        return Err(doc.xml_error(
-            doc.text.len(),
-            format!("the document ends before <{}> is closed", open.name),
-        ));
+
+    /// The next element inside the current one (its start), or `None` at the current
+    /// element's end (which is then read); text between the elements is passed by.
+    pub fn child(&mut self) -> Result<Option<Element<'a>>, RefiError> {
+        loop {
+            match self.next()? {
+                Item::Start(el) => return Ok(Some(el)),
+                Item::Text(_) => {}
+                Item::End => return Ok(None),
+                Item::Eof => unreachable!("the document cannot end inside an element"),
+            }
+        }
     }
-    root.ok_or_else(|| doc.xml_error(0, "no root element"))
+
+    /// The element whose start `next` has just given, read whole: its children and text,
+    /// up to and including its end.
+    pub fn subtree(&mut self, start: Element<'a>) -> Result<Element<'a>, RefiError> {
+        // Closed elements waiting for their parent to close, and where each open element's
+        // children begin among them: every list of children is allocated once, at its size.
+        let mut stack = vec![start];
+        let mut done: Vec<Element<'a>> = Vec::new();
+        let mut starts: Vec<usize> = vec![0];
+        loop {
+            match self.next()? {
+                Item::Start(element) => {
+                    stack.push(element);
+                    starts.push(done.len());
+                }
+                Item::End => {
+                    let (Some(mut element), Some(start)) = (stack.pop(), starts.pop()) else {
+                        unreachable!("every end has its start on the stack");
+                    };
+                    element.children = done.drain(start..).collect();
+                    if stack.is_empty() {
+                        return Ok(element);
+                    }
+                    done.push(element);
+                }
+                Item::Text(t) => {
+                    if let Some(top) = stack.last_mut() {
+                        push_text(&mut top.text, t);
+                    }
+                }
+                Item::Eof => unreachable!("the document cannot end inside an element"),
+            }
+        }
+    }
+
+    /// Passes by the element whose start `next` has just given (its end included); returns
+    /// how many elements inside it are named `count`.
+    pub fn skip(&mut self, count: &str) -> Result<usize, RefiError> {
+        let depth = self.depth();
+        let mut n = 0;
+        loop {
+            match self.next()? {
+                Item::Start(e) => n += usize::from(e.name == count),
+                Item::End if self.depth() < depth => return Ok(n),
+                Item::End | Item::Text(_) => {}
+                Item::Eof => unreachable!("the document cannot end inside an element"),
+            }
+        }
+    }
+
+    /// The text directly inside the element whose start `next` has just given, up to and
+    /// including its end (elements inside it are passed by).
+    pub fn text(&mut self) -> Result<Cow<'a, str>, RefiError> {
+        let depth = self.depth();
+        let mut text = Cow::Borrowed("");
+        loop {
+            match self.next()? {
+                Item::Text(t) if self.depth() == depth => push_text(&mut text, t),
+                Item::End if self.depth() < depth => return Ok(text),
+                Item::Start(_) | Item::End | Item::Text(_) => {}
+                Item::Eof => unreachable!("the document cannot end inside an element"),
+            }
+        }
+    }
+}
+
+/// Parses a whole document into its root element (see [`Pull`] for what is refused).
+pub(crate) fn parse<'a>(doc: &Doc<'a>) -> Result<Element<'a>, RefiError> {
+    let mut pull = Pull::new(doc);
+    let root = loop {
+        match pull.next()? {
+            Item::Start(root) => break pull.subtree(root)?,
+            Item::Text(_) | Item::End => {}
+            Item::Eof => return Err(doc.xml_error(0, "no root element")),
+        }
+    };
+    match pull.next()? {
+        Item::Eof => Ok(root),
+        // A second root is refused by `next`; nothing else can follow the root.
+        other => unreachable!("after the root: {other:?}"),
+    }
 }

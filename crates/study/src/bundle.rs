@@ -42,26 +42,90 @@ pub struct Merged {
 impl Workbench {
     /// The study's content, for an export.
     pub fn bundle(&self) -> StudyResult<StudyBundle> {
+        let (mut bundle, _) = self.bundle_skeleton()?;
+        // The bundle owns its copies; reading them through the cache would keep every text
+        // twice (a corpus of the whole study, say).
+        for shell in &mut bundle.sources {
+            *shell = self.source_uncached(shell)?;
+        }
+        bundle.codings = self.store.codings(&Default::default())?;
+        Ok(bundle)
+    }
+
+    /// The study's content without its sources' texts, turns and speakers and without codings
+    /// (each source a shell: id, name, kind, participant, dyad, interview, blind flag), and the
+    /// names of its coders: what an export writes before its sources, which it then reads one
+    /// at a time ([`Workbench::source_uncached`], [`Workbench::source_codings`]).
+    pub fn bundle_skeleton(&self) -> StudyResult<(StudyBundle, Vec<String>)> {
         let study = self.store.study()?;
         let paths = self.code_paths()?;
-        let mut sources = Vec::new();
-        for info in self.store.source_infos()? {
-            let mut s = (*self.cached_source(info.id)?).clone();
-            s.blind = info.blind;
-            sources.push(s);
+        let sources = self
+            .store
+            .source_infos()?
+            .into_iter()
+            .map(|info| Source {
+                id: info.id,
+                name: info.name,
+                kind: info.kind,
+                participant: info.participant,
+                dyad: info.dyad,
+                text: String::new(),
+                turns: Vec::new(),
+                speakers: Vec::new(),
+                markers: Vec::new(),
+                interview: info.interview,
+                imported_at: info.imported_at,
+                blind: info.blind,
+                version: 0,
+            })
+            .collect();
+        let mut coders: Vec<String> = Vec::new();
+        for (_, coder, _) in self.store.coding_counts_by_source()? {
+            if !coders.contains(&coder) {
+                coders.push(coder);
+            }
         }
-        Ok(StudyBundle {
+        let bundle = StudyBundle {
             name: study.name,
             description: study.description,
             participants: self.store.participants()?,
             dyads: self.store.dyads()?,
             codes: paths.codes().to_vec(),
             sources,
-            codings: self.store.codings(&Default::default())?,
+            codings: Vec::new(),
             memos: self.store.memos(None)?,
             media: self.store.media()?,
             cases: self.store.cases()?,
-        })
+        };
+        Ok((bundle, coders))
+    }
+
+    /// The whole source of a shell from [`Workbench::bundle_skeleton`] (whose blind flag it
+    /// keeps): from the Workbench's cache when it is there, else read from the store without
+    /// being kept (an export reads every source once and should not hold them all).
+    pub fn source_uncached(&self, shell: &Source) -> StudyResult<Source> {
+        let mut s = match self.sources.borrow().get(&shell.id) {
+            Some(s) => (**s).clone(),
+            None => self.store.source(shell.id)?,
+        };
+        s.blind = shell.blind;
+        Ok(s)
+    }
+
+    /// A source's text, read from the store (not kept).
+    pub fn source_text(&self, id: SourceId) -> StudyResult<String> {
+        if let Some(s) = self.sources.borrow().get(&id) {
+            return Ok(s.text.clone());
+        }
+        Ok(self.store.source_text(id)?)
+    }
+
+    /// A source's codings, in the order of [`Workbench::bundle`]'s (start, end, id).
+    pub fn source_codings(&self, id: SourceId) -> StudyResult<Vec<Coding>> {
+        Ok(self.store.codings(&between_store::CodingFilter {
+            source: Some(id),
+            ..Default::default()
+        })?)
     }
 
     /// Brings `bundle` into this study in one change: everything, or (at the first problem)
