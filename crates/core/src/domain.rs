@@ -409,3 +409,22 @@ pub struct Verification {
     pub verified_at: String,
     pub note: String,
 }
+
+/// What an exemplar quote stands for: a theory component (by its id in the theory) or a code.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
+pub enum ExemplarFor {
+    Component(String),
+    Code(CodeId),
+}
+
+/// A coding the team chose as an exemplar quote (for the paper's table of components), in the
+/// team's order: `position` 1 is shown first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exemplar {
+    pub coding: CodingId,
+    pub target: ExemplarFor,
+    pub position: i64,
+    pub chosen_by: String,
+    pub chosen_at: String,
+}

@@ -100,6 +100,8 @@ pub trait Reader {
     fn source_id_by_name(&self, name: &str) -> Result<Option<SourceId>>;
     /// A source's text length in code points, without reading the text.
     fn source_length(&self, id: SourceId) -> Result<usize>;
+    /// A source's text alone (an export writing the texts needs nothing else of it).
+    fn source_text(&self, id: SourceId) -> Result<String>;
     /// Sources in blind mode (not counting the study-wide switch).
     fn blind_sources(&self) -> Result<Vec<SourceId>>;
     fn codes(&self) -> Result<Vec<Code>>;
@@ -124,6 +126,8 @@ pub trait Reader {
     fn verifications(&self) -> Result<Vec<Verification>>;
     /// The de-identification mapping, oldest first (empty once destroyed).
     fn pseudonyms(&self) -> Result<Vec<PseudonymEntry>>;
+    /// The team's exemplar quotes, by what they stand for, then position.
+    fn exemplars(&self) -> Result<Vec<Exemplar>>;
 }
 
 /// Writing a study, inside a transaction. Each call is recorded in the audit log.
@@ -179,6 +183,11 @@ pub trait Writer: Reader {
     fn finish_deidentification(&mut self, run: i64, counts: &DeidentificationCounts) -> Result<()>;
     /// Deletes every stored term of the mapping (irreversible); returns how many.
     fn delete_pseudonyms(&mut self) -> Result<usize>;
+    /// Marks a coding as an exemplar quote at `e.position`; later ones of the same target move
+    /// down one.
+    fn insert_exemplar(&mut self, e: &Exemplar) -> Result<()>;
+    /// Unmarks it; later ones of the same target move up one. False when it was not marked.
+    fn delete_exemplar(&mut self, coding: CodingId, target: &ExemplarFor) -> Result<bool>;
 }
 
 /// A unit of work: all its writes land together at [`Transaction::commit`], or none do

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0003_memo_passages.sql"),
     include_str!("../migrations/sqlite/0004_media_and_verification.sql"),
     include_str!("../migrations/sqlite/0005_deidentification.sql"),
+    include_str!("../migrations/sqlite/0006_exemplars.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -31,6 +32,37 @@ fn migrations() -> Migrations<'static> {
 /// The schema version this build writes.
 pub fn schema_version() -> i64 {
     MIGRATIONS.len() as i64
+}
+
+/// Codings one `INSERT` of [`Writer::insert_codings`] stores (ten parameters each, well
+/// under SQLite's limit of 32 766).
+const CODINGS_PER_INSERT: usize = 500;
+
+/// `INSERT INTO coding … VALUES (…), (…), …` for `rows` rows.
+fn insert_codings_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO coding (id, source_id, code_id, start, \"end\", coder, contrast, memo, created_at, updated_at) VALUES ",
+    );
+    for row in 0..rows {
+        let p = row * 10;
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{})",
+            p + 1,
+            p + 2,
+            p + 3,
+            p + 4,
+            p + 5,
+            p + 6,
+            p + 7,
+            p + 8,
+            p + 9,
+            p + 10
+        ));
+    }
+    sql
 }
 
 #[derive(Clone, Debug)]
@@ -666,6 +698,17 @@ impl<C: Conn> Reader for C {
             })
     }
 
+    fn source_text(&self, id: SourceId) -> Result<String> {
+        self.conn()
+            .prepare_cached("SELECT text FROM source WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id.to_string()], |r| r.get(0)).optional())
+            .map_err(|e| self.fail(e))?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "source",
+                key: id.to_string(),
+            })
+    }
+
     fn blind_sources(&self) -> Result<Vec<SourceId>> {
         collect(
             self.conn(),
@@ -847,6 +890,30 @@ impl<C: Conn> Reader for C {
 
     fn pseudonyms(&self) -> Result<Vec<PseudonymEntry>> {
         deidentify::pseudonyms(self.conn()).map_err(|e| self.fail(e))
+    }
+
+    fn exemplars(&self) -> Result<Vec<Exemplar>> {
+        collect(
+            self.conn(),
+            "SELECT coding_id, component, code_id, position, chosen_by, chosen_at FROM exemplar
+             ORDER BY component IS NULL, component, code_id, position",
+            [],
+            |r| {
+                let component: Option<String> = r.get(1)?;
+                let target = match component {
+                    Some(c) => ExemplarFor::Component(c),
+                    None => ExemplarFor::Code(parse_id(r.get(2)?)?),
+                };
+                Ok(Exemplar {
+                    coding: parse_id(r.get(0)?)?,
+                    target,
+                    position: r.get(3)?,
+                    chosen_by: r.get(4)?,
+                    chosen_at: r.get(5)?,
+                })
+            },
+        )
+        .map_err(|e| self.fail(e))
     }
 }
 
@@ -1173,30 +1240,36 @@ impl Writer for SqliteTx<'_> {
 
     fn insert_codings(&mut self, codings: &[Coding]) -> Result<()> {
         let mut by_coder: std::collections::BTreeMap<&str, usize> = Default::default();
-        {
+        // Many rows a statement: SQLite copies each page a statement changes into its statement
+        // journal once per statement (the insert trigger can abort one), so one row a statement
+        // copies four pages for every coding. The trigger still checks every row.
+        for batch in codings.chunks(CODINGS_PER_INSERT) {
             let mut stmt = self
                 .tx
-                .prepare_cached(
-                    "INSERT INTO coding (id, source_id, code_id, start, \"end\", coder, contrast, memo, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                )
+                .prepare_cached(&insert_codings_sql(batch.len()))
                 .map_err(|e| self.fail(e))?;
-            for c in codings {
-                stmt.execute(params![
-                    c.id.to_string(),
-                    c.source.to_string(),
-                    c.code.to_string(),
-                    c.span.start,
-                    c.span.end,
-                    c.coder,
-                    c.contrast,
-                    c.memo,
-                    c.created_at,
-                    c.updated_at
-                ])
-                .map_err(|e| map_err(self.path, &self.options, e))?;
+            for (i, c) in batch.iter().enumerate() {
+                let at = i * 10;
+                let bind = |stmt: &mut rusqlite::CachedStatement<'_>,
+                            k: usize,
+                            v: &dyn rusqlite::ToSql| {
+                    stmt.raw_bind_parameter(at + k, v)
+                };
+                bind(&mut stmt, 1, &c.id.to_string())
+                    .and_then(|()| bind(&mut stmt, 2, &c.source.to_string()))
+                    .and_then(|()| bind(&mut stmt, 3, &c.code.to_string()))
+                    .and_then(|()| bind(&mut stmt, 4, &c.span.start))
+                    .and_then(|()| bind(&mut stmt, 5, &c.span.end))
+                    .and_then(|()| bind(&mut stmt, 6, &c.coder))
+                    .and_then(|()| bind(&mut stmt, 7, &c.contrast))
+                    .and_then(|()| bind(&mut stmt, 8, &c.memo))
+                    .and_then(|()| bind(&mut stmt, 9, &c.created_at))
+                    .and_then(|()| bind(&mut stmt, 10, &c.updated_at))
+                    .map_err(|e| self.fail(e))?;
                 *by_coder.entry(c.coder.as_str()).or_default() += 1;
             }
+            stmt.raw_execute()
+                .map_err(|e| map_err(self.path, &self.options, e))?;
         }
         self.log(
             "import",
@@ -1408,6 +1481,14 @@ impl Writer for SqliteTx<'_> {
         self.destroy_pseudonyms()
     }
 
+    fn insert_exemplar(&mut self, e: &Exemplar) -> Result<()> {
+        self.insert_exemplar_row(e)
+    }
+
+    fn delete_exemplar(&mut self, coding: CodingId, target: &ExemplarFor) -> Result<bool> {
+        self.delete_exemplar_row(coding, target)
+    }
+
     fn set_blind(&mut self, scope: BlindScope, blind: bool) -> Result<()> {
         match scope {
             BlindScope::Study => {
@@ -1473,6 +1554,63 @@ impl Writer for SqliteTx<'_> {
             &id,
             json!({ "verified_by": v.verified_by, "note": v.note }),
         )
+    }
+}
+
+/// An exemplar target as its two columns (`component`, `code_id`).
+fn exemplar_columns(target: &ExemplarFor) -> (Option<String>, Option<String>) {
+    match target {
+        ExemplarFor::Component(c) => (Some(c.clone()), None),
+        ExemplarFor::Code(c) => (None, Some(c.to_string())),
+    }
+}
+
+impl SqliteTx<'_> {
+    fn insert_exemplar_row(&self, e: &Exemplar) -> Result<()> {
+        let (component, code) = exemplar_columns(&e.target);
+        let id = e.coding.to_string();
+        // Make room at the position (two steps, as the order index is not unique).
+        self.exec(
+            "UPDATE exemplar SET position = position + 1
+             WHERE component IS ?1 AND code_id IS ?2 AND position >= ?3",
+            params![component, code, e.position],
+        )?;
+        self.exec(
+            "INSERT INTO exemplar (coding_id, component, code_id, position, chosen_by, chosen_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id, component, code, e.position, e.chosen_by, e.chosen_at],
+        )?;
+        self.log(
+            "choose",
+            "exemplar",
+            &id,
+            json!({ "for": e.target, "position": e.position }),
+        )
+    }
+
+    fn delete_exemplar_row(&self, coding: CodingId, target: &ExemplarFor) -> Result<bool> {
+        let (component, code) = exemplar_columns(target);
+        let id = coding.to_string();
+        let position: Option<i64> = self
+            .tx
+            .query_row(
+                "DELETE FROM exemplar WHERE coding_id = ?1 AND component IS ?2 AND code_id IS ?3
+                 RETURNING position",
+                params![id, component, code],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.fail(e))?;
+        let Some(position) = position else {
+            return Ok(false);
+        };
+        self.exec(
+            "UPDATE exemplar SET position = position - 1
+             WHERE component IS ?1 AND code_id IS ?2 AND position > ?3",
+            params![component, code, position],
+        )?;
+        self.log("drop", "exemplar", &id, json!({ "for": target }))?;
+        Ok(true)
     }
 }
 

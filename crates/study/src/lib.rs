@@ -10,6 +10,7 @@ mod codebook;
 mod coding;
 mod deidentify;
 mod error;
+mod exemplars;
 mod import;
 mod media;
 mod people;
@@ -159,6 +160,12 @@ impl Workbench {
 
     pub fn study(&self) -> StudyResult<Study> {
         Ok(self.store.study()?)
+    }
+
+    /// A number that grows with every change to the study (the audit log's last entry), for
+    /// caches of derived data: equal revisions mean equal content.
+    pub fn revision(&self) -> StudyResult<i64> {
+        Ok(self.store.audit_log(1)?.first().map_or(0, |e| e.seq))
     }
 
     /// The theory the study's codebook came from, as the study keeps it.

@@ -150,6 +150,7 @@ fn objects_round_trip() {
     assert_eq!(store.participants().unwrap(), [c, p]);
     assert_eq!(store.dyads().unwrap(), std::slice::from_ref(&dyad));
     assert_eq!(store.source(s.id).unwrap(), s);
+    assert_eq!(store.source_text(s.id).unwrap(), s.text);
     assert_eq!(store.source_id_by_name("one.txt").unwrap(), Some(s.id));
     assert_eq!(store.source_infos().unwrap()[0].text_length, 16);
     assert_eq!(store.codes().unwrap(), [parent, child.clone()]);
@@ -201,6 +202,46 @@ fn the_database_refuses_impossible_codings() {
         err.to_string().contains("already"),
         "sibling names are unique, ignoring case: {err}"
     );
+}
+
+#[test]
+fn many_codings_at_once_are_stored_and_each_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = new_store(&dir);
+    let s = source("one.txt", "some words here");
+    let c = code("A", None);
+    // More than one statement's worth, and a last statement of another size.
+    let n = 1234;
+    let codings: Vec<Coding> = (0..n)
+        .map(|i| coding(s.id, c.id, i % 10, i % 10 + 5))
+        .collect();
+    let mut tx = store.transaction("t").unwrap();
+    tx.insert_source(&s).unwrap();
+    tx.insert_code(&c).unwrap();
+    tx.insert_codings(&codings).unwrap();
+    tx.commit().unwrap();
+    let mut stored = store.codings(&CodingFilter::default()).unwrap();
+    stored.sort_by_key(|k| k.id);
+    let mut expected = codings.clone();
+    expected.sort_by_key(|k| k.id);
+    assert_eq!(stored, expected);
+
+    // One coding past the end of its text, deep in a batch: none of them is stored.
+    for bad in [n - 1, 700, 3] {
+        let mut more: Vec<Coding> = (0..n).map(|i| coding(s.id, c.id, 0, 1 + i % 10)).collect();
+        more[bad].span.end = 16;
+        let mut tx = store.transaction("t").unwrap();
+        let err = tx.insert_codings(&more).unwrap_err();
+        assert!(err.to_string().contains("past the end"), "{err}");
+        drop(tx);
+        assert_eq!(store.codings(&CodingFilter::default()).unwrap().len(), n);
+    }
+    // A coding of no code is refused too.
+    let mut tx = store.transaction("t").unwrap();
+    let err = tx
+        .insert_codings(&[coding(s.id, c.id, 0, 2), coding(s.id, CodeId::new(), 0, 2)])
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Constraint(_)), "{err}");
 }
 
 #[test]
@@ -474,3 +515,4 @@ fn an_older_study_file_is_upgraded_on_open() {
 }
 
 mod deidentify;
+mod exemplars;
