@@ -51,6 +51,26 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../assets/deidentify.js"),
     ),
+    (
+        "cases.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/cases.js"),
+    ),
+    (
+        "model.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/model.js"),
+    ),
+    (
+        "model.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/model.css"),
+    ),
+    (
+        "query.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/query.js"),
+    ),
 ];
 
 pub fn routes() -> Router<Arc<App>> {

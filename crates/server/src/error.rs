@@ -44,6 +44,16 @@ impl ApiError {
     }
 }
 
+/// A finding asked about a dyad, clinician, component or proposition the study does not have.
+impl From<between_findings::CorpusError> for ApiError {
+    fn from(e: between_findings::CorpusError) -> Self {
+        match e {
+            between_findings::CorpusError::Unknown { .. } => Self::not_found(e.to_string()),
+            between_findings::CorpusError::Code(e) => e.into(),
+        }
+    }
+}
+
 impl From<StudyError> for ApiError {
     fn from(e: StudyError) -> Self {
         let message = e.to_string();

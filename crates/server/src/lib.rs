@@ -7,10 +7,13 @@
 mod api;
 mod assets;
 mod auth;
+mod cases;
 mod deidentify;
 mod error;
 mod exchange;
+mod model_findings;
 mod pages;
+mod query;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -22,6 +25,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use between_core::Account;
+use between_findings::Corpus;
 use between_store::OpenOptions;
 use between_study::{CodingRequest, CodingView, StudyResult, Workbench};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -57,6 +61,8 @@ pub struct StudyHandle {
     events: broadcast::Sender<CodingEvent>,
     /// Started on first use, inside the server's runtime.
     batcher: OnceLock<mpsc::UnboundedSender<Pending>>,
+    /// The study as last analysed, with the revision it was built at.
+    corpus: Mutex<Option<(i64, Arc<Corpus>)>>,
 }
 
 impl StudyHandle {
@@ -66,7 +72,30 @@ impl StudyHandle {
             bench: Mutex::new(bench),
             events: broadcast::channel(1024).0,
             batcher: OnceLock::new(),
+            corpus: Mutex::new(None),
         }
+    }
+
+    /// The study as a [`Corpus`] for findings, rebuilt only when the study has changed since
+    /// it was last built. Comparing everyone's codings is refused to a coder while anything is
+    /// blind (the same rule as comparing coders).
+    async fn corpus(self: &Arc<Self>, who: &Account) -> Result<Arc<Corpus>, ApiError> {
+        let me = Arc::clone(self);
+        let viewer = who.clone();
+        self.run(&who.name, move |bench| {
+            bench.may_compare(&viewer, &[])?;
+            let revision = bench.revision()?;
+            let mut cached = me.corpus.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, corpus)) = cached.as_ref()
+                && *at == revision
+            {
+                return Ok(Arc::clone(corpus));
+            }
+            let corpus = Arc::new(Corpus::of(bench)?);
+            *cached = Some((revision, Arc::clone(&corpus)));
+            Ok(corpus)
+        })
+        .await
     }
 
     /// Creates a coding through the study's batcher: requests that arrive while a batch is
@@ -241,6 +270,12 @@ pub fn router(app: Arc<App>) -> Router {
         .nest("/api/v1/studies/{slug}", api::routes())
         .nest("/api/v1/studies/{slug}/deidentify", deidentify::routes())
         .nest("/api/v1/studies/{slug}/exchange", exchange::routes())
+        .nest("/api/v1/studies/{slug}/query", query::api_routes())
+        .merge(query::page_routes())
+        .merge(cases::api_routes())
+        .merge(cases::page_routes())
+        .merge(model_findings::api_routes())
+        .merge(model_findings::page_routes())
         .merge(assets::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(security_headers))
@@ -250,8 +285,11 @@ pub fn router(app: Arc<App>) -> Router {
 
 async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
+    // A response that set its own policy (the self-contained report) keeps it.
     let set = |h: &mut axum::http::HeaderMap, name, value: &'static str| {
-        h.insert(name, HeaderValue::from_static(value));
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
     };
     set(
         headers,
@@ -292,6 +330,17 @@ pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) -> std::io:
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
+}
+
+/// Runs `finding` over the viewer's corpus (see `StudyHandle::corpus`) on the blocking pool.
+async fn over_corpus<T: Send + 'static>(
+    viewer: &auth::Viewer,
+    finding: impl FnOnce(&Corpus) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let corpus = viewer.study.corpus(&viewer.account).await?;
+    tokio::task::spawn_blocking(move || finding(&corpus))
+        .await
+        .map_err(|e| ApiError::internal(format!("a finding failed: {e}")))?
 }
 
 #[cfg(test)]

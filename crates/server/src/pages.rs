@@ -31,14 +31,14 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/s/{slug}/exchange", get(exchange))
 }
 
-fn render(t: &impl Template) -> Result<Html<String>, ApiError> {
+pub(crate) fn render(t: &impl Template) -> Result<Html<String>, ApiError> {
     t.render()
         .map(Html)
         .map_err(|e| ApiError::internal(format!("template: {e}")))
 }
 
 /// A page's viewer: without a session, the page sends the browser to the login form.
-struct PageViewer(Viewer);
+pub(crate) struct PageViewer(pub(crate) Viewer);
 
 impl FromRequestParts<Arc<App>> for PageViewer {
     type Rejection = Response;
@@ -214,26 +214,33 @@ async fn blind_form(
     Ok(Redirect::to(&format!("/s/{slug}/")).into_response())
 }
 
-struct Common {
-    slug: String,
-    study_name: String,
-    account: String,
-    role: String,
-    csrf: String,
+/// What every page's frame needs (`base.html` and `nav.html`).
+pub(crate) struct Common {
+    pub(crate) slug: String,
+    pub(crate) study_name: String,
+    pub(crate) account: String,
+    pub(crate) role: String,
+    pub(crate) csrf: String,
 }
 
-async fn common(v: &Viewer) -> Result<Common, ApiError> {
+impl Common {
+    pub(crate) fn new(v: &Viewer, study_name: String) -> Self {
+        Self {
+            slug: v.study.slug.clone(),
+            study_name,
+            account: v.account.name.clone(),
+            role: v.account.role.to_string(),
+            csrf: v.csrf.clone(),
+        }
+    }
+}
+
+pub(crate) async fn common(v: &Viewer) -> Result<Common, ApiError> {
     let name = v
         .study
         .run(&v.account.name, |b| b.study().map(|s| s.name))
         .await?;
-    Ok(Common {
-        slug: v.study.slug.clone(),
-        study_name: name,
-        account: v.account.name.clone(),
-        role: v.account.role.to_string(),
-        csrf: v.csrf.clone(),
-    })
+    Ok(Common::new(v, name))
 }
 
 struct SourceRow {
@@ -386,7 +393,7 @@ struct ShellPage {
     source_id: String,
 }
 
-async fn shell(
+pub(crate) async fn shell(
     v: &Viewer,
     page: &'static str,
     title: String,

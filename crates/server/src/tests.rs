@@ -1287,6 +1287,7 @@ async fn recordings_stream_by_range_and_transcripts_are_verified() {
 }
 
 mod deidentify;
+mod query;
 
 #[tokio::test]
 async fn owners_exchange_refi_qda_projects_from_the_web() {
@@ -1406,3 +1407,6 @@ async fn owners_exchange_refi_qda_projects_from_the_web() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+mod cases;
+
+mod model_findings;

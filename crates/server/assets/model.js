@@ -1,0 +1,266 @@
+// The dyad and the model: the dyads × components matrix (click a cell for the quotes from each
+// account, contrast apart), the propositions' support with the model figure, and saturation
+// with its stopping rule. Definitions: docs/findings.md.
+
+import { api, apiBase, el, append, clear, messageArea, describeError, safeColour, uid } from './api.js';
+
+const PRESENCE = {
+  both: ['both', 'both accounts'],
+  'clinician-only': ['C', 'clinician only'],
+  'patient-only': ['P', 'patient only'],
+  none: ['–', 'no evidence'],
+};
+
+function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+function coderField(onChange) {
+  const input = el('input', { type: 'text', id: uid('coder'), autocomplete: 'off', placeholder: 'all coders' });
+  input.addEventListener('change', onChange);
+  const field = el('div', { class: 'field' }, el('label', { attrs: { for: input.id }, text: 'Coder (empty: every coder; e.g. consensus)' }), input);
+  return { input, field };
+}
+
+function excerptList(title, excerpts, cls) {
+  const section = el('section', { class: `excerpts ${cls}`, attrs: { 'aria-label': title } }, el('h3', { text: `${title} (${excerpts.length})` }));
+  if (!excerpts.length) section.append(el('p', { class: 'muted', text: 'None.' }));
+  const list = el('ul');
+  for (const e of excerpts) {
+    list.append(el('li', {},
+      el('blockquote', { text: e.text }),
+      el('div', { class: 'muted' }, `${e.code_path} · ${e.source_name} ${e.span.start}–${e.span.end} · ${e.coder}`)));
+  }
+  section.append(list);
+  return section;
+}
+
+// ---- /s/{slug}/dyads ------------------------------------------------------------------------
+function dyads(main, message) {
+  let view = 'counts';
+  let matrix = null;
+  const { input: coder, field: coderBox } = coderField(() => load());
+  const viewSelect = el('select', { id: uid('view') });
+  for (const [v, label] of [['counts', 'counts (distinct passages, clinician / patient)'], ['presence', 'present / absent']]) {
+    viewSelect.append(el('option', { value: v, text: label }));
+  }
+  viewSelect.addEventListener('change', () => { view = viewSelect.value; draw(); });
+  const controls = el('form', { class: 'card findings-controls', attrs: { 'aria-label': 'Matrix options' }, on: { submit: (e) => e.preventDefault() } },
+    el('div', { class: 'field' }, el('label', { attrs: { for: viewSelect.id }, text: 'View' }), viewSelect), coderBox);
+  const table = el('div', { class: 'matrix-wrap' });
+  const detail = el('section', { id: 'cell-detail', attrs: { 'aria-live': 'polite', 'aria-label': 'Quotes behind the cell' } });
+  append(main,
+    el('h1', { text: 'Dyads × components' }),
+    el('p', { class: 'muted', text: 'Evidence of each theory component in the clinician’s and the patient’s account of each dyad. Sub-components count for their parent; overlapping codings count once; contrast codings are shown apart and never counted.' }),
+    controls, table, detail);
+
+  async function load() {
+    message.clear();
+    try {
+      matrix = await api('GET', `/findings/triangulation${query({ coder: coder.value.trim() })}`);
+      draw();
+      clear(detail);
+    } catch (e) {
+      message.show(describeError(e));
+    }
+  }
+
+  function draw() {
+    clear(table);
+    if (!matrix) return;
+    if (!matrix.components.length) {
+      table.append(el('p', { text: 'The study has no theory: nothing to triangulate.' }));
+      return;
+    }
+    const head = el('tr', {}, el('th', { text: 'Component', attrs: { scope: 'col' } }));
+    for (const d of matrix.dyads) head.append(el('th', { text: d.label, attrs: { scope: 'col', title: `${d.clinician} and ${d.patient}` } }));
+    const body = el('tbody');
+    matrix.components.forEach((c, ci) => {
+      const row = el('tr', { class: `depth-${Math.min(c.depth, 3)}` },
+        el('th', { attrs: { scope: 'row' }, style: { 'border-left': `4px solid ${safeColour(c.colour)}` } }, c.name));
+      matrix.dyads.forEach((d, di) => {
+        const cell = matrix.cells[di][ci];
+        const [short, long] = PRESENCE[cell.presence];
+        const contrast = cell.clinician.contrast_passages + cell.patient.contrast_passages;
+        const shown = view === 'counts' ? `${cell.clinician.passages}/${cell.patient.passages}` : short;
+        const button = el('button', {
+          type: 'button',
+          class: `cell presence-${cell.presence}`,
+          text: shown,
+          dataset: { dyad: d.label, component: c.id },
+          attrs: { 'aria-label': `${d.label}, ${c.name}: ${long}; clinician ${cell.clinician.passages}, patient ${cell.patient.passages} passages${contrast ? `; ${contrast} contrast` : ''}` },
+          on: { click: () => showCell(d, c) },
+        });
+        if (contrast) button.append(el('sup', { class: 'contrast-mark', text: '†', attrs: { title: `${contrast} contrast passages` } }));
+        row.append(el('td', {}, button));
+      });
+      body.append(row);
+    });
+    table.append(el('table', { class: 'data matrix' }, el('thead', {}, head), body),
+      el('p', { class: 'muted', text: view === 'counts' ? 'Cells: clinician / patient passages. † contrast passages (not evidence).' : 'both: both accounts; C: clinician only; P: patient only; –: none. † contrast passages (not evidence).' }));
+  }
+
+  async function showCell(d, c) {
+    message.clear();
+    try {
+      const x = await api('GET', `/findings/triangulation/cell${query({ dyad: d.label, component: c.id, coder: coder.value.trim() })}`);
+      clear(detail);
+      append(detail,
+        el('h2', { text: `${x.dyad.label} × ${x.component.name}: ${PRESENCE[x.presence][1]}` }),
+        el('div', { class: 'accounts' },
+          excerptList(`Clinician’s account (${x.dyad.clinician})`, x.clinician, 'clinician'),
+          excerptList(`Patient’s account (${x.dyad.patient})`, x.patient, 'patient')),
+        el('div', { class: 'accounts contrast' },
+          excerptList('Contrast, clinician (not evidence)', x.contrast_clinician, 'contrast-clinician'),
+          excerptList('Contrast, patient (not evidence)', x.contrast_patient, 'contrast-patient')));
+      detail.scrollIntoView({ block: 'nearest' });
+    } catch (e) {
+      message.show(describeError(e));
+    }
+  }
+
+  load();
+}
+
+// ---- /s/{slug}/model ------------------------------------------------------------------------
+function model(main, message) {
+  const { input: coder, field: coderBox } = coderField(() => load());
+  const ruleSelect = el('select', { id: uid('rule') });
+  for (const [v, label] of [['any', 'any of its components is evidenced'], ['all', 'every one of its components is evidenced']]) {
+    ruleSelect.append(el('option', { value: v, text: label }));
+  }
+  ruleSelect.addEventListener('change', () => load());
+  const controls = el('form', { class: 'card findings-controls', attrs: { 'aria-label': 'Support options' }, on: { submit: (e) => e.preventDefault() } },
+    el('div', { class: 'field' }, el('label', { attrs: { for: ruleSelect.id }, text: 'A side of a proposition is evidenced in a dyad when' }), ruleSelect), coderBox);
+  const tableBox = el('div', { class: 'propositions' });
+  const detail = el('section', { id: 'proposition-detail', attrs: { 'aria-live': 'polite', 'aria-label': 'Quotes behind a proposition' } });
+  const figure = el('img', { id: 'model-figure', alt: 'The model figure: components sized by evidence, propositions weighted by support' });
+  const download = el('a', { id: 'model-figure-download', text: 'Download the figure (SVG)', attrs: { download: 'model.svg' } });
+  append(main, el('h1', { text: 'The model’s evidence' }), controls, tableBox, detail,
+    el('figure', { class: 'model-figure card' }, figure, el('figcaption', {}, download)));
+
+  async function load() {
+    message.clear();
+    const q = query({ rule: ruleSelect.value, coder: coder.value.trim() });
+    figure.src = `${apiBase}/findings/figure.svg${q}`;
+    download.href = figure.src;
+    try {
+      const s = await api('GET', `/findings/propositions${q}`);
+      clear(tableBox);
+      clear(detail);
+      if (!s.propositions.length) {
+        tableBox.append(el('p', { text: 'The study’s theory states no propositions.' }));
+        return;
+      }
+      const body = el('tbody');
+      for (const p of s.propositions) {
+        const dyadCell = el('td', { class: 'dyad-list' });
+        for (const d of p.dyads) {
+          dyadCell.append(el('button', {
+            type: 'button', class: `link-button standing-${d.standing}`, text: d.dyad,
+            attrs: { title: d.standing.replace('-', ' ') },
+            on: { click: () => showDyad(p, d.dyad) },
+          }), ' ');
+        }
+        body.append(el('tr', {},
+          el('th', { attrs: { scope: 'row' }, text: `P${p.number}` }),
+          el('td', { text: `${p.from_names.join(' + ')} → ${p.to_names.join(' + ')}` }),
+          el('td', { text: `${p.relation}${p.basis === 'project assumption' ? ' (project assumption)' : ''}` }),
+          el('td', { class: 'number', text: String(p.both) }),
+          el('td', { class: 'number', text: String(p.source_only) }),
+          el('td', { class: 'number', text: String(p.target_only) }),
+          el('td', { class: 'number', text: String(p.neither) }),
+          dyadCell));
+      }
+      const head = el('tr', {});
+      for (const h of ['', 'Proposition', 'Relation', 'Both sides', 'Source only', 'Target only', 'Neither', 'Dyads (click for quotes)']) head.append(el('th', { text: h, attrs: { scope: 'col' } }));
+      tableBox.append(el('table', { class: 'data propositions-table' }, el('thead', {}, head), body),
+        el('p', { class: 'muted', text: `Counts are dyads (of ${s.dyad_count}).` }));
+    } catch (e) {
+      message.show(describeError(e));
+    }
+  }
+
+  async function showDyad(p, dyad) {
+    message.clear();
+    try {
+      const x = await api('GET', `/findings/propositions/excerpts${query({ number: p.number, dyad, rule: ruleSelect.value, coder: coder.value.trim() })}`);
+      clear(detail);
+      append(detail, el('h2', { text: `P${x.number} in ${x.dyad}: ${x.standing.replace('-', ' ')}` }),
+        el('div', { class: 'accounts' },
+          excerptList(`Source side: ${p.from_names.join(' + ')}`, x.source, 'source'),
+          excerptList(`Target side: ${p.to_names.join(' + ')}`, x.target, 'target')));
+    } catch (e) {
+      message.show(describeError(e));
+    }
+  }
+
+  load();
+}
+
+// ---- /s/{slug}/saturation -------------------------------------------------------------------
+function saturation(main, message) {
+  const { input: coder, field: coderBox } = coderField(() => load());
+  const k = el('input', { type: 'number', id: uid('k'), min: '1', step: '1', value: '3' });
+  const fewer = el('input', { type: 'number', id: uid('fewer'), min: '1', step: '1', value: '1' });
+  for (const input of [k, fewer]) input.addEventListener('change', () => load());
+  const controls = el('form', { class: 'card findings-controls', attrs: { 'aria-label': 'Stopping rule' }, on: { submit: (e) => { e.preventDefault(); load(); } } },
+    el('div', { class: 'field' }, el('label', { attrs: { for: k.id }, text: 'k: consecutive coded interviews looked at' }), k),
+    el('div', { class: 'field' }, el('label', { attrs: { for: fewer.id }, text: 'they bring fewer than this many new codes (1: none)' }), fewer),
+    coderBox,
+    el('div', { class: 'popup-buttons' }, el('button', { type: 'submit', class: 'primary', text: 'Apply' })));
+  const verdict = el('p', { id: 'saturation-verdict', class: 'verdict', attrs: { 'aria-live': 'polite' } });
+  const chart = el('img', { id: 'saturation-chart', alt: 'Saturation chart: codes introduced per interview in the order conducted' });
+  const download = el('a', { text: 'Download the chart (SVG)', attrs: { download: 'saturation.svg' } });
+  const tableBox = el('div', { class: 'saturation-table' });
+  append(main, el('h1', { text: 'Saturation' }), controls, verdict,
+    el('figure', { class: 'card' }, chart, el('figcaption', {}, download)), tableBox);
+
+  async function load() {
+    message.clear();
+    const q = query({ k: k.value, fewer_than: fewer.value, coder: coder.value.trim() });
+    try {
+      const s = await api('GET', `/findings/saturation${q}`);
+      chart.src = `${apiBase}/findings/saturation.svg${q}`;
+      download.href = chart.src;
+      const v = s.verdict;
+      verdict.textContent = v.status === 'reached'
+        ? `Saturation reached at interview ${v.at} (${v.interview}): ${v.clinicians} clinicians and ${v.patients} patients interviewed; confirmed by interview ${v.confirmed_by}.`
+        : `Saturation not yet reached: ${v.reason}.`;
+      verdict.className = `verdict verdict-${v.status}`;
+      const head = el('tr', {});
+      for (const h of ['#', 'Date', 'Interview', 'Who', 'Codings', 'New codes', 'Total', 'Clinicians', 'Patients', 'Introduced']) head.append(el('th', { text: h, attrs: { scope: 'col' } }));
+      const body = el('tbody');
+      for (const i of s.interviews) {
+        const row = el('tr', { class: [!i.coded ? 'uncoded' : '', v.status === 'reached' && i.position === v.at ? 'stopping-point' : ''].join(' ').trim() },
+          el('td', { class: 'number', text: String(i.position) }),
+          el('td', { text: i.date || '–' }),
+          el('td', { text: i.name }),
+          el('td', { text: i.participant ? `${i.participant} (${i.role})` : '–' }),
+          el('td', { class: 'number', text: i.coded ? String(i.codings) : 'not coded yet' }),
+          el('td', { class: 'number', text: String(i.new_codes.length) }),
+          el('td', { class: 'number', text: String(i.cumulative) }),
+          el('td', { class: 'number', text: String(i.clinicians) }),
+          el('td', { class: 'number', text: String(i.patients) }),
+          el('td', { class: 'introduced', text: i.new_codes.join('; ') }));
+        body.append(row);
+      }
+      clear(tableBox);
+      tableBox.append(el('table', { class: 'data' }, el('thead', {}, head), body));
+    } catch (e) {
+      message.show(describeError(e));
+    }
+  }
+
+  load();
+}
+
+const main = document.getElementById('model-findings');
+if (main) {
+  const message = messageArea(main);
+  const pages = { dyads, model, saturation };
+  (pages[main.dataset.page] || dyads)(main, message);
+}

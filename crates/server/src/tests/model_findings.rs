@@ -1,0 +1,233 @@
+//! The dyad and the model over HTTP: who may read, the matrix and its cells' quotes, the
+//! propositions, the figures, saturation's rule, bad input, and the pages.
+
+use super::*;
+
+const F: &str = "/findings";
+
+#[tokio::test]
+async fn findings_need_a_session_and_coders_are_refused_while_blind() {
+    let w = world();
+    let paths = [
+        "/triangulation",
+        "/triangulation/cell?dyad=C1-P01&component=trust",
+        "/propositions",
+        "/propositions/excerpts?number=1&dyad=C1-P01",
+        "/figure.svg",
+        "/saturation",
+        "/saturation.svg",
+    ];
+    for path in paths {
+        let r = w
+            .call(
+                &Session::default(),
+                Method::GET,
+                &format!("{F}{path}"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
+    }
+    let ada = w.login("sample", "ada").await;
+    for path in paths {
+        let r = w.call(&ada, Method::GET, &format!("{F}{path}"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "auditor reads {path}: {}", r.text);
+    }
+    let owner = w.login("sample", "paul").await;
+    let maria = w.login("sample", "maria").await;
+    let r = w
+        .call(
+            &owner,
+            Method::PUT,
+            "/blind",
+            Some(json!({"source": null, "blind": true})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let r = w
+        .call(&maria, Method::GET, &format!("{F}/triangulation"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let r = w
+        .call(&owner, Method::GET, &format!("{F}/triangulation"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "owners may: {}", r.text);
+}
+
+#[tokio::test]
+async fn a_cell_quotes_both_accounts_with_the_codings_the_matrix_counted() {
+    let w = world();
+    let ada = w.login("sample", "ada").await;
+    let m = w
+        .call(&ada, Method::GET, &format!("{F}/triangulation"), None)
+        .await
+        .body;
+    let dyads = m["dyads"].as_array().unwrap();
+    let components = m["components"].as_array().unwrap();
+    assert_eq!(dyads.len(), 10);
+    let (d, c) = (0..dyads.len())
+        .flat_map(|d| (0..components.len()).map(move |c| (d, c)))
+        .find(|&(d, c)| m["cells"][d][c]["presence"] == "both")
+        .expect("a cell evidenced in both accounts");
+    let cell = &m["cells"][d][c];
+    let uri = format!(
+        "{F}/triangulation/cell?dyad={}&component={}",
+        dyads[d]["label"].as_str().unwrap(),
+        components[c]["id"].as_str().unwrap()
+    );
+    let x = w.call(&ada, Method::GET, &uri, None).await;
+    assert_eq!(x.status, StatusCode::OK, "{}", x.text);
+    for account in ["clinician", "patient"] {
+        let quoted: Vec<&Value> = x.body[account]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["coding"])
+            .collect();
+        let counted: Vec<&Value> = cell[account]["codings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(quoted, counted, "{account}");
+        assert!(!quoted.is_empty());
+        assert!(
+            x.body[account]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["contrast"] == false && !e["text"].as_str().unwrap().is_empty())
+        );
+    }
+    for contrast in ["contrast_clinician", "contrast_patient"] {
+        assert!(
+            x.body[contrast]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["contrast"] == true)
+        );
+    }
+    // One coder's matrix holds only that coder's codings.
+    let sam = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{F}/triangulation?coder=sam"),
+            None,
+        )
+        .await
+        .body;
+    for account in ["clinician", "patient"] {
+        let all = cell[account]["codings"].as_array().unwrap();
+        let only = sam["cells"][d][c][account]["codings"].as_array().unwrap();
+        assert!(only.iter().all(|id| all.contains(id)), "{account}");
+        assert!(
+            only.len() < all.len(),
+            "the other coder's codings are left out"
+        );
+    }
+}
+
+#[tokio::test]
+async fn propositions_figures_and_the_stopping_rule() {
+    let w = world();
+    let ada = w.login("sample", "ada").await;
+    let s = w
+        .call(&ada, Method::GET, &format!("{F}/propositions"), None)
+        .await
+        .body;
+    let first = &s["propositions"][0];
+    let total: u64 = ["both", "source_only", "target_only", "neither"]
+        .iter()
+        .map(|k| first[k].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, s["dyad_count"].as_u64().unwrap());
+    let strict = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{F}/propositions?rule=all"),
+            None,
+        )
+        .await
+        .body;
+    assert!(strict["propositions"][0]["both"].as_u64() <= first["both"].as_u64());
+
+    for path in ["/figure.svg", "/saturation.svg?k=1"] {
+        let r = w.call(&ada, Method::GET, &format!("{F}{path}"), None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            r.headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("image/svg+xml")
+        );
+        assert!(r.text.starts_with("<svg") && r.text.ends_with("</svg>"));
+    }
+    let loose = w
+        .call(&ada, Method::GET, &format!("{F}/saturation?k=1"), None)
+        .await
+        .body;
+    let strict = w
+        .call(&ada, Method::GET, &format!("{F}/saturation?k=50"), None)
+        .await
+        .body;
+    assert_eq!(loose["verdict"]["status"], "reached");
+    assert_eq!(strict["verdict"]["status"], "not-yet");
+    assert_eq!(loose["rule"]["k"], 1);
+}
+
+#[tokio::test]
+async fn bad_findings_requests_get_the_one_error_shape() {
+    let w = world();
+    let ada = w.login("sample", "ada").await;
+    for (path, status) in [
+        ("/triangulation?coder=nobody", StatusCode::NOT_FOUND),
+        (
+            "/triangulation/cell?component=trust",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/triangulation/cell?dyad=X9&component=trust",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/triangulation/cell?dyad=C1-P01&component=nope",
+            StatusCode::NOT_FOUND,
+        ),
+        ("/propositions?rule=most", StatusCode::BAD_REQUEST),
+        (
+            "/propositions/excerpts?number=99&dyad=C1-P01",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/propositions/excerpts?dyad=C1-P01",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("/saturation?k=0", StatusCode::BAD_REQUEST),
+        ("/saturation?k=three", StatusCode::BAD_REQUEST),
+    ] {
+        let r = w.call(&ada, Method::GET, &format!("{F}{path}"), None).await;
+        assert_eq!(r.status, status, "{path}: {}", r.text);
+        error_code(&r);
+    }
+}
+
+#[tokio::test]
+async fn the_findings_pages_need_a_session_and_are_linked() {
+    let w = world();
+    let ada = w.login("sample", "ada").await;
+    for page in ["dyads", "model", "saturation"] {
+        let uri = format!("/s/sample/{page}");
+        let r = w.send(&Session::default(), Method::GET, &uri, None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{page}");
+        let r = w.send(&ada, Method::GET, &uri, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{page}");
+        assert!(r.text.contains(&format!("data-page=\"{page}\"")));
+        assert!(
+            r.text.contains(&format!("href=\"/s/sample/{page}\"")),
+            "nav link"
+        );
+    }
+}

@@ -1,0 +1,257 @@
+//! Queries over HTTP: tables whose cells open to their excerpts, boolean and text queries with
+//! clear errors, and coding every hit (preview, then one change) as oneself.
+
+use super::*;
+
+const Q: &str = "/query";
+
+/// `s` posts `body` to "code all hits", step `preview` or `apply`.
+async fn code_all(w: &World, s: &Session, step: &str, body: Value) -> Reply {
+    w.call(
+        s,
+        Method::POST,
+        &format!("{Q}/search/code-all/{step}"),
+        Some(body),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn frequencies_add_up_and_cells_open_to_their_excerpts() {
+    let w = world();
+    let ada = w.login("sample", "ada").await;
+    let all = w.call(&ada, Method::GET, "/codings", None).await.body;
+    let total = all.as_array().unwrap().len();
+    let m = w
+        .call(&ada, Method::GET, &format!("{Q}/frequencies?by=role"), None)
+        .await;
+    assert_eq!(m.status, StatusCode::OK, "{}", m.text);
+    let rows = m.body["rows"].as_array().unwrap();
+    let counted: u64 = rows
+        .iter()
+        .map(|r| r["total"]["codings"].as_u64().unwrap() + r["total"]["contrast"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        counted as usize, total,
+        "each coding once, without sub-codes"
+    );
+    for r in rows {
+        let by_role: u64 = r["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["codings"].as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            by_role,
+            r["total"]["codings"].as_u64().unwrap(),
+            "{}",
+            r["path"]
+        );
+    }
+
+    let m = w
+        .call(&ada, Method::GET, &format!("{Q}/matrix?cases=dyads"), None)
+        .await
+        .body;
+    let columns = m["columns"].as_array().unwrap();
+    assert_eq!(columns.len(), 10, "the sample's ten dyads");
+    let (row, col) = m["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|r| {
+            let cells = r["cells"].as_array().unwrap();
+            cells
+                .iter()
+                .position(|c| c["codings"].as_u64().unwrap() > 1)
+                .map(|i| (r.clone(), i))
+        })
+        .expect("a cell with codings");
+    let cell = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!(
+                "{Q}/cell?cases=dyads&code={}&column={}&context=20",
+                row["code"].as_str().unwrap(),
+                columns[col]["key"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(cell.status, StatusCode::OK, "{}", cell.text);
+    let excerpts = cell.body["codings"].as_array().unwrap();
+    assert_eq!(
+        excerpts.len() as u64,
+        row["cells"][col]["codings"].as_u64().unwrap()
+    );
+    assert!(
+        excerpts
+            .iter()
+            .all(|e| e["code_path"] == row["path"] && !e["text"].as_str().unwrap().is_empty())
+    );
+
+    let bad = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{Q}/frequencies?by=colour"),
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let co = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{Q}/cooccurrence?mode=turn"),
+            None,
+        )
+        .await;
+    assert_eq!(co.status, StatusCode::OK, "{}", co.text);
+    let near = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{Q}/cooccurrence?mode=near"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        near.status,
+        StatusCode::BAD_REQUEST,
+        "near needs a distance"
+    );
+}
+
+#[tokio::test]
+async fn boolean_and_text_queries_answer_or_say_where_they_are_wrong() {
+    let w = world();
+    let ada = w.login("sample", "ada").await;
+    let r = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{Q}/codes?q=trust%20OR%20hope&context=30"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.body["total"].as_u64().unwrap() > 0);
+    let r = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{Q}/codes?q=trust%20AND%20(hope"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("at character 16"), "{}", r.text);
+
+    let r = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{Q}/search?q=TRUST*&role=patient&context=30"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let hits = r.body["hits"].as_array().unwrap();
+    assert!(!hits.is_empty());
+    for h in hits {
+        assert_eq!(h["role"], "patient");
+        assert!(
+            h["text"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .starts_with("trust")
+        );
+    }
+    let r = w
+        .call(&ada, Method::GET, &format!("{Q}/search?q=%22open"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn coding_every_hit_previews_then_codes_once_as_the_coder() {
+    let w = world();
+    let maria = w.login("sample", "maria").await;
+    let hope = w.code_id(&maria, "hope").await;
+    let body = json!({"q": "\"I hope\"", "code": hope});
+    let preview = code_all(&w, &maria, "preview", body.clone()).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
+    let to_code = preview.body["to_code"].as_u64().unwrap();
+    let hits = preview.body["total_hits"].as_u64().unwrap();
+    assert!(to_code > 0 && preview.body["coder"] == "maria");
+
+    let mut stale = body.clone();
+    stale["expected"] = json!(to_code + 1);
+    let r = code_all(&w, &maria, "apply", stale).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+
+    let mut apply = body.clone();
+    apply["expected"] = json!(to_code);
+    let r = code_all(&w, &maria, "apply", apply).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["coded"].as_u64(), Some(to_code));
+    let mine = w
+        .call(
+            &maria,
+            Method::GET,
+            &format!("/codings?coder=maria&code={hope}"),
+            None,
+        )
+        .await
+        .body;
+    let quotes: Vec<String> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["quote"].as_str().unwrap().to_lowercase())
+        .collect();
+    assert_eq!(
+        quotes.iter().filter(|q| *q == "i hope").count() as u64,
+        to_code,
+        "{quotes:?}"
+    );
+    let again = code_all(&w, &maria, "preview", body.clone()).await;
+    assert_eq!(again.body["to_code"], 0);
+    assert_eq!(again.body["already_coded"].as_u64(), Some(hits));
+
+    let ada = w.login("sample", "ada").await;
+    let r = code_all(&w, &ada, "preview", body.clone()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "auditors only read");
+    let no_csrf = Session {
+        csrf: None,
+        ..maria.clone()
+    };
+    let r = code_all(&w, &no_csrf, "apply", body).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn coders_are_refused_while_blind_and_the_page_is_served() {
+    let w = world();
+    let paul = w.login("sample", "paul").await;
+    let maria = w.login("sample", "maria").await;
+    let page = w.send(&maria, Method::GET, "/s/sample/query", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("/assets/query.js"));
+    let r = w
+        .call(&paul, Method::PUT, "/blind", Some(json!({"blind": true})))
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let r = w
+        .call(&maria, Method::GET, &format!("{Q}/search?q=trust"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let r = w
+        .call(&paul, Method::GET, &format!("{Q}/search?q=trust"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
