@@ -99,6 +99,26 @@ pub enum Command {
     Demo(DemoArgs),
     /// Measure import, coding and listing speed on a corpus from shared/bench/make_corpus.py
     Bench(BenchArgs),
+    /// Ask the codings: frequencies by group, code × case matrices, co-occurrence, boolean
+    /// code queries (`between query STUDY freq --by role`)
+    Query(QueryArgs),
+    /// Search the study's text (words, "phrases", wildcards; case and accents ignored) as
+    /// keyword in context; optionally code every hit (preview, then --apply)
+    Search(SearchArgs),
+    /// Write the study report: report.html (one self-contained file), a CSV per table,
+    /// report.xlsx (a sheet per table), and with --pdf report.pdf
+    Report(ReportArgs),
+    /// The team's exemplar quotes: mark a coding as one for a theory component or a code,
+    /// remove it, list them
+    Exemplar(ExemplarArgs),
+    /// Dyads × theory components: the evidence in the clinician's and the patient's accounts
+    Triangulate(TriangulateArgs),
+    /// Each proposition of the theory: in how many dyads both sides are evidenced
+    Propositions(PropositionsArgs),
+    /// The model figure (SVG): components sized by evidence, propositions weighted by support
+    Figure(FigureArgs),
+    /// Codes introduced per interview in the order conducted, and the stopping rule's verdict
+    Saturation(SaturationArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -781,8 +801,17 @@ pub struct BenchArgs {
     /// Concurrent clients in the load run (with --server)
     #[arg(long, default_value_t = 16)]
     pub clients: usize,
+    /// Also measure the findings: the queries (code × case matrix, co-occurrence, text search
+    /// with KWIC) and dyad triangulation, proposition support, saturation and their figures
+    /// (participants, dyads and a theory added in memory)
+    #[arg(long)]
+    pub findings: bool,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// Also measure the full study report (HTML, CSV, XLSX; both coders), with clinicians,
+    /// patients, dyads, dates and theory components synthesised deterministically
+    #[arg(long)]
+    pub report: bool,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -808,4 +837,279 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
         return Err(format!("'{s}' has no key"));
     }
     Ok((k.trim().to_string(), v.trim().to_string()))
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    pub study: PathBuf,
+    /// The folder to write into (created if missing; earlier report files are replaced)
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also print report.pdf with headless Chromium (BETWEEN_CHROMIUM, or chromium,
+    /// chromium-browser or google-chrome on PATH)
+    #[arg(long)]
+    pub pdf: bool,
+    /// The two coders compared in the agreement summary [default: the two with most codings]
+    #[arg(long, num_args = 2, value_names = ["CODER", "CODER"])]
+    pub coders: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExemplarArgs {
+    pub study: PathBuf,
+    #[command(subcommand)]
+    pub action: ExemplarCmd,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExemplarCmd {
+    /// Mark a coding (its id, from `codings list`) as an exemplar quote
+    Add {
+        coding: String,
+        /// A theory component's id, or a code (`component:ID`, `code:PATH` to be explicit)
+        #[arg(long = "for")]
+        target: String,
+        /// Where in the team's order (1 first) [default: last]
+        #[arg(long)]
+        position: Option<i64>,
+    },
+    /// Unmark it
+    Remove {
+        coding: String,
+        #[arg(long = "for")]
+        target: String,
+    },
+    /// List the exemplars in the team's order
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum FindingFormat {
+    #[default]
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MatrixView {
+    /// Distinct passages in each account, clinician/patient
+    #[default]
+    Counts,
+    /// Both, clinician only, patient only or none
+    Presence,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SideRuleArg {
+    /// A side is evidenced when any of its components is
+    #[default]
+    Any,
+    /// A side is evidenced when every one of its components is
+    All,
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Counts are distinct passages (overlapping codings in one source count once); contrast codings are listed apart, never counted. See docs/findings.md.\n\nExamples:\n  between triangulate study.between\n  between triangulate study.between --view presence --coder consensus\n  between triangulate study.between --dyad C1-P01 --component trust"
+)]
+pub struct TriangulateArgs {
+    pub study: PathBuf,
+    #[arg(long, value_enum, default_value_t)]
+    pub view: MatrixView,
+    /// Count only this coder's codings (e.g. `consensus`) [default: every coder]
+    #[arg(long, value_name = "NAME")]
+    pub coder: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: FindingFormat,
+    /// With --component: print the quotes behind one cell
+    #[arg(long, value_name = "LABEL", requires = "component")]
+    pub dyad: Option<String>,
+    /// A theory component id (e.g. `trust`)
+    #[arg(long, value_name = "ID", requires = "dyad")]
+    pub component: Option<String>,
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  between propositions study.between\n  between propositions study.between --rule all --format csv\n  between propositions study.between --number 2 --dyad C1-P01"
+)]
+pub struct PropositionsArgs {
+    pub study: PathBuf,
+    /// When a side (a list of components) counts as evidenced in a dyad
+    #[arg(long, value_enum, default_value_t)]
+    pub rule: SideRuleArg,
+    #[arg(long, value_name = "NAME")]
+    pub coder: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: FindingFormat,
+    /// With --dyad: print the quotes behind proposition N (as numbered in the table)
+    #[arg(long, value_name = "N", requires = "dyad")]
+    pub number: Option<usize>,
+    #[arg(long, value_name = "LABEL", requires = "number")]
+    pub dyad: Option<String>,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Example:\n  between figure study.between --out model.svg")]
+pub struct FigureArgs {
+    pub study: PathBuf,
+    /// Where to write the SVG (`-` for standard output)
+    #[arg(long, value_name = "FILE.svg")]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value_t)]
+    pub rule: SideRuleArg,
+    #[arg(long, value_name = "NAME")]
+    pub coder: Option<String>,
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Saturation is reached at interview i when the K coded interviews after it together introduce fewer than M new codes. See docs/findings.md.\n\nExamples:\n  between saturation study.between\n  between saturation study.between --k 2 --out saturation.svg\n  between saturation study.between --k 4 --fewer-than 2 --format csv"
+)]
+pub struct SaturationArgs {
+    pub study: PathBuf,
+    /// How many consecutive coded interviews the rule looks at
+    #[arg(long, default_value_t = 3)]
+    pub k: usize,
+    /// They must bring fewer than this many new codes together (1: none)
+    #[arg(long, value_name = "M", default_value_t = 1)]
+    pub fewer_than: usize,
+    #[arg(long, value_name = "NAME")]
+    pub coder: Option<String>,
+    /// Also write the chart as SVG
+    #[arg(long, value_name = "FILE.svg")]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: FindingFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct QueryArgs {
+    pub study: PathBuf,
+    #[command(subcommand)]
+    pub query: QueryCmd,
+}
+
+/// Which codings a query counts.
+#[derive(Args, Debug, Clone)]
+pub struct CodingChoice {
+    /// A code's count includes its sub-codes' codings
+    #[arg(long)]
+    pub include_subcodes: bool,
+    /// Only this coder's codings (repeatable) [default: everyone's]
+    #[arg(long = "coder", value_name = "NAME")]
+    pub coders: Vec<String>,
+    /// Only these codes (path, name or component id; repeatable) [default: every code]
+    #[arg(long = "code", value_name = "CODE")]
+    pub codes: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum QueryCmd {
+    /// Code frequencies by group: codings, contrast codings (apart), sources, cases
+    Freq {
+        /// role, source, participant, dyad, clinician (with their patients), or attribute:KEY
+        #[arg(long, default_value = "role")]
+        by: String,
+        #[command(flatten)]
+        choice: CodingChoice,
+        #[arg(long, value_enum, default_value_t)]
+        format: ListFormat,
+    },
+    /// Codes × cases (participants, dyads or sources) or × the values of an attribute
+    Matrix {
+        #[arg(long, value_enum, conflicts_with = "attribute")]
+        cases: Option<CaseKind>,
+        /// A participant attribute, e.g. sex
+        #[arg(long, value_name = "KEY")]
+        attribute: Option<String>,
+        #[command(flatten)]
+        choice: CodingChoice,
+        #[arg(long, value_enum, default_value_t)]
+        format: ListFormat,
+    },
+    /// Codes × codes: pairs of one coder's codings that overlap, share a turn or lie near
+    Cooccur {
+        #[arg(long, value_enum, default_value_t)]
+        mode: CooccurMode,
+        /// With --mode near: at most this many characters apart
+        #[arg(long, value_name = "N")]
+        within: Option<usize>,
+        #[command(flatten)]
+        choice: CodingChoice,
+        #[arg(long, value_enum, default_value_t)]
+        format: ListFormat,
+    },
+    /// Passages by a boolean code query: A AND B, A OR B, A NOT B, A OVERLAPPING B,
+    /// A NEAR 200 B, with parentheses (docs/findings.md)
+    Codes {
+        expression: String,
+        /// Characters of context either side (whole words)
+        #[arg(long, default_value_t = 80)]
+        context: usize,
+        /// A code stands for itself and its sub-codes
+        #[arg(long)]
+        include_subcodes: bool,
+        /// Let contrast codings take part
+        #[arg(long)]
+        contrast: bool,
+        /// Only this coder's codings (repeatable)
+        #[arg(long = "coder", value_name = "NAME")]
+        coders: Vec<String>,
+        /// Passages shown at most (all are counted)
+        #[arg(long, default_value_t = 200)]
+        limit: usize,
+        #[arg(long, value_enum, default_value_t)]
+        format: ListFormat,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CaseKind {
+    #[default]
+    Participants,
+    Dyads,
+    Sources,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CooccurMode {
+    #[default]
+    Overlap,
+    Turn,
+    Near,
+}
+
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    pub study: PathBuf,
+    /// Words, "phrases" and wildcards (trust*, t?ust); a hit is any of them
+    pub text: String,
+    /// Characters of context either side (whole words)
+    #[arg(long, default_value_t = 60)]
+    pub context: usize,
+    /// Only this source (repeatable)
+    #[arg(long = "source", value_name = "NAME")]
+    pub sources: Vec<String>,
+    /// Only words said by speakers of this role
+    #[arg(long, value_parser = parse_role)]
+    pub role: Option<Role>,
+    /// Hits shown at most (all are counted)
+    #[arg(long, default_value_t = 200)]
+    pub limit: usize,
+    /// Code every hit with this code: a preview, unless --apply
+    #[arg(long, value_name = "CODE", requires = "coder")]
+    pub code_all: Option<String>,
+    /// Who codes the hits (with --code-all)
+    #[arg(long, value_name = "NAME")]
+    pub coder: Option<String>,
+    /// Make the codings (all in one change), leaving hits the coder already coded so
+    #[arg(long, requires = "code_all")]
+    pub apply: bool,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ListFormat,
 }

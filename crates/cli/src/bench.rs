@@ -126,7 +126,7 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
             median.as_secs_f64() <= 0.005,
         ),
     ];
-    if args.server || args.agreement || args.refi {
+    if args.server || args.agreement || args.refi || args.report || args.findings {
         let rows = between_exchange::read_codings_csv(
             std::fs::File::open(corpus.join("codings.csv"))?,
             "codings.csv",
@@ -140,6 +140,18 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
     }
     if args.agreement {
         measures.extend(agreement(&bench, args.repeat.clamp(1, 5))?);
+    }
+    if args.report {
+        measures.extend(crate::bench_report::run(&bench, args.repeat.clamp(1, 5))?);
+    }
+    if args.findings {
+        measures.extend(crate::bench_findings::run(&bench, args.repeat.clamp(1, 5))?);
+    }
+    let mut findings_summary = None;
+    if args.findings {
+        let (found, summary) = crate::bench_queries::run(&bench, args.repeat.clamp(1, 10))?;
+        measures.extend(found);
+        findings_summary = Some(summary);
     }
     if args.server {
         for name in ["coder1", "coder2"] {
@@ -156,11 +168,14 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
             args.clients,
         )?);
     }
-    let summary = format!(
+    let mut summary = format!(
         "corpus: {} transcripts, {:.1} MB; {applied} codings applied; {listed} codings in {first}",
         report.sources.len(),
         report.bytes as f64 / 1e6
     );
+    if let Some(found) = findings_summary {
+        summary = format!("{summary}\n{found}");
+    }
     print(&measures, args.format, Some(&summary))
 }
 
@@ -239,6 +254,18 @@ fn primock(actor: &str, folder: &std::path::Path, runs: usize) -> Result<Measure
     ))
 }
 
+/// The median time of `runs` runs of `f`.
+pub fn median(runs: usize, f: &mut dyn FnMut() -> Result<()>) -> Result<Duration> {
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        let start = Instant::now();
+        f()?;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    Ok(times[times.len() / 2])
+}
+
 /// The process's resident memory now and at its peak since the last reset, in bytes (Linux).
 fn memory() -> Option<(u64, u64)> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -247,6 +274,28 @@ fn memory() -> Option<(u64, u64)> {
         Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
     };
     Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// The CPU time (user and system) the process has used, in seconds (Linux; 0 elsewhere): on a
+/// busy machine a phase's CPU time varies less than its wall time.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // The fields after the command's name (which is in parentheses and may hold spaces):
+    // utime and stime are the 12th and 13th, in clock ticks (100 a second on Linux).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// Starts a new peak: the kernel forgets the highest resident memory seen so far.
@@ -266,36 +315,39 @@ fn refi(bench: &Workbench, actor: &str, corpus_bytes: u64) -> Result<Vec<Measure
         let peak = memory().map_or(0, |m| m.1);
         Ok((seconds, peak.saturating_sub(before) as f64 / 1e6))
     };
-    let mut qdpx = Vec::new();
     let verbose = std::env::var_os("BETWEEN_BENCH_PHASES").is_some();
+    let cpu_at_start = std::cell::Cell::new(cpu_seconds());
     let phase = |what: &str, t: Instant| {
         if verbose {
             let (rss, peak) = memory().unwrap_or_default();
+            let cpu = cpu_seconds();
             eprintln!(
-                "  {what}: {:.3} s (resident {:.0} MB, peak {:.0} MB)",
+                "  {what}: {:.3} s, {:.3} s of CPU (resident {:.0} MB, peak {:.0} MB)",
                 t.elapsed().as_secs_f64(),
+                cpu - cpu_at_start.replace(cpu),
                 rss as f64 / 1e6,
                 peak as f64 / 1e6
             );
         }
     };
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("bench.qdpx");
     let (export, export_mb) = measured(&mut || {
         let t = Instant::now();
-        let bundle = bench.bundle()?;
-        phase("bundle", t);
-        let t = Instant::now();
-        let (project, _) = between_exchange::to_refi(&bundle, None);
-        drop(bundle); // as `export_qdpx` does: the study's copy goes before the file is written
-        phase("to_refi", t);
-        let t = Instant::now();
-        qdpx = between_refi::write_qdpx(&project)?;
-        phase("write_qdpx", t);
+        cpu_at_start.set(cpu_seconds());
+        // As `between export` does: streamed into the file, a source at a time.
+        let out = io::BufWriter::new(std::fs::File::create(&file)?);
+        let (out, _) = between_exchange::export_qdpx_to(bench, out)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        phase("export_qdpx_to (streamed into a file)", t);
         Ok(())
     })?;
-    let dir = tempfile::tempdir()?;
+    // The file is read before the import is measured (as the study was open before the export).
+    let qdpx = std::fs::read(&file)?;
     let mut imported = 0;
     let (import, import_mb) = measured(&mut || {
         let t = Instant::now();
+        cpu_at_start.set(cpu_seconds());
         let (project, mut report) =
             between_refi::read_project("bench.qdpx", &qdpx, &Default::default())?;
         phase("read_project", t);
@@ -352,17 +404,7 @@ fn refi(bench: &Workbench, actor: &str, corpus_bytes: u64) -> Result<Vec<Measure
 /// disagreement viewer's passages.
 fn agreement(bench: &Workbench, runs: usize) -> Result<Vec<Measure>> {
     let coders = ["coder1".to_string(), "coder2".to_string()];
-    let median = |f: &dyn Fn() -> Result<()>| -> Result<Duration> {
-        let mut times = Vec::with_capacity(runs);
-        for _ in 0..runs {
-            let start = Instant::now();
-            f()?;
-            times.push(start.elapsed());
-        }
-        times.sort();
-        Ok(times[times.len() / 2])
-    };
-    let report = median(&|| {
+    let report = median(runs, &mut || {
         bench.agreement(&coders, &[], &[], between_study::AgreementUnit::Characters)?;
         Ok(())
     })?;
@@ -373,7 +415,7 @@ fn agreement(bench: &Workbench, runs: usize) -> Result<Vec<Measure>> {
         created_at: String::new(),
         version: 1,
     };
-    let passages = median(&|| {
+    let passages = median(runs, &mut || {
         bench.disagreements(&owner, &coders, &[], &[], None, usize::MAX)?;
         Ok(())
     })?;

@@ -15,16 +15,20 @@ use serde::Serialize;
 
 use crate::args::*;
 
-mod deidentify;
-mod exchange;
-
-/// `println!` that returns the write error (a closed pipe ends the command quietly in `main`).
+/// `println!` that returns the write error (a closed pipe ends the command quietly in `main`);
+/// defined before the submodules so that they use it too.
 macro_rules! outln {
     ($($t:tt)*) => { writeln!(io::stdout(), $($t)*)? };
 }
 macro_rules! out {
     ($($t:tt)*) => { write!(io::stdout(), $($t)*)? };
 }
+
+mod deidentify;
+mod exchange;
+mod model;
+mod query;
+mod report;
 
 struct Ctx {
     actor: String,
@@ -35,6 +39,16 @@ impl Ctx {
     fn open(&self, study: &Path) -> Result<Workbench> {
         Ok(Workbench::open(study, &self.options, &self.actor)?)
     }
+
+    /// The study's findings snapshot.
+    fn corpus(&self, study: &Path) -> Result<between_findings::Corpus> {
+        Ok(between_findings::Corpus::of(&self.open(study)?)?)
+    }
+}
+
+/// A CSV writer on standard output.
+fn csv_stdout() -> csv::Writer<io::StdoutLock<'static>> {
+    csv::Writer::from_writer(io::stdout().lock())
 }
 
 fn default_actor() -> String {
@@ -132,8 +146,16 @@ pub fn run(cli: Cli) -> Result<()> {
             let app = between_server::App::open(&a.studies, &ctx.options)?;
             serve(app, &a.bind, &[])
         }
+        Command::Query(a) => query::query(&ctx, a),
+        Command::Search(a) => query::search(&ctx, a),
         Command::Demo(a) => demo(&ctx, a),
         Command::Bench(a) => crate::bench::run(&ctx.actor, a),
+        Command::Report(a) => report::report(&ctx, a),
+        Command::Exemplar(a) => report::exemplar(&ctx, a),
+        Command::Triangulate(a) => model::triangulate(&ctx, a),
+        Command::Propositions(a) => model::propositions(&ctx, a),
+        Command::Figure(a) => model::figure(&ctx, a),
+        Command::Saturation(a) => model::saturation(&ctx, a),
     }
 }
 
@@ -924,7 +946,7 @@ fn agree_in_study(ctx: &Ctx, study: &Path, a: &AgreeArgs) -> Result<()> {
     match a.format {
         ReportFormat::Json => json(&report),
         ReportFormat::Csv => {
-            let mut w = csv::Writer::from_writer(io::stdout().lock());
+            let mut w = csv_stdout();
             let mut header = vec!["code".to_string()];
             header.extend(report.coders.iter().map(|c| format!("codings by {c}")));
             header.extend(names.iter().map(|n| n.to_string()));

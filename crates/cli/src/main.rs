@@ -3,6 +3,9 @@
 
 mod args;
 mod bench;
+mod bench_findings;
+mod bench_queries;
+mod bench_report;
 mod bench_server;
 mod commands;
 

@@ -1467,3 +1467,410 @@ fn base64_decode(text: &str) -> Vec<u8> {
     }
     out
 }
+
+#[tokio::test]
+async fn a_dyad_case_is_written_an_exemplar_marked_and_clinicians_compared() {
+    in_browsers("cases-", |_| {}, cases_scenario).await;
+}
+
+/// The owner opens a dyad's case study, writes and saves its narrative, reloads and finds it,
+/// marks a patient's excerpt as the component's exemplar, and opens the cross-case view, where
+/// that excerpt is now the clinician's key excerpt for the component.
+async fn cases_scenario(
+    driver: Driver,
+    origin: String,
+    passwords: HashMap<String, String>,
+    started: Instant,
+) {
+    let step = |what: &str| eprintln!("[{:?}] {what}", started.elapsed());
+    let p = driver.browser("paul").await;
+    log_in(&p, &origin, "paul", &passwords["paul"]).await;
+    let link = p.find_by("link text", "Cases").await;
+    p.click(&link).await;
+    let dyad = p.find_by("link text", "C1-P01").await;
+    p.click(&dyad).await;
+    p.wait_until(
+        "the dyad's case page",
+        "return location.pathname.endsWith('/cases/dyad/C1-P01') && document.querySelector('#narrative textarea')",
+        json!([]),
+    )
+    .await;
+    let narrative = "George and Dr Osei tell the snow visit alike — “twenty years”.";
+    let area = p.find("#narrative textarea").await;
+    p.type_into(&area, narrative).await;
+    let save = p.find("#narrative button[type=submit]").await;
+    p.click(&save).await;
+    p.wait_until(
+        "the narrative saved",
+        "return document.getElementById('narrative-status').textContent.includes('saved (version 1)')",
+        json!([]),
+    )
+    .await;
+    p.screenshot("01-narrative-saved.png").await;
+    step("the narrative is saved as version 1");
+    p.refresh().await;
+    let text = p
+        .wait_until(
+            "the narrative after reloading",
+            "const t = document.querySelector('#narrative textarea'); return t && t.value",
+            json!([]),
+        )
+        .await;
+    assert_eq!(text, narrative);
+    step("after reloading, the narrative is there");
+
+    let coding = p
+        .eval(
+            "const b = document.querySelector('#component-abiding .account:last-child button.mark-exemplar');
+             return b && b.dataset.coding",
+            json!([]),
+        )
+        .await;
+    let coding = coding
+        .as_str()
+        .expect("an abiding excerpt in the patient's account")
+        .to_string();
+    let button = p
+        .find(&format!(
+            "#component-abiding button.mark-exemplar[data-coding=\"{coding}\"]"
+        ))
+        .await;
+    p.click(&button).await;
+    p.wait_until(
+        "the exemplar marked",
+        "const q = document.querySelector(`#component-abiding blockquote.exemplar[data-coding=\"${args[0]}\"]`);
+         return q && q.textContent.includes('exemplar 1')",
+        json!([coding]),
+    )
+    .await;
+    p.screenshot("02-exemplar-marked.png").await;
+    step("the owner marks an abiding excerpt as the exemplar");
+
+    p.goto(&format!("{origin}/s/demo/cases")).await;
+    let key = p
+        .wait_until(
+            "the cross-case comparison",
+            "const row = document.querySelector('#comparison tr[data-component=abiding]');
+             const q = row && row.querySelector('td blockquote.exemplar');
+             return q && q.textContent",
+            json!([]),
+        )
+        .await;
+    let columns = p
+        .eval(
+            "return document.querySelectorAll('#comparison thead th').length",
+            json!([]),
+        )
+        .await;
+    assert_eq!(columns, 4, "a component column and three clinicians");
+    let quote = p
+        .eval_async(
+            &format!(
+                "{API_JS}
+                 const e = await api('GET', '/exemplars');
+                 return e[0].text;"
+            ),
+            json!([]),
+        )
+        .await;
+    assert!(
+        key.as_str().unwrap().contains(quote.as_str().unwrap()),
+        "{key} lacks {quote}"
+    );
+    p.screenshot("03-cross-case.png").await;
+    step("the cross-case view shows the exemplar as C1's key excerpt for abiding");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dyad_matrix_the_model_and_saturation_in_the_browser() {
+    in_browsers("model-", |_| {}, model_scenario).await;
+}
+
+/// The matrix: a cell evidenced in both accounts shows quotes from each; the presence view;
+/// the model page's table and figure; saturation's verdict following k.
+async fn model_scenario(
+    driver: Driver,
+    origin: String,
+    passwords: HashMap<String, String>,
+    started: Instant,
+) {
+    let step = |what: &str| eprintln!("[{:?}] {what}", started.elapsed());
+    let b = driver.browser("ada").await;
+    log_in(&b, &origin, "ada", &passwords["ada"]).await;
+
+    // ---- the dyads × components matrix ------------------------------------------------------
+    let link = b.find_by("link text", "Dyads").await;
+    b.click(&link).await;
+    b.wait_until(
+        "the matrix",
+        "return document.querySelector('table.matrix button.cell.presence-both')",
+        json!([]),
+    )
+    .await;
+    let cell = b.find("table.matrix button.cell.presence-both").await;
+    let key = b
+        .eval(
+            "return [args[0].dataset.dyad, args[0].dataset.component]",
+            json!([{ ELEMENT: cell }]),
+        )
+        .await;
+    b.click(&cell).await;
+    let shown = b
+        .wait_until(
+            "the cell's quotes",
+            "const c = document.querySelectorAll('#cell-detail .excerpts.clinician li blockquote');
+             const p = document.querySelectorAll('#cell-detail .excerpts.patient li blockquote');
+             return c.length > 0 && p.length > 0 ? [c.length, p.length, c[0].textContent, p[0].textContent] : null",
+            json!([]),
+        )
+        .await;
+    let api_cell = b
+        .eval_async(
+            &format!(
+                "{API_JS}
+                 return await api('GET', `/findings/triangulation/cell?dyad=${{args[0]}}&component=${{args[1]}}`);"
+            ),
+            key.clone(),
+        )
+        .await;
+    assert_eq!(
+        shown[0],
+        json!(api_cell["clinician"].as_array().unwrap().len())
+    );
+    assert_eq!(
+        shown[1],
+        json!(api_cell["patient"].as_array().unwrap().len())
+    );
+    assert_eq!(shown[2], api_cell["clinician"][0]["text"]);
+    assert_eq!(shown[3], api_cell["patient"][0]["text"]);
+    b.screenshot("01-cell-quotes.png").await;
+    step("a cell shows quotes from the clinician's and the patient's account");
+    b.eval(
+        "const s = document.querySelector('main#model-findings select');
+         s.value = 'presence'; s.dispatchEvent(new Event('change')); return true",
+        json!([]),
+    )
+    .await;
+    b.wait_until(
+        "the presence view",
+        "const c = document.querySelector('table.matrix button.cell.presence-both');
+         return Boolean(c) && c.firstChild.textContent === 'both'",
+        json!([]),
+    )
+    .await;
+
+    // ---- the model page -----------------------------------------------------------------------
+    let link = b.find_by("link text", "Model").await;
+    b.click(&link).await;
+    let drawn = b
+        .wait_until(
+            "the figure and the propositions",
+            "const img = document.getElementById('model-figure');
+             const rows = document.querySelectorAll('table.propositions-table tbody tr');
+             const ready = img !== null && img.complete && img.naturalWidth > 0 && rows.length > 0;
+             return ready ? [rows.length, document.getElementById('model-figure-download').getAttribute('href')] : null",
+            json!([]),
+        )
+        .await;
+    let support = b
+        .eval_async(
+            &format!("{API_JS} return await api('GET', '/findings/propositions');"),
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        drawn[0],
+        json!(support["propositions"].as_array().unwrap().len())
+    );
+    assert!(
+        drawn[1]
+            .as_str()
+            .unwrap()
+            .ends_with("/findings/figure.svg?rule=any")
+    );
+    b.screenshot("02-model.png").await;
+    step("the model page shows the proposition table and the SVG figure");
+
+    // ---- saturation: k changes the verdict ------------------------------------------------------
+    let link = b.find_by("link text", "Saturation").await;
+    b.click(&link).await;
+    let verdict = "const v = document.getElementById('saturation-verdict');
+                   const img = document.getElementById('saturation-chart');
+                   const ready = v !== null && img !== null && img.complete && img.naturalWidth > 0
+                       && img.src.includes(`k=${args[0]}`) && v.textContent.includes(args[1]);
+                   return ready ? v.textContent : null";
+    let default = b
+        .wait_until("the default verdict", verdict, json!(["3", "Saturation"]))
+        .await;
+    b.eval(
+        "const k = document.querySelector('main#model-findings input[type=number]');
+         k.value = '30'; k.dispatchEvent(new Event('change')); return true",
+        json!([]),
+    )
+    .await;
+    let strict = b
+        .wait_until("a stricter verdict", verdict, json!(["30", "not yet"]))
+        .await;
+    assert_ne!(default, strict);
+    b.screenshot("03-saturation.png").await;
+    step("changing k changes the saturation verdict");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_page_searches_codes_all_hits_and_opens_matrix_cells() {
+    in_browsers("query-", |_| {}, query_scenario).await;
+}
+
+/// A coder searches, reads the hits in context, previews coding them all, confirms, and sees
+/// them coded (a second preview has nothing left to code); then opens a cell of the code ×
+/// dyad matrix to its excerpts.
+async fn query_scenario(
+    driver: Driver,
+    origin: String,
+    passwords: HashMap<String, String>,
+    started: Instant,
+) {
+    let step = |what: &str| eprintln!("[{:?}] {what}", started.elapsed());
+    let m = driver.browser("maria").await;
+    log_in(&m, &origin, "maria", &passwords["maria"]).await;
+    let link = m.find_by("link text", "Queries").await;
+    m.click(&link).await;
+    m.wait_until(
+        "the queries page",
+        "return document.querySelector('main#query button[data-tab=search]')",
+        json!([]),
+    )
+    .await;
+    let tab = m.find("main#query button[data-tab=search]").await;
+    m.click(&tab).await;
+    let input = m
+        .find("section[data-section=search] input[type=search]")
+        .await;
+    m.type_into(&input, "\"I hope\"").await;
+    let search = m
+        .find("section[data-section=search] form button[type=submit]")
+        .await;
+    m.click(&search).await;
+    let hits = m
+        .wait_until(
+            "the hits in context",
+            "const rows = document.querySelectorAll('.search-out tr.kwic');
+             return rows.length ? [...rows].map((r) => r.querySelector('mark').textContent) : null",
+            json!([]),
+        )
+        .await;
+    let hits: Vec<&str> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    assert!(
+        !hits.is_empty() && hits.iter().all(|h| h.eq_ignore_ascii_case("i hope")),
+        "{hits:?}"
+    );
+    m.screenshot("01-kwic.png").await;
+    step("maria searches and reads the hits in context");
+
+    let hope = m
+        .eval_async(
+            &format!(
+                "{API_JS}
+                 const book = await api('GET', '/codebook');
+                 return book.find((n) => n.code.component === 'hope').code.id;"
+            ),
+            json!([]),
+        )
+        .await;
+    m.eval(
+        "const s = document.querySelector('.code-all select'); s.value = args[0];
+         s.dispatchEvent(new Event('change')); return s.value",
+        json!([hope]),
+    )
+    .await;
+    let preview = m
+        .find_by("xpath", "//button[text()='Preview coding every hit']")
+        .await;
+    m.click(&preview).await;
+    let to_code = m
+        .wait_until(
+            "the preview",
+            "const p = document.querySelector('.plan-summary'); return p && Number(p.dataset.toCode)",
+            json!([]),
+        )
+        .await
+        .as_u64()
+        .unwrap();
+    assert!(to_code > 0, "maria has not coded these hits yet");
+    m.screenshot("02-preview.png").await;
+    step("the preview says what would be coded");
+    let confirm = m
+        .find_by("xpath", &format!("//button[text()='Code {to_code} hits']"))
+        .await;
+    m.click(&confirm).await;
+    let coded = m
+        .wait_until(
+            "the codings made",
+            "const p = document.querySelector('.applied'); return p && Number(p.dataset.coded)",
+            json!([]),
+        )
+        .await;
+    assert_eq!(coded.as_u64(), Some(to_code));
+    let quotes = m
+        .eval_async(
+            &format!(
+                "{API_JS}
+                 const mine = await api('GET', `/codings?coder=maria&code=${{args[0]}}`);
+                 return mine.filter((v) => v.quote.toLowerCase() === 'i hope').length;"
+            ),
+            json!([hope]),
+        )
+        .await;
+    assert!(quotes.as_u64().unwrap() >= to_code, "{quotes}");
+    m.click(&preview).await;
+    m.wait_until(
+        "nothing left to code",
+        "const p = document.querySelector('.plan-summary'); return p && p.dataset.toCode === '0'",
+        json!([]),
+    )
+    .await;
+    m.screenshot("03-coded.png").await;
+    step("every hit is coded, once");
+
+    let tab = m.find("main#query button[data-tab=matrix]").await;
+    m.click(&tab).await;
+    m.eval(
+        "const s = document.querySelector('section[data-section=matrix] select'); s.value = 'dyad'; return s.value",
+        json!([]),
+    )
+    .await;
+    let show = m
+        .find("section[data-section=matrix] form button[type=submit]")
+        .await;
+    m.click(&show).await;
+    let count = m
+        .wait_until(
+            "the code × dyad matrix",
+            "const b = document.querySelector('.matrix-out td button[data-code]'); return b && Number(b.textContent)",
+            json!([]),
+        )
+        .await
+        .as_u64()
+        .unwrap();
+    let cell = m.find(".matrix-out td button[data-code]").await;
+    m.click(&cell).await;
+    let rows = m
+        .wait_until(
+            "the cell's excerpts",
+            "const rows = document.querySelectorAll('.cell-out table:first-of-type tbody tr.kwic'); return rows.length || null",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        rows.as_u64(),
+        Some(count),
+        "one excerpt per coding in the cell"
+    );
+    m.screenshot("04-cell.png").await;
+    step("a matrix cell opens to its excerpts");
+}

@@ -3,93 +3,12 @@
 
 #![allow(clippy::unwrap_used)] // a failing test step should stop the test
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-struct Run {
-    out: Output,
-}
-
-impl Run {
-    fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.out.stdout).into_owned()
-    }
-    fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.out.stderr).into_owned()
-    }
-    fn code(&self) -> i32 {
-        self.out.status.code().unwrap_or(-1)
-    }
-    #[track_caller]
-    fn ok(self) -> Self {
-        assert_eq!(
-            self.code(),
-            0,
-            "stdout: {}\nstderr: {}",
-            self.stdout(),
-            self.stderr()
-        );
-        self
-    }
-    #[track_caller]
-    fn fails_with(self, message: &str) -> Self {
-        assert_eq!(
-            self.code(),
-            1,
-            "expected an error; stdout: {}\nstderr: {}",
-            self.stdout(),
-            self.stderr()
-        );
-        assert!(
-            self.stderr().contains(message),
-            "stderr lacks {message:?}: {}",
-            self.stderr()
-        );
-        self
-    }
-}
-
-fn between(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_between"))
-        .args(args)
-        .current_dir(dir)
-        .env("BETWEEN_USER", "maria")
-        .env_remove("BETWEEN_BUSY_TIMEOUT_MS")
-        .output()
-        .expect("the between binary runs");
-    Run { out }
-}
-
-fn between_with_input(dir: &Path, args: &[&str], input: &str) -> Run {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_between"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    Run {
-        out: child.wait_with_output().unwrap(),
-    }
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
-
-fn json(run: &Run) -> serde_json::Value {
-    serde_json::from_str(&run.stdout()).unwrap_or_else(|e| panic!("{e}: {}", run.stdout()))
-}
+use common::{between, between_with_input, generated_corpus, json, write};
 
 const CLINICIAN: &str = "INTERVIEWER: Tell me about Zoë.\n\nDr Lee: I’ve known Zoë for twenty years — since her first baby 🙂. I never rush her.\n";
 const PATIENT: &str = "INTERVIEWER: How is Dr Lee?\n\nP3: She never rushes me. I trust her. I trust her with my life.\n\nP3: The doctor at the hospital never looked up from the screen.\n";
@@ -886,29 +805,8 @@ fn demo_writes_the_sample_once_then_reuses_it() {
 
 #[test]
 fn bench_runs_on_a_generated_corpus() {
-    let generator =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/make_corpus.py");
-    assert!(
-        generator.exists(),
-        "shared/bench/make_corpus.py is beside the repository"
-    );
     let dir = tempfile::tempdir().unwrap();
-    let corpus = dir.path().join("corpus");
-    let made = Command::new("python3")
-        .arg(&generator)
-        .args([
-            "--interviews",
-            "4",
-            "--words",
-            "600",
-            "--seed",
-            "7",
-            "--out",
-        ])
-        .arg(&corpus)
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{made:?}");
+    let corpus = generated_corpus(dir.path(), 4, 600, 7);
     let run = between(
         dir.path(),
         &[
@@ -1537,4 +1435,325 @@ fn transcripts_in_every_format_all_or_nothing() {
         ],
     )
     .fails_with("nothing-here");
+}
+
+/// A coding of the sample study whose code path starts with `prefix`, by id.
+fn sample_coding(d: &Path, prefix: &str) -> String {
+    let codings = json(
+        &between(
+            d,
+            &[
+                "codings",
+                "list",
+                "between-demo.between",
+                "--format",
+                "json",
+            ],
+        )
+        .ok(),
+    );
+    codings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["code_path"].as_str().unwrap().starts_with(prefix)
+                && c["coding"]["contrast"] == serde_json::Value::Bool(false)
+        })
+        .unwrap()["coding"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn exemplars_are_added_listed_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    between(d, &["demo", "--no-serve"]).ok();
+    let study = "between-demo.between";
+    let abiding = sample_coding(d, "Abiding/");
+    let out = between(d, &["exemplar", study, "add", &abiding, "--for", "abiding"]).ok();
+    assert!(
+        out.stdout().contains("exemplar 1 of component abiding"),
+        "{}",
+        out.stdout()
+    );
+    between(d, &["exemplar", study, "add", &abiding, "--for", "trust"])
+        .fails_with("not evidence for component 'trust'");
+    between(
+        d,
+        &["exemplar", study, "add", &abiding, "--for", "nonsense"],
+    )
+    .fails_with("nonsense");
+    between(
+        d,
+        &["exemplar", study, "add", "not-an-id", "--for", "abiding"],
+    )
+    .fails_with("not a coding id");
+    let listed = json(&between(d, &["exemplar", study, "list", "--format", "json"]).ok());
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let export = between(d, &["export", study, "--format", "qdpx", "out.qdpx"]).ok();
+    assert!(
+        export
+            .stdout()
+            .contains("not carried over: 1 × exemplar quote"),
+        "{}",
+        export.stdout()
+    );
+    assert_eq!(listed[0]["chosen_by"], "maria");
+    assert_eq!(listed[0]["target"]["id"], "abiding");
+    between(
+        d,
+        &["exemplar", study, "remove", &abiding, "--for", "abiding"],
+    )
+    .ok();
+    between(
+        d,
+        &["exemplar", study, "remove", &abiding, "--for", "abiding"],
+    )
+    .fails_with("no exemplar");
+    let listed = json(&between(d, &["exemplar", study, "list", "--format", "json"]).ok());
+    assert!(listed.as_array().unwrap().is_empty());
+}
+
+/// Pixels of a binary PPM (P6) image that are not white.
+fn ink(ppm: &[u8]) -> usize {
+    // Header: "P6", width, height, maxval, each followed by whitespace.
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while ppm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while !ppm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        fields.push(String::from_utf8_lossy(&ppm[start..at]).into_owned());
+    }
+    assert_eq!(fields[0], "P6");
+    let pixels = &ppm[at + 1..];
+    pixels
+        .chunks_exact(3)
+        .filter(|p| p.iter().any(|&v| v < 240))
+        .count()
+}
+
+#[test]
+fn the_report_is_written_and_printed_to_pdf() {
+    for tool in ["pdftoppm", "pdftotext"] {
+        assert!(
+            Command::new(tool).arg("-v").output().is_ok(),
+            "{tool} is missing: apt-get install poppler-utils"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    between(d, &["demo", "--no-serve"]).ok();
+    let abiding = sample_coding(d, "Abiding/");
+    between(
+        d,
+        &[
+            "exemplar",
+            "between-demo.between",
+            "add",
+            &abiding,
+            "--for",
+            "abiding",
+        ],
+    )
+    .ok();
+    let out = between(
+        d,
+        &["report", "between-demo.between", "--out", "rep", "--pdf"],
+    )
+    .ok();
+    assert!(out.stdout().contains("report.pdf"), "{}", out.stdout());
+    let rep = d.join("rep");
+    for file in [
+        "report.html",
+        "report.xlsx",
+        "participants.csv",
+        "practices.csv",
+        "components.csv",
+        "dyad-matrix.csv",
+        "saturation.csv",
+        "agreement.csv",
+    ] {
+        assert!(rep.join(file).is_file(), "{file}");
+    }
+    let components = std::fs::read_to_string(rep.join("components.csv")).unwrap();
+    assert!(
+        components.contains("(c1-osei.txt, C1)"),
+        "the exemplar is in Table 3"
+    );
+
+    let status = Command::new("pdftoppm")
+        .args(["-r", "40"])
+        .arg(rep.join("report.pdf"))
+        .arg(d.join("page"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ppm"))
+        .collect();
+    pages.sort();
+    assert!(pages.len() >= 2, "{} pages", pages.len());
+    for page in &pages {
+        let ink = ink(&std::fs::read(page).unwrap());
+        assert!(
+            ink > 200,
+            "{} is blank ({ink} pixels of ink)",
+            page.display()
+        );
+    }
+    let text = Command::new("pdftotext")
+        .arg(rep.join("report.pdf"))
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    for title in [
+        "Participant characteristics",
+        "Practice and clinician characteristics",
+        "Model components and exemplar quotes",
+        "The dyad matrix",
+        "Saturation",
+        "Inter-coder agreement",
+    ] {
+        assert!(text.contains(title), "{title} missing from the PDF's text");
+    }
+}
+
+#[test]
+fn a_pdf_without_chromium_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    between(d, &["demo", "--no-serve"]).ok();
+    let out = Command::new(env!("CARGO_BIN_EXE_between"))
+        .args(["report", "between-demo.between", "--out", "rep", "--pdf"])
+        .current_dir(d)
+        .env("BETWEEN_CHROMIUM", d.join("no-such-browser"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("BETWEEN_CHROMIUM"));
+    assert!(
+        d.join("rep/report.html").is_file(),
+        "the HTML report is still written"
+    );
+}
+
+#[test]
+fn the_dyad_and_the_model_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    between(d, &["demo", "--no-serve"]).ok();
+    let s = "between-demo.between";
+
+    let matrix = json(&between(d, &["triangulate", s, "--format", "json"]).ok());
+    let dyads = matrix["dyads"].as_array().unwrap();
+    let components = matrix["components"].as_array().unwrap();
+    assert_eq!(dyads.len(), 10);
+    let trust = components.iter().position(|c| c["id"] == "trust").unwrap();
+    let cell = &matrix["cells"][0][trust];
+    let table = between(d, &["triangulate", s]).ok().stdout();
+    assert!(table.contains(&format!(
+        "{}/{}",
+        cell["clinician"]["passages"], cell["patient"]["passages"]
+    )));
+    assert!(table.contains("Contrast passages"));
+    let csv = between(d, &["triangulate", s, "--format", "csv"])
+        .ok()
+        .stdout();
+    assert_eq!(csv.lines().count(), 1 + dyads.len() * components.len());
+    let label = dyads[0]["label"].as_str().unwrap();
+    let quotes = between(
+        d,
+        &["triangulate", s, "--dyad", label, "--component", "trust"],
+    )
+    .ok()
+    .stdout();
+    assert!(quotes.contains("Clinician's account") && quotes.contains("Patient's account"));
+    between(d, &["triangulate", s, "--coder", "nobody"]).fails_with("nobody");
+    between(
+        d,
+        &["triangulate", s, "--dyad", "X9-P99", "--component", "trust"],
+    )
+    .fails_with("X9-P99");
+
+    let support = json(&between(d, &["propositions", s, "--format", "json"]).ok());
+    let first = &support["propositions"][0];
+    let sum: u64 = ["both", "source_only", "target_only", "neither"]
+        .iter()
+        .map(|k| first[k].as_u64().unwrap())
+        .sum();
+    assert_eq!(sum, 10);
+    assert!(
+        between(d, &["propositions", s])
+            .ok()
+            .stdout()
+            .contains("P1")
+    );
+
+    between(d, &["figure", s, "--out", "model.svg"]).ok();
+    let svg = std::fs::read_to_string(d.join("model.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+
+    let strict = json(&between(d, &["saturation", s, "--k", "20", "--format", "json"]).ok());
+    assert_eq!(strict["verdict"]["status"], "not-yet");
+    let loose = json(
+        &between(
+            d,
+            &[
+                "saturation",
+                s,
+                "--k",
+                "1",
+                "--out",
+                "chart.svg",
+                "--format",
+                "json",
+            ],
+        )
+        .ok(),
+    );
+    assert_eq!(loose["verdict"]["status"], "reached");
+    assert!(
+        std::fs::read_to_string(d.join("chart.svg"))
+            .unwrap()
+            .contains("stopping-point")
+    );
+    let text = between(d, &["saturation", s, "--k", "1"]).ok().stdout();
+    assert!(text.contains(&format!(
+        "Saturation reached at interview {}",
+        loose["verdict"]["at"]
+    )));
+    between(d, &["saturation", s, "--k", "0"]).fails_with("at least 1");
+}
+
+/// `between export --format qdpx` streams the project into the file (never over an existing
+/// one), and `import-project --new` takes it back with every coding.
+#[test]
+fn a_streamed_qdpx_export_imports_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    between(d, &["demo", "--out", "s.between", "--no-serve"]).ok();
+    let said = between(d, &["export", "s.between", "--format", "qdpx", "s.qdpx"])
+        .ok()
+        .stdout();
+    let bytes = std::fs::read(d.join("s.qdpx")).unwrap();
+    assert!(said.contains(&format!("({} bytes)", bytes.len())), "{said}");
+    assert!(bytes.starts_with(b"PK\x03\x04"));
+    between(d, &["export", "s.between", "--format", "qdpx", "s.qdpx"])
+        .fails_with("may exist already");
+    assert_eq!(std::fs::read(d.join("s.qdpx")).unwrap(), bytes);
+    let imported = between(d, &["import-project", "s.qdpx", "--new", "copy.between"])
+        .ok()
+        .stdout();
+    assert!(imported.contains("404 codings"), "{imported}");
 }

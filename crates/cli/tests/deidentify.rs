@@ -3,45 +3,14 @@
 
 #![allow(clippy::unwrap_used)] // a failing test step should stop the test
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn between(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_between"))
-        .args(args)
-        .current_dir(dir)
-        .env("BETWEEN_USER", "paul")
-        .env_remove("BETWEEN_BUSY_TIMEOUT_MS")
-        .output()
-        .expect("the between binary runs")
-}
-
-#[track_caller]
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = between(dir, args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{args:?}\nstdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-#[track_caller]
-fn fails(dir: &Path, args: &[&str], code: i32, message: &str) {
-    let out = between(dir, args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
-    assert!(
-        stderr.contains(message),
-        "{args:?}: stderr lacks {message:?}: {stderr}"
-    );
-}
+use common::{fails, json, ok};
 
 fn quotes(dir: &Path, study: &str) -> Vec<(String, String)> {
-    let listed: serde_json::Value =
-        serde_json::from_str(&ok(dir, &["codings", "list", study, "--format", "json"])).unwrap();
+    let listed = json(&ok(dir, &["codings", "list", study, "--format", "json"]));
     let mut out: Vec<(String, String)> = listed
         .as_array()
         .unwrap()
@@ -152,7 +121,7 @@ fn suggest_preview_apply_export_and_destroy() {
     let key = std::fs::read_to_string(d.join("key.csv")).unwrap();
     assert!(
         key.starts_with(
-            "term,pseudonym,replacements,run,actor,at\nDr Ruiz,[Clinician A],3,1,paul,"
+            "term,pseudonym,replacements,run,actor,at\nDr Ruiz,[Clinician A],3,1,maria,"
         ),
         "{key}"
     );

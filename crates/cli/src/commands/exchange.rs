@@ -11,15 +11,31 @@ use between_study::{NewStudy, Workbench};
 use super::Ctx;
 use crate::args::{ExchangeFormat, ExportArgs, ImportProjectArgs, UnitOfPositions};
 
-macro_rules! outln {
-    ($($t:tt)*) => { writeln!(io::stdout(), $($t)*)? };
-}
-
 pub(super) fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
     let (Some(study), Some(out), Some(format)) = (a.study, a.out, a.format) else {
         anyhow::bail!("give the study, --format and where the file goes");
     };
     let bench = ctx.open(&study)?;
+    if let ExchangeFormat::Qdpx = format {
+        // Streamed into the file, a source at a time; a failed export leaves no file behind.
+        let file = create_new(&out)?;
+        let written = between_exchange::export_qdpx_to(&bench, io::BufWriter::new(file))
+            .map_err(anyhow::Error::from)
+            .and_then(|(w, report)| {
+                let file = w.into_inner().map_err(|e| e.into_error())?;
+                file.sync_all()?;
+                Ok((file.metadata()?.len(), report))
+            });
+        let (len, report) = match written {
+            Ok(x) => x,
+            Err(e) => {
+                let _ = std::fs::remove_file(&out);
+                return Err(e.context(format!("{}: not exported", out.display())));
+            }
+        };
+        outln!("wrote {} ({len} bytes)", out.display());
+        return print_report(&report);
+    }
     let (bytes, report) = match format {
         ExchangeFormat::Qdpx => between_exchange::export_qdpx(&bench)?,
         ExchangeFormat::Qde => {
@@ -130,12 +146,17 @@ fn print_report(report: &Report) -> Result<()> {
 
 /// Writes a file that must not exist yet (an export never overwrites).
 fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .with_context(|| format!("{}: cannot create (it may exist already)", path.display()))?;
+    let mut f = create_new(path)?;
     f.write_all(bytes)?;
     f.sync_all()?;
     Ok(())
+}
+
+/// A file that must not exist yet, made empty.
+fn create_new(path: &Path) -> Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("{}: cannot create (it may exist already)", path.display()))
 }
