@@ -777,8 +777,13 @@ pub struct ServeArgs {
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// A corpus made by `python3 ../shared/bench/make_corpus.py --interviews 100 --words 8000 --seed 1 --out DIR`
-    #[arg(long, required_unless_present = "primock")]
+    #[arg(long, required_unless_present_any = ["primock", "import_qdpx"])]
     pub corpus: Option<PathBuf>,
+    /// (Used by --refi.) Import this .qdpx into a new study, streamed as `between
+    /// import-project` does, and print the codings imported and this process's peak
+    /// resident memory in bytes
+    #[arg(long, hide = true, conflicts_with_all = ["corpus", "primock"])]
+    pub import_qdpx: Option<PathBuf>,
     /// Instead: time importing the PriMock57 TextGrids (../shared/data/primock57/transcripts),
     /// parse, merge and store, into a new study
     #[arg(long, conflicts_with = "corpus")]

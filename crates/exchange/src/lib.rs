@@ -8,8 +8,8 @@ mod refi;
 pub use csv_tables::{read_codebook_csv, read_codings_csv, write_codings_csv};
 pub use ratings::{Ratings, read_ratings_csv};
 pub use refi::{
-    ORIGIN, export_qdc, export_qde, export_qdpx, export_qdpx_to, from_refi, read_codebook_file,
-    read_project_file, to_refi,
+    ORIGIN, export_qdc, export_qde, export_qdpx, export_qdpx_to, from_refi, import_project,
+    read_codebook_file, read_project_file, to_refi,
 };
 
 #[derive(Debug, thiserror::Error)]

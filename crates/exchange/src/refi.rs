@@ -816,205 +816,417 @@ pub fn read_codebook_file(
 
 /// A project as a study's content. What has no place in a study is listed in `report`.
 pub fn from_refi(
-    project: refi::Project,
+    mut project: refi::Project,
     report: &mut refi::Report,
 ) -> Result<StudyBundle, ExchangeError> {
-    let problem = |message: String| ExchangeError::File {
+    let (mut importer, head) = Importer::head(&project, report)?;
+    let mut bundle = StudyBundle {
+        participants: head.participants,
+        dyads: head.dyads,
+        codes: head.codes,
+        ..StudyBundle::default()
+    };
+    let sources = std::mem::take(&mut project.text_sources)
+        .into_iter()
+        .map(refi::ReadSource::Text)
+        .chain(
+            std::mem::take(&mut project.media_sources)
+                .into_iter()
+                .map(refi::ReadSource::Media),
+        );
+    for source in sources {
+        for doc in importer.source(source, report)? {
+            bundle.sources.push(doc.source);
+            bundle.codings.extend(doc.codings);
+            bundle.media.extend(doc.media);
+        }
+    }
+    let tail = importer.tail(project, report)?;
+    bundle.name = tail.name;
+    bundle.description = tail.description;
+    bundle.memos = tail.memos;
+    bundle.cases = tail.cases;
+    Ok(bundle)
+}
+
+/// Reads a project (a `.qdpx` or `.qde`, from a file or bytes) straight into `bench` as one
+/// change, a source at a time: the project is never held whole, so a large one needs little
+/// memory. Nothing lands unless all of it does. `name_study` gives the study the project's
+/// name and description (a study made for the import).
+pub fn import_project(
+    bench: &mut Workbench,
+    file_name: &str,
+    input: refi::ProjectInput<'_>,
+    unit: refi::PositionUnit,
+    name_study: bool,
+) -> Result<(between_study::Merged, refi::Report), ExchangeError> {
+    let streamed = |streamed| refi::ReadOptions {
+        unit,
+        streamed,
+        ..Default::default()
+    };
+    let mut attempt = |options: refi::ReadOptions| {
+        let mut sink = MergeSink {
+            merge: bench.begin_merge()?,
+            importer: None,
+            name_study,
+        };
+        let report = refi::read_project_into(file_name, input, &options, &mut sink)?;
+        let merged = sink.merge.commit()?;
+        Ok::<_, ExchangeError>((merged, report))
+    };
+    match attempt(streamed(true)) {
+        // A project out of the schema's order is read whole (what was written is rolled back).
+        Err(ExchangeError::Refi(refi::RefiError::NotStreamable { .. })) => attempt(streamed(false)),
+        other => other,
+    }
+}
+
+/// Brings a project into a study as it is read.
+struct MergeSink<'w> {
+    merge: between_study::BundleMerge<'w>,
+    importer: Option<Importer>,
+    name_study: bool,
+}
+
+impl refi::ProjectSink for MergeSink<'_> {
+    type Error = ExchangeError;
+
+    fn head(
+        &mut self,
+        project: &refi::Project,
+        report: &mut refi::Report,
+    ) -> Result<(), ExchangeError> {
+        let (importer, head) = Importer::head(project, report)?;
+        self.merge.people(head.participants, head.dyads)?;
+        self.merge.codes(head.codes)?;
+        self.importer = Some(importer);
+        Ok(())
+    }
+
+    fn source(
+        &mut self,
+        source: refi::ReadSource,
+        report: &mut refi::Report,
+    ) -> Result<(), ExchangeError> {
+        let importer = self.importer.as_mut().expect("the head comes first");
+        for doc in importer.source(source, report)? {
+            self.merge.source(doc.source, doc.codings, doc.media)?;
+        }
+        Ok(())
+    }
+
+    fn tail(
+        &mut self,
+        project: refi::Project,
+        report: &mut refi::Report,
+    ) -> Result<(), ExchangeError> {
+        let importer = self.importer.take().expect("the head comes first");
+        let tail = importer.tail(project, report)?;
+        self.merge.memos(tail.memos, tail.cases)?;
+        if self.name_study {
+            self.merge.name_study(&tail.name, &tail.description)?;
+        }
+        Ok(())
+    }
+}
+
+/// What comes before the sources.
+struct Head {
+    participants: Vec<Participant>,
+    dyads: Vec<Dyad>,
+    codes: Vec<Code>,
+}
+
+/// What comes after them.
+struct Tail {
+    name: String,
+    description: String,
+    memos: Vec<Memo>,
+    cases: Vec<Case>,
+}
+
+/// One document of the project as a study's source.
+struct Imported {
+    source: Source,
+    codings: Vec<Coding>,
+    media: Option<Media>,
+}
+
+/// Maps a project to a study's objects in the order it is read: the head (codebook, cases),
+/// each source, the tail (notes). Keeps only what later parts refer to.
+struct Importer {
+    users: HashMap<String, String>,
+    variables: HashMap<String, String>,
+    code_ids: HashSet<CodeId>,
+    participants: Vec<(String, ParticipantId)>,
+    case_of_source: HashMap<String, (Option<ParticipantId>, Option<DyadId>)>,
+    case_ids: HashSet<Uuid>,
+    /// Where each note is attached.
+    note_targets: HashMap<String, (MemoTarget, Option<Span>)>,
+    names_taken: HashSet<String>,
+    /// Selections that carry a comment and no coding: passage memos.
+    annotations: Vec<Memo>,
+    base_path: Option<String>,
+}
+
+fn problem(message: String) -> ExchangeError {
+    ExchangeError::File {
         origin: "project".into(),
         message,
-    };
-    let id = |guid: &str, what: &str| -> Result<Uuid, ExchangeError> {
-        Uuid::parse_str(guid.trim_matches(|c| c == '{' || c == '}'))
-            .map_err(|_| problem(format!("{what} '{guid}' is not a GUID")))
-    };
-    let users: HashMap<String, String> = project
-        .users
-        .iter()
-        .map(|u| {
-            (
-                u.guid.to_ascii_lowercase(),
-                u.name
-                    .clone()
-                    .or_else(|| u.id.clone())
-                    .unwrap_or_else(|| u.guid.clone()),
-            )
-        })
-        .collect();
-    let who = |g: &Option<String>| -> String {
+    }
+}
+
+fn id(guid: &str, what: &str) -> Result<Uuid, ExchangeError> {
+    Uuid::parse_str(guid.trim_matches(|c| c == '{' || c == '}'))
+        .map_err(|_| problem(format!("{what} '{guid}' is not a GUID")))
+}
+
+impl Importer {
+    fn who(&self, g: &Option<String>) -> String {
         g.as_ref()
-            .and_then(|g| users.get(&g.to_ascii_lowercase()).cloned())
+            .and_then(|g| self.users.get(&g.to_ascii_lowercase()).cloned())
             .unwrap_or_else(|| "imported".into())
-    };
-    let variables: HashMap<String, &refi::Variable> = project
-        .variables
-        .iter()
-        .map(|v| (v.guid.to_ascii_lowercase(), v))
-        .collect();
-    let named = |values: &[refi::VariableValue]| -> BTreeMap<String, String> {
-        values
+    }
+
+    fn named(&self, values: &[refi::VariableValue]) -> BTreeMap<String, String> {
+        named_values(&self.variables, values)
+    }
+
+    fn by_label(&self, l: &str) -> Option<ParticipantId> {
+        self.participants
             .iter()
-            .filter_map(|v| {
-                let var = variables.get(&v.variable.to_ascii_lowercase())?;
-                Some((var.name.clone(), value_text(&v.value)))
-            })
-            .collect()
-    };
-    // Codes.
-    let mut codes = Vec::new();
-    let mut renamed = 0;
-    import_codes(&project.codes, None, &mut codes, &mut renamed, &id)?;
-    if renamed > 0 {
-        report.warnings.push(format!(
-            "{renamed} code names had a '/' or a sibling of the same name; between renamed them"
-        ));
+            .find(|(label, _)| label.eq_ignore_ascii_case(l))
+            .map(|(_, id)| *id)
     }
-    let categories = count_categories(&project.codes);
-    if categories > 0 {
-        report.warnings.push(format!(
-            "{categories} categories (isCodable=\"false\") became codes; between applies any code"
-        ));
-    }
-    let code_ids: HashSet<CodeId> = codes.iter().map(|c| c.id).collect();
-    // Cases: participants and dyads.
-    let mut participants: Vec<Participant> = Vec::new();
-    let mut dyad_cases = Vec::new();
-    let mut case_of_source: HashMap<String, (Option<ParticipantId>, Option<DyadId>)> =
-        HashMap::new();
-    let mut labels_taken: HashSet<String> = HashSet::new();
-    for (i, case) in project.cases.iter().enumerate() {
-        let mut values = named(&case.values);
-        let kind = values.remove(CASE_KIND);
-        if kind.as_deref() == Some("dyad") {
-            dyad_cases.push((case, values));
-            continue;
-        }
-        let mut label = case
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("Case {}", i + 1));
-        while !labels_taken.insert(label.to_lowercase()) {
-            label.push('\'');
-        }
-        let role = match values.remove(ROLE).as_deref() {
-            Some("clinician") => Role::Clinician,
-            Some("patient") => Role::Patient,
-            _ => Role::Other,
-        };
-        let p = Participant {
-            id: ParticipantId(id(&case.guid, "case")?),
-            label,
-            role,
-            name: values.remove(NAME),
-            attributes: values,
-            version: 1,
-        };
-        for s in &case.source_refs {
-            case_of_source.entry(s.to_ascii_lowercase()).or_default().0 = Some(p.id);
-        }
-        participants.push(p);
-    }
-    let by_label = |l: &str| {
-        participants
-            .iter()
-            .find(|p| p.label.eq_ignore_ascii_case(l))
-            .map(|p| p.id)
-    };
-    let mut dyads = Vec::new();
-    for (case, values) in dyad_cases {
-        let (Some(c), Some(p)) = (
-            values.get(CLINICIAN).and_then(|l| by_label(l)),
-            values.get(PATIENT).and_then(|l| by_label(l)),
-        ) else {
-            report.drop("Case", 1, "a dyad whose clinician or patient is not a case");
-            continue;
-        };
-        let d = Dyad {
-            id: DyadId(id(&case.guid, "case")?),
-            label: case.name.clone().unwrap_or_else(|| case.guid.clone()),
-            clinician: c,
-            patient: p,
-            relationship_start: values.get(SINCE).cloned(),
-            notes: case.description.clone().unwrap_or_default(),
-            version: 1,
-        };
-        for s in &case.source_refs {
-            case_of_source.entry(s.to_ascii_lowercase()).or_default().1 = Some(d.id);
-        }
-        dyads.push(d);
-    }
-    // Notes, and where they are attached.
-    let mut note_targets: HashMap<String, (MemoTarget, Option<Span>)> = HashMap::new();
-    let mut attach = |refs: &[String], target: MemoTarget, passage: Option<Span>| {
+
+    fn attach(&mut self, refs: &[String], target: MemoTarget, passage: Option<Span>) {
         for r in refs {
-            note_targets
+            self.note_targets
                 .entry(r.to_ascii_lowercase())
                 .or_insert((target, passage));
         }
-    };
-    attach(&project.note_refs, MemoTarget::Study, None);
-    walk_code_notes(&project.codes, &mut attach, &id)?;
-    // Sources: text sources and media transcripts.
-    let mut sources = Vec::new();
-    let mut codings = Vec::new();
-    let mut media = Vec::new();
-    let mut annotations: Vec<Memo> = Vec::new();
-    let mut names_taken: HashSet<String> = HashSet::new();
-    let mut docs: Vec<Doc> = project
-        .text_sources
-        .iter()
-        .map(|s| Doc {
-            guid: &s.guid,
-            name: s.name.as_deref(),
-            text: &s.text,
-            selections: &s.selections,
-            whole: &s.codings,
-            note_refs: &s.note_refs,
-            values: &s.values,
-            sync_points: &[],
-            recording: None,
-            created: s.creation_date_time.as_deref(),
-        })
-        .collect();
-    for m in &project.media_sources {
-        if m.transcripts.is_empty() {
-            report.drop(
-                if m.kind == refi::MediaKind::Audio {
-                    "AudioSource"
-                } else {
-                    "VideoSource"
-                },
-                1,
-                "a recording without a transcript: between holds transcripts",
-            );
+    }
+
+    fn head(
+        project: &refi::Project,
+        report: &mut refi::Report,
+    ) -> Result<(Importer, Head), ExchangeError> {
+        let users: HashMap<String, String> = project
+            .users
+            .iter()
+            .map(|u| {
+                (
+                    u.guid.to_ascii_lowercase(),
+                    u.name
+                        .clone()
+                        .or_else(|| u.id.clone())
+                        .unwrap_or_else(|| u.guid.clone()),
+                )
+            })
+            .collect();
+        let variables: HashMap<String, String> = project
+            .variables
+            .iter()
+            .map(|v| (v.guid.to_ascii_lowercase(), v.name.clone()))
+            .collect();
+        let named = |values: &[refi::VariableValue]| named_values(&variables, values);
+        // Codes.
+        let mut codes = Vec::new();
+        let mut renamed = 0;
+        import_codes(&project.codes, None, &mut codes, &mut renamed, &id)?;
+        if renamed > 0 {
+            report.warnings.push(format!(
+                "{renamed} code names had a '/' or a sibling of the same name; between renamed them"
+            ));
         }
-        report.drop(
-            "AudioSelection/VideoSelection",
-            m.selections.len(),
-            "between codes transcripts, not stretches of time",
-        );
-        for t in &m.transcripts {
-            docs.push(Doc {
-                guid: &t.guid,
-                name: t.name.as_deref().or(m.name.as_deref()),
-                text: &t.text,
-                selections: &t.selections,
-                whole: &m.codings,
-                note_refs: &m.note_refs,
-                values: &m.values,
-                sync_points: &t.sync_points,
-                recording: Some(m),
-                created: None,
-            });
+        let categories = count_categories(&project.codes);
+        if categories > 0 {
+            report.warnings.push(format!(
+                "{categories} categories (isCodable=\"false\") became codes; between applies any code"
+            ));
+        }
+        let code_ids: HashSet<CodeId> = codes.iter().map(|c| c.id).collect();
+        // Cases: participants and dyads.
+        let mut participants: Vec<Participant> = Vec::new();
+        let mut dyad_cases = Vec::new();
+        let mut case_of_source: HashMap<String, (Option<ParticipantId>, Option<DyadId>)> =
+            HashMap::new();
+        let mut labels_taken: HashSet<String> = HashSet::new();
+        for (i, case) in project.cases.iter().enumerate() {
+            let mut values = named(&case.values);
+            let kind = values.remove(CASE_KIND);
+            if kind.as_deref() == Some("dyad") {
+                dyad_cases.push((case, values));
+                continue;
+            }
+            let mut label = case
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("Case {}", i + 1));
+            while !labels_taken.insert(label.to_lowercase()) {
+                label.push('\'');
+            }
+            let role = match values.remove(ROLE).as_deref() {
+                Some("clinician") => Role::Clinician,
+                Some("patient") => Role::Patient,
+                _ => Role::Other,
+            };
+            let p = Participant {
+                id: ParticipantId(id(&case.guid, "case")?),
+                label,
+                role,
+                name: values.remove(NAME),
+                attributes: values,
+                version: 1,
+            };
+            for s in &case.source_refs {
+                case_of_source.entry(s.to_ascii_lowercase()).or_default().0 = Some(p.id);
+            }
+            participants.push(p);
+        }
+        let by_label = |l: &str| {
+            participants
+                .iter()
+                .find(|p| p.label.eq_ignore_ascii_case(l))
+                .map(|p| p.id)
+        };
+        let mut dyads = Vec::new();
+        for (case, values) in dyad_cases {
+            let (Some(c), Some(p)) = (
+                values.get(CLINICIAN).and_then(|l| by_label(l)),
+                values.get(PATIENT).and_then(|l| by_label(l)),
+            ) else {
+                report.drop("Case", 1, "a dyad whose clinician or patient is not a case");
+                continue;
+            };
+            let d = Dyad {
+                id: DyadId(id(&case.guid, "case")?),
+                label: case.name.clone().unwrap_or_else(|| case.guid.clone()),
+                clinician: c,
+                patient: p,
+                relationship_start: values.get(SINCE).cloned(),
+                notes: case.description.clone().unwrap_or_default(),
+                version: 1,
+            };
+            for s in &case.source_refs {
+                case_of_source.entry(s.to_ascii_lowercase()).or_default().1 = Some(d.id);
+            }
+            dyads.push(d);
+        }
+        let case_ids: HashSet<Uuid> = participants
+            .iter()
+            .map(|p| p.id.0)
+            .chain(dyads.iter().map(|d| d.id.0))
+            .collect();
+        let mut importer = Importer {
+            users,
+            variables,
+            code_ids,
+            participants: participants
+                .iter()
+                .map(|p| (p.label.clone(), p.id))
+                .collect(),
+            case_of_source,
+            case_ids,
+            note_targets: HashMap::new(),
+            names_taken: HashSet::new(),
+            annotations: Vec::new(),
+            base_path: project.base_path.clone(),
+        };
+        // Notes, and where they are attached (the project's own note references come with
+        // the tail).
+        let mut code_notes = Vec::new();
+        walk_code_notes(
+            &project.codes,
+            &mut |refs: &[String], target, passage| {
+                code_notes.push((refs.to_vec(), target, passage))
+            },
+            &id,
+        )?;
+        for (refs, target, passage) in code_notes {
+            importer.attach(&refs, target, passage);
+        }
+        Ok((
+            importer,
+            Head {
+                participants,
+                dyads,
+                codes,
+            },
+        ))
+    }
+
+    /// A source as the study's sources: a text source is one, a recording one per transcript.
+    fn source(
+        &mut self,
+        source: refi::ReadSource,
+        report: &mut refi::Report,
+    ) -> Result<Vec<Imported>, ExchangeError> {
+        match &source {
+            refi::ReadSource::Text(s) => {
+                let doc = Doc {
+                    guid: &s.guid,
+                    name: s.name.as_deref(),
+                    text: &s.text,
+                    selections: &s.selections,
+                    whole: &s.codings,
+                    note_refs: &s.note_refs,
+                    values: &s.values,
+                    sync_points: &[],
+                    recording: None,
+                    created: s.creation_date_time.as_deref(),
+                };
+                Ok(vec![self.doc(doc, report)?])
+            }
+            refi::ReadSource::Media(m) => {
+                if m.transcripts.is_empty() {
+                    report.drop(
+                        if m.kind == refi::MediaKind::Audio {
+                            "AudioSource"
+                        } else {
+                            "VideoSource"
+                        },
+                        1,
+                        "a recording without a transcript: between holds transcripts",
+                    );
+                }
+                report.drop(
+                    "AudioSelection/VideoSelection",
+                    m.selections.len(),
+                    "between codes transcripts, not stretches of time",
+                );
+                let mut out = Vec::new();
+                for t in &m.transcripts {
+                    let doc = Doc {
+                        guid: &t.guid,
+                        name: t.name.as_deref().or(m.name.as_deref()),
+                        text: &t.text,
+                        selections: &t.selections,
+                        whole: &m.codings,
+                        note_refs: &m.note_refs,
+                        values: &m.values,
+                        sync_points: &t.sync_points,
+                        recording: Some(m),
+                        created: None,
+                    };
+                    out.push(self.doc(doc, report)?);
+                }
+                Ok(out)
+            }
         }
     }
-    for doc in docs {
+
+    fn doc(&mut self, doc: Doc<'_>, report: &mut refi::Report) -> Result<Imported, ExchangeError> {
+        let mut codings = Vec::new();
+        let mut media = None;
         let source_id = SourceId(id(doc.guid, "source")?);
-        let values = named(doc.values);
+        let values = self.named(doc.values);
         let mut name = doc
             .name
             .map(String::from)
             .unwrap_or_else(|| doc.guid.to_string());
-        while !names_taken.insert(name.clone()) {
+        while !self.names_taken.insert(name.clone()) {
             name.push('\'');
         }
         let length = text::char_len(doc.text);
@@ -1033,7 +1245,7 @@ pub fn from_refi(
                 s.speakers
                     .into_iter()
                     .map(|sp| Speaker {
-                        participant: sp.participant.as_deref().and_then(by_label),
+                        participant: sp.participant.as_deref().and_then(|l| self.by_label(l)),
                         label: sp.label,
                         role: sp.role,
                     })
@@ -1051,7 +1263,8 @@ pub fn from_refi(
                 (turns, speakers, parsed.markers, false)
             }
         };
-        let (participant, dyad) = case_of_source
+        let (participant, dyad) = self
+            .case_of_source
             .get(&doc.guid.to_ascii_lowercase())
             .copied()
             .unwrap_or_default();
@@ -1073,7 +1286,7 @@ pub fn from_refi(
             guide_version: values.get(GUIDE).cloned(),
             consent_recorded: values.get(CONSENT).map(|v| v == "true"),
         };
-        attach(doc.note_refs, MemoTarget::Source(source_id), None);
+        self.attach(doc.note_refs, MemoTarget::Source(source_id), None);
         for sel in doc.selections {
             let span = Span {
                 start: sel.start,
@@ -1086,16 +1299,16 @@ pub fn from_refi(
                 ));
                 continue;
             }
-            attach(&sel.note_refs, MemoTarget::Source(source_id), Some(span));
+            self.attach(&sel.note_refs, MemoTarget::Source(source_id), Some(span));
             let (contrast, memo) = selection_notes(sel.description.as_deref());
             if sel.codings.is_empty() && sel.note_refs.is_empty() {
                 // An annotation (MAXQDA's comments, ATLAS.ti 26's memos): a passage memo.
                 match &memo {
-                    Some(text) => annotations.push(Memo {
+                    Some(text) => self.annotations.push(Memo {
                         id: MemoId(id(&sel.guid, "selection")?),
                         target: MemoTarget::Source(source_id),
                         passage: Some(span),
-                        author: who(&sel.creating_user),
+                        author: self.who(&sel.creating_user),
                         title: sel.name.clone().unwrap_or_else(|| "Comment".into()),
                         text: text.clone(),
                         created_at: sel.creation_date_time.clone().unwrap_or_default(),
@@ -1112,7 +1325,7 @@ pub fn from_refi(
             }
             for c in &sel.codings {
                 let code = CodeId(id(&c.code, "code")?);
-                if !code_ids.contains(&code) {
+                if !self.code_ids.contains(&code) {
                     report.warnings.push(format!(
                         "{name}: a coding names no code of the codebook ({}); left out",
                         c.code
@@ -1120,7 +1333,7 @@ pub fn from_refi(
                     continue;
                 }
                 let coding_id = CodingId(id(&c.guid, "coding")?);
-                attach(&c.note_refs, MemoTarget::Coding(coding_id), None);
+                self.attach(&c.note_refs, MemoTarget::Coding(coding_id), None);
                 let created = c
                     .creation_date_time
                     .clone()
@@ -1131,10 +1344,11 @@ pub fn from_refi(
                     source: source_id,
                     code,
                     span,
-                    coder: who(&c
-                        .creating_user
-                        .clone()
-                        .or_else(|| sel.creating_user.clone())),
+                    coder: self.who(
+                        &c.creating_user
+                            .clone()
+                            .or_else(|| sel.creating_user.clone()),
+                    ),
                     contrast,
                     memo: memo.clone(),
                     updated_at: sel
@@ -1148,7 +1362,7 @@ pub fn from_refi(
         }
         for c in doc.whole {
             let code = CodeId(id(&c.code, "code")?);
-            if length == 0 || !code_ids.contains(&code) {
+            if length == 0 || !self.code_ids.contains(&code) {
                 continue;
             }
             codings.push(Coding {
@@ -1159,7 +1373,7 @@ pub fn from_refi(
                     start: 0,
                     end: length,
                 },
-                coder: who(&c.creating_user),
+                coder: self.who(&c.creating_user),
                 contrast: false,
                 memo: None,
                 created_at: c.creation_date_time.clone().unwrap_or_default(),
@@ -1168,121 +1382,139 @@ pub fn from_refi(
             });
         }
         if let Some(m) = doc.recording {
-            match recording(m, project.base_path.as_deref(), source_id) {
-                Some(r) => media.push(r),
+            match recording(m, self.base_path.as_deref(), source_id) {
+                Some(r) => media = Some(r),
                 None => report.warnings.push(format!(
                     "{name}: the recording {} is not a path between can link (only relative:/// and absolute:/// files that exist)",
                     m.path.as_deref().unwrap_or("(none)")
                 )),
             }
         }
-        sources.push(Source {
-            id: source_id,
-            name,
-            kind,
-            participant,
-            dyad,
-            text: doc.text.to_string(),
-            turns,
-            speakers,
-            markers,
-            interview,
-            imported_at: doc.created.map(String::from).unwrap_or_default(),
-            blind,
-            version: 1,
-        });
-    }
-    // Memos: each note where it was attached; case studies and memos on people by convention.
-    let mut memos = annotations;
-    let mut cases = Vec::new();
-    let case_ids: HashSet<Uuid> = participants
-        .iter()
-        .map(|p| p.id.0)
-        .chain(dyads.iter().map(|d| d.id.0))
-        .collect();
-    for n in project.notes {
-        let about = n
-            .description
-            .as_deref()
-            .and_then(|d| d.strip_prefix(&format!("{CONVENTION}about=")))
-            .map(str::to_string);
-        let on_case = |rest: &str| -> Option<(String, Uuid)> {
-            let (kind, guid) = rest.rsplit_once(':')?;
-            let guid = Uuid::parse_str(guid)
-                .ok()
-                .filter(|g| case_ids.contains(g))?;
-            Some((kind.to_string(), guid))
-        };
-        if let Some((kind, guid)) = about.as_deref().and_then(on_case) {
-            let subject = match kind.as_str() {
-                "case-study:dyad" => Some(CaseSubject::Dyad(DyadId(guid))),
-                "case-study:clinician" => Some(CaseSubject::Clinician(ParticipantId(guid))),
-                _ => None,
-            };
-            if let Some(subject) = subject {
-                cases.push(Case {
-                    id: CaseId(id(&n.guid, "note")?),
-                    subject,
-                    text: n.text,
-                    updated_at: n.modified_date_time.unwrap_or_default(),
-                    version: 1,
-                });
-                continue;
-            }
-        }
-        let (target, passage) = match about.as_deref().and_then(on_case) {
-            Some((kind, guid)) if kind == "dyad" => (MemoTarget::Dyad(DyadId(guid)), None),
-            Some((kind, guid)) if kind == "participant" => {
-                (MemoTarget::Participant(ParticipantId(guid)), None)
-            }
-            _ => note_targets
-                .get(&n.guid.to_ascii_lowercase())
-                .copied()
-                .unwrap_or((MemoTarget::Study, None)),
-        };
-        let created = n.creation_date_time.clone().unwrap_or_default();
-        memos.push(Memo {
-            id: MemoId(id(&n.guid, "note")?),
-            target,
-            passage,
-            author: who(&n.creating_user),
-            title: n.name.unwrap_or_default(),
-            text: if n.text.trim().is_empty() {
-                "(the note had no text)".into()
-            } else {
-                n.text
+        Ok(Imported {
+            source: Source {
+                id: source_id,
+                name,
+                kind,
+                participant,
+                dyad,
+                text: doc.text.to_string(),
+                turns,
+                speakers,
+                markers,
+                interview,
+                imported_at: doc.created.map(String::from).unwrap_or_default(),
+                blind,
+                version: 1,
             },
-            updated_at: n.modified_date_time.unwrap_or_else(|| created.clone()),
-            created_at: created,
-            version: 1,
-        });
-    }
-    let own_sets = project
-        .sets
-        .iter()
-        .filter(|s| {
-            s.description
-                .as_deref()
-                .is_some_and(|d| d.starts_with(&format!("{CONVENTION}kind=")))
+            codings,
+            media,
         })
-        .count();
-    report.drop(
-        "Set",
-        project.sets.len() - own_sets,
-        "between has no document or code groups (a source's kind is kept)",
-    );
-    Ok(StudyBundle {
-        name: project.name,
-        description: project.description.unwrap_or_default(),
-        participants,
-        dyads,
-        codes,
-        sources,
-        codings,
-        memos,
-        media,
-        cases,
-    })
+    }
+
+    /// Notes as memos (where they were attached) and case studies; the project's name.
+    fn tail(
+        mut self,
+        project: refi::Project,
+        report: &mut refi::Report,
+    ) -> Result<Tail, ExchangeError> {
+        self.attach(&project.note_refs, MemoTarget::Study, None);
+        // Memos: each note where it was attached; case studies and memos on people by convention.
+        let mut memos = std::mem::take(&mut self.annotations);
+        let mut cases = Vec::new();
+        let case_ids = &self.case_ids;
+        for n in project.notes {
+            let about = n
+                .description
+                .as_deref()
+                .and_then(|d| d.strip_prefix(&format!("{CONVENTION}about=")))
+                .map(str::to_string);
+            let on_case = |rest: &str| -> Option<(String, Uuid)> {
+                let (kind, guid) = rest.rsplit_once(':')?;
+                let guid = Uuid::parse_str(guid)
+                    .ok()
+                    .filter(|g| case_ids.contains(g))?;
+                Some((kind.to_string(), guid))
+            };
+            if let Some((kind, guid)) = about.as_deref().and_then(on_case) {
+                let subject = match kind.as_str() {
+                    "case-study:dyad" => Some(CaseSubject::Dyad(DyadId(guid))),
+                    "case-study:clinician" => Some(CaseSubject::Clinician(ParticipantId(guid))),
+                    _ => None,
+                };
+                if let Some(subject) = subject {
+                    cases.push(Case {
+                        id: CaseId(id(&n.guid, "note")?),
+                        subject,
+                        text: n.text,
+                        updated_at: n.modified_date_time.unwrap_or_default(),
+                        version: 1,
+                    });
+                    continue;
+                }
+            }
+            let (target, passage) = match about.as_deref().and_then(on_case) {
+                Some((kind, guid)) if kind == "dyad" => (MemoTarget::Dyad(DyadId(guid)), None),
+                Some((kind, guid)) if kind == "participant" => {
+                    (MemoTarget::Participant(ParticipantId(guid)), None)
+                }
+                _ => self
+                    .note_targets
+                    .get(&n.guid.to_ascii_lowercase())
+                    .copied()
+                    .unwrap_or((MemoTarget::Study, None)),
+            };
+            let created = n.creation_date_time.clone().unwrap_or_default();
+            memos.push(Memo {
+                id: MemoId(id(&n.guid, "note")?),
+                target,
+                passage,
+                author: self.who(&n.creating_user),
+                title: n.name.unwrap_or_default(),
+                text: if n.text.trim().is_empty() {
+                    "(the note had no text)".into()
+                } else {
+                    n.text
+                },
+                updated_at: n.modified_date_time.unwrap_or_else(|| created.clone()),
+                created_at: created,
+                version: 1,
+            });
+        }
+        let own_sets = project
+            .sets
+            .iter()
+            .filter(|s| {
+                s.description
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with(&format!("{CONVENTION}kind=")))
+            })
+            .count();
+        report.drop(
+            "Set",
+            project.sets.len() - own_sets,
+            "between has no document or code groups (a source's kind is kept)",
+        );
+        Ok(Tail {
+            name: project.name,
+            description: project.description.unwrap_or_default(),
+            memos,
+            cases,
+        })
+    }
+}
+
+/// A case's or source's values by variable name.
+fn named_values(
+    variables: &HashMap<String, String>,
+    values: &[refi::VariableValue],
+) -> BTreeMap<String, String> {
+    values
+        .iter()
+        .filter_map(|v| {
+            let name = variables.get(&v.variable.to_ascii_lowercase())?;
+            Some((name.clone(), value_text(&v.value)))
+        })
+        .collect()
 }
 
 /// A document of the project, from a text source or a recording's transcript.

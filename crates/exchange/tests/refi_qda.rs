@@ -268,3 +268,91 @@ fn a_bad_project_leaves_the_study_untouched() {
     assert!(err.to_lowercase().contains("doctype"), "{err}");
     assert_eq!(comparable(study.bundle().unwrap()), comparable(before));
 }
+
+/// `between import-project` reads a file as a stream, a source at a time, into one change:
+/// the study it makes is the one exported, named as it was; a project that turns out bad
+/// after its sources have been written leaves nothing behind.
+#[test]
+fn a_project_streamed_from_a_file_lands_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = sample(dir.path());
+    let file = dir.path().join("sample.qdpx");
+    let (qdpx, _) = between_exchange::export_qdpx(&original).unwrap();
+    std::fs::write(&file, &qdpx).unwrap();
+    let mut copy = Workbench::create(
+        &dir.path().join("copy.between"),
+        NewStudy::default(),
+        &OpenOptions::default(),
+        "t",
+    )
+    .unwrap();
+    let (merged, report) = between_exchange::import_project(
+        &mut copy,
+        "sample.qdpx",
+        between_refi::ProjectInput::File(&file),
+        PositionUnit::Auto,
+        true,
+    )
+    .unwrap();
+    assert!(report.dropped.is_empty(), "{report:?}");
+    assert_eq!(merged.codings, 404);
+    assert_eq!(copy.study().unwrap().name, original.study().unwrap().name);
+    let (a, b) = (original.bundle().unwrap(), copy.bundle().unwrap());
+    assert_eq!(a.description, b.description);
+    assert_eq!(comparable(a), comparable(b));
+
+    // A note that takes a source's GUID comes after every source: the import fails, says
+    // where, and the study holds nothing of it.
+    let (qde, _) = between_exchange::export_qde(&original).unwrap();
+    let source_guid = original.bundle().unwrap().sources[0].id.to_string();
+    let note_at = qde.find("<Note guid=\"").expect("the sample has notes") + "<Note guid=\"".len();
+    let mut bad = qde.clone();
+    bad.replace_range(note_at..note_at + 36, &source_guid);
+    let bad_file = dir.path().join("bad.qde");
+    std::fs::write(&bad_file, &bad).unwrap();
+    let mut target = empty(&dir.path().join("target.between"));
+    let before = comparable(target.bundle().unwrap());
+    let err = between_exchange::import_project(
+        &mut target,
+        "bad.qde",
+        between_refi::ProjectInput::File(&bad_file),
+        PositionUnit::Auto,
+        false,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(&source_guid) && err.contains("<Note>"),
+        "{err}"
+    );
+    assert!(
+        err.contains("<TextSource> (line") || err.contains("<AudioSource> (line"),
+        "{err}"
+    );
+    assert_eq!(comparable(target.bundle().unwrap()), before);
+
+    // A project whose codebook comes after its sources is read whole instead.
+    let codebook_start = qde.find("<CodeBook>").expect("a codebook");
+    let codebook_end = qde.find("</CodeBook>").expect("its end") + "</CodeBook>".len();
+    let codebook = &qde[codebook_start..codebook_end];
+    let mut shuffled = qde.clone();
+    shuffled.replace_range(codebook_start..codebook_end, "");
+    let notes = shuffled.find("<Notes>").expect("notes");
+    shuffled.insert_str(notes, codebook);
+    let shuffled_file = dir.path().join("shuffled.qde");
+    std::fs::write(&shuffled_file, &shuffled).unwrap();
+    let mut again = empty(&dir.path().join("again.between"));
+    let (merged, _) = between_exchange::import_project(
+        &mut again,
+        "shuffled.qde",
+        between_refi::ProjectInput::File(&shuffled_file),
+        PositionUnit::Auto,
+        false,
+    )
+    .unwrap();
+    assert_eq!(merged.codings, 404);
+    assert_eq!(
+        comparable(again.bundle().unwrap()).codings,
+        comparable(original.bundle().unwrap()).codings
+    );
+}

@@ -2,8 +2,10 @@
 //! are refused before anything is decompressed, and every entry is read through a reader
 //! capped at what the limits still allow, so a header that lies about sizes gains nothing.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::{Cursor, Read};
+use std::io::{Read, Seek};
+use std::rc::Rc;
 
 use zip::ZipArchive;
 
@@ -35,10 +37,13 @@ impl Default for Limits {
     }
 }
 
+/// What an archive is read from: its bytes where they are, or a file (never read whole).
+pub(crate) trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
 /// An opened archive: the root `.qde`'s name and the other entries by name.
 pub(crate) struct Archive<'a> {
-    /// The archive's bytes are read where they are, never copied.
-    zip: ZipArchive<Cursor<&'a [u8]>>,
+    zip: ZipArchive<Box<dyn ReadSeek + 'a>>,
     limits: Limits,
     read_so_far: u64,
     /// Entry name → index, for files (not folders).
@@ -77,12 +82,16 @@ fn unsafe_name(name: &str) -> Option<&'static str> {
 
 impl<'a> Archive<'a> {
     /// Opens a zip and checks every entry's name, type and declared size before reading any.
-    pub fn open(file: &str, bytes: &'a [u8], limits: Limits) -> Result<Archive<'a>, RefiError> {
+    pub fn open(
+        file: &str,
+        input: Box<dyn ReadSeek + 'a>,
+        limits: Limits,
+    ) -> Result<Archive<'a>, RefiError> {
         let zip_error = |e: zip::result::ZipError| RefiError::Zip {
             file: file.to_string(),
             reason: e.to_string(),
         };
-        let mut zip = ZipArchive::new(Cursor::new(bytes)).map_err(zip_error)?;
+        let mut zip = ZipArchive::new(input).map_err(zip_error)?;
         if zip.len() > limits.max_entries {
             return Err(RefiError::TooManyEntries {
                 count: zip.len(),
@@ -189,6 +198,40 @@ impl<'a> Archive<'a> {
         Ok(out)
     }
 
+    /// An entry by exact name as a stream, within the limits: reading past them fails, and
+    /// the reason is then in the returned cell (the stream's reader sees only an I/O error).
+    pub fn stream(
+        &mut self,
+        name: &str,
+    ) -> Result<(impl Read + '_, Rc<RefCell<Option<RefiError>>>), RefiError> {
+        let Some(&index) = self.entries.get(name) else {
+            return Err(RefiError::Entry {
+                entry: name.to_string(),
+                reason: "no such entry".into(),
+            });
+        };
+        let entry = self.zip.by_index(index).map_err(|e| RefiError::Entry {
+            entry: name.to_string(),
+            reason: e.to_string(),
+        })?;
+        let compressed = entry.compressed_size();
+        let allowed = self
+            .limits
+            .max_total_uncompressed
+            .saturating_sub(self.read_so_far);
+        let why = Rc::new(RefCell::new(None));
+        let capped = Capped {
+            entry,
+            name: name.to_string(),
+            compressed,
+            read: 0,
+            allowed,
+            limits: self.limits,
+            why: Rc::clone(&why),
+        };
+        Ok((capped, why))
+    }
+
     /// Finds a file in the sources folder (`sources/`, any case) by name: the exact name first,
     /// then ignoring case. Returns the entry's name and whether only a case-insensitive match
     /// was found.
@@ -228,4 +271,37 @@ fn check_ratio(name: &str, size: u64, compressed: u64, limits: &Limits) -> Resul
         }
     }
     Ok(())
+}
+
+/// An entry's reader that stops at the archive's limits (total size, ratio), whatever its
+/// header declared.
+struct Capped<R> {
+    entry: R,
+    name: String,
+    compressed: u64,
+    read: u64,
+    allowed: u64,
+    limits: Limits,
+    why: Rc<RefCell<Option<RefiError>>>,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.entry.read(out)?;
+        self.read += n as u64;
+        let refused = if self.read > self.allowed {
+            Some(RefiError::TooLarge {
+                entry: self.name.clone(),
+                limit: self.limits.max_total_uncompressed,
+            })
+        } else {
+            check_ratio(&self.name, self.read, self.compressed, &self.limits).err()
+        };
+        if let Some(why) = refused {
+            let message = why.to_string();
+            *self.why.borrow_mut() = Some(why);
+            return Err(std::io::Error::other(message));
+        }
+        Ok(n)
+    }
 }

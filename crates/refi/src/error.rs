@@ -104,6 +104,16 @@ pub enum RefiError {
         coding: String,
         code: String,
     },
+    /// A streamed read met a part of the project that belongs before the sources after them
+    /// (against the schema's order): read it again without streaming.
+    #[error(
+        "{file} line {line}: <{element}> comes after the sources; the project must be read whole"
+    )]
+    NotStreamable {
+        file: String,
+        element: String,
+        line: usize,
+    },
     /// Something in the project cannot be written as valid QDA-XML (a character XML 1.0 does
     /// not allow, a GUID or colour of the wrong form, a number the schema cannot express …).
     #[error("cannot write {what}: {why}")]

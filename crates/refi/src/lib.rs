@@ -4,7 +4,8 @@
 //! Knows nothing of a study: `between-study` maps its objects to and from [`Project`].
 //!
 //! - [`read_project`] / [`read_codebook`]: lenient, with a [`Report`] of what was dropped,
-//!   warned about, and not placed; unsafe input is a [`RefiError`].
+//!   warned about, and not placed; unsafe input is a [`RefiError`]. [`read_project_into`]
+//!   streams a project (from a file) into a [`ProjectSink`] a source at a time.
 //! - [`write_project`] / [`write_qdpx`] / [`write_codebook`]: strict, schema-valid output.
 
 mod container;
@@ -21,7 +22,10 @@ mod tests;
 pub use container::Limits;
 pub use error::RefiError;
 pub use model::*;
-pub use read::{ReadOptions, read_codebook, read_project};
+pub use read::{
+    ProjectInput, ProjectSink, ReadOptions, ReadSource, read_codebook, read_project,
+    read_project_into,
+};
 pub use write::{
     SourceFeed, SourceItem, try_write_codebook, write_codebook, write_project, write_qdpx,
     write_qdpx_to,

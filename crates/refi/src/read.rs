@@ -4,9 +4,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::container::{Archive, Limits};
+use std::io::{BufRead, Read};
+
+use crate::container::{Archive, Limits, ReadSeek};
 use crate::positions::{self, RawSpan, TextIndex};
-use crate::xml::{self, Doc, Element, Item, Pull, decode_text, decode_vec};
+use crate::xml::{self, Element, Item, Pull, decode_text, decode_vec, locate_in};
 use crate::*;
 
 /// How to read a project.
@@ -16,6 +18,10 @@ pub struct ReadOptions {
     pub unit: PositionUnit,
     /// What a `.qdpx` may hold.
     pub limits: Limits,
+    /// Hand each source to the sink as soon as it is read ([`read_project_into`]). A project
+    /// whose codebook, users, variables or cases come after its sources (against the schema's
+    /// order) then fails with [`RefiError::NotStreamable`]: read it again without streaming.
+    pub streamed: bool,
 }
 
 impl Default for ReadOptions {
@@ -23,8 +29,38 @@ impl Default for ReadOptions {
         ReadOptions {
             unit: PositionUnit::Auto,
             limits: Limits::default(),
+            streamed: false,
         }
     }
+}
+
+/// Where a project is read from: its bytes, or a file (read as a stream, never whole).
+#[derive(Clone, Copy, Debug)]
+pub enum ProjectInput<'a> {
+    Bytes(&'a [u8]),
+    File(&'a std::path::Path),
+}
+
+/// A source as read, its selections placed (code points of its text).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReadSource {
+    Text(TextSource),
+    Media(MediaSource),
+}
+
+/// Takes a project in document order, as [`read_project_into`] reads it: first everything
+/// that comes before the sources, then each source, then the rest.
+pub trait ProjectSink {
+    type Error: From<RefiError>;
+    /// The project's attributes, users, codebook, variables and cases (no sources, notes or
+    /// sets yet; a case may still name sources or selections the project turns out not to
+    /// have).
+    fn head(&mut self, project: &Project, report: &mut Report) -> Result<(), Self::Error>;
+    /// One source. Its note references may name notes the project does not have (the notes
+    /// come later): [`ProjectSink::tail`] has the notes there are.
+    fn source(&mut self, source: ReadSource, report: &mut Report) -> Result<(), Self::Error>;
+    /// Everything but the sources, references checked: notes, sets, the description.
+    fn tail(&mut self, project: Project, report: &mut Report) -> Result<(), Self::Error>;
 }
 
 const PROJECT_NS: &str = "urn:QDA-XML:project:";
@@ -41,51 +77,202 @@ pub fn read_project(
     bytes: &[u8],
     options: &ReadOptions,
 ) -> Result<(Project, Report), RefiError> {
-    let is_zip = bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06");
-    let (archive, doc_name, text) = if is_zip {
-        let mut archive = Archive::open(file_name, bytes, options.limits)?;
-        let qde = archive.qde.clone();
-        let xml_bytes = archive.read(&qde)?;
-        let doc_name = format!("{file_name}: {qde}");
-        let text = decode_vec(&doc_name, xml_bytes)?;
-        (Some(archive), doc_name, text)
-    } else {
-        (None, file_name.to_string(), decode_text(file_name, bytes)?)
+    let mut collect = Collect::default();
+    let options = ReadOptions {
+        streamed: false,
+        ..*options
     };
-    let doc = Doc::new(&doc_name, &text);
-    let mut pull = Pull::new(&doc);
-    let root = loop {
-        match pull.next()? {
-            Item::Start(root) => break root,
-            Item::Text(_) | Item::End => {}
-            Item::Eof => unreachable!("a document without a root is refused"),
+    let report = read_project_into(
+        file_name,
+        ProjectInput::Bytes(bytes),
+        &options,
+        &mut collect,
+    )?;
+    Ok((collect.project, report))
+}
+
+/// Reads a project as [`read_project`] does, handing it to `sink` in pieces: with
+/// [`ReadOptions::streamed`], a source at a time as it is read, so that a project larger than
+/// memory can be brought in (the document and the texts are read as streams).
+/// When this fails, the sink may have been given part of the project: it should not keep it.
+pub fn read_project_into<S: ProjectSink>(
+    file_name: &str,
+    input: ProjectInput<'_>,
+    options: &ReadOptions,
+    sink: &mut S,
+) -> Result<Report, S::Error> {
+    let open = |what: &str| -> Result<Box<dyn ReadSeek + '_>, RefiError> {
+        match input {
+            ProjectInput::Bytes(b) => Ok(Box::new(std::io::Cursor::new(b))),
+            ProjectInput::File(path) => {
+                let file = std::fs::File::open(path).map_err(|e| RefiError::Entry {
+                    entry: format!("{what} {}", path.display()),
+                    reason: e.to_string(),
+                })?;
+                Ok(Box::new(std::io::BufReader::new(file)))
+            }
         }
     };
-    let mut reader = Reader::new(&doc, archive);
-    reader.check_root(&root, "Project", PROJECT_NS)?;
-    let (mut project, pending, pending_transcripts) = reader.project(&mut pull, root)?;
-    match pull.next()? {
-        Item::Eof => {}
-        other => unreachable!("after the root: {other:?}"),
+    let mut head = [0u8; 4];
+    let n = read_up_to(&mut *open("the project")?, &mut head)?;
+    let is_zip = head[..n].starts_with(b"PK\x03\x04") || head[..n].starts_with(b"PK\x05\x06");
+    let mut texts = None;
+    let mut document = if is_zip {
+        let archive = Archive::open(file_name, open("the project")?, options.limits)?;
+        let qde = archive.qde.clone();
+        texts = Some(archive);
+        Document::Entry {
+            name: format!("{file_name}: {qde}"),
+            entry: qde,
+        }
+    } else {
+        Document::Whole {
+            name: file_name.to_string(),
+        }
+    };
+    // A document in UTF-16 is decoded whole first (no tool writes a large one).
+    let utf16 = document.with::<_, RefiError>(&open, options.limits, &mut |r| {
+        let mut bom = [0u8; 2];
+        Ok(read_up_to(r, &mut bom)? == 2 && matches!(bom, [0xFF, 0xFE] | [0xFE, 0xFF]))
+    })?;
+    if utf16 {
+        let mut bytes = Vec::new();
+        document.with::<_, RefiError>(&open, options.limits, &mut |r| {
+            r.read_to_end(&mut bytes).map_err(|e| RefiError::Entry {
+                entry: "the project".into(),
+                reason: e.to_string(),
+            })
+        })?;
+        let text = decode_vec(document.name(), bytes)?;
+        document = Document::Decoded {
+            name: document.name().to_string(),
+            text: text.into_bytes(),
+        };
     }
-    // The document, its archive and the GUIDs' places are no longer needed: free them before
-    // the texts are indexed.
-    let mut rest = reader.finish(&project)?;
-    drop(pull);
-    drop(doc);
-    drop(text);
-    rest.place(&mut project, pending, pending_transcripts, options.unit);
-    rest.check_references(&mut project);
-    Ok((project, rest.report))
+    let name = document.name().to_string();
+    let locate = |at: u64| {
+        let mut place = (1, 1);
+        let _ = document.with::<_, RefiError>(&open, options.limits, &mut |r| {
+            place = locate_in(r, at);
+            Ok(())
+        });
+        place
+    };
+    let first_with = |key: &GuidKey| {
+        let mut found = None;
+        let _ = document.with::<_, RefiError>(&open, options.limits, &mut |r| {
+            found = first_with_guid(&name, r, key);
+            Ok(())
+        });
+        found
+    };
+    let mut reader = Reader::new(&name, texts, sink, options);
+    reader.first_with_guid = Some(&first_with);
+    document.with::<_, S::Error>(&open, options.limits, &mut |r| {
+        let mut pull = Pull::new(&name, r, &locate);
+        let root = pull.root()?;
+        reader.check_root(&root, "Project", PROJECT_NS)?;
+        reader.project(&mut pull, root)?;
+        pull.end()?;
+        Ok(())
+    })?;
+    reader.finish()
+}
+
+/// Fills `buf` as far as the input goes; returns how much it holds.
+fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> Result<usize, RefiError> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(RefiError::Entry {
+                    entry: "the project".into(),
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// Opens the project's input from its start (`what` names it in an error).
+type Open<'o, 'i> = &'o dyn Fn(&str) -> Result<Box<dyn ReadSeek + 'i>, RefiError>;
+
+/// Finds the first element with a GUID: its name and line.
+type FirstWithGuid<'d> = &'d dyn Fn(&GuidKey) -> Option<(String, usize)>;
+
+/// Where the project's XML document is.
+enum Document {
+    /// A bare `.qde`: the input itself.
+    Whole { name: String },
+    /// The root `.qde` of a `.qdpx`.
+    Entry { name: String, entry: String },
+    /// Decoded from UTF-16.
+    Decoded { name: String, text: Vec<u8> },
+}
+
+impl Document {
+    fn name(&self) -> &str {
+        match self {
+            Document::Whole { name }
+            | Document::Entry { name, .. }
+            | Document::Decoded { name, .. } => name,
+        }
+    }
+
+    /// Calls `f` with the document as a stream from its start (each call reads it again).
+    fn with<'i, T, E: From<RefiError>>(
+        &self,
+        open: Open<'_, 'i>,
+        limits: Limits,
+        f: &mut dyn FnMut(&mut dyn BufRead) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match self {
+            Document::Whole { .. } => {
+                let mut r = std::io::BufReader::with_capacity(1 << 16, open("the project")?);
+                f(&mut r)
+            }
+            Document::Decoded { text, .. } => f(&mut text.as_slice()),
+            Document::Entry { name, entry } => {
+                let mut archive = Archive::open(name, open("the project")?, limits)?;
+                let (stream, refused) = archive.stream(entry)?;
+                let mut r = std::io::BufReader::with_capacity(1 << 16, stream);
+                let result = f(&mut r);
+                // A limit reached while reading says so, not as the parser's I/O error.
+                match refused.borrow_mut().take() {
+                    Some(why) => Err(E::from(why)),
+                    None => result,
+                }
+            }
+        }
+    }
+}
+
+/// The first element in `input` whose `guid` is `key`: its name and line.
+fn first_with_guid(file: &str, input: &mut dyn BufRead, key: &GuidKey) -> Option<(String, usize)> {
+    let nowhere = |_: u64| (0, 0);
+    let mut pull = Pull::new(file, input, &nowhere);
+    loop {
+        match pull.next().ok()? {
+            Item::Start(e) if e.attr("guid").is_some_and(|g| guid_key(g) == *key) => {
+                return Some((e.name.into_owned(), e.line));
+            }
+            Item::Eof => return None,
+            _ => {}
+        }
+    }
 }
 
 /// Reads a `.qdc` codebook (a BOM, CRLF, namespace variants and Taguette's invalid empty
 /// `<Sets/>` are accepted, the last with a warning).
 pub fn read_codebook(file_name: &str, bytes: &[u8]) -> Result<(Codebook, Report), RefiError> {
     let text = decode_text(file_name, bytes)?;
-    let doc = Doc::new(file_name, &text);
-    let root = xml::parse(&doc)?;
-    let mut reader = Reader::new(&doc, None);
+    let root = xml::parse(file_name, &text)?;
+    let mut none = Collect::default();
+    let mut reader = Reader::new(file_name, None, &mut none, &ReadOptions::default());
     reader.check_root(&root, "CodeBook", CODEBOOK_NS)?;
     let mut codebook = Codebook {
         origin: root.attr("origin").map(str::to_string),
@@ -109,6 +296,55 @@ pub fn read_codebook(file_name: &str, bytes: &[u8]) -> Result<(Codebook, Report)
         .report
         .drop("MemberCode", dangling, "names no code of the codebook");
     Ok((codebook, reader.report))
+}
+
+/// The sink of [`read_project`]: the whole project.
+#[derive(Default)]
+pub(crate) struct Collect {
+    project: Project,
+    text_sources: Vec<TextSource>,
+    media_sources: Vec<MediaSource>,
+}
+
+impl Collect {
+    #[cfg(test)]
+    pub(crate) fn into_project(self) -> Project {
+        self.project
+    }
+}
+
+impl ProjectSink for Collect {
+    type Error = RefiError;
+
+    fn head(&mut self, _: &Project, _: &mut Report) -> Result<(), RefiError> {
+        Ok(())
+    }
+
+    fn source(&mut self, source: ReadSource, _: &mut Report) -> Result<(), RefiError> {
+        match source {
+            ReadSource::Text(t) => self.text_sources.push(t),
+            ReadSource::Media(m) => self.media_sources.push(m),
+        }
+        Ok(())
+    }
+
+    fn tail(&mut self, project: Project, _: &mut Report) -> Result<(), RefiError> {
+        self.project = project;
+        self.project.text_sources = std::mem::take(&mut self.text_sources);
+        self.project.media_sources = std::mem::take(&mut self.media_sources);
+        // The reader has counted the references to notes that are not there; they go.
+        let notes: HashSet<String> = self
+            .project
+            .notes
+            .iter()
+            .map(|n| normalize_guid(&n.guid))
+            .collect();
+        let mut dangling = 0;
+        visit_note_refs(&mut self.project, &mut |refs| {
+            retain_known(refs, &notes, &mut dangling)
+        });
+        Ok(())
+    }
 }
 
 /// Every code of a hierarchy, parents before children.
@@ -138,60 +374,327 @@ struct PendingText {
     raw: Vec<RawPositions>,
 }
 
-struct Reader<'d> {
-    doc: &'d Doc<'d>,
+/// A source read whose selections wait for the position unit to be decided.
+enum Waiting {
+    Text(TextSource, PendingText),
+    Media(MediaSource, Vec<PendingText>),
+}
+
+struct Reader<'d, S> {
+    file: &'d str,
+    /// The archive the texts are read from (`None` for a bare `.qde`).
     archive: Option<Archive<'d>>,
+    sink: &'d mut S,
+    streamed: bool,
     report: Report,
-    /// Normalised GUID → byte offset of the `<` of every object kept.
-    /// (The element's name is read back from the document at that offset when needed.)
-    guids: HashMap<GuidKey, usize>,
+    /// Everything of the project but its sources, as read so far.
+    project: Project,
+    /// Whether [`ProjectSink::head`] has been called.
+    head_given: bool,
+    /// The unit the positions are read in, once decided.
+    unit: Option<PositionUnit>,
+    /// Sources whose placement depends on the unit (their texts have characters outside the
+    /// BMP), until it is decided, and how many selections they hold.
+    waiting: Vec<Waiting>,
+    waiting_selections: usize,
+    /// Whether any source had a selection.
+    selections_read: bool,
+    /// The GUID of every object read: standard ones as numbers, others as text.
+    guid_numbers: HashSet<u128>,
+    guid_texts: HashSet<String>,
+    /// Where a GUID was first used, found by reading the document again (for the message).
+    first_with_guid: Option<FirstWithGuid<'d>>,
     /// The normalised GUIDs of every code read so far.
     code_keys: HashSet<GuidKey>,
+    /// The sources' GUIDs.
+    source_keys: HashSet<GuidKey>,
+    /// The notes the sources refer to (checked once the notes have been read).
+    source_note_refs: Vec<GuidKey>,
+    dangling_values: usize,
     /// Codings (guid, code guid, line) whose code was not (yet) known when they were read, in
     /// document order: checked against the whole codebook once the project has been read
     /// (a file may put its codebook after its sources).
     unknown_codings: Vec<(Guid, Guid, usize)>,
 }
 
-/// What is left to do once the document has been read: place the selections and check the
-/// references (the document itself is no longer needed).
-struct Finish {
-    report: Report,
-}
+/// Most selections waiting for the unit to be decided.
+const DECIDE_AFTER: usize = 4000;
 
-impl<'d> Reader<'d> {
-    fn new(doc: &'d Doc<'d>, archive: Option<Archive<'d>>) -> Self {
+impl<'d, S: ProjectSink> Reader<'d, S> {
+    fn new(
+        file: &'d str,
+        archive: Option<Archive<'d>>,
+        sink: &'d mut S,
+        options: &ReadOptions,
+    ) -> Self {
         Reader {
-            doc,
+            file,
             archive,
+            sink,
+            streamed: options.streamed,
             report: Report::default(),
-            guids: HashMap::new(),
+            project: Project::default(),
+            head_given: false,
+            unit: match options.unit {
+                PositionUnit::Auto => None,
+                unit => Some(unit),
+            },
+            waiting: Vec::new(),
+            waiting_selections: 0,
+            selections_read: false,
+            guid_numbers: HashSet::new(),
+            guid_texts: HashSet::new(),
+            first_with_guid: None,
             code_keys: HashSet::new(),
+            source_keys: HashSet::new(),
+            source_note_refs: Vec::new(),
+            dangling_values: 0,
             unknown_codings: Vec::new(),
         }
     }
 
-    /// Refuses the first coding (in document order) of a code the codebook does not have.
-    fn finish(self, project: &Project) -> Result<Finish, RefiError> {
-        if !self.unknown_codings.is_empty() {
-            let codes: HashSet<GuidKey> = all_codes(&project.codes)
-                .map(|c| guid_key(&c.guid))
-                .collect();
-            if let Some((coding, code, line)) = self
-                .unknown_codings
-                .into_iter()
-                .find(|(_, code, _)| !codes.contains(&guid_key(code)))
-            {
-                return Err(RefiError::UnknownCode {
-                    file: self.doc.file.to_string(),
-                    line,
-                    coding,
-                    code,
-                });
+    /// After the document: refuses the first coding (in document order) of a code the
+    /// codebook does not have, places what waits, checks the references, and hands the sink
+    /// the rest.
+    fn finish(mut self) -> Result<Report, S::Error> {
+        if let Some((coding, code, line)) = std::mem::take(&mut self.unknown_codings)
+            .into_iter()
+            .find(|(_, code, _)| !self.code_keys.contains(&guid_key(code)))
+        {
+            return Err(RefiError::UnknownCode {
+                file: self.file.to_string(),
+                line,
+                coding,
+                code,
+            }
+            .into());
+        }
+        self.give_head()?;
+        self.decide_unit();
+        self.flush()?;
+        let unit = self.unit.unwrap_or(PositionUnit::CodePoints);
+        self.report.unit = Some(unit);
+        self.check_references();
+        let project = std::mem::take(&mut self.project);
+        self.sink.tail(project, &mut self.report)?;
+        Ok(self.report)
+    }
+
+    fn give_head(&mut self) -> Result<(), S::Error> {
+        if !self.head_given {
+            self.head_given = true;
+            self.sink.head(&self.project, &mut self.report)?;
+        }
+        Ok(())
+    }
+
+    /// A source read: placed and handed on, or kept until the unit is decided.
+    fn deliver(&mut self, source: Waiting) -> Result<(), S::Error> {
+        let needs_unit = |p: &PendingText| p.text.as_deref().is_some_and(has_astral);
+        self.selections_read |= match &source {
+            Waiting::Text(s, _) => !s.selections.is_empty(),
+            Waiting::Media(m, _) => m.transcripts.iter().any(|t| !t.selections.is_empty()),
+        };
+        let depends = match &source {
+            Waiting::Text(_, p) => needs_unit(p),
+            Waiting::Media(_, ps) => ps.iter().any(needs_unit),
+        };
+        if !self.streamed || (depends && self.unit.is_none()) {
+            self.waiting_selections += match &source {
+                Waiting::Text(_, p) => p.raw.len(),
+                Waiting::Media(_, ps) => ps.iter().map(|p| p.raw.len()).sum(),
+            };
+            self.waiting.push(source);
+            if self.streamed && self.waiting_selections >= DECIDE_AFTER {
+                self.decide_unit();
+                self.flush()?;
+            }
+            return Ok(());
+        }
+        self.give_head()?;
+        // Without characters outside the BMP both units count alike.
+        let unit = self.unit.unwrap_or(PositionUnit::CodePoints);
+        let placed = self.place(source, unit);
+        self.sink.source(placed, &mut self.report)
+    }
+
+    /// Places and hands on the sources waiting for the unit (decided by now).
+    fn flush(&mut self) -> Result<(), S::Error> {
+        self.give_head()?;
+        let unit = self.unit.unwrap_or(PositionUnit::CodePoints);
+        for source in std::mem::take(&mut self.waiting) {
+            let placed = self.place(source, unit);
+            self.sink.source(placed, &mut self.report)?;
+        }
+        self.waiting_selections = 0;
+        Ok(())
+    }
+
+    /// Decides the unit for `Auto` from the selections waiting (the only ones whose placement
+    /// depends on it), or by the producer when there are none.
+    fn decide_unit(&mut self) {
+        if self.unit.is_some() {
+            return;
+        }
+        let origin = self.project.origin.as_deref();
+        // Each text with its selections (a transcript's raw positions start with its sync
+        // points).
+        let texts: Vec<(&PendingText, &[Selection])> = self
+            .waiting
+            .iter()
+            .flat_map(|w| match w {
+                Waiting::Text(s, p) => vec![(p, s.selections.as_slice())],
+                Waiting::Media(m, ps) => ps
+                    .iter()
+                    .zip(&m.transcripts)
+                    .map(|(p, t)| (p, t.selections.as_slice()))
+                    .collect(),
+            })
+            .collect();
+        // Only texts with characters outside the BMP tell the units apart (a whole read waits
+        // with every text; they decide as they would streamed).
+        let texts: Vec<_> = texts
+            .into_iter()
+            .filter(|(p, _)| p.text.as_deref().is_some_and(has_astral))
+            .collect();
+        let indexes: Vec<Option<TextIndex>> = texts
+            .iter()
+            .map(|(p, _)| p.text.as_deref().map(TextIndex::new))
+            .collect();
+        let mut spans = Vec::new();
+        for ((p, selections), index) in texts.iter().zip(&indexes) {
+            let (Some(index), Some(text)) = (index, p.text.as_deref()) else {
+                continue;
+            };
+            let offset = p.raw.len() - selections.len();
+            for (raw, selection) in p.raw[offset..].iter().zip(selections.iter()) {
+                if let Ok((start, end)) = raw {
+                    spans.push(RawSpan {
+                        text: index,
+                        source: text,
+                        start: *start,
+                        end: *end,
+                        quote: selection.name.as_deref(),
+                    });
+                }
             }
         }
-        Ok(Finish {
-            report: self.report,
+        let unit = if spans.is_empty() {
+            let unit = if origin.is_some_and(|o| o.trim_start().starts_with("NVivo")) {
+                PositionUnit::Utf16
+            } else {
+                PositionUnit::CodePoints
+            };
+            if self.selections_read {
+                self.report.warn(format!(
+                    "text positions read as {} (the unit of {}; no selected text has characters outside the BMP, the only ones the two units count differently)",
+                    positions::unit_name(unit),
+                    origin.unwrap_or("an unknown producer"),
+                ));
+            }
+            unit
+        } else {
+            let (unit, why) = positions::decide(origin, &spans);
+            self.report.warn(why);
+            unit
+        };
+        self.unit = Some(unit);
+    }
+
+    /// Converts a source's selections (and sync points) to code points of its text.
+    fn place(&mut self, source: Waiting, unit: PositionUnit) -> ReadSource {
+        match source {
+            Waiting::Text(mut source, p) => {
+                self.check_values(&mut source.values);
+                let index = p.text.as_deref().map(TextIndex::new);
+                let label = source.name.clone().unwrap_or_else(|| source.guid.clone());
+                let selections = std::mem::take(&mut source.selections);
+                source.selections = self.convert(
+                    &label,
+                    &source.guid,
+                    selections,
+                    &p.raw,
+                    index.as_ref(),
+                    unit,
+                );
+                source.text = p.text.unwrap_or_default();
+                ReadSource::Text(source)
+            }
+            Waiting::Media(mut media, pending) => {
+                self.check_values(&mut media.values);
+                for (transcript, p) in media.transcripts.iter_mut().zip(pending) {
+                    self.place_transcript(transcript, p, unit);
+                }
+                ReadSource::Media(media)
+            }
+        }
+    }
+
+    /// Leaves out (and counts) values of variables the project does not define.
+    fn check_values(&mut self, values: &mut Vec<VariableValue>) {
+        let before = values.len();
+        let variables = &self.project.variables;
+        values.retain(|v| variables.iter().any(|k| same_guid(&k.guid, &v.variable)));
+        self.dangling_values += before - values.len();
+    }
+
+    /// Notes the notes a source refers to (they are checked once the notes have been read).
+    fn collect_note_refs(&mut self, source: &Waiting) {
+        let mut refs: Vec<&Guid> = Vec::new();
+        fn codings(cs: &[Coding]) -> impl Iterator<Item = &Guid> {
+            cs.iter().flat_map(|c| &c.note_refs)
+        }
+        match source {
+            Waiting::Text(s, _) => {
+                refs.extend(&s.note_refs);
+                refs.extend(codings(&s.codings));
+                for sel in &s.selections {
+                    refs.extend(&sel.note_refs);
+                    refs.extend(codings(&sel.codings));
+                }
+            }
+            Waiting::Media(m, _) => {
+                refs.extend(&m.note_refs);
+                refs.extend(codings(&m.codings));
+                for sel in &m.selections {
+                    refs.extend(&sel.note_refs);
+                    refs.extend(codings(&sel.codings));
+                }
+                for sel in m.transcripts.iter().flat_map(|t| &t.selections) {
+                    refs.extend(&sel.note_refs);
+                    refs.extend(codings(&sel.codings));
+                }
+            }
+        }
+        self.source_note_refs
+            .extend(refs.into_iter().map(|g| guid_key(g)));
+    }
+
+    /// The object's `guid`, registered as taken.
+    fn guid(&mut self, el: &Element) -> Result<Guid, RefiError> {
+        let raw = el
+            .attr("guid")
+            .ok_or_else(|| self.missing(el, "attribute guid"))?;
+        let guid = strip_braces(raw);
+        let key = guid_key(&guid);
+        let new = match &key {
+            GuidKey::Number(n) => self.guid_numbers.insert(*n),
+            GuidKey::Text(t) => self.guid_texts.insert(t.clone()),
+        };
+        if new {
+            return Ok(guid);
+        }
+        let (first, first_line) = self
+            .first_with_guid
+            .and_then(|find| find(&key))
+            .unwrap_or_else(|| ("?".into(), 0));
+        Err(RefiError::DuplicateGuid {
+            file: self.file.to_string(),
+            guid,
+            first,
+            first_line,
+            second: el.name.to_string(),
+            second_line: el.line,
         })
     }
 
@@ -219,7 +722,7 @@ impl<'d> Reader<'d> {
                 None => format!("<{}>", root.name),
             };
             return Err(RefiError::WrongRoot {
-                file: self.doc.file.to_string(),
+                file: self.file.to_string(),
                 found,
                 expected: name.to_string(),
                 namespace: format!("{ns_prefix}1.0"),
@@ -230,8 +733,8 @@ impl<'d> Reader<'d> {
 
     fn missing(&self, el: &Element, what: &str) -> RefiError {
         RefiError::Missing {
-            file: self.doc.file.to_string(),
-            line: self.doc.line(el.pos),
+            file: self.file.to_string(),
+            line: el.line,
             element: el.name.to_string(),
             what: what.to_string(),
         }
@@ -242,31 +745,6 @@ impl<'d> Reader<'d> {
         el.attr(attr)
             .map(str::to_string)
             .ok_or_else(|| self.missing(el, &format!("attribute {attr}")))
-    }
-
-    /// The object's `guid`, registered as taken.
-    fn guid(&mut self, el: &Element) -> Result<Guid, RefiError> {
-        let raw = el
-            .attr("guid")
-            .ok_or_else(|| self.missing(el, "attribute guid"))?;
-        let guid = strip_braces(raw);
-        match self.guids.entry(guid_key(&guid)) {
-            std::collections::hash_map::Entry::Occupied(first) => {
-                let first_pos = *first.get();
-                Err(RefiError::DuplicateGuid {
-                    file: self.doc.file.to_string(),
-                    guid,
-                    first: element_name_at(self.doc.text, first_pos).to_string(),
-                    first_line: self.doc.line(first_pos),
-                    second: el.name.to_string(),
-                    second_line: self.doc.line(el.pos),
-                })
-            }
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(el.pos);
-                Ok(guid)
-            }
-        }
     }
 
     /// Reports children this reader does not know (or does not keep) as dropped.
@@ -284,13 +762,12 @@ impl<'d> Reader<'d> {
             None => {
                 self.report.warn(format!(
                     "line {}: <{}> has no {attr}; read as {default}",
-                    self.doc.line(el.pos),
-                    el.name
+                    el.line, el.name
                 ));
                 default
             }
             Some(v) => parse_bool(v).unwrap_or_else(|| {
-                let line = self.doc.line(el.pos);
+                let line = el.line;
                 self.report.warn(format!(
                     "line {line}: <{}> {attr}={v:?} is not a boolean; read as {default}",
                     el.name
@@ -309,10 +786,8 @@ impl<'d> Reader<'d> {
         self.unknown(el, &["Description", "NoteRef", "Code"]);
         let guid = self.guid(el)?;
         let name = el.attr("name").map(str::to_string).unwrap_or_else(|| {
-            self.report.warn(format!(
-                "line {}: code {guid} has no name",
-                self.doc.line(el.pos)
-            ));
+            self.report
+                .warn(format!("line {}: code {guid} has no name", el.line));
             String::new()
         });
         let is_codable = self.bool_attr(el, "isCodable", true);
@@ -344,7 +819,7 @@ impl<'d> Reader<'d> {
         if sets.first("Set").is_none() {
             self.report.warn(format!(
                 "line {}: an empty <Sets/> is not valid QDA-XML (Sets needs at least one Set); read as no sets",
-                self.doc.line(sets.pos)
+                sets.line
             ));
         }
         self.unknown(sets, &["Set"]);
@@ -372,21 +847,15 @@ impl<'d> Reader<'d> {
             .collect()
     }
 
-    /// The project with its selections still in raw positions, and its texts waiting for
-    /// [`Finish::place`] (then [`Finish::check_references`]), read from the root's start to
-    /// its end. The sources are read element by element as they come; the other parts
-    /// (codebook, users, variables, cases, notes, sets …) are small and read whole.
-    #[allow(clippy::type_complexity)]
-    fn project(
-        &mut self,
-        p: &mut Pull<'_, 'd>,
-        root: Element<'d>,
-    ) -> Result<(Project, Vec<PendingText>, Vec<PendingText>), RefiError> {
+    /// The project read from the root's start to its end. The sources are read element by
+    /// element and handed on as they come ([`Reader::deliver`]); the other parts (codebook,
+    /// users, variables, cases, notes, sets …) are small and read whole.
+    fn project<R: BufRead>(&mut self, p: &mut Pull<'_, R>, root: Element) -> Result<(), S::Error> {
         let name = root.attr("name").map(str::to_string).unwrap_or_else(|| {
             self.report.warn("the project has no name");
             String::new()
         });
-        let mut project = Project {
+        self.project = Project {
             name,
             origin: attr(&root, "origin"),
             creating_user: guid_attr(&root, "creatingUserGUID"),
@@ -396,13 +865,18 @@ impl<'d> Reader<'d> {
             base_path: attr(&root, "basePath"),
             ..Project::default()
         };
-        let mut pending: Vec<PendingText> = Vec::new();
-        let mut pending_transcripts: Vec<PendingText> = Vec::new();
         while let Some(el) = p.child()? {
-            match &*el.name {
-                "Sources" => {
-                    self.sources(p, &mut project, &mut pending, &mut pending_transcripts)?
+            if self.head_given && matches!(&*el.name, "Users" | "CodeBook" | "Variables" | "Cases")
+            {
+                return Err(RefiError::NotStreamable {
+                    file: self.file.to_string(),
+                    element: el.name.to_string(),
+                    line: el.line,
                 }
+                .into());
+            }
+            match &*el.name {
+                "Sources" => self.sources(p)?,
                 "Users" => {
                     let users = p.subtree(el)?;
                     self.unknown(&users, &["User"]);
@@ -412,7 +886,7 @@ impl<'d> Reader<'d> {
                             name: attr(u, "name"),
                             id: attr(u, "id"),
                         };
-                        project.users.push(user);
+                        self.project.users.push(user);
                     }
                 }
                 "CodeBook" => {
@@ -422,7 +896,7 @@ impl<'d> Reader<'d> {
                         let mut codes = self.codes(codes)?;
                         self.code_keys
                             .extend(all_codes(&codes).map(|c| guid_key(&c.guid)));
-                        project.codes.append(&mut codes);
+                        self.project.codes.append(&mut codes);
                     }
                 }
                 "Variables" => {
@@ -430,7 +904,7 @@ impl<'d> Reader<'d> {
                     self.unknown(&variables, &["Variable"]);
                     for v in variables.all("Variable") {
                         let variable = self.variable(v)?;
-                        project.variables.extend(variable);
+                        self.project.variables.extend(variable);
                     }
                 }
                 "Cases" => {
@@ -438,7 +912,7 @@ impl<'d> Reader<'d> {
                     self.unknown(&cases, &["Case"]);
                     for c in cases.all("Case") {
                         let case = self.case(c)?;
-                        project.cases.push(case);
+                        self.project.cases.push(case);
                     }
                 }
                 "Notes" => {
@@ -446,7 +920,7 @@ impl<'d> Reader<'d> {
                     self.unknown(&notes, &["Note"]);
                     for n in notes.all("Note") {
                         let note = self.note(n)?;
-                        project.notes.push(note);
+                        self.project.notes.push(note);
                     }
                 }
                 "Links" => {
@@ -462,14 +936,16 @@ impl<'d> Reader<'d> {
                 "Sets" => {
                     let sets = p.subtree(el)?;
                     let mut sets = self.sets(&sets)?;
-                    project.sets.append(&mut sets);
+                    self.project.sets.append(&mut sets);
                 }
                 "Description" => {
                     let text = p.text()?;
-                    project.description.get_or_insert_with(|| text.into_owned());
+                    self.project
+                        .description
+                        .get_or_insert_with(|| text.into_owned());
                 }
                 "NoteRef" => {
-                    project
+                    self.project
                         .note_refs
                         .extend(el.attr("targetGUID").map(strip_braces));
                     p.skip("")?;
@@ -480,29 +956,27 @@ impl<'d> Reader<'d> {
                 }
             }
         }
-        Ok((project, pending, pending_transcripts))
+        Ok(())
     }
 
     /// The sources inside `<Sources>`, up to its end.
-    fn sources(
-        &mut self,
-        p: &mut Pull<'_, 'd>,
-        project: &mut Project,
-        pending: &mut Vec<PendingText>,
-        pending_transcripts: &mut Vec<PendingText>,
-    ) -> Result<(), RefiError> {
+    fn sources<R: BufRead>(&mut self, p: &mut Pull<'_, R>) -> Result<(), S::Error> {
         while let Some(s) = p.child()? {
             match &*s.name {
                 "TextSource" => {
                     let (source, text) = self.text_source(p, s)?;
-                    project.text_sources.push(source);
-                    pending.push(text);
+                    self.source_keys.insert(guid_key(&source.guid));
+                    let source = Waiting::Text(source, text);
+                    self.collect_note_refs(&source);
+                    self.deliver(source)?;
                 }
                 "AudioSource" | "VideoSource" => {
                     let s = p.subtree(s)?;
-                    let (source, mut texts) = self.media_source(&s)?;
-                    project.media_sources.push(source);
-                    pending_transcripts.append(&mut texts);
+                    let (source, texts) = self.media_source(&s)?;
+                    self.source_keys.insert(guid_key(&source.guid));
+                    let source = Waiting::Media(source, texts);
+                    self.collect_note_refs(&source);
+                    self.deliver(source)?;
                 }
                 "PDFSource" | "PictureSource" => {
                     self.report.drop(&s.name, 1, ONLY_TEXT);
@@ -576,7 +1050,7 @@ impl<'d> Reader<'d> {
 
     /// A `VariableValue`, or `None` (with a warning) when it cannot be read.
     fn value(&mut self, vv: &Element) -> Option<VariableValue> {
-        let line = self.doc.line(vv.pos);
+        let line = vv.line;
         let Some(variable) = vv
             .first("VariableRef")
             .and_then(|r| r.attr("targetGUID"))
@@ -672,10 +1146,10 @@ impl<'d> Reader<'d> {
     }
 
     /// A text source, read from its start (just given by `p`) to its end.
-    fn text_source(
+    fn text_source<R: BufRead>(
         &mut self,
-        p: &mut Pull<'_, 'd>,
-        s: Element<'d>,
+        p: &mut Pull<'_, R>,
+        s: Element,
     ) -> Result<(TextSource, PendingText), RefiError> {
         let guid = self.guid(&s)?;
         let name = attr(&s, "name");
@@ -753,10 +1227,10 @@ impl<'d> Reader<'d> {
 
     /// A text selection with its raw positions (an `Err` says why they cannot be read), read
     /// from its start (just given by `p`) to its end.
-    fn selection(
+    fn selection<R: BufRead>(
         &mut self,
-        p: &mut Pull<'_, 'd>,
-        sel: Element<'d>,
+        p: &mut Pull<'_, R>,
+        sel: Element,
     ) -> Result<(Selection, RawPositions), RefiError> {
         let int = |name: &str| {
             let v = sel.attr(name).ok_or_else(|| format!("no {name}"))?;
@@ -803,7 +1277,7 @@ impl<'d> Reader<'d> {
     }
 
     /// A coding, read from its start (just given by `p`) to its end.
-    fn coding(&mut self, p: &mut Pull<'_, 'd>, c: Element<'d>) -> Result<Coding, RefiError> {
+    fn coding<R: BufRead>(&mut self, p: &mut Pull<'_, R>, c: Element) -> Result<Coding, RefiError> {
         let guid = self.guid(&c)?;
         let mut code = None;
         let mut note_refs = Vec::new();
@@ -826,7 +1300,7 @@ impl<'d> Reader<'d> {
             }
         }
         let code = code.ok_or_else(|| self.missing(&c, "CodeRef"))?;
-        self.check_code(&guid, &code, c.pos);
+        self.check_code(&guid, &code, c.line);
         Ok(Coding {
             guid,
             code,
@@ -837,9 +1311,8 @@ impl<'d> Reader<'d> {
     }
 
     /// Notes a coding whose code the codebook read so far does not have.
-    fn check_code(&mut self, coding: &str, code: &str, pos: usize) {
+    fn check_code(&mut self, coding: &str, code: &str, line: usize) {
         if !self.code_keys.contains(&guid_key(code)) {
-            let line = self.doc.line(pos);
             self.unknown_codings
                 .push((coding.to_string(), code.to_string(), line));
         }
@@ -855,7 +1328,7 @@ impl<'d> Reader<'d> {
                     .first("CodeRef")
                     .ok_or_else(|| self.missing(c, "CodeRef"))?;
                 let code = strip_braces(&self.req(code_ref, "targetGUID")?);
-                self.check_code(&guid, &code, c.pos);
+                self.check_code(&guid, &code, c.line);
                 Ok(Coding {
                     guid,
                     code,
@@ -1036,144 +1509,56 @@ impl<'d> Reader<'d> {
     }
 }
 
-impl Finish {
-    /// Decides the position unit and converts every selection and sync point, leaving out
-    /// (and reporting) what cannot be placed.
-    fn place(
+impl<S: ProjectSink> Reader<'_, S> {
+    /// Converts a transcript's sync points and selections to code points of its text, leaving
+    /// out (and reporting) what cannot be placed.
+    fn place_transcript(
         &mut self,
-        project: &mut Project,
-        pending: Vec<PendingText>,
-        pending_transcripts: Vec<PendingText>,
+        transcript: &mut Transcript,
+        p: PendingText,
         unit: PositionUnit,
     ) {
-        let indexes: Vec<Option<TextIndex>> = pending
-            .iter()
-            .chain(&pending_transcripts)
-            .map(|p| p.text.as_deref().map(TextIndex::new))
-            .collect();
-        let mut spans = Vec::new();
-        let transcripts: Vec<&Transcript> = project
-            .media_sources
-            .iter()
-            .flat_map(|m| &m.transcripts)
-            .collect();
-        let selections_of = |i: usize| -> &[Selection] {
-            if i < project.text_sources.len() {
-                &project.text_sources[i].selections
-            } else {
-                &transcripts[i - project.text_sources.len()].selections
-            }
-        };
-        for (i, p) in pending.iter().chain(&pending_transcripts).enumerate() {
-            let (Some(index), Some(source)) = (&indexes[i], p.text.as_deref()) else {
-                continue;
-            };
-            let offset = p.raw.len() - selections_of(i).len(); // sync points come first
-            for (j, raw) in p.raw.iter().enumerate() {
-                if let Ok((start, end)) = raw {
-                    let quote = j
-                        .checked_sub(offset)
-                        .and_then(|k| selections_of(i)[k].name.as_deref());
-                    if j >= offset {
-                        spans.push(RawSpan {
-                            text: index,
-                            source,
-                            start: *start,
-                            end: *end,
-                            quote,
-                        });
-                    }
-                }
-            }
-        }
-        let unit = match unit {
-            PositionUnit::Auto if !spans.is_empty() => {
-                let (unit, why) = positions::decide(project.origin.as_deref(), &spans);
-                self.report.warn(why);
-                unit
-            }
-            PositionUnit::Auto => {
-                if project
-                    .origin
-                    .as_deref()
-                    .is_some_and(|o| o.trim_start().starts_with("NVivo"))
-                {
-                    PositionUnit::Utf16
-                } else {
-                    PositionUnit::CodePoints
-                }
-            }
-            other => other,
-        };
-        self.report.unit = Some(unit);
-        drop(spans);
-
-        let mut texts = pending.into_iter().chain(pending_transcripts).zip(indexes);
-        for source in &mut project.text_sources {
-            let Some((p, index)) = texts.next() else {
-                break;
-            };
-            let label = source.name.clone().unwrap_or_else(|| source.guid.clone());
-            let selections = std::mem::take(&mut source.selections);
-            source.selections = self.convert(
-                &label,
-                &source.guid,
-                selections,
-                &p.raw,
-                index.as_ref(),
-                unit,
-            );
-            source.text = p.text.unwrap_or_default();
-        }
-        for transcript in project
-            .media_sources
-            .iter_mut()
-            .flat_map(|m| &mut m.transcripts)
+        let index = p.text.as_deref().map(TextIndex::new);
+        let label = transcript
+            .name
+            .clone()
+            .unwrap_or_else(|| transcript.guid.clone());
+        let n_sync = transcript.sync_points.len();
+        let (sync_raw, sel_raw) = p.raw.split_at(n_sync);
+        let mut kept = Vec::new();
+        for (sp, raw) in std::mem::take(&mut transcript.sync_points)
+            .into_iter()
+            .zip(sync_raw)
         {
-            let Some((p, index)) = texts.next() else {
-                break;
+            let Ok((pos, _)) = raw else { continue };
+            let converted = match &index {
+                Some(index) => index.to_code_points(*pos, unit).map_err(|m| m.why()),
+                None if *pos == 0 => Ok(0),
+                None => Err("the transcript's text could not be read"),
             };
-            let label = transcript
-                .name
-                .clone()
-                .unwrap_or_else(|| transcript.guid.clone());
-            let n_sync = transcript.sync_points.len();
-            let (sync_raw, sel_raw) = p.raw.split_at(n_sync);
-            let mut kept = Vec::new();
-            for (sp, raw) in std::mem::take(&mut transcript.sync_points)
-                .into_iter()
-                .zip(sync_raw)
-            {
-                let Ok((pos, _)) = raw else { continue };
-                let converted = match &index {
-                    Some(index) => index.to_code_points(*pos, unit).map_err(|m| m.why()),
-                    None if *pos == 0 => Ok(0),
-                    None => Err("the transcript's text could not be read"),
-                };
-                match converted {
-                    Ok(position) => kept.push(SyncPoint { position, ..sp }),
-                    Err(why) => {
-                        self.report.warn(format!(
-                            "{label}: sync point {} at {pos} dropped: {why}",
-                            sp.guid
-                        ));
-                        self.report
-                            .drop("SyncPoint", 1, "could not be placed in its transcript");
-                    }
+            match converted {
+                Ok(position) => kept.push(SyncPoint { position, ..sp }),
+                Err(why) => {
+                    self.report.warn(format!(
+                        "{label}: sync point {} at {pos} dropped: {why}",
+                        sp.guid
+                    ));
+                    self.report
+                        .drop("SyncPoint", 1, "could not be placed in its transcript");
                 }
             }
-            transcript.sync_points = kept;
-            let selections = std::mem::take(&mut transcript.selections);
-            transcript.selections = self.convert(
-                &label,
-                &transcript.guid,
-                selections,
-                sel_raw,
-                index.as_ref(),
-                unit,
-            );
-            transcript.text = p.text.unwrap_or_default();
         }
+        transcript.sync_points = kept;
+        let selections = std::mem::take(&mut transcript.selections);
+        transcript.selections = self.convert(
+            &label,
+            &transcript.guid,
+            selections,
+            sel_raw,
+            index.as_ref(),
+            unit,
+        );
+        transcript.text = p.text.unwrap_or_default();
     }
 
     fn convert(
@@ -1238,9 +1623,11 @@ impl Finish {
         kept
     }
 
-    /// Refuses codings of unknown codes; drops (with a report) references to objects that are
-    /// not there or not kept.
-    fn check_references(&mut self, project: &mut Project) {
+    /// Drops (with a report) references to objects that are not there or not kept: in the
+    /// project's own parts here; in the sources, those to notes are counted (the sink was
+    /// given them before the notes were read).
+    fn check_references(&mut self) {
+        let project = &mut self.project;
         let codes: HashSet<String> = all_codes(&project.codes)
             .map(|c| normalize_guid(&c.guid))
             .collect();
@@ -1249,7 +1636,12 @@ impl Finish {
             .iter()
             .map(|n| normalize_guid(&n.guid))
             .collect();
-        let mut dangling_notes = 0;
+        let note_keys: HashSet<GuidKey> = project.notes.iter().map(|n| guid_key(&n.guid)).collect();
+        let mut dangling_notes = self
+            .source_note_refs
+            .iter()
+            .filter(|k| !note_keys.contains(k))
+            .count();
         visit_note_refs(project, &mut |refs| {
             retain_known(refs, &notes, &mut dangling_notes)
         });
@@ -1259,53 +1651,36 @@ impl Finish {
             ));
             self.report.drop("NoteRef", dangling_notes, "names no note");
         }
-        let sources: HashSet<String> = project
-            .text_sources
-            .iter()
-            .map(|s| &s.guid)
-            .chain(project.media_sources.iter().map(|m| &m.guid))
-            .map(|g| normalize_guid(g))
-            .collect();
-        let selections: HashSet<String> = project
-            .text_sources
-            .iter()
-            .flat_map(|s| s.selections.iter().map(|x| &x.guid))
-            .chain(project.media_sources.iter().flat_map(|m| {
-                m.selections.iter().map(|x| &x.guid).chain(
-                    m.transcripts
-                        .iter()
-                        .flat_map(|t| t.selections.iter().map(|x| &x.guid)),
-                )
-            }))
-            .map(|g| normalize_guid(g))
-            .collect();
+        let mut dangling = 0;
+        let mut dangling_values = self.dangling_values;
         let variables: HashSet<String> = project
             .variables
             .iter()
             .map(|v| normalize_guid(&v.guid))
             .collect();
-        let mut dangling = 0;
-        let mut dangling_values = 0;
-        let mut values = |values: &mut Vec<VariableValue>| {
-            let before = values.len();
-            values.retain(|v| variables.contains(&normalize_guid(&v.variable)));
-            dangling_values += before - values.len();
-        };
         for case in &mut project.cases {
             retain_known(&mut case.code_refs, &codes, &mut dangling);
-            retain_known(&mut case.source_refs, &sources, &mut dangling);
-            retain_known(&mut case.selection_refs, &selections, &mut dangling);
-            values(&mut case.values);
-        }
-        for source in &mut project.text_sources {
-            values(&mut source.values);
-        }
-        for source in &mut project.media_sources {
-            values(&mut source.values);
+            let before = case.source_refs.len() + case.selection_refs.len();
+            case.source_refs
+                .retain(|g| self.source_keys.contains(&guid_key(g)));
+            // A selection left out or never there is not a kept object.
+            let (numbers, texts) = (&self.guid_numbers, &self.guid_texts);
+            case.selection_refs.retain(|g| match guid_key(g) {
+                GuidKey::Number(n) => numbers.contains(&n),
+                GuidKey::Text(t) => texts.contains(&t),
+            });
+            dangling += before - case.source_refs.len() - case.selection_refs.len();
+            let before = case.values.len();
+            case.values
+                .retain(|v| variables.contains(&normalize_guid(&v.variable)));
+            dangling_values += before - case.values.len();
         }
         for set in &mut project.sets {
             retain_known(&mut set.member_codes, &codes, &mut dangling);
-            retain_known(&mut set.member_sources, &sources, &mut dangling);
+            let before = set.member_sources.len();
+            set.member_sources
+                .retain(|g| self.source_keys.contains(&guid_key(g)));
+            dangling += before - set.member_sources.len();
             retain_known(&mut set.member_notes, &notes, &mut dangling);
         }
         self.report.drop(
@@ -1319,6 +1694,12 @@ impl Finish {
             "of a variable the project does not define",
         );
     }
+}
+
+/// Whether a text has characters outside the BMP (two UTF-16 units each): only then do the
+/// two position units differ.
+fn has_astral(text: &str) -> bool {
+    text.bytes().any(|b| b >= 0xF0)
 }
 
 /// Calls `f` on every list of note references in the project.
@@ -1390,16 +1771,6 @@ fn guid_key(g: &str) -> GuidKey {
         }
     }
     GuidKey::Text(normalize_guid(g))
-}
-
-/// The local name of the element whose `<` is at `pos`.
-fn element_name_at(text: &str, pos: usize) -> &str {
-    let rest = text.get(pos + 1..).unwrap_or("");
-    let end = rest
-        .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
-        .unwrap_or(rest.len());
-    let qname = &rest[..end];
-    qname.rsplit(':').next().unwrap_or(qname)
 }
 
 fn attr(el: &Element, name: &str) -> Option<String> {

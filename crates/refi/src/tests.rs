@@ -15,6 +15,15 @@ const SCHEMAS: &str = concat!(
     "/../../../shared/refi-qda/schemas/v1.0/"
 );
 
+/// Every sample that is a project (not a codebook).
+const PROJECT_SAMPLES: [&str; 5] = [
+    "nvivo-win-12.6_oltas0517.qdpx",
+    "nvivo-mac-12.7_OltasSzkepticizmus_17June.qdpx",
+    "nvivo-mac-15.0_qc-roundtrip.qdpx",
+    "qc-1.3.2_demo.qdpx",
+    "atlasti-8.4_spec-annex-example.qde",
+];
+
 fn sample(name: &str) -> Vec<u8> {
     std::fs::read(format!("{SAMPLES}{name}")).unwrap_or_else(|e| panic!("sample {name}: {e}"))
 }
@@ -292,13 +301,7 @@ fn codebooks_read() {
 
 #[test]
 fn every_sample_rewrites_to_valid_xml() {
-    for name in [
-        "nvivo-win-12.6_oltas0517.qdpx",
-        "nvivo-mac-12.7_OltasSzkepticizmus_17June.qdpx",
-        "nvivo-mac-15.0_qc-roundtrip.qdpx",
-        "qc-1.3.2_demo.qdpx",
-        "atlasti-8.4_spec-annex-example.qde",
-    ] {
+    for name in PROJECT_SAMPLES {
         let (p, _) = read_sample(name);
         let xml = write_project(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
         validate(&xml, "Project.xsd");
@@ -1254,4 +1257,105 @@ fn archive_layouts_real_tools_write() {
     );
     assert!(u.why.contains("past the end"), "{u}");
     assert_eq!(dropped(&report, "PlainTextSelection"), 1);
+}
+
+/// A sink that keeps what it is given, in order, and checks that order.
+#[derive(Default)]
+struct Recorder {
+    whole: read::Collect,
+    calls: Vec<&'static str>,
+}
+
+impl ProjectSink for Recorder {
+    type Error = RefiError;
+
+    fn head(&mut self, project: &Project, report: &mut Report) -> Result<(), RefiError> {
+        assert!(
+            self.calls.is_empty(),
+            "the head comes first: {:?}",
+            self.calls
+        );
+        self.calls.push("head");
+        self.whole.head(project, report)
+    }
+
+    fn source(&mut self, source: ReadSource, report: &mut Report) -> Result<(), RefiError> {
+        assert_eq!(self.calls.first(), Some(&"head"));
+        self.calls.push("source");
+        self.whole.source(source, report)
+    }
+
+    fn tail(&mut self, project: Project, report: &mut Report) -> Result<(), RefiError> {
+        assert!(!self.calls.contains(&"tail"));
+        self.calls.push("tail");
+        self.whole.tail(project, report)
+    }
+}
+
+fn read_streamed(
+    name: &str,
+    input: ProjectInput<'_>,
+) -> Result<(Project, Report, usize), RefiError> {
+    let mut sink = Recorder::default();
+    let options = ReadOptions {
+        streamed: true,
+        ..ReadOptions::default()
+    };
+    let report = read_project_into(name, input, &options, &mut sink)?;
+    assert_eq!(sink.calls.last(), Some(&"tail"));
+    let sources = sink.calls.iter().filter(|c| **c == "source").count();
+    Ok((sink.whole.into_project(), report, sources))
+}
+
+#[test]
+fn a_streamed_read_from_a_file_gives_what_a_whole_read_gives() {
+    for name in PROJECT_SAMPLES {
+        let (whole, whole_report) = read_sample(name);
+        let path = std::path::PathBuf::from(format!("{SAMPLES}{name}"));
+        let (streamed, report, sources) = read_streamed(name, ProjectInput::File(&path))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(streamed, whole, "{name}");
+        // The same report; a streamed read says things as it meets them.
+        let sorted = |mut r: Report| {
+            r.dropped.sort();
+            r.warnings.sort();
+            r
+        };
+        assert_eq!(sorted(report), sorted(whole_report), "{name}");
+        assert_eq!(
+            sources,
+            whole.text_sources.len() + whole.media_sources.len(),
+            "{name}"
+        );
+    }
+    // Texts with characters outside the BMP wait for the unit to be decided; the rest go on.
+    let astral = MINI.replace("</PlainTextContent>", " 😀</PlainTextContent>");
+    let (whole, whole_report) =
+        read_project("a.qde", astral.as_bytes(), &ReadOptions::default()).expect("whole");
+    let (streamed, report, _) =
+        read_streamed("a.qde", ProjectInput::Bytes(astral.as_bytes())).expect("streamed");
+    assert_eq!(streamed, whole);
+    assert_eq!(report.unit, whole_report.unit);
+    assert_eq!(report.unplaced, whole_report.unplaced);
+}
+
+#[test]
+fn a_project_out_of_order_cannot_be_streamed_and_says_so() {
+    match read_streamed("s.qde", ProjectInput::Bytes(SHUFFLED.as_bytes())) {
+        Err(e @ RefiError::NotStreamable { .. }) => {
+            assert!(e.to_string().contains("comes after the sources"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Read whole, it is read.
+    read_project("s.qde", SHUFFLED.as_bytes(), &ReadOptions::default()).expect("whole");
+}
+
+#[test]
+fn a_file_that_is_not_there_is_named() {
+    let path = std::path::Path::new("/nonexistent/p.qdpx");
+    match read_streamed("p.qdpx", ProjectInput::File(path)) {
+        Err(e) => assert!(e.to_string().contains("/nonexistent/p.qdpx"), "{e}"),
+        Ok(_) => panic!("read a file that is not there"),
+    }
 }

@@ -1,9 +1,9 @@
-//! A small element tree read with quick-xml: namespaces resolved, entities other than the five
-//! predefined ones and character references refused, every element's byte offset kept for
-//! error messages.
+//! Reading XML with quick-xml as a stream (a document is never held whole): namespaces
+//! resolved, entities other than the five predefined ones and character references refused,
+//! every element's line kept for messages.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::io::{BufRead, Read};
 use std::rc::Rc;
 
 use quick_xml::events::Event;
@@ -14,21 +14,19 @@ use crate::RefiError;
 
 /// An element: local name, namespace, attributes (unqualified ones by local name), child
 /// elements and its own text (character data directly inside it, concatenated).
-/// Names, attributes and text borrow from the document's text where they can (an attribute
-/// or text that needed unescaping is owned).
 #[derive(Debug, Default)]
-pub(crate) struct Element<'a> {
-    pub name: Cow<'a, str>,
+pub(crate) struct Element {
+    pub name: Cow<'static, str>,
     /// Shared between the elements of one namespace.
     pub ns: Option<Rc<str>>,
-    pub attrs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
-    pub children: Vec<Element<'a>>,
-    pub text: Cow<'a, str>,
-    /// Byte offset of the `<` in the document.
-    pub pos: usize,
+    pub attrs: Vec<(Cow<'static, str>, Cow<'static, str>)>,
+    pub children: Vec<Element>,
+    pub text: Cow<'static, str>,
+    /// The line its start tag begins on.
+    pub line: usize,
 }
 
-impl<'a> Element<'a> {
+impl Element {
     /// The attribute's value, if present.
     pub fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
@@ -38,71 +36,87 @@ impl<'a> Element<'a> {
     }
 
     /// The children with this local name.
-    pub fn all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Element<'a>> + 's {
+    pub fn all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Element> + 's {
         self.children.iter().filter(move |c| c.name == name)
     }
 
     /// The first child with this local name.
-    pub fn first(&self, name: &str) -> Option<&Element<'a>> {
+    pub fn first(&self, name: &str) -> Option<&Element> {
         self.children.iter().find(|c| c.name == name)
     }
 }
 
-/// A document's text with a way to turn byte offsets into lines and columns.
-#[derive(Debug)]
-pub(crate) struct Doc<'a> {
-    pub file: &'a str,
-    pub text: &'a str,
-    /// Byte offsets where lines start, found once when first asked (a large project asks for
-    /// many lines, a clean one for none).
-    line_starts: OnceCell<Vec<usize>>,
+/// Where a byte offset of a document lies: 1-based line and column (in characters). Found by
+/// reading the document again (only an error asks), so a document is never held whole.
+pub(crate) type Locate<'l> = &'l dyn Fn(u64) -> (usize, usize);
+
+/// Line and column of `offset` in the bytes `input` gives (read once, in pieces).
+pub(crate) fn locate_in(mut input: impl Read, offset: u64) -> (usize, usize) {
+    let (mut line, mut column) = (1, 1);
+    let mut at: u64 = 0;
+    let mut chunk = vec![0; 1 << 16];
+    'read: loop {
+        let n = match input.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        for &b in &chunk[..n] {
+            if at >= offset {
+                break 'read;
+            }
+            at += 1;
+            if b == b'\n' {
+                line += 1;
+                column = 1;
+            } else if b & 0xC0 != 0x80 {
+                column += 1;
+            }
+        }
+    }
+    (line, column)
 }
 
-impl<'a> Doc<'a> {
-    pub fn new(file: &'a str, text: &'a str) -> Self {
-        Self {
-            file,
-            text,
-            line_starts: OnceCell::new(),
+/// A reader that counts the lines of what has been consumed: quick-xml consumes exactly what
+/// it has parsed, so the count is the line an event starts on.
+pub(crate) struct Lines<R> {
+    inner: R,
+    line: usize,
+    consumed: u64,
+}
+
+impl<R: BufRead> Lines<R> {
+    pub fn new(inner: R) -> Self {
+        Lines {
+            inner,
+            line: 1,
+            consumed: 0,
         }
     }
+}
 
-    /// 1-based line and column (in characters) of a byte offset.
-    pub fn line_col(&self, pos: usize) -> (usize, usize) {
-        let pos = pos.min(self.text.len());
-        let line_starts = self.line_starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(
-                    self.text
-                        .bytes()
-                        .enumerate()
-                        .filter(|(_, b)| *b == b'\n')
-                        .map(|(i, _)| i + 1),
-                )
-                .collect()
-        });
-        let line = line_starts.partition_point(|&s| s <= pos);
-        let start = line_starts[line - 1];
-        let column = String::from_utf8_lossy(&self.text.as_bytes()[start..pos])
-            .chars()
-            .count()
-            + 1;
-        (line, column)
+impl<R: BufRead> Read for Lines<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Lines<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
     }
 
-    /// 1-based line of a byte offset.
-    pub fn line(&self, pos: usize) -> usize {
-        self.line_col(pos).0
-    }
-
-    fn xml_error(&self, pos: usize, message: impl Into<String>) -> RefiError {
-        let (line, column) = self.line_col(pos);
-        RefiError::Xml {
-            file: self.file.to_string(),
-            line,
-            column,
-            message: message.into(),
+    fn consume(&mut self, n: usize) {
+        // The bytes are still in the buffer: filling it again reads nothing.
+        if let Ok(buffered) = self.inner.fill_buf() {
+            let n = n.min(buffered.len());
+            self.line += buffered[..n].iter().filter(|&&b| b == b'\n').count();
         }
+        self.consumed += n as u64;
+        self.inner.consume(n);
     }
 }
 
@@ -158,26 +172,8 @@ pub(crate) fn decode_vec(file: &str, bytes: Vec<u8>) -> Result<String, RefiError
     })
 }
 
-/// `s` as a slice of `text` when it lies inside it (quick-xml hands out slices of its input
-/// with the lifetime of the event), else a copy.
-fn lift<'a>(text: &'a str, s: &str) -> Cow<'a, str> {
-    let base = text.as_ptr() as usize;
-    let at = (s.as_ptr() as usize).wrapping_sub(base);
-    match text.get(at..at.wrapping_add(s.len())) {
-        Some(t) if at <= text.len() && t.as_ptr() == s.as_ptr() => Cow::Borrowed(t),
-        _ => Cow::Owned(s.to_string()),
-    }
-}
-
-fn lift_cow<'a>(text: &'a str, c: Cow<'_, str>) -> Cow<'a, str> {
-    match c {
-        Cow::Borrowed(s) => lift(text, s),
-        Cow::Owned(s) => Cow::Owned(s),
-    }
-}
-
-/// Appends character data to an element's text, borrowing while it is one piece.
-fn push_text<'a>(text: &mut Cow<'a, str>, more: Cow<'a, str>) {
+/// Appends character data to an element's text.
+fn push_text(text: &mut Cow<'static, str>, more: Cow<'static, str>) {
     if more.is_empty() {
         return;
     }
@@ -192,40 +188,44 @@ fn push_text<'a>(text: &mut Cow<'a, str>, more: Cow<'a, str>) {
 /// yet), its end, or a piece of its character data. An empty element (`<a/>`) is a start
 /// followed by an end.
 #[derive(Debug)]
-pub(crate) enum Item<'a> {
-    Start(Element<'a>),
+pub(crate) enum Item {
+    Start(Element),
     End,
-    Text(Cow<'a, str>),
+    Text(Cow<'static, str>),
     /// The end of the document, after its root element.
     Eof,
 }
 
-/// A pull parser over a document: [`Pull::next`] gives one [`Item`] at a time in document
-/// order, [`Pull::subtree`] reads a (small) element whole, [`Pull::skip`] passes one by.
-/// Refuses a DOCTYPE, undefined entities, undeclared namespace prefixes, unclosed or
-/// mismatched elements and a second root, each with its line and column.
-pub(crate) struct Pull<'d, 'a> {
-    doc: &'d Doc<'a>,
-    reader: NsReader<&'a [u8]>,
+/// A pull parser over a document read as a stream: [`Pull::next`] gives one [`Item`] at a
+/// time in document order, [`Pull::subtree`] reads a (small) element whole, [`Pull::skip`]
+/// passes one by. Refuses a DOCTYPE, undefined entities, undeclared namespace prefixes,
+/// unclosed or mismatched elements, a second root and text that is not UTF-8, each with its
+/// line and column.
+pub(crate) struct Pull<'l, R> {
+    file: &'l str,
+    locate: Locate<'l>,
+    reader: NsReader<Lines<R>>,
+    buf: Vec<u8>,
     /// Shared between the elements of one namespace.
     namespaces: Vec<Rc<str>>,
-    /// Room for one element's attributes, reused.
-    attrs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     /// Local names of the open elements, outermost first.
-    open: Vec<Cow<'a, str>>,
+    open: Vec<String>,
     root_seen: bool,
 }
 
-impl<'d, 'a> Pull<'d, 'a> {
-    pub fn new(doc: &'d Doc<'a>) -> Self {
-        let mut reader = NsReader::from_str(doc.text);
+impl<'l, R: BufRead> Pull<'l, R> {
+    /// `input` is the document's bytes as UTF-8 (a BOM is passed by); `locate` finds a byte
+    /// offset's line and column for an error message.
+    pub fn new(file: &'l str, input: R, locate: Locate<'l>) -> Self {
+        let mut reader = NsReader::from_reader(Lines::new(input));
         reader.config_mut().check_end_names = true;
         reader.config_mut().expand_empty_elements = true;
         Pull {
-            doc,
+            file,
+            locate,
             reader,
+            buf: Vec::new(),
             namespaces: Vec::new(),
-            attrs: Vec::new(),
             open: Vec::new(),
             root_seen: false,
         }
@@ -236,20 +236,38 @@ impl<'d, 'a> Pull<'d, 'a> {
         self.open.len()
     }
 
+    /// The line the parser is on.
+    fn line(&self) -> usize {
+        self.reader.get_ref().line
+    }
+
+    fn xml_error(&self, at: u64, message: impl Into<String>) -> RefiError {
+        let (line, column) = (self.locate)(at);
+        RefiError::Xml {
+            file: self.file.to_string(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
     /// The next item of the document.
-    pub fn next(&mut self) -> Result<Item<'a>, RefiError> {
-        let doc = self.doc;
-        let text: &'a str = doc.text;
+    pub fn next(&mut self) -> Result<Item, RefiError> {
         loop {
-            let before = usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX);
-            let event = self.reader.read_event().map_err(|e| {
-                let at = usize::try_from(self.reader.error_position()).unwrap_or(before);
-                doc.xml_error(at, e.to_string())
-            })?;
+            let before = self.reader.buffer_position();
+            let line = self.line();
+            self.buf.clear();
+            let event = match self.reader.read_event_into(&mut self.buf) {
+                Ok(event) => event.into_owned(),
+                Err(e) => {
+                    let at = self.reader.error_position();
+                    return Err(self.xml_error(at, e.to_string()));
+                }
+            };
             match event {
                 Event::Start(ref e) | Event::Empty(ref e) => {
                     if self.root_seen && self.open.is_empty() {
-                        return Err(doc.xml_error(before, "a second root element"));
+                        return Err(self.xml_error(before, "a second root element"));
                     }
                     let (ns, local) = self.reader.resolver().resolve_element(e.name());
                     let ns = match ns {
@@ -266,57 +284,65 @@ impl<'d, 'a> Pull<'d, 'a> {
                         }
                         ResolveResult::Unbound => None,
                         ResolveResult::Unknown(p) => {
-                            return Err(
-                                doc.xml_error(before, format!("undeclared namespace prefix {p:?}"))
-                            );
+                            return Err(self
+                                .xml_error(before, format!("undeclared namespace prefix {p:?}")));
                         }
                     };
+                    let name = local.as_ref().to_string();
+                    let mut attrs = Vec::new();
                     for attr in e.attributes() {
-                        let attr = attr.map_err(|err| doc.xml_error(before, err.to_string()))?;
+                        let attr = attr.map_err(|err| self.xml_error(before, err.to_string()))?;
                         let key = attr.key;
                         if key.as_namespace_binding().is_some() {
                             continue;
                         }
-                        let value = attr
-                            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                            .map_err(|err| doc.xml_error(before, err.to_string()))?;
-                        self.attrs
-                            .push((lift(text, key.local_name().as_ref()), lift_cow(text, value)));
+                        // Most values need no normalising (no reference, no line break or
+                        // tab): they are taken as they are, which is most of a large read.
+                        let plain = !attr
+                            .value
+                            .bytes()
+                            .any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r'));
+                        let value = if plain {
+                            attr.value.into_owned()
+                        } else {
+                            attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                .map_err(|err| self.xml_error(before, err.to_string()))?
+                                .into_owned()
+                        };
+                        let key = key.local_name().as_ref().to_string();
+                        attrs.push((Cow::Owned(key), Cow::Owned(value)));
                     }
-                    let mut attrs = Vec::with_capacity(self.attrs.len());
-                    attrs.append(&mut self.attrs); // `self.attrs` keeps its room
-                    let element = Element {
-                        name: lift(text, local.as_ref()),
+                    self.root_seen = true;
+                    self.open.push(name.clone());
+                    return Ok(Item::Start(Element {
+                        name: Cow::Owned(name),
                         ns,
                         attrs,
-                        pos: before,
+                        line,
                         ..Element::default()
-                    };
-                    self.root_seen = true;
-                    self.open.push(element.name.clone());
-                    return Ok(Item::Start(element));
+                    }));
                 }
                 Event::End(_) => {
                     if self.open.pop().is_none() {
-                        return Err(doc.xml_error(before, "an end tag without a start tag"));
+                        return Err(self.xml_error(before, "an end tag without a start tag"));
                     }
                     return Ok(Item::End);
                 }
                 Event::Text(t) => {
                     let t = t.xml10_content();
                     if !self.open.is_empty() && !t.is_empty() {
-                        return Ok(Item::Text(lift_cow(text, t)));
+                        return Ok(Item::Text(Cow::Owned(t.into_owned())));
                     }
                 }
                 Event::CData(t) => {
-                    let inner = t.into_inner();
+                    let inner = t.into_inner().into_owned();
                     let content = if inner.contains("\r\n") {
-                        Cow::Owned(inner.replace("\r\n", "\n"))
+                        inner.replace("\r\n", "\n")
                     } else {
-                        lift_cow(text, inner)
+                        inner
                     };
                     if !self.open.is_empty() && !content.is_empty() {
-                        return Ok(Item::Text(content));
+                        return Ok(Item::Text(Cow::Owned(content)));
                     }
                 }
                 Event::GeneralRef(r) => {
@@ -325,22 +351,23 @@ impl<'d, 'a> Pull<'d, 'a> {
                         Ok(None) => match quick_xml::escape::resolve_predefined_entity(&r) {
                             Some(s) => s.to_string(),
                             None => {
-                                return Err(doc.xml_error(
+                                let name = r.to_string();
+                                return Err(self.xml_error(
                                     before,
-                                    format!("the entity &{}; is not defined (DOCTYPE/entities are not allowed)", &*r),
+                                    format!("the entity &{name}; is not defined (DOCTYPE/entities are not allowed)"),
                                 ));
                             }
                         },
-                        Err(err) => return Err(doc.xml_error(before, err.to_string())),
+                        Err(err) => return Err(self.xml_error(before, err.to_string())),
                     };
                     if !self.open.is_empty() {
                         return Ok(Item::Text(Cow::Owned(resolved)));
                     }
                 }
                 Event::DocType(_) => {
-                    let (line, column) = doc.line_col(before);
+                    let (line, column) = (self.locate)(before);
                     return Err(RefiError::Doctype {
-                        file: doc.file.to_string(),
+                        file: self.file.to_string(),
                         line,
                         column,
                     });
@@ -348,13 +375,11 @@ impl<'d, 'a> Pull<'d, 'a> {
                 Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
                 Event::Eof => {
                     if let Some(open) = self.open.last() {
-                        return Err(doc.xml_error(
-                            doc.text.len(),
-                            format!("the document ends before <{open}> is closed"),
-                        ));
+                        let message = format!("the document ends before <{open}> is closed");
+                        return Err(self.xml_error(self.reader.buffer_position(), message));
                     }
                     if !self.root_seen {
-                        return Err(doc.xml_error(0, "no root element"));
+                        return Err(self.xml_error(0, "no root element"));
                     }
                     return Ok(Item::Eof);
                 }
@@ -364,7 +389,7 @@ impl<'d, 'a> Pull<'d, 'a> {
 
     /// The next element inside the current one (its start), or `None` at the current
     /// element's end (which is then read); text between the elements is passed by.
-    pub fn child(&mut self) -> Result<Option<Element<'a>>, RefiError> {
+    pub fn child(&mut self) -> Result<Option<Element>, RefiError> {
         loop {
             match self.next()? {
                 Item::Start(el) => return Ok(Some(el)),
@@ -377,11 +402,11 @@ impl<'d, 'a> Pull<'d, 'a> {
 
     /// The element whose start `next` has just given, read whole: its children and text,
     /// up to and including its end.
-    pub fn subtree(&mut self, start: Element<'a>) -> Result<Element<'a>, RefiError> {
+    pub fn subtree(&mut self, start: Element) -> Result<Element, RefiError> {
         // Closed elements waiting for their parent to close, and where each open element's
         // children begin among them: every list of children is allocated once, at its size.
         let mut stack = vec![start];
-        let mut done: Vec<Element<'a>> = Vec::new();
+        let mut done: Vec<Element> = Vec::new();
         let mut starts: Vec<usize> = vec![0];
         loop {
             match self.next()? {
@@ -426,7 +451,7 @@ impl<'d, 'a> Pull<'d, 'a> {
 
     /// The text directly inside the element whose start `next` has just given, up to and
     /// including its end (elements inside it are passed by).
-    pub fn text(&mut self) -> Result<Cow<'a, str>, RefiError> {
+    pub fn text(&mut self) -> Result<Cow<'static, str>, RefiError> {
         let depth = self.depth();
         let mut text = Cow::Borrowed("");
         loop {
@@ -438,21 +463,33 @@ impl<'d, 'a> Pull<'d, 'a> {
             }
         }
     }
+
+    /// The root element's start (what comes before it is passed by).
+    pub fn root(&mut self) -> Result<Element, RefiError> {
+        loop {
+            match self.next()? {
+                Item::Start(root) => return Ok(root),
+                Item::Text(_) | Item::End => {}
+                Item::Eof => return Err(self.xml_error(0, "no root element")),
+            }
+        }
+    }
+
+    /// After the root's end: the end of the document (a second root is refused by `next`).
+    pub fn end(&mut self) -> Result<(), RefiError> {
+        match self.next()? {
+            Item::Eof => Ok(()),
+            other => unreachable!("after the root: {other:?}"),
+        }
+    }
 }
 
-/// Parses a whole document into its root element (see [`Pull`] for what is refused).
-pub(crate) fn parse<'a>(doc: &Doc<'a>) -> Result<Element<'a>, RefiError> {
-    let mut pull = Pull::new(doc);
-    let root = loop {
-        match pull.next()? {
-            Item::Start(root) => break pull.subtree(root)?,
-            Item::Text(_) | Item::End => {}
-            Item::Eof => return Err(doc.xml_error(0, "no root element")),
-        }
-    };
-    match pull.next()? {
-        Item::Eof => Ok(root),
-        // A second root is refused by `next`; nothing else can follow the root.
-        other => unreachable!("after the root: {other:?}"),
-    }
+/// Parses a whole (small) document into its root element (see [`Pull`] for what is refused).
+pub(crate) fn parse(file: &str, text: &str) -> Result<Element, RefiError> {
+    let locate = |at: u64| locate_in(text.as_bytes(), at);
+    let mut pull = Pull::new(file, text.as_bytes(), &locate);
+    let root = pull.root()?;
+    let root = pull.subtree(root)?;
+    pull.end()?;
+    Ok(root)
 }

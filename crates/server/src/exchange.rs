@@ -143,10 +143,22 @@ async fn import_project(
             )));
         }
     };
-    merge(viewer, move || {
-        between_exchange::read_project_file(&q.name, &body, unit)
-    })
-    .await
+    // Read a source at a time straight into the study, in one change: the project is never
+    // held whole beside its upload.
+    let (merged, report) = viewer
+        .study
+        .run(&viewer.account.name, move |b| {
+            let input = between_refi::ProjectInput::Bytes(&body);
+            Ok(between_exchange::import_project(
+                b, &q.name, input, unit, false,
+            ))
+        })
+        .await?
+        .map_err(exchange_error)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "merged": merged, "report": report_json(&report) })),
+    ))
 }
 
 async fn import_codebook(

@@ -135,6 +135,11 @@ pub trait Reader {
 /// [`StoreError::Conflict`] when its version is no longer current; on success the stored
 /// version is one more than the one given.
 pub trait Writer: Reader {
+    /// Keeps the memory of a transaction that writes much (an import) small: pages spill to
+    /// the write-ahead log early. Ends with the transaction.
+    fn limit_cache_for_bulk(&mut self) -> Result<()>;
+    /// Renames the study and replaces its description.
+    fn update_study(&mut self, name: &str, description: &str) -> Result<()>;
     /// Who the following changes are recorded as (a batch of several people's changes).
     fn act_as(&mut self, actor: &str);
     fn insert_participant(&mut self, p: &Participant) -> Result<()>;

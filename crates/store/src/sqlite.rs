@@ -232,7 +232,7 @@ impl SqliteStore {
             .map_err(err)?;
         // 64 MiB of page cache (the default is 2): large imports and reports touch many pages.
         self.conn
-            .pragma_update(None, "cache_size", -65536)
+            .pragma_update(None, "cache_size", CACHE_KIB)
             .map_err(err)?;
         Ok(())
     }
@@ -932,6 +932,10 @@ impl Store for SqliteStore {
         let options = OpenOptions {
             busy_timeout: self.busy_timeout,
         };
+        // A bulk write that was rolled back may have left its small cache.
+        self.conn
+            .pragma_update(None, "cache_size", CACHE_KIB)
+            .map_err(|e| map_err(&self.path, &options, e))?;
         // IMMEDIATE takes the write lock now, so a busy study fails here, before any work.
         let tx = self
             .conn
@@ -953,6 +957,10 @@ impl Store for SqliteStore {
         self.vacuum_file()
     }
 }
+
+/// The page cache, in KiB as `PRAGMA cache_size` takes it (negative), and during a bulk write.
+const CACHE_KIB: i64 = -65536;
+const BULK_CACHE_KIB: i64 = -8192;
 
 struct SqliteTx<'a> {
     tx: rusqlite::Transaction<'a>,
@@ -1075,6 +1083,20 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
 }
 
 impl Writer for SqliteTx<'_> {
+    fn limit_cache_for_bulk(&mut self) -> Result<()> {
+        self.tx
+            .pragma_update(None, "cache_size", BULK_CACHE_KIB)
+            .map_err(|e| map_err(self.path, &self.options, e))
+    }
+
+    fn update_study(&mut self, name: &str, description: &str) -> Result<()> {
+        self.exec(
+            "UPDATE study SET name = ?1, description = ?2",
+            params![name, description],
+        )?;
+        self.log("update", "study", "name", json!({ "name": name }))
+    }
+
     fn act_as(&mut self, actor: &str) {
         self.actor = actor.to_string();
     }
@@ -1619,6 +1641,9 @@ impl Transaction for SqliteTx<'_> {
         let SqliteTx {
             tx, path, options, ..
         } = *self;
+        // The cache is the connection's: a bulk write's smaller one ends with it.
+        tx.pragma_update(None, "cache_size", CACHE_KIB)
+            .map_err(|e| map_err(path, &options, e))?;
         tx.commit().map_err(|e| map_err(path, &options, e))
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use between_core::*;
 
-use crate::{StudyError, StudyResult, Workbench};
+use crate::{CodePath, StudyError, StudyResult, Workbench};
 
 /// Everything of a study that moves between tools. Codes come parents first.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -133,60 +133,162 @@ impl Workbench {
     /// code goes under its matched parent), everything else by id; what is already there is
     /// left alone. A source whose name is taken by another source is refused.
     pub fn merge_bundle(&mut self, bundle: StudyBundle) -> StudyResult<Merged> {
-        let mut merged = Merged::default();
-        // People: by label.
-        let mut people: HashMap<ParticipantId, ParticipantId> = HashMap::new();
-        let existing: Vec<Participant> = self.store.participants()?;
-        let mut new_people = Vec::new();
-        for p in bundle.participants {
-            match existing
+        let mut codings: HashMap<SourceId, Vec<Coding>> = HashMap::new();
+        for c in bundle.codings {
+            codings.entry(c.source).or_default().push(c);
+        }
+        let mut media: HashMap<SourceId, Media> =
+            bundle.media.into_iter().map(|m| (m.source, m)).collect();
+        let mut merge = self.begin_merge()?;
+        merge.people(bundle.participants, bundle.dyads)?;
+        merge.codes(bundle.codes)?;
+        for s in bundle.sources {
+            let id = s.id;
+            merge.source(
+                s,
+                codings.remove(&id).unwrap_or_default(),
+                media.remove(&id),
+            )?;
+        }
+        // Codings of sources the bundle does not carry (already in the study, say).
+        for (_, rest) in codings {
+            merge.codings(rest)?;
+        }
+        merge.memos(bundle.memos, bundle.cases)?;
+        merge.commit()
+    }
+
+    /// Starts bringing content into this study as one change, in the order of a
+    /// [`StudyBundle`]'s parts: people, codes, then each source with its codings, then memos
+    /// and case studies; [`BundleMerge::commit`] lands it all, dropping it lands nothing.
+    /// A large import goes through this a source at a time, never holding the whole.
+    pub fn begin_merge(&mut self) -> StudyResult<BundleMerge<'_>> {
+        let Workbench { store, sources, .. } = self;
+        let actor = self.actor.clone();
+        sources.borrow_mut().clear();
+        let mut tx = store.transaction(&actor)?;
+        // A bulk import writes more than the page cache holds; a small cache spills to the
+        // write-ahead log instead of growing with the import.
+        tx.limit_cache_for_bulk()?;
+        let infos = tx.source_infos()?;
+        let known_codings: HashSet<CodingId> = tx
+            .codings(&Default::default())?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let known_memos: HashSet<MemoId> = tx.memos(None)?.into_iter().map(|m| m.id).collect();
+        Ok(BundleMerge {
+            paths: CodePath::new(tx.codes()?),
+            existing_people: tx.participants()?,
+            existing_dyads: tx.dyads()?,
+            source_ids: infos.iter().map(|s| s.id).collect(),
+            source_names: infos.into_iter().map(|s| (s.name, s.id)).collect(),
+            known_codings,
+            known_memos,
+            tx,
+            people: HashMap::new(),
+            dyads: HashMap::new(),
+            codes: HashMap::new(),
+            new_people: HashSet::new(),
+            new_dyads: HashSet::new(),
+            added_sources: HashSet::new(),
+            merged: Merged::default(),
+        })
+    }
+}
+
+/// An import in progress: one open transaction ([`Workbench::begin_merge`]).
+pub struct BundleMerge<'w> {
+    tx: Box<dyn between_store::Transaction + 'w>,
+    paths: CodePath,
+    existing_people: Vec<Participant>,
+    existing_dyads: Vec<Dyad>,
+    source_ids: HashSet<SourceId>,
+    source_names: HashMap<String, SourceId>,
+    known_codings: HashSet<CodingId>,
+    known_memos: HashSet<MemoId>,
+    /// The file's ids → the study's.
+    people: HashMap<ParticipantId, ParticipantId>,
+    dyads: HashMap<DyadId, DyadId>,
+    codes: HashMap<CodeId, CodeId>,
+    new_people: HashSet<ParticipantId>,
+    new_dyads: HashSet<DyadId>,
+    added_sources: HashSet<SourceId>,
+    merged: Merged,
+}
+
+impl std::fmt::Debug for BundleMerge<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BundleMerge")
+            .field("merged", &self.merged)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BundleMerge<'_> {
+    fn person(&self, id: ParticipantId) -> ParticipantId {
+        self.people.get(&id).copied().unwrap_or(id)
+    }
+
+    fn dyad(&self, id: DyadId) -> DyadId {
+        self.dyads.get(&id).copied().unwrap_or(id)
+    }
+
+    /// Participants and dyads, by label.
+    pub fn people(&mut self, participants: Vec<Participant>, dyads: Vec<Dyad>) -> StudyResult<()> {
+        for p in participants {
+            match self
+                .existing_people
                 .iter()
                 .find(|e| e.label.eq_ignore_ascii_case(&p.label))
             {
                 Some(e) => {
                     if e.role != p.role {
-                        merged.conflicts.push(format!(
+                        self.merged.conflicts.push(format!(
                             "participant {}: the study has them as {}, the file as {}; kept {}",
                             e.label, e.role, p.role, e.role
                         ));
                     }
-                    people.insert(p.id, e.id);
-                    merged.already_there += 1;
+                    self.people.insert(p.id, e.id);
+                    self.merged.already_there += 1;
                 }
                 None => {
-                    people.insert(p.id, p.id);
-                    new_people.push(p);
+                    self.people.insert(p.id, p.id);
+                    self.tx.insert_participant(&p)?;
+                    self.new_people.insert(p.id);
+                    self.merged.participants += 1;
                 }
             }
         }
-        let person = |id: ParticipantId| people.get(&id).copied().unwrap_or(id);
-        let mut dyads: HashMap<DyadId, DyadId> = HashMap::new();
-        let existing_dyads = self.store.dyads()?;
-        let mut new_dyads = Vec::new();
-        for mut d in bundle.dyads {
-            match existing_dyads
+        for mut d in dyads {
+            match self
+                .existing_dyads
                 .iter()
                 .find(|e| e.label.eq_ignore_ascii_case(&d.label))
             {
                 Some(e) => {
-                    dyads.insert(d.id, e.id);
-                    merged.already_there += 1;
+                    self.dyads.insert(d.id, e.id);
+                    self.merged.already_there += 1;
                 }
                 None => {
-                    dyads.insert(d.id, d.id);
-                    d.clinician = person(d.clinician);
-                    d.patient = person(d.patient);
-                    new_dyads.push(d);
+                    self.dyads.insert(d.id, d.id);
+                    d.clinician = self.person(d.clinician);
+                    d.patient = self.person(d.patient);
+                    self.tx.insert_dyad(&d)?;
+                    self.new_dyads.insert(d.id);
+                    self.merged.dyads += 1;
                 }
             }
         }
-        // Codes: by id, then by path under the (matched) parent.
-        let paths = self.code_paths()?;
-        let mut codes: HashMap<CodeId, CodeId> = HashMap::new();
-        let mut new_codes: Vec<Code> = Vec::new();
-        for mut c in bundle.codes {
-            let parent = c.parent.map(|p| codes.get(&p).copied().unwrap_or(p));
-            let by_id = paths.get(c.id).cloned();
+        Ok(())
+    }
+
+    /// Codes, parents first: by id, then by path under the (matched) parent.
+    pub fn codes(&mut self, codes: Vec<Code>) -> StudyResult<()> {
+        for mut c in codes {
+            let parent = c.parent.map(|p| self.codes.get(&p).copied().unwrap_or(p));
+            let by_id = self.paths.get(c.id).cloned();
+            let paths = &self.paths;
             let by_path = || {
                 paths
                     .codes()
@@ -197,131 +299,134 @@ impl Workbench {
             match by_id.or_else(by_path) {
                 Some(e) => {
                     if !e.colour.eq_ignore_ascii_case(&c.colour) || e.definition != c.definition {
-                        merged.conflicts.push(format!(
+                        self.merged.conflicts.push(format!(
                             "code {}: the file's colour or definition differs; the study's are kept",
-                            paths.path(e.id)
+                            self.paths.path(e.id)
                         ));
                     }
-                    codes.insert(c.id, e.id);
-                    merged.codes_matched += 1;
+                    self.codes.insert(c.id, e.id);
+                    self.merged.codes_matched += 1;
                 }
                 None => {
-                    codes.insert(c.id, c.id);
+                    self.codes.insert(c.id, c.id);
                     c.parent = parent;
                     c.version = 1;
-                    new_codes.push(c);
+                    self.tx
+                        .insert_code(&c)
+                        .map_err(|e| StudyError::from(e).at(format!("code {}", c.name)))?;
+                    self.merged.codes_added += 1;
                 }
             }
         }
-        // Sources: by id; a name taken by another source is refused.
-        let infos = self.store.source_infos()?;
-        let ids: HashSet<SourceId> = infos.iter().map(|s| s.id).collect();
-        let names: HashMap<String, SourceId> =
-            infos.iter().map(|s| (s.name.clone(), s.id)).collect();
-        let mut new_sources = Vec::new();
-        for mut s in bundle.sources {
-            if ids.contains(&s.id) {
-                merged.already_there += 1;
-                continue;
-            }
-            if names.contains_key(&s.name) {
-                return Err(StudyError::Invalid(format!(
-                    "{}: the study already has another source of that name; rename one first",
-                    s.name
-                )));
-            }
-            s.participant = s.participant.map(person);
-            s.dyad = s.dyad.map(|d| dyads.get(&d).copied().unwrap_or(d));
-            for sp in &mut s.speakers {
-                sp.participant = sp.participant.map(person);
-            }
-            s.version = 1;
-            new_sources.push(s);
+        Ok(())
+    }
+
+    /// A source with its codings and recording, by id (one already there is left alone, with
+    /// its codings); a name taken by another source is refused.
+    pub fn source(
+        &mut self,
+        mut s: Source,
+        codings: Vec<Coding>,
+        media: Option<Media>,
+    ) -> StudyResult<()> {
+        if self.source_ids.contains(&s.id) {
+            self.merged.already_there += 1;
+            return self.codings(codings);
         }
-        let known_codings: HashSet<CodingId> = self
-            .store
-            .codings(&Default::default())?
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
-        let mut new_codings = Vec::new();
-        for mut c in bundle.codings {
-            if known_codings.contains(&c.id) {
-                merged.already_there += 1;
+        if self.source_names.contains_key(&s.name) {
+            return Err(StudyError::Invalid(format!(
+                "{}: the study already has another source of that name; rename one first",
+                s.name
+            )));
+        }
+        s.participant = s.participant.map(|p| self.person(p));
+        s.dyad = s.dyad.map(|d| self.dyad(d));
+        for sp in &mut s.speakers {
+            sp.participant = sp.participant.map(|p| self.person(p));
+        }
+        s.version = 1;
+        self.tx
+            .insert_source(&s)
+            .map_err(|e| StudyError::from(e).at(&s.name))?;
+        self.source_ids.insert(s.id);
+        self.source_names.insert(s.name.clone(), s.id);
+        self.added_sources.insert(s.id);
+        self.merged.sources += 1;
+        if let Some(m) = media {
+            self.tx.set_media(&m)?;
+        }
+        self.codings(codings)
+    }
+
+    /// Codings of sources already brought in (or in the study), by id.
+    pub fn codings(&mut self, codings: Vec<Coding>) -> StudyResult<()> {
+        let mut new = Vec::with_capacity(codings.len());
+        for mut c in codings {
+            if !self.known_codings.insert(c.id) {
+                self.merged.already_there += 1;
                 continue;
             }
-            c.code = codes.get(&c.code).copied().unwrap_or(c.code);
+            c.code = self.codes.get(&c.code).copied().unwrap_or(c.code);
             c.version = 1;
-            new_codings.push(c);
+            new.push(c);
         }
         // In the order of the (source, start, end) index, so that its pages fill one after
         // another (a UUID's bytes order as its text does).
-        new_codings.sort_by_key(|c| (c.source, c.span.start, c.span.end));
-        let known_memos: HashSet<MemoId> =
-            self.store.memos(None)?.into_iter().map(|m| m.id).collect();
-        let mut new_memos = Vec::new();
-        for mut m in bundle.memos {
-            if known_memos.contains(&m.id) {
-                merged.already_there += 1;
+        new.sort_by_key(|c| (c.source, c.span.start, c.span.end));
+        if !new.is_empty() {
+            self.tx.insert_codings(&new)?;
+        }
+        self.merged.codings += new.len();
+        Ok(())
+    }
+
+    /// Memos (by id) and case studies of people and dyads brought in.
+    pub fn memos(&mut self, memos: Vec<Memo>, cases: Vec<Case>) -> StudyResult<()> {
+        for mut m in memos {
+            if !self.known_memos.insert(m.id) {
+                self.merged.already_there += 1;
                 continue;
             }
             m.target = match m.target {
-                MemoTarget::Code(id) => MemoTarget::Code(codes.get(&id).copied().unwrap_or(id)),
-                MemoTarget::Dyad(id) => MemoTarget::Dyad(dyads.get(&id).copied().unwrap_or(id)),
-                MemoTarget::Participant(id) => MemoTarget::Participant(person(id)),
+                MemoTarget::Code(id) => {
+                    MemoTarget::Code(self.codes.get(&id).copied().unwrap_or(id))
+                }
+                MemoTarget::Dyad(id) => MemoTarget::Dyad(self.dyad(id)),
+                MemoTarget::Participant(id) => MemoTarget::Participant(self.person(id)),
                 other => other,
             };
             m.version = 1;
-            new_memos.push(m);
+            self.tx.insert_memo(&m)?;
+            self.merged.memos += 1;
         }
-        let mut tx = self.store.transaction(&self.actor)?;
-        for p in &new_people {
-            tx.insert_participant(p)?;
-        }
-        for d in &new_dyads {
-            tx.insert_dyad(d)?;
-        }
-        for c in &new_codes {
-            tx.insert_code(c)
-                .map_err(|e| StudyError::from(e).at(format!("code {}", c.name)))?;
-        }
-        for s in &new_sources {
-            tx.insert_source(s)
-                .map_err(|e| StudyError::from(e).at(&s.name))?;
-        }
-        tx.insert_codings(&new_codings)?;
-        for m in &new_memos {
-            tx.insert_memo(m)?;
-        }
-        let added: HashSet<SourceId> = new_sources.iter().map(|s| s.id).collect();
-        for m in bundle.media.iter().filter(|m| added.contains(&m.source)) {
-            tx.set_media(m)?;
-        }
-        for case in &bundle.cases {
+        for case in cases {
             let subject = match case.subject {
-                CaseSubject::Dyad(d) => CaseSubject::Dyad(dyads.get(&d).copied().unwrap_or(d)),
-                CaseSubject::Clinician(p) => CaseSubject::Clinician(person(p)),
+                CaseSubject::Dyad(d) => CaseSubject::Dyad(self.dyad(d)),
+                CaseSubject::Clinician(p) => CaseSubject::Clinician(self.person(p)),
             };
             let new = match subject {
-                CaseSubject::Dyad(d) => new_dyads.iter().any(|x| x.id == d),
-                CaseSubject::Clinician(p) => new_people.iter().any(|x| x.id == p),
+                CaseSubject::Dyad(d) => self.new_dyads.contains(&d),
+                CaseSubject::Clinician(p) => self.new_people.contains(&p),
             };
             if new {
-                tx.upsert_case(&Case {
+                self.tx.upsert_case(&Case {
                     subject,
                     version: 0,
-                    ..case.clone()
+                    ..case
                 })?;
             }
         }
-        tx.commit()?;
-        self.sources.borrow_mut().clear();
-        merged.participants = new_people.len();
-        merged.dyads = new_dyads.len();
-        merged.codes_added = new_codes.len();
-        merged.sources = new_sources.len();
-        merged.codings = new_codings.len();
-        merged.memos = new_memos.len();
-        Ok(merged)
+        Ok(())
+    }
+
+    /// Names the study (a study made for the import takes the file's name).
+    pub fn name_study(&mut self, name: &str, description: &str) -> StudyResult<()> {
+        Ok(self.tx.update_study(name, description)?)
+    }
+
+    /// Lands everything brought in.
+    pub fn commit(self) -> StudyResult<Merged> {
+        self.tx.commit()?;
+        Ok(self.merged)
     }
 }

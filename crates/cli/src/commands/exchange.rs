@@ -53,44 +53,42 @@ pub(super) fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
 }
 
 pub(super) fn import_project(ctx: &Ctx, a: ImportProjectArgs) -> Result<()> {
-    let bytes =
-        std::fs::read(&a.file).with_context(|| format!("{}: cannot read", a.file.display()))?;
     let name = a.file.display().to_string();
+    if let Err(e) = std::fs::metadata(&a.file) {
+        anyhow::bail!("{name}: cannot read: {e}");
+    }
     let unit = match a.unit {
         UnitOfPositions::Auto => PositionUnit::Auto,
         UnitOfPositions::CodePoints => PositionUnit::CodePoints,
         UnitOfPositions::Utf16 => PositionUnit::Utf16,
     };
-    // Everything is read and checked before a study is made or touched.
-    let (bundle, report) = between_exchange::read_project_file(&name, &bytes, unit)?;
     let (mut bench, path, made) = match (&a.into, &a.new) {
         (Some(into), _) => (ctx.open(into)?, into.clone(), false),
         (None, Some(new)) => {
-            let bench = Workbench::create(
-                new,
-                NewStudy {
-                    name: bundle.name.clone(),
-                    description: bundle.description.clone(),
-                    theory: None,
-                },
-                &ctx.options,
-                &ctx.actor,
-            )?;
+            // Named after the project once it has been read.
+            let bench = Workbench::create(new, NewStudy::default(), &ctx.options, &ctx.actor)?;
             (bench, new.clone(), true)
         }
         (None, None) => anyhow::bail!("say --into STUDY or --new STUDY"),
     };
-    let merged = match bench.merge_bundle(bundle) {
-        Ok(m) => m,
-        Err(e) => {
-            drop(bench);
-            if made {
-                // A new study that could not take the project is not left half made.
-                let _ = std::fs::remove_file(&path);
+    // Read as a stream into one change: all of it lands, or nothing.
+    let input = between_refi::ProjectInput::File(&a.file);
+    let (merged, report) =
+        match between_exchange::import_project(&mut bench, &name, input, unit, made) {
+            Ok(m) => m,
+            Err(e) => {
+                drop(bench);
+                if made {
+                    // A new study that could not take the project is not left half made.
+                    for suffix in ["", "-wal", "-shm"] {
+                        let mut file = path.clone().into_os_string();
+                        file.push(suffix);
+                        let _ = std::fs::remove_file(file);
+                    }
+                }
+                return Err(e).with_context(|| format!("{name}: nothing was imported"));
             }
-            return Err(e).with_context(|| format!("{name}: nothing was imported"));
-        }
-    };
+        };
     outln!(
         "imported into {}: {} sources, {} codes ({} matched), {} codings, {} memos, {} participants, {} dyads",
         path.display(),
