@@ -368,6 +368,10 @@ fn refi(bench: &Workbench, actor: &str, corpus_bytes: u64) -> Result<Vec<Measure
         Ok(())
     })?;
     let qdpx_bytes = std::fs::metadata(&file)?.len();
+    // To profile an import on its own (`between bench --import-qdpx FILE`).
+    if let Some(keep) = std::env::var_os("BETWEEN_BENCH_KEEP_QDPX") {
+        std::fs::copy(&file, keep)?;
+    }
     // The import runs in a process of its own, whose peak resident memory is all it needed
     // (memory the export freed could hide growth here).
     let start = Instant::now();
