@@ -1000,6 +1000,16 @@ impl Importer {
             .map(|(_, id)| *id)
     }
 
+    /// The notes on each code of a hierarchy.
+    fn attach_code_notes(&mut self, tree: &[refi::Code]) -> Result<(), ExchangeError> {
+        for c in tree {
+            let target = MemoTarget::Code(CodeId(id(&c.guid, "code")?));
+            self.attach(&c.note_refs, target, None);
+            self.attach_code_notes(&c.children)?;
+        }
+        Ok(())
+    }
+
     fn attach(&mut self, refs: &[String], target: MemoTarget, passage: Option<Span>) {
         for r in refs {
             self.note_targets
@@ -1136,17 +1146,7 @@ impl Importer {
         };
         // Notes, and where they are attached (the project's own note references come with
         // the tail).
-        let mut code_notes = Vec::new();
-        walk_code_notes(
-            &project.codes,
-            &mut |refs: &[String], target, passage| {
-                code_notes.push((refs.to_vec(), target, passage))
-            },
-            &id,
-        )?;
-        for (refs, target, passage) in code_notes {
-            importer.attach(&refs, target, passage);
-        }
+        importer.attach_code_notes(&project.codes)?;
         Ok((
             importer,
             Head {
@@ -1602,25 +1602,6 @@ fn count_categories(tree: &[refi::Code]) -> usize {
     tree.iter()
         .map(|c| usize::from(!c.is_codable) + count_categories(&c.children))
         .sum()
-}
-
-/// Records that the notes `refs` are attached to a target (and passage).
-type Attach<'a> = dyn FnMut(&[String], MemoTarget, Option<Span>) + 'a;
-
-fn walk_code_notes(
-    tree: &[refi::Code],
-    attach: &mut Attach,
-    id: &dyn Fn(&str, &str) -> Result<Uuid, ExchangeError>,
-) -> Result<(), ExchangeError> {
-    for c in tree {
-        attach(
-            &c.note_refs,
-            MemoTarget::Code(CodeId(id(&c.guid, "code")?)),
-            None,
-        );
-        walk_code_notes(&c.children, attach, id)?;
-    }
-    Ok(())
 }
 
 /// Turns of a transcript cut at its sync points, each timed (for transcripts without labels).

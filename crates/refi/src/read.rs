@@ -114,7 +114,7 @@ pub fn read_project_into<S: ProjectSink>(
         }
     };
     let mut head = [0u8; 4];
-    let n = read_up_to(&mut *open("the project")?, &mut head)?;
+    let n = read_up_to(file_name, &mut *open("the project")?, &mut head)?;
     let is_zip = head[..n].starts_with(b"PK\x03\x04") || head[..n].starts_with(b"PK\x05\x06");
     let mut texts = None;
     let mut document = if is_zip {
@@ -133,13 +133,14 @@ pub fn read_project_into<S: ProjectSink>(
     // A document in UTF-16 is decoded whole first (no tool writes a large one).
     let utf16 = document.with::<_, RefiError>(&open, options.limits, &mut |r| {
         let mut bom = [0u8; 2];
-        Ok(read_up_to(r, &mut bom)? == 2 && matches!(bom, [0xFF, 0xFE] | [0xFE, 0xFF]))
+        Ok(read_up_to(document.name(), r, &mut bom)? == 2
+            && matches!(bom, [0xFF, 0xFE] | [0xFE, 0xFF]))
     })?;
     if utf16 {
         let mut bytes = Vec::new();
         document.with::<_, RefiError>(&open, options.limits, &mut |r| {
             r.read_to_end(&mut bytes).map_err(|e| RefiError::Entry {
-                entry: "the project".into(),
+                entry: document.name().to_string(),
                 reason: e.to_string(),
             })
         })?;
@@ -179,8 +180,8 @@ pub fn read_project_into<S: ProjectSink>(
     reader.finish()
 }
 
-/// Fills `buf` as far as the input goes; returns how much it holds.
-fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> Result<usize, RefiError> {
+/// Fills `buf` as far as the input (`what`) goes; returns how much it holds.
+fn read_up_to(what: &str, r: &mut dyn Read, buf: &mut [u8]) -> Result<usize, RefiError> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {
@@ -189,7 +190,7 @@ fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> Result<usize, RefiError> {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
                 return Err(RefiError::Entry {
-                    entry: "the project".into(),
+                    entry: what.to_string(),
                     reason: e.to_string(),
                 });
             }
@@ -634,7 +635,10 @@ impl<'d, S: ProjectSink> Reader<'d, S> {
     fn check_values(&mut self, values: &mut Vec<VariableValue>) {
         let before = values.len();
         let variables = &self.project.variables;
-        values.retain(|v| variables.iter().any(|k| same_guid(&k.guid, &v.variable)));
+        values.retain(|v| {
+            let key = guid_key(&v.variable);
+            variables.iter().any(|k| guid_key(&k.guid) == key)
+        });
         self.dangling_values += before - values.len();
     }
 

@@ -1359,3 +1359,35 @@ fn a_file_that_is_not_there_is_named() {
         Ok(_) => panic!("read a file that is not there"),
     }
 }
+
+/// A `.qde` whose zip header claims it is small is stopped as soon as it is read past that:
+/// what the header says gains nothing.
+#[test]
+fn a_project_document_larger_than_its_header_says_is_stopped_while_read() {
+    let padding = " ".repeat(3 << 20);
+    let qde = MINI.replacen("<Users>", &format!("<!--{padding}--><Users>"), 1);
+    let mut zip = zip_of(&[("project.qde", qde.as_bytes())]);
+    // Rewrite the declared uncompressed size (local header at 22, central directory at 24).
+    let size = u32::try_from(qde.len()).unwrap().to_le_bytes();
+    let small = 1000u32.to_le_bytes();
+    let mut patched = 0;
+    for at in 0..zip.len() - 4 {
+        if zip[at..at + 4] == size {
+            zip[at..at + 4].copy_from_slice(&small);
+            patched += 1;
+        }
+    }
+    assert_eq!(patched, 2, "both headers give the size");
+    let limits = Limits {
+        max_total_uncompressed: 1 << 20,
+        ..Limits::default()
+    };
+    match open_zip(&zip, limits) {
+        Err(e @ RefiError::Entry { .. }) => {
+            let message = e.to_string();
+            assert!(message.contains("evil.qdpx: project.qde"), "{message}");
+            assert!(message.contains("larger than its declared"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -84,6 +84,8 @@ pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
     busy_timeout: Duration,
+    /// Whether a bulk write lowered the connection's page cache (and it is still low).
+    bulk_cache: std::cell::Cell<bool>,
 }
 
 impl SqliteStore {
@@ -120,6 +122,7 @@ impl SqliteStore {
         let conn =
             Connection::open_with_flags(path, flags).map_err(|e| map_err(path, options, e))?;
         let mut store = Self {
+            bulk_cache: std::cell::Cell::new(false),
             conn,
             path: path.to_path_buf(),
             busy_timeout: options.busy_timeout,
@@ -195,6 +198,7 @@ impl SqliteStore {
             });
         }
         let mut store = Self {
+            bulk_cache: std::cell::Cell::new(false),
             conn,
             path: path.to_path_buf(),
             busy_timeout: options.busy_timeout,
@@ -932,10 +936,12 @@ impl Store for SqliteStore {
         let options = OpenOptions {
             busy_timeout: self.busy_timeout,
         };
-        // A bulk write that was rolled back may have left its small cache.
-        self.conn
-            .pragma_update(None, "cache_size", CACHE_KIB)
-            .map_err(|e| map_err(&self.path, &options, e))?;
+        // A bulk write that was rolled back leaves its small cache.
+        if self.bulk_cache.replace(false) {
+            self.conn
+                .pragma_update(None, "cache_size", CACHE_KIB)
+                .map_err(|e| map_err(&self.path, &options, e))?;
+        }
         // IMMEDIATE takes the write lock now, so a busy study fails here, before any work.
         let tx = self
             .conn
@@ -946,6 +952,7 @@ impl Store for SqliteStore {
             actor: actor.to_string(),
             path: &self.path,
             options,
+            bulk_cache: &self.bulk_cache,
         }))
     }
 
@@ -967,6 +974,7 @@ struct SqliteTx<'a> {
     actor: String,
     path: &'a Path,
     options: OpenOptions,
+    bulk_cache: &'a std::cell::Cell<bool>,
 }
 
 impl Conn for SqliteTx<'_> {
@@ -1084,6 +1092,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
 
 impl Writer for SqliteTx<'_> {
     fn limit_cache_for_bulk(&mut self) -> Result<()> {
+        self.bulk_cache.set(true);
         self.tx
             .pragma_update(None, "cache_size", BULK_CACHE_KIB)
             .map_err(|e| map_err(self.path, &self.options, e))
@@ -1639,11 +1648,17 @@ impl SqliteTx<'_> {
 impl Transaction for SqliteTx<'_> {
     fn commit(self: Box<Self>) -> Result<()> {
         let SqliteTx {
-            tx, path, options, ..
+            tx,
+            path,
+            options,
+            bulk_cache,
+            ..
         } = *self;
         // The cache is the connection's: a bulk write's smaller one ends with it.
-        tx.pragma_update(None, "cache_size", CACHE_KIB)
-            .map_err(|e| map_err(path, &options, e))?;
+        if bulk_cache.replace(false) {
+            tx.pragma_update(None, "cache_size", CACHE_KIB)
+                .map_err(|e| map_err(path, &options, e))?;
+        }
         tx.commit().map_err(|e| map_err(path, &options, e))
     }
 }

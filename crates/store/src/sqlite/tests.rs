@@ -516,3 +516,27 @@ fn an_older_study_file_is_upgraded_on_open() {
 
 mod deidentify;
 mod exemplars;
+
+/// A bulk write's small page cache ends with it, whether it commits or rolls back.
+#[test]
+fn a_bulk_writes_small_cache_ends_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = new_store(&dir);
+    let cache = |s: &SqliteStore| -> i64 {
+        s.conn
+            .pragma_query_value(None, "cache_size", |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(cache(&store), CACHE_KIB);
+    let mut tx = store.transaction("t").unwrap();
+    tx.limit_cache_for_bulk().unwrap();
+    drop(tx); // rolled back
+    store.transaction("t").unwrap().commit().unwrap();
+    assert_eq!(cache(&store), CACHE_KIB);
+    let mut tx = store.transaction("t").unwrap();
+    tx.limit_cache_for_bulk().unwrap();
+    tx.update_study("Renamed", "d").unwrap();
+    tx.commit().unwrap();
+    assert_eq!(cache(&store), CACHE_KIB);
+    assert_eq!(store.study().unwrap().name, "Renamed");
+}
