@@ -726,6 +726,17 @@ fn codebook_writes_valid_and_round_trips() {
     let lenient = write_codebook(&bad);
     validate(&lenient, "Codebook.xsd");
     assert!(lenient.contains("name=\"xy\""));
+
+    // Only U+FFFE and U+FFFF of the characters whose UTF-8 starts with 0xEF are refused.
+    for refused in ["\u{FFFE}", "\u{FFFF}", "\u{0}", "\u{1F}"] {
+        bad.codes[0].name = format!("a{refused}b");
+        assert!(try_write_codebook(&bad).is_err(), "{refused:?} written");
+    }
+    let mut allowed = book.clone();
+    allowed.codes[0].name = "\u{FFFD}\u{FEFF}\u{EFFF}\u{F900}é\t&\"<>\r\n".into();
+    let xml = try_write_codebook(&allowed).expect("allowed characters");
+    let (back, _) = read_codebook("b.qdc", xml.as_bytes()).expect("read");
+    assert_eq!(back.codes[0].name, allowed.codes[0].name);
 }
 
 fn strip_notes(mut c: Code) -> Code {

@@ -8,12 +8,17 @@
 //! in attributes as references), so CRLF texts and multi-line names survive a reader's
 //! line-end normalisation. Dates are written as given.
 
+use std::borrow::Cow;
+use std::fmt::{Display, Write as _};
 use std::io::Write as _;
 
 use crate::*;
 
 const PROJECT_NS: &str = "urn:QDA-XML:project:1.0";
 const CODEBOOK_NS: &str = "urn:QDA-XML:codebook:1.0";
+
+/// How much of a streamed document is handed on at once.
+const PIECE: usize = 1 << 20;
 
 /// The project as a `.qde` document on its own: texts and transcripts inline as
 /// `PlainTextContent` (no `plainTextPath`).
@@ -112,7 +117,7 @@ pub fn write_qdpx_to<W: std::io::Write + std::io::Seek>(
     feed: &mut dyn SourceFeed,
     out: W,
 ) -> Result<W, RefiError> {
-    let zip_error = |e: &dyn std::fmt::Display| RefiError::Write {
+    let zip_error = |e: &dyn Display| RefiError::Write {
         what: "the .qdpx archive".into(),
         why: e.to_string(),
     };
@@ -140,7 +145,7 @@ pub fn write_qdpx_to<W: std::io::Write + std::io::Seek>(
         };
         writer.head(head)?;
         if feed.any()? {
-            writer.w.open("Sources", &writer.w.attrs("Sources"));
+            writer.w.open("Sources", &writer.w.attrs(&"Sources"));
             feed.sources(&mut |item| match item {
                 SourceItem::Text(s) => writer.text_source(s),
                 SourceItem::Media(m) => writer.media_source(m),
@@ -179,21 +184,32 @@ pub fn try_write_codebook(codebook: &Codebook) -> Result<String, RefiError> {
 
 /// `<guid>.txt`, lower case.
 fn text_file(guid: &str) -> Result<String, RefiError> {
-    Ok(format!("{}.txt", check_guid(guid, "a text file name")?))
+    let mut name = String::with_capacity(40);
+    push_guid(&mut name, guid, &"a text file name")?;
+    name.push_str(".txt");
+    Ok(name)
 }
 
-/// The GUID in written form, or an error if it is not 8-4-4-4-12 hex.
-fn check_guid(guid: &str, what: &str) -> Result<String, RefiError> {
+/// Whether `g` is already in written form: 8-4-4-4-12 lower-case hex.
+fn written_guid(g: &str) -> bool {
+    let b = g.as_bytes();
+    let dashes_in_place = b.len() == 36 && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-');
+    dashes_in_place
+        && b.iter().filter(|&&c| c == b'-').count() == 4
+        && b.iter()
+            .all(|&c| c == b'-' || c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+}
+
+/// Appends the GUID in written form, or says why it is not 8-4-4-4-12 hex.
+fn push_guid(out: &mut String, guid: &str, what: &dyn Display) -> Result<(), RefiError> {
+    if written_guid(guid) {
+        out.push_str(guid);
+        return Ok(());
+    }
     let g = normalize_guid(guid);
-    let groups: Vec<&str> = g.split('-').collect();
-    let lengths = [8, 4, 4, 4, 12];
-    let ok = groups.len() == 5
-        && groups
-            .iter()
-            .zip(lengths)
-            .all(|(part, n)| part.len() == n && part.chars().all(|c| c.is_ascii_hexdigit()));
-    if ok {
-        Ok(g)
+    if written_guid(&g) {
+        out.push_str(&g);
+        Ok(())
     } else {
         Err(RefiError::Write {
             what: what.to_string(),
@@ -207,6 +223,48 @@ fn xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
+/// The first character XML 1.0 does not allow. Only control bytes and U+FFFE/U+FFFF (whose
+/// UTF-8 starts with 0xEF) can be such characters, so most texts are passed over as bytes.
+fn forbidden_char(value: &str) -> Option<char> {
+    let suspect = |&b: &u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF;
+    if !value.as_bytes().iter().any(suspect) {
+        return None;
+    }
+    value.chars().find(|&c| !xml_char(c))
+}
+
+/// Appends `value` escaped: `&`, `<`, `>` and carriage returns always; in an attribute also
+/// quotes, tabs and line feeds (which a reader would otherwise normalise to spaces).
+fn push_escaped(out: &mut String, value: &str, attribute: bool) {
+    let mut plain = 0;
+    for (i, &b) in value.as_bytes().iter().enumerate() {
+        let reference = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'\r' => "&#13;",
+            b'"' if attribute => "&quot;",
+            b'\t' if attribute => "&#9;",
+            b'\n' if attribute => "&#10;",
+            _ => continue,
+        };
+        // `i` is at an ASCII byte, so both slices end on character boundaries.
+        out.push_str(&value[plain..i]);
+        out.push_str(reference);
+        plain = i + 1;
+    }
+    out.push_str(&value[plain..]);
+}
+
+/// What an object is called in an error ("Coding 1b2c…"), made only if there is an error.
+struct Label<'a>(&'a str, &'a str);
+
+impl Display for Label<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.0, self.1)
+    }
+}
+
 /// An XML document being written, with indentation between elements only.
 struct Xml<'w> {
     out: String,
@@ -218,18 +276,33 @@ struct Xml<'w> {
     sink: Option<&'w mut dyn FnMut(&str)>,
 }
 
-/// Attributes of one element, checked as they are added.
+/// Attributes of one element, checked and escaped as they are added.
 struct Attrs<'a> {
-    list: Vec<(&'static str, String)>,
-    what: &'a str,
+    /// ` name="value"` for each, escaped.
+    written: String,
+    what: &'a dyn Display,
     lenient: bool,
 }
 
 impl Attrs<'_> {
+    fn start(&mut self, name: &str) {
+        self.written.push(' ');
+        self.written.push_str(name);
+        self.written.push_str("=\"");
+    }
+
     fn text(&mut self, name: &'static str, value: &str) -> Result<&mut Self, RefiError> {
         let value = check_chars(value, self.what, name, self.lenient)?;
-        self.list.push((name, value));
+        self.start(name);
+        push_escaped(&mut self.written, &value, true);
+        self.written.push('"');
         Ok(self)
+    }
+
+    fn number(&mut self, name: &'static str, value: impl Display) -> &mut Self {
+        self.start(name);
+        write!(self.written, "{value}\"").expect("writing to a String");
+        self
     }
 
     fn opt(&mut self, name: &'static str, value: Option<&String>) -> Result<&mut Self, RefiError> {
@@ -240,9 +313,12 @@ impl Attrs<'_> {
     }
 
     fn guid(&mut self, name: &'static str, value: &str) -> Result<&mut Self, RefiError> {
-        match check_guid(value, &format!("{} ({name})", self.what)) {
-            Ok(g) => self.list.push((name, g)),
-            Err(_) if self.lenient => {}
+        let mark = self.written.len();
+        self.start(name);
+        let what = format_args!("{} ({name})", self.what);
+        match push_guid(&mut self.written, value, &what) {
+            Ok(()) => self.written.push('"'),
+            Err(_) if self.lenient => self.written.truncate(mark),
             Err(e) => return Err(e),
         }
         Ok(self)
@@ -263,7 +339,9 @@ impl Attrs<'_> {
         let Some(c) = value else { return Ok(self) };
         let hex = c.strip_prefix('#').unwrap_or("");
         if hex.len() == 6 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            self.list.push(("color", c.clone()));
+            self.start("color");
+            self.written.push_str(c);
+            self.written.push('"');
         } else if !self.lenient {
             return Err(RefiError::Write {
                 what: self.what.to_string(),
@@ -274,10 +352,16 @@ impl Attrs<'_> {
     }
 }
 
-fn check_chars(value: &str, what: &str, field: &str, lenient: bool) -> Result<String, RefiError> {
-    match value.chars().find(|&c| !xml_char(c)) {
-        None => Ok(value.to_string()),
-        Some(_) if lenient => Ok(value.chars().filter(|&c| xml_char(c)).collect()),
+/// The value if XML 1.0 allows all its characters; leniently, without those it does not.
+fn check_chars<'v>(
+    value: &'v str,
+    what: &dyn Display,
+    field: &str,
+    lenient: bool,
+) -> Result<Cow<'v, str>, RefiError> {
+    match forbidden_char(value) {
+        None => Ok(Cow::Borrowed(value)),
+        Some(_) if lenient => Ok(Cow::Owned(value.chars().filter(|&c| xml_char(c)).collect())),
         Some(c) => Err(RefiError::Write {
             what: format!("{what} ({field})"),
             why: format!(
@@ -306,38 +390,25 @@ impl<'w> Xml<'w> {
         }
     }
 
-    fn attrs<'a>(&self, what: &'a str) -> Attrs<'a> {
+    fn attrs<'a>(&self, what: &'a dyn Display) -> Attrs<'a> {
         Attrs {
-            list: Vec::new(),
+            written: String::with_capacity(256),
             what,
             lenient: self.lenient,
         }
     }
 
-    fn tag(&mut self, name: &str, attrs: &Attrs<'_>, empty: bool) {
+    fn indent(&mut self) {
         for _ in 0..self.depth {
             self.out.push_str("  ");
         }
+    }
+
+    fn tag(&mut self, name: &str, attrs: &Attrs<'_>, empty: bool) {
+        self.indent();
         self.out.push('<');
         self.out.push_str(name);
-        for (key, value) in &attrs.list {
-            self.out.push(' ');
-            self.out.push_str(key);
-            self.out.push_str("=\"");
-            for c in value.chars() {
-                match c {
-                    '&' => self.out.push_str("&amp;"),
-                    '<' => self.out.push_str("&lt;"),
-                    '>' => self.out.push_str("&gt;"),
-                    '"' => self.out.push_str("&quot;"),
-                    '\t' => self.out.push_str("&#9;"),
-                    '\n' => self.out.push_str("&#10;"),
-                    '\r' => self.out.push_str("&#13;"),
-                    c => self.out.push(c),
-                }
-            }
-            self.out.push('"');
-        }
+        self.out.push_str(&attrs.written);
         self.out.push_str(if empty { "/>\n" } else { ">\n" });
     }
 
@@ -348,13 +419,11 @@ impl<'w> Xml<'w> {
 
     fn close(&mut self, name: &str) {
         self.depth -= 1;
-        for _ in 0..self.depth {
-            self.out.push_str("  ");
-        }
+        self.indent();
         self.out.push_str("</");
         self.out.push_str(name);
         self.out.push_str(">\n");
-        if self.out.len() >= 1 << 20
+        if self.out.len() >= PIECE
             && let Some(sink) = self.sink.as_mut()
         {
             sink(&self.out);
@@ -367,30 +436,25 @@ impl<'w> Xml<'w> {
     }
 
     /// `<name>text</name>` with the text escaped exactly (no indentation inside).
-    fn text(&mut self, name: &str, text: &str, what: &str) -> Result<(), RefiError> {
+    fn text(&mut self, name: &str, text: &str, what: &dyn Display) -> Result<(), RefiError> {
         let text = check_chars(text, what, name, self.lenient)?;
-        for _ in 0..self.depth {
-            self.out.push_str("  ");
-        }
+        self.indent();
         self.out.push('<');
         self.out.push_str(name);
         self.out.push('>');
-        for c in text.chars() {
-            match c {
-                '&' => self.out.push_str("&amp;"),
-                '<' => self.out.push_str("&lt;"),
-                '>' => self.out.push_str("&gt;"),
-                '\r' => self.out.push_str("&#13;"),
-                c => self.out.push(c),
-            }
-        }
+        push_escaped(&mut self.out, &text, false);
         self.out.push_str("</");
         self.out.push_str(name);
         self.out.push_str(">\n");
         Ok(())
     }
 
-    fn opt_text(&mut self, name: &str, text: Option<&String>, what: &str) -> Result<(), RefiError> {
+    fn opt_text(
+        &mut self,
+        name: &str,
+        text: Option<&String>,
+        what: &dyn Display,
+    ) -> Result<(), RefiError> {
         match text {
             Some(t) => self.text(name, t, what),
             None => Ok(()),
@@ -403,7 +467,7 @@ impl<'w> Xml<'w> {
         name: &str,
         attr: &'static str,
         refs: &[Guid],
-        what: &str,
+        what: &dyn Display,
     ) -> Result<(), RefiError> {
         for r in refs {
             let mut a = self.attrs(what);
@@ -423,7 +487,7 @@ impl<'w> Xml<'w> {
         if items.is_empty() {
             return Ok(());
         }
-        self.open(wrapper, &self.attrs(wrapper));
+        self.open(wrapper, &self.attrs(&wrapper));
         for item in items {
             each(self, item)?;
         }
@@ -432,8 +496,8 @@ impl<'w> Xml<'w> {
     }
 }
 
-fn label(kind: &str, guid: &str) -> String {
-    format!("{kind} {guid}")
+fn label<'a>(kind: &'a str, guid: &'a str) -> Label<'a> {
+    Label(kind, guid)
 }
 
 struct ProjectWriter<'w> {
@@ -446,7 +510,7 @@ impl ProjectWriter<'_> {
     fn project(mut self, p: &Project) -> Result<String, RefiError> {
         self.head(p)?;
         if !p.text_sources.is_empty() || !p.media_sources.is_empty() {
-            self.w.open("Sources", &self.w.attrs("Sources"));
+            self.w.open("Sources", &self.w.attrs(&"Sources"));
             for s in &p.text_sources {
                 self.text_source(s)?;
             }
@@ -460,7 +524,7 @@ impl ProjectWriter<'_> {
 
     /// The project element and what comes before its sources.
     fn head(&mut self, p: &Project) -> Result<(), RefiError> {
-        let mut a = self.w.attrs("the project");
+        let mut a = self.w.attrs(&"the project");
         a.text("xmlns", PROJECT_NS)?
             .text("name", &p.name)?
             .opt("origin", p.origin.as_ref())?
@@ -480,7 +544,7 @@ impl ProjectWriter<'_> {
             Ok(())
         })?;
         if !p.codes.is_empty() {
-            self.w.open("CodeBook", &self.w.attrs("CodeBook"));
+            self.w.open("CodeBook", &self.w.attrs(&"CodeBook"));
             self.w.wrapped("Codes", &p.codes, |w, c| code(w, c, true))?;
             self.w.close("CodeBook");
         }
@@ -554,9 +618,9 @@ impl ProjectWriter<'_> {
             Ok(())
         })?;
         self.w
-            .opt_text("Description", p.description.as_ref(), "the project")?;
+            .opt_text("Description", p.description.as_ref(), &"the project")?;
         self.w
-            .refs("NoteRef", "targetGUID", &p.note_refs, "the project")?;
+            .refs("NoteRef", "targetGUID", &p.note_refs, &"the project")?;
         self.w.close("Project");
         Ok(self.w.out)
     }
@@ -569,7 +633,7 @@ impl ProjectWriter<'_> {
         Ok(())
     }
 
-    fn text_content(&mut self, text: &str, what: &str) -> Result<(), RefiError> {
+    fn text_content(&mut self, text: &str, what: &dyn Display) -> Result<(), RefiError> {
         if !self.internal_texts {
             self.w.text("PlainTextContent", text, what)?;
         }
@@ -621,7 +685,7 @@ impl ProjectWriter<'_> {
             let what = label(selection_element, &sel.guid);
             if sel.end_ms < sel.begin_ms {
                 return Err(RefiError::Write {
-                    what,
+                    what: what.to_string(),
                     why: format!(
                         "it ends ({}) before it begins ({})",
                         sel.end_ms, sel.begin_ms
@@ -631,8 +695,8 @@ impl ProjectWriter<'_> {
             let mut a = self.w.attrs(&what);
             a.guid("guid", &sel.guid)?
                 .opt("name", sel.name.as_ref())?
-                .text("begin", &sel.begin_ms.to_string())?
-                .text("end", &sel.end_ms.to_string())?;
+                .number("begin", sel.begin_ms)
+                .number("end", sel.end_ms);
             if sel.codings.is_empty() && sel.note_refs.is_empty() {
                 self.w.empty(selection_element, &a);
             } else {
@@ -664,7 +728,7 @@ impl ProjectWriter<'_> {
             let what = label("SyncPoint", &sp.guid);
             if sp.position > length {
                 return Err(RefiError::Write {
-                    what,
+                    what: what.to_string(),
                     why: format!(
                         "position {} is past the end of its transcript ({length})",
                         sp.position
@@ -673,15 +737,15 @@ impl ProjectWriter<'_> {
             }
             let mut a = self.w.attrs(&what);
             a.guid("guid", &sp.guid)?
-                .text("timeStamp", &sp.time_ms.to_string())?
-                .text("position", &sp.position.to_string())?;
+                .number("timeStamp", sp.time_ms)
+                .number("position", sp.position);
             self.w.empty("SyncPoint", &a);
         }
         for sel in &t.selections {
             let what = label("transcript selection", &sel.guid);
             let at = |pos: usize| {
                 t.sync_points.iter().find(|sp| sp.position == pos).ok_or_else(|| RefiError::Write {
-                    what: what.clone(),
+                    what: what.to_string(),
                     why: format!("its transcript has no sync point at {pos}, which QDA-XML needs to express it"),
                 })
             };
@@ -709,7 +773,7 @@ fn user_dates(a: &mut Attrs<'_>, sel: &Selection) -> Result<(), RefiError> {
     Ok(())
 }
 
-fn selection_body(w: &mut Xml, sel: &Selection, what: &str) -> Result<(), RefiError> {
+fn selection_body(w: &mut Xml, sel: &Selection, what: &dyn Display) -> Result<(), RefiError> {
     w.opt_text("Description", sel.description.as_ref(), what)?;
     codings(w, &sel.codings)?;
     w.refs("NoteRef", "targetGUID", &sel.note_refs, what)
@@ -724,7 +788,7 @@ fn selection(
     let what = label(element, &sel.guid);
     if sel.end < sel.start || length.is_some_and(|n| sel.end > n) {
         return Err(RefiError::Write {
-            what,
+            what: what.to_string(),
             why: format!(
                 "{}–{} is not a span of its text ({} characters)",
                 sel.start,
@@ -736,8 +800,8 @@ fn selection(
     let mut a = w.attrs(&what);
     a.guid("guid", &sel.guid)?
         .opt("name", sel.name.as_ref())?
-        .text("startPosition", &sel.start.to_string())?
-        .text("endPosition", &sel.end.to_string())?;
+        .number("startPosition", sel.start)
+        .number("endPosition", sel.end);
     user_dates(&mut a, sel)?;
     w.open(element, &a);
     selection_body(w, sel, &what)?;
@@ -765,7 +829,7 @@ fn codings(w: &mut Xml, codings: &[Coding]) -> Result<(), RefiError> {
     Ok(())
 }
 
-fn values(w: &mut Xml, values: &[VariableValue], what: &str) -> Result<(), RefiError> {
+fn values(w: &mut Xml, values: &[VariableValue], what: &dyn Display) -> Result<(), RefiError> {
     for v in values {
         w.open("VariableValue", &w.attrs(what));
         w.refs(
@@ -831,11 +895,11 @@ impl CodebookWriter {
                 why: "it has no codes (Codes needs at least one Code)".into(),
             });
         }
-        let mut a = self.w.attrs("the codebook");
+        let mut a = self.w.attrs(&"the codebook");
         a.text("xmlns", CODEBOOK_NS)?
             .opt("origin", book.origin.as_ref())?;
         self.w.open("CodeBook", &a);
-        self.w.open("Codes", &self.w.attrs("Codes"));
+        self.w.open("Codes", &self.w.attrs(&"Codes"));
         for c in &book.codes {
             code(&mut self.w, c, false)?;
         }

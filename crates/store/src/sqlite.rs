@@ -350,6 +350,14 @@ fn parse_id<T: std::str::FromStr>(s: String) -> rusqlite::Result<T> {
     })
 }
 
+/// The id in column `i`, read in place (ids are most of what a row holds).
+fn id_at<T: std::str::FromStr>(r: &Row, i: usize) -> rusqlite::Result<T> {
+    let s = r.get_ref(i)?.as_str()?;
+    s.parse().map_err(|_| {
+        rusqlite::Error::InvalidColumnType(i, format!("bad id {s}"), rusqlite::types::Type::Text)
+    })
+}
+
 fn parse_json<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> {
     serde_json::from_str(&s).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
@@ -368,7 +376,7 @@ fn opt_id<T: std::str::FromStr>(s: Option<String>) -> rusqlite::Result<Option<T>
 
 fn participant_row(r: &Row) -> rusqlite::Result<Participant> {
     Ok(Participant {
-        id: parse_id(r.get(0)?)?,
+        id: id_at(r, 0)?,
         label: r.get(1)?,
         role: parse_name(r.get(2)?)?,
         name: r.get(3)?,
@@ -379,10 +387,10 @@ fn participant_row(r: &Row) -> rusqlite::Result<Participant> {
 
 fn dyad_row(r: &Row) -> rusqlite::Result<Dyad> {
     Ok(Dyad {
-        id: parse_id(r.get(0)?)?,
+        id: id_at(r, 0)?,
         label: r.get(1)?,
-        clinician: parse_id(r.get(2)?)?,
-        patient: parse_id(r.get(3)?)?,
+        clinician: id_at(r, 2)?,
+        patient: id_at(r, 3)?,
         relationship_start: r.get(4)?,
         notes: r.get(5)?,
         version: r.get(6)?,
@@ -406,7 +414,7 @@ fn interview_info(r: &Row, at: usize) -> rusqlite::Result<InterviewInfo> {
 
 fn code_row(r: &Row) -> rusqlite::Result<Code> {
     Ok(Code {
-        id: parse_id(r.get(0)?)?,
+        id: id_at(r, 0)?,
         parent: opt_id(r.get(1)?)?,
         name: r.get(2)?,
         colour: r.get(3)?,
@@ -421,9 +429,9 @@ const CODING_COLUMNS: &str = "id, source_id, code_id, start, \"end\", coder, con
 
 fn coding_row(r: &Row) -> rusqlite::Result<Coding> {
     Ok(Coding {
-        id: parse_id(r.get(0)?)?,
-        source: parse_id(r.get(1)?)?,
-        code: parse_id(r.get(2)?)?,
+        id: id_at(r, 0)?,
+        source: id_at(r, 1)?,
+        code: id_at(r, 2)?,
         span: Span {
             start: r.get(3)?,
             end: r.get(4)?,
@@ -467,7 +475,7 @@ fn memo_row(r: &Row) -> rusqlite::Result<Memo> {
         _ => None,
     };
     Ok(Memo {
-        id: parse_id(r.get(0)?)?,
+        id: id_at(r, 0)?,
         target,
         passage,
         author: r.get(7)?,
@@ -509,7 +517,7 @@ impl<C: Conn> Reader for C {
                 |r| {
                     let theory_id: Option<String> = r.get(3)?;
                     Ok(Study {
-                        id: parse_id(r.get(0)?)?,
+                        id: id_at(r, 0)?,
                         name: r.get(1)?,
                         description: r.get(2)?,
                         theory: match theory_id {
@@ -574,7 +582,7 @@ impl<C: Conn> Reader for C {
         );
         collect(self.conn(), &sql, [], |r| {
             Ok(SourceInfo {
-                id: parse_id(r.get(0)?)?,
+                id: id_at(r, 0)?,
                 name: r.get(1)?,
                 kind: parse_name(r.get(2)?)?,
                 participant: opt_id(r.get(3)?)?,
@@ -667,7 +675,7 @@ impl<C: Conn> Reader for C {
     fn source_id_by_name(&self, name: &str) -> Result<Option<SourceId>> {
         self.conn()
             .prepare_cached("SELECT id FROM source WHERE name = ?1")
-            .and_then(|mut s| s.query_row([name], |r| parse_id(r.get(0)?)).optional())
+            .and_then(|mut s| s.query_row([name], |r| id_at(r, 0)).optional())
             .map_err(|e| self.fail(e))
     }
 
@@ -676,7 +684,7 @@ impl<C: Conn> Reader for C {
             self.conn(),
             "SELECT source_id, coder, count(*) FROM coding GROUP BY source_id, coder ORDER BY source_id, coder",
             [],
-            |r| Ok((parse_id(r.get(0)?)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((id_at(r, 0)?, r.get(1)?, r.get(2)?)),
         )
         .map_err(|e| self.fail(e))
     }
@@ -686,7 +694,7 @@ impl<C: Conn> Reader for C {
             self.conn(),
             "SELECT code_id, count(*) FROM coding GROUP BY code_id",
             [],
-            |r| Ok((parse_id(r.get(0)?)?, r.get(1)?)),
+            |r| Ok((id_at(r, 0)?, r.get(1)?)),
         )
         .map_err(|e| self.fail(e))
     }
@@ -718,7 +726,7 @@ impl<C: Conn> Reader for C {
             self.conn(),
             "SELECT id FROM source WHERE blind = 1",
             [],
-            |r| parse_id(r.get(0)?),
+            |r| id_at(r, 0),
         )
         .map_err(|e| self.fail(e))
     }
@@ -807,11 +815,11 @@ impl<C: Conn> Reader for C {
             |r| {
                 let kind: String = r.get(1)?;
                 let subject = if kind == "dyad" {
-                    CaseSubject::Dyad(parse_id(r.get(2)?)?)
+                    CaseSubject::Dyad(id_at(r, 2)?)
                 } else {
-                    CaseSubject::Clinician(parse_id(r.get(3)?)?)
+                    CaseSubject::Clinician(id_at(r, 3)?)
                 };
-                Ok(Case { id: parse_id(r.get(0)?)?, subject, text: r.get(4)?, updated_at: r.get(5)?, version: r.get(6)? })
+                Ok(Case { id: id_at(r, 0)?, subject, text: r.get(4)?, updated_at: r.get(5)?, version: r.get(6)? })
             },
         )
         .map_err(|e| self.fail(e))
@@ -863,7 +871,7 @@ impl<C: Conn> Reader for C {
             [],
             |r| {
                 Ok(Media {
-                    source: parse_id(r.get(0)?)?,
+                    source: id_at(r, 0)?,
                     path: r.get(1)?,
                     mime: r.get(2)?,
                     bytes: r.get(3)?,
@@ -882,7 +890,7 @@ impl<C: Conn> Reader for C {
             [],
             |r| {
                 Ok(Verification {
-                    source: parse_id(r.get(0)?)?,
+                    source: id_at(r, 0)?,
                     verified_by: r.get(1)?,
                     verified_at: r.get(2)?,
                     note: r.get(3)?,
@@ -906,10 +914,10 @@ impl<C: Conn> Reader for C {
                 let component: Option<String> = r.get(1)?;
                 let target = match component {
                     Some(c) => ExemplarFor::Component(c),
-                    None => ExemplarFor::Code(parse_id(r.get(2)?)?),
+                    None => ExemplarFor::Code(id_at(r, 2)?),
                 };
                 Ok(Exemplar {
-                    coding: parse_id(r.get(0)?)?,
+                    coding: id_at(r, 0)?,
                     target,
                     position: r.get(3)?,
                     chosen_by: r.get(4)?,
@@ -923,7 +931,7 @@ impl<C: Conn> Reader for C {
 
 fn account_row(r: &Row) -> rusqlite::Result<Account> {
     Ok(Account {
-        id: parse_id(r.get(0)?)?,
+        id: id_at(r, 0)?,
         name: r.get(1)?,
         role: parse_name(r.get(2)?)?,
         created_at: r.get(3)?,
