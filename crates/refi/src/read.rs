@@ -4,6 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rustc_hash::FxHashSet;
+
 use std::io::{BufRead, Read};
 
 use crate::container::{Archive, Limits, ReadSeek};
@@ -401,12 +403,13 @@ struct Reader<'d, S> {
     /// Whether any source had a selection.
     selections_read: bool,
     /// The GUID of every object read: standard ones as numbers, others as text.
-    guid_numbers: HashSet<u128>,
+    /// Every GUID read so far (a fast hash: GUIDs are already spread evenly).
+    guid_numbers: FxHashSet<u128>,
     guid_texts: HashSet<String>,
     /// Where a GUID was first used, found by reading the document again (for the message).
     first_with_guid: Option<FirstWithGuid<'d>>,
     /// The normalised GUIDs of every code read so far.
-    code_keys: HashSet<GuidKey>,
+    code_keys: FxHashSet<GuidKey>,
     /// The sources' GUIDs.
     source_keys: HashSet<GuidKey>,
     /// The notes the sources refer to (checked once the notes have been read).
@@ -443,10 +446,10 @@ impl<'d, S: ProjectSink> Reader<'d, S> {
             waiting: Vec::new(),
             waiting_selections: 0,
             selections_read: false,
-            guid_numbers: HashSet::new(),
+            guid_numbers: FxHashSet::default(),
             guid_texts: HashSet::new(),
             first_with_guid: None,
-            code_keys: HashSet::new(),
+            code_keys: FxHashSet::default(),
             source_keys: HashSet::new(),
             source_note_refs: Vec::new(),
             dangling_values: 0,
@@ -679,7 +682,19 @@ impl<'d, S: ProjectSink> Reader<'d, S> {
         let raw = el
             .attr("guid")
             .ok_or_else(|| self.missing(el, "attribute guid"))?;
-        let guid = strip_braces(raw);
+        self.register_guid(strip_braces(raw), el)
+    }
+
+    /// [`Reader::guid`], the attribute taken out of the element.
+    fn take_guid(&mut self, el: &mut Element) -> Result<Guid, RefiError> {
+        match el.take("guid") {
+            Some(raw) => self.register_guid(braces_stripped(raw), el),
+            None => Err(self.missing(el, "attribute guid")),
+        }
+    }
+
+    /// The GUID of `el`, or an error if an element before it had it.
+    fn register_guid(&mut self, guid: Guid, el: &Element) -> Result<Guid, RefiError> {
         let key = guid_key(&guid);
         let new = match &key {
             GuidKey::Number(n) => self.guid_numbers.insert(*n),
@@ -1243,13 +1258,14 @@ impl<'d, S: ProjectSink> Reader<'d, S> {
                 .map_err(|_| format!("{name}={v:?} is not an integer"))
         };
         let positions = int("startPosition").and_then(|s| Ok((s, int("endPosition")?)));
+        let mut sel = sel;
         let mut selection = Selection {
-            guid: self.guid(&sel)?,
-            name: attr(&sel, "name"),
-            creating_user: guid_attr(&sel, "creatingUser"),
-            creation_date_time: attr(&sel, "creationDateTime"),
-            modifying_user: guid_attr(&sel, "modifyingUser"),
-            modified_date_time: attr(&sel, "modifiedDateTime"),
+            guid: self.take_guid(&mut sel)?,
+            name: sel.take("name"),
+            creating_user: take_guid_attr(&mut sel, "creatingUser"),
+            creation_date_time: sel.take("creationDateTime"),
+            modifying_user: take_guid_attr(&mut sel, "modifyingUser"),
+            modified_date_time: sel.take("modifiedDateTime"),
             ..Selection::default()
         };
         while let Some(el) = p.child()? {
@@ -1281,15 +1297,24 @@ impl<'d, S: ProjectSink> Reader<'d, S> {
     }
 
     /// A coding, read from its start (just given by `p`) to its end.
-    fn coding<R: BufRead>(&mut self, p: &mut Pull<'_, R>, c: Element) -> Result<Coding, RefiError> {
-        let guid = self.guid(&c)?;
+    fn coding<R: BufRead>(
+        &mut self,
+        p: &mut Pull<'_, R>,
+        mut c: Element,
+    ) -> Result<Coding, RefiError> {
+        let guid = self.take_guid(&mut c)?;
         let mut code = None;
         let mut note_refs = Vec::new();
         while let Some(el) = p.child()? {
             match &*el.name {
                 "CodeRef" => {
                     if code.is_none() {
-                        code = Some(strip_braces(&self.req(&el, "targetGUID")?));
+                        let mut el = el;
+                        let target = el.take("targetGUID");
+                        code = Some(match target {
+                            Some(g) => braces_stripped(g),
+                            None => return Err(self.missing(&el, "attribute targetGUID")),
+                        });
                     }
                     p.skip("")?;
                 }
@@ -1308,8 +1333,8 @@ impl<'d, S: ProjectSink> Reader<'d, S> {
         Ok(Coding {
             guid,
             code,
-            creating_user: guid_attr(&c, "creatingUser"),
-            creation_date_time: attr(&c, "creationDateTime"),
+            creating_user: take_guid_attr(&mut c, "creatingUser"),
+            creation_date_time: c.take("creationDateTime"),
             note_refs,
         })
     }
@@ -1787,6 +1812,20 @@ fn guid_attr(el: &Element, name: &str) -> Option<Guid> {
 
 fn strip_braces(g: &str) -> Guid {
     g.trim().trim_matches(|c| c == '{' || c == '}').to_string()
+}
+
+/// [`strip_braces`] of a GUID it may keep (most need nothing stripped).
+fn braces_stripped(g: String) -> Guid {
+    let stripped = g.trim().trim_matches(|c| c == '{' || c == '}');
+    if stripped.len() == g.len() {
+        g
+    } else {
+        stripped.to_string()
+    }
+}
+
+fn take_guid_attr(el: &mut Element, name: &str) -> Option<Guid> {
+    el.take(name).map(braces_stripped)
 }
 
 /// A `PlainTextContent`'s text, a BOM at its start removed.

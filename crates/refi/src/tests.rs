@@ -745,6 +745,42 @@ fn strip_notes(mut c: Code) -> Code {
     c
 }
 
+#[test]
+fn namespaces_are_resolved_in_their_scope() {
+    let xml = r#"<q:A xmlns:q="urn:a" xmlns="urn:d"><B/><q:C xmlns:q="urn:c"><q:D/></q:C><q:E/><F xmlns=""><G/></F><H/></q:A>"#;
+    let root = xml::parse("t.xml", xml).expect("parse");
+    let ns = |e: &xml::Element| e.ns.as_deref().map(String::from);
+    let mut found = vec![(root.name.to_string(), ns(&root))];
+    fn walk(e: &xml::Element, found: &mut Vec<(String, Option<String>)>) {
+        for c in &e.children {
+            found.push((c.name.to_string(), c.ns.as_deref().map(String::from)));
+            walk(c, found);
+        }
+    }
+    walk(&root, &mut found);
+    let expected = [
+        ("A", Some("urn:a")),
+        ("B", Some("urn:d")),
+        ("C", Some("urn:c")),
+        ("D", Some("urn:c")),
+        ("E", Some("urn:a")),
+        ("F", None),
+        ("G", None),
+        ("H", Some("urn:d")),
+    ];
+    let expected: Vec<(String, Option<String>)> = expected
+        .iter()
+        .map(|(n, u)| (n.to_string(), u.map(String::from)))
+        .collect();
+    assert_eq!(found, expected);
+    assert!(root.attrs.is_empty(), "declarations are not attributes");
+    let err = xml::parse("t.xml", "<A><q:B/></A>").unwrap_err();
+    assert!(
+        err.to_string().contains("undeclared namespace prefix"),
+        "{err}"
+    );
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;

@@ -7,8 +7,8 @@ use std::io::{BufRead, Read};
 use std::rc::Rc;
 
 use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
-use quick_xml::reader::NsReader;
+use quick_xml::name::PrefixDeclaration;
+use quick_xml::reader::Reader;
 
 use crate::RefiError;
 
@@ -33,6 +33,14 @@ impl Element {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_ref())
+    }
+
+    /// The attribute's value, taken out of the element (to be read once: it is left empty).
+    pub fn take(&mut self, name: &str) -> Option<String> {
+        self.attrs
+            .iter_mut()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| std::mem::take(v).into_owned())
     }
 
     /// The children with this local name.
@@ -172,6 +180,52 @@ pub(crate) fn decode_vec(file: &str, bytes: Vec<u8>) -> Result<String, RefiError
     })
 }
 
+/// `Some` of the name as a `&'static str` if it is one of those listed.
+macro_rules! known_name {
+    ($name:expr; $($known:literal)*) => {
+        match $name { $($known => Some($known),)* _ => None }
+    };
+}
+
+/// A name: one QDA-XML gives elements and attributes without copying (as nearly every name of
+/// a large project is), any other copied.
+fn interned(name: &str) -> Cow<'static, str> {
+    let known = known_name!(name;
+        "AudioSelection" "AudioSource" "BooleanValue" "Case" "CodeBook" "CodeRef" "Code"
+        "Codes" "Coding" "DateTimeValue" "DateValue" "Description" "FloatValue" "Graphs"
+        "IntegerValue" "Links" "MemberCode" "MemberNote" "MemberSource" "NoteRef" "Note"
+        "Notes" "PDFSource" "PDFSelection" "PictureSelection" "PictureSource"
+        "PlainTextContent" "PlainTextSelection" "Project" "Representation" "SelectionRef"
+        "Set" "Sets" "SourceRef" "Sources" "SyncPoint" "TextSource" "TextValue"
+        "Transcript" "TranscriptSelection" "User" "Users" "Variable" "VariableRef"
+        "VariableValue" "Variables" "VideoSelection" "VideoSource" "basePath" "begin"
+        "color" "creatingUser" "creatingUserGUID" "creationDateTime" "currentPath" "end"
+        "endPosition" "fromSyncPoint" "guid" "id" "isCodable" "modifiedDateTime"
+        "modifyingUser" "modifyingUserGUID" "name" "origin" "path" "plainTextPath"
+        "position" "richTextPath" "startPosition" "targetGUID" "timeStamp" "toSyncPoint"
+        "typeOfVariable" "xmlns"
+    );
+    match known {
+        Some(n) => Cow::Borrowed(n),
+        None => Cow::Owned(name.to_string()),
+    }
+}
+
+/// Line breaks followed by up to 64 spaces or 16 tabs: the indentation between elements.
+const SPACES: &str = "\n                                                                ";
+const TABS: &str = "\n\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t";
+
+/// Character data as kept: indentation (most of a document's character data) without a copy.
+fn kept_text(t: Cow<'_, str>) -> Cow<'static, str> {
+    let indentation = [SPACES, TABS]
+        .into_iter()
+        .find(|pool| pool.starts_with(&*t));
+    match indentation {
+        Some(pool) => Cow::Borrowed(&pool[..t.len()]),
+        None => Cow::Owned(t.into_owned()),
+    }
+}
+
 /// Appends character data to an element's text.
 fn push_text(text: &mut Cow<'static, str>, more: Cow<'static, str>) {
     if more.is_empty() {
@@ -196,6 +250,14 @@ pub(crate) enum Item {
     Eof,
 }
 
+/// A namespace declared on an element `depth` deep: for `prefix`, or the default (`None`);
+/// `ns` is `None` where the default namespace is undeclared.
+struct Binding {
+    depth: usize,
+    prefix: Option<Box<str>>,
+    ns: Option<Rc<str>>,
+}
+
 /// A pull parser over a document read as a stream: [`Pull::next`] gives one [`Item`] at a
 /// time in document order, [`Pull::subtree`] reads a (small) element whole, [`Pull::skip`]
 /// passes one by. Refuses a DOCTYPE, undefined entities, undeclared namespace prefixes,
@@ -204,12 +266,15 @@ pub(crate) enum Item {
 pub(crate) struct Pull<'l, R> {
     file: &'l str,
     locate: Locate<'l>,
-    reader: NsReader<Lines<R>>,
+    reader: Reader<Lines<R>>,
     buf: Vec<u8>,
     /// Shared between the elements of one namespace.
     namespaces: Vec<Rc<str>>,
+    /// The namespace declarations in scope, innermost last. Resolved here rather than by
+    /// quick-xml's `NsReader`, which reads every element's attributes a second time for them.
+    bindings: Vec<Binding>,
     /// Local names of the open elements, outermost first.
-    open: Vec<String>,
+    open: Vec<Cow<'static, str>>,
     root_seen: bool,
 }
 
@@ -217,7 +282,7 @@ impl<'l, R: BufRead> Pull<'l, R> {
     /// `input` is the document's bytes as UTF-8 (a BOM is passed by); `locate` finds a byte
     /// offset's line and column for an error message.
     pub fn new(file: &'l str, input: R, locate: Locate<'l>) -> Self {
-        let mut reader = NsReader::from_reader(Lines::new(input));
+        let mut reader = Reader::from_reader(Lines::new(input));
         reader.config_mut().check_end_names = true;
         reader.config_mut().expand_empty_elements = true;
         Pull {
@@ -226,9 +291,20 @@ impl<'l, R: BufRead> Pull<'l, R> {
             reader,
             buf: Vec::new(),
             namespaces: Vec::new(),
+            bindings: Vec::new(),
             open: Vec::new(),
             root_seen: false,
         }
+    }
+
+    /// The namespace, shared with the elements already read in it.
+    fn namespace(&mut self, name: &str) -> Rc<str> {
+        if let Some(known) = self.namespaces.iter().find(|k| &***k == name) {
+            return Rc::clone(known);
+        }
+        let ns: Rc<str> = Rc::from(name);
+        self.namespaces.push(Rc::clone(&ns));
+        ns
     }
 
     /// How many elements are open.
@@ -253,12 +329,21 @@ impl<'l, R: BufRead> Pull<'l, R> {
 
     /// The next item of the document.
     pub fn next(&mut self) -> Result<Item, RefiError> {
+        // The event borrows the buffer, which is taken out meanwhile so that errors can be
+        // made from `self`.
+        let mut buf = std::mem::take(&mut self.buf);
+        let item = self.next_into(&mut buf);
+        self.buf = buf;
+        item
+    }
+
+    fn next_into(&mut self, buf: &mut Vec<u8>) -> Result<Item, RefiError> {
         loop {
             let before = self.reader.buffer_position();
             let line = self.line();
-            self.buf.clear();
-            let event = match self.reader.read_event_into(&mut self.buf) {
-                Ok(event) => event.into_owned(),
+            buf.clear();
+            let event = match self.reader.read_event_into(buf) {
+                Ok(event) => event,
                 Err(e) => {
                     let at = self.reader.error_position();
                     return Err(self.xml_error(at, e.to_string()));
@@ -269,33 +354,10 @@ impl<'l, R: BufRead> Pull<'l, R> {
                     if self.root_seen && self.open.is_empty() {
                         return Err(self.xml_error(before, "a second root element"));
                     }
-                    let (ns, local) = self.reader.resolver().resolve_element(e.name());
-                    let ns = match ns {
-                        ResolveResult::Bound(n) => {
-                            let n = n.as_ref();
-                            match self.namespaces.iter().find(|k| &***k == n) {
-                                Some(k) => Some(Rc::clone(k)),
-                                None => {
-                                    let k: Rc<str> = Rc::from(n);
-                                    self.namespaces.push(Rc::clone(&k));
-                                    Some(k)
-                                }
-                            }
-                        }
-                        ResolveResult::Unbound => None,
-                        ResolveResult::Unknown(p) => {
-                            return Err(self
-                                .xml_error(before, format!("undeclared namespace prefix {p:?}")));
-                        }
-                    };
-                    let name = local.as_ref().to_string();
+                    let depth = self.open.len() + 1;
                     let mut attrs = Vec::new();
                     for attr in e.attributes() {
                         let attr = attr.map_err(|err| self.xml_error(before, err.to_string()))?;
-                        let key = attr.key;
-                        if key.as_namespace_binding().is_some() {
-                            continue;
-                        }
                         // Most values need no normalising (no reference, no line break or
                         // tab): they are taken as they are, which is most of a large read.
                         let plain = !attr
@@ -303,19 +365,44 @@ impl<'l, R: BufRead> Pull<'l, R> {
                             .bytes()
                             .any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r'));
                         let value = if plain {
-                            attr.value.into_owned()
+                            attr.value
                         } else {
                             attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
                                 .map_err(|err| self.xml_error(before, err.to_string()))?
-                                .into_owned()
                         };
-                        let key = key.local_name().as_ref().to_string();
-                        attrs.push((Cow::Owned(key), Cow::Owned(value)));
+                        if let Some(declared) = attr.key.as_namespace_binding() {
+                            let prefix = match declared {
+                                PrefixDeclaration::Default => None,
+                                PrefixDeclaration::Named(p) => Some(Box::from(p)),
+                            };
+                            // `xmlns=""` undeclares the default namespace.
+                            let ns = (!value.is_empty()).then(|| self.namespace(&value));
+                            self.bindings.push(Binding { depth, prefix, ns });
+                            continue;
+                        }
+                        let key = interned(attr.key.local_name().as_ref());
+                        attrs.push((key, Cow::Owned(value.into_owned())));
                     }
+                    let qname = e.name();
+                    let prefix = qname.prefix().map(|p| p.into_inner());
+                    let bound = self
+                        .bindings
+                        .iter()
+                        .rev()
+                        .find(|b| b.prefix.as_deref() == prefix);
+                    let ns = match (bound, prefix) {
+                        (Some(b), _) => b.ns.clone(),
+                        (None, None) => None,
+                        (None, Some(p)) => {
+                            return Err(self
+                                .xml_error(before, format!("undeclared namespace prefix {p:?}")));
+                        }
+                    };
+                    let name = interned(qname.local_name().as_ref());
                     self.root_seen = true;
                     self.open.push(name.clone());
                     return Ok(Item::Start(Element {
-                        name: Cow::Owned(name),
+                        name,
                         ns,
                         attrs,
                         line,
@@ -326,12 +413,19 @@ impl<'l, R: BufRead> Pull<'l, R> {
                     if self.open.pop().is_none() {
                         return Err(self.xml_error(before, "an end tag without a start tag"));
                     }
+                    let depth = self.open.len();
+                    while self.bindings.last().is_some_and(|b| b.depth > depth) {
+                        self.bindings.pop();
+                    }
                     return Ok(Item::End);
                 }
                 Event::Text(t) => {
+                    if self.open.is_empty() {
+                        continue;
+                    }
                     let t = t.xml10_content();
-                    if !self.open.is_empty() && !t.is_empty() {
-                        return Ok(Item::Text(Cow::Owned(t.into_owned())));
+                    if !t.is_empty() {
+                        return Ok(Item::Text(kept_text(t)));
                     }
                 }
                 Event::CData(t) => {

@@ -1,5 +1,6 @@
 //! The SQLite backend: one file per study.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0004_media_and_verification.sql"),
     include_str!("../migrations/sqlite/0005_deidentification.sql"),
     include_str!("../migrations/sqlite/0006_exemplars.sql"),
+    include_str!("../migrations/sqlite/0007_source_length_index.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -38,29 +40,42 @@ pub fn schema_version() -> i64 {
 /// under SQLite's limit of 32 766).
 const CODINGS_PER_INSERT: usize = 500;
 
-/// `INSERT INTO coding … VALUES (…), (…), …` for `rows` rows.
-fn insert_codings_sql(rows: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO coding (id, source_id, code_id, start, \"end\", coder, contrast, memo, created_at, updated_at) VALUES ",
-    );
+/// Turns one `INSERT` of a source's turns stores (seven parameters each).
+const TURNS_PER_INSERT: usize = 500;
+
+/// `rows` in batches of `most`, the rest in batches of powers of two: few sizes, so few
+/// statements to prepare and cache however many rows there are.
+fn batches<T>(mut rows: &[T], most: usize) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if rows.is_empty() {
+            return None;
+        }
+        let n = if rows.len() >= most {
+            most
+        } else {
+            1 << rows.len().ilog2()
+        };
+        let (batch, rest) = rows.split_at(n);
+        rows = rest;
+        Some(batch)
+    })
+}
+
+/// `INSERT INTO {table} VALUES (?1, …), (…), …` for `rows` rows of `columns` parameters.
+fn insert_rows_sql(table: &str, columns: usize, rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {table} VALUES ");
     for row in 0..rows {
-        let p = row * 10;
         if row > 0 {
             sql.push_str(", ");
         }
-        sql.push_str(&format!(
-            "(?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{})",
-            p + 1,
-            p + 2,
-            p + 3,
-            p + 4,
-            p + 5,
-            p + 6,
-            p + 7,
-            p + 8,
-            p + 9,
-            p + 10
-        ));
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            write!(sql, "?{}", row * columns + column + 1).expect("writing to a String");
+        }
+        sql.push(')');
     }
     sql
 }
@@ -218,6 +233,8 @@ impl SqliteStore {
         };
         let err = |e| map_err(&self.path, &options, e);
         self.conn.busy_timeout(self.busy_timeout).map_err(err)?;
+        // Room for the batched inserts' statements (a few sizes each) beside the rest.
+        self.conn.set_prepared_statement_cache_capacity(64);
         self.conn
             .pragma_update(None, "foreign_keys", "ON")
             .map_err(err)?;
@@ -1029,34 +1046,45 @@ impl SqliteTx<'_> {
     /// A source's turns (checked against its text's `length`) and speakers.
     fn insert_turns_and_speakers(&self, s: &Source, length: usize) -> Result<()> {
         let id = s.id.to_string();
+        if let Some((seq, t)) = s
+            .turns
+            .iter()
+            .enumerate()
+            .find(|(_, t)| t.span.end > length || t.span.end < t.span.start)
         {
+            return Err(StoreError::Constraint(format!(
+                "turn {} of '{}' ({}..{}) lies outside the text ({length} characters)",
+                seq + 1,
+                s.name,
+                t.span.start,
+                t.span.end
+            )));
+        }
+        // Many rows a statement, as for codings: a statement per turn costs more than the row.
+        let mut seq = 0;
+        for turns in batches(&s.turns, TURNS_PER_INSERT) {
             let mut stmt = self
                 .tx
-                .prepare_cached(
-                    "INSERT INTO turn (source_id, seq, start, \"end\", speaker, start_ms, end_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )
+                .prepare_cached(&insert_rows_sql(
+                    "turn (source_id, seq, start, \"end\", speaker, start_ms, end_ms)",
+                    7,
+                    turns.len(),
+                ))
                 .map_err(|e| self.fail(e))?;
-            for (seq, t) in s.turns.iter().enumerate() {
-                if t.span.end > length || t.span.end < t.span.start {
-                    return Err(StoreError::Constraint(format!(
-                        "turn {} of '{}' ({}..{}) lies outside the text ({length} characters)",
-                        seq + 1,
-                        s.name,
-                        t.span.start,
-                        t.span.end
-                    )));
-                }
-                stmt.execute(params![
-                    id,
-                    seq,
-                    t.span.start,
-                    t.span.end,
-                    t.speaker,
-                    t.start_ms,
-                    t.end_ms
-                ])
-                .map_err(|e| map_err(self.path, &self.options, e))?;
+            for (i, t) in turns.iter().enumerate() {
+                let at = i * 7;
+                stmt.raw_bind_parameter(at + 1, &id)
+                    .and_then(|()| stmt.raw_bind_parameter(at + 2, seq + i))
+                    .and_then(|()| stmt.raw_bind_parameter(at + 3, t.span.start))
+                    .and_then(|()| stmt.raw_bind_parameter(at + 4, t.span.end))
+                    .and_then(|()| stmt.raw_bind_parameter(at + 5, &t.speaker))
+                    .and_then(|()| stmt.raw_bind_parameter(at + 6, t.start_ms))
+                    .and_then(|()| stmt.raw_bind_parameter(at + 7, t.end_ms))
+                    .map_err(|e| self.fail(e))?;
             }
+            stmt.raw_execute()
+                .map_err(|e| map_err(self.path, &self.options, e))?;
+            seq += turns.len();
         }
         for sp in &s.speakers {
             self.exec(
@@ -1282,10 +1310,14 @@ impl Writer for SqliteTx<'_> {
         // Many rows a statement: SQLite copies each page a statement changes into its statement
         // journal once per statement (the insert trigger can abort one), so one row a statement
         // copies four pages for every coding. The trigger still checks every row.
-        for batch in codings.chunks(CODINGS_PER_INSERT) {
+        for batch in batches(codings, CODINGS_PER_INSERT) {
             let mut stmt = self
                 .tx
-                .prepare_cached(&insert_codings_sql(batch.len()))
+                .prepare_cached(&insert_rows_sql(
+                    "coding (id, source_id, code_id, start, \"end\", coder, contrast, memo, created_at, updated_at)",
+                    10,
+                    batch.len(),
+                ))
                 .map_err(|e| self.fail(e))?;
             for (i, c) in batch.iter().enumerate() {
                 let at = i * 10;
@@ -1294,9 +1326,15 @@ impl Writer for SqliteTx<'_> {
                             v: &dyn rusqlite::ToSql| {
                     stmt.raw_bind_parameter(at + k, v)
                 };
-                bind(&mut stmt, 1, &c.id.to_string())
-                    .and_then(|()| bind(&mut stmt, 2, &c.source.to_string()))
-                    .and_then(|()| bind(&mut stmt, 3, &c.code.to_string()))
+                // The ids as text made on the stack (SQLite copies bound text).
+                let mut ids = [[0; 36]; 3];
+                let [id, source, code] = &mut ids;
+                let id: &str = c.id.0.hyphenated().encode_lower(id);
+                let source: &str = c.source.0.hyphenated().encode_lower(source);
+                let code: &str = c.code.0.hyphenated().encode_lower(code);
+                bind(&mut stmt, 1, &id)
+                    .and_then(|()| bind(&mut stmt, 2, &source))
+                    .and_then(|()| bind(&mut stmt, 3, &code))
                     .and_then(|()| bind(&mut stmt, 4, &c.span.start))
                     .and_then(|()| bind(&mut stmt, 5, &c.span.end))
                     .and_then(|()| bind(&mut stmt, 6, &c.coder))

@@ -197,11 +197,46 @@ fn the_database_refuses_impossible_codings() {
         tx.insert_coding(&coding(s.id, CodeId::new(), 0, 2)),
         Err(StoreError::Constraint(_))
     ));
+    let mut fits = coding(s.id, c.id, 0, 5);
+    tx.insert_coding(&fits).unwrap();
+    fits.span.end = 6;
+    let err = tx.update_coding(&fits).unwrap_err();
+    assert!(err.to_string().contains("past the end"), "{err}");
     let err = tx.insert_code(&code("a", None)).unwrap_err();
     assert!(
         err.to_string().contains("already"),
         "sibling names are unique, ignoring case: {err}"
     );
+}
+
+#[test]
+fn many_turns_are_stored_in_their_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = new_store(&dir);
+    // More than one statement's worth, and a rest in statements of other sizes.
+    let n = 1234;
+    let mut s = source("long.txt", &"ab".repeat(n));
+    s.turns = (0..n)
+        .map(|i| Turn {
+            span: Span {
+                start: 2 * i,
+                end: 2 * i + 2,
+            },
+            speaker: Some(["A", "B"][i % 2].into()),
+            start_ms: Some(i as u64 * 10),
+            end_ms: (i % 3 == 0).then_some(i as u64 * 10 + 5),
+        })
+        .collect();
+    let mut tx = store.transaction("t").unwrap();
+    tx.insert_source(&s).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(store.source(s.id).unwrap().turns, s.turns);
+
+    let mut outside = source("outside.txt", "abc");
+    outside.turns[0].span.end = 4;
+    let mut tx = store.transaction("t").unwrap();
+    let err = tx.insert_source(&outside).unwrap_err();
+    assert!(err.to_string().contains("turn 1 of 'outside.txt'"), "{err}");
 }
 
 #[test]
