@@ -106,6 +106,7 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
     let median = times[times.len() / 2];
     let listed = bench.codings(Some(&first), None, None)?.len();
 
+    let apply_target = (files.len() as f64 / 100.0).max(1.0);
     let mut measures = vec![
         Measure::new(
             "import (read, parse, store, commit)",
@@ -114,12 +115,13 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
             ">= 25 MB/s",
             mb_per_s >= 25.0,
         ),
+        // The foundation's target is for the 100-transcript corpus: 1 s per 100 transcripts.
         Measure::new(
             "apply codings.csv (coder1)",
             apply.as_secs_f64(),
             "s",
-            "<= 1 s",
-            apply.as_secs_f64() <= 1.0,
+            &format!("<= {apply_target} s (1 s per 100 transcripts)"),
+            apply.as_secs_f64() <= apply_target,
         ),
         Measure::new(
             "list the codings of one document (median)",
@@ -139,7 +141,7 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
     }
     // First: memory is measured as growth, which memory freed by earlier steps would hide.
     if args.refi {
-        measures.extend(refi(&bench, actor, report.bytes)?);
+        measures.extend(refi(&bench, actor, report.bytes, args.repeat.clamp(1, 9))?);
     }
     if args.agreement {
         measures.extend(agreement(&bench, args.repeat.clamp(1, 5))?);
@@ -258,6 +260,12 @@ fn primock(actor: &str, folder: &Path, runs: usize) -> Result<Measure> {
 }
 
 /// The median time of `runs` runs of `f`.
+/// The median of some numbers (the upper one of an even count).
+fn middle(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 pub fn median(runs: usize, f: &mut dyn FnMut() -> Result<()>) -> Result<Duration> {
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs.max(1) {
@@ -329,8 +337,9 @@ fn reset_peak() {
 }
 
 /// Exporting the study as a `.qdpx` and importing that into a new study, with the memory each
-/// needs beyond what the process held before (target: at most twice the corpus).
-fn refi(bench: &Workbench, actor: &str, corpus_bytes: u64) -> Result<Vec<Measure>> {
+/// needs beyond what the process held before (target: at most twice the corpus): the median
+/// time and the largest memory of `runs` runs each.
+fn refi(bench: &Workbench, actor: &str, corpus_bytes: u64, runs: usize) -> Result<Vec<Measure>> {
     let measured = |f: &mut dyn FnMut() -> Result<()>| -> Result<(f64, f64)> {
         reset_peak();
         let before = memory().map_or(0, |m| m.0);
@@ -357,16 +366,24 @@ fn refi(bench: &Workbench, actor: &str, corpus_bytes: u64) -> Result<Vec<Measure
     };
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("bench.qdpx");
-    let (export, export_mb) = measured(&mut || {
-        let t = Instant::now();
-        cpu_at_start.set(cpu_seconds());
-        // As `between export` does: streamed into the file, a source at a time.
-        let out = io::BufWriter::new(std::fs::File::create(&file)?);
-        let (out, _) = between_exchange::export_qdpx_to(bench, out)?;
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        phase("export_qdpx_to (streamed into a file)", t);
-        Ok(())
-    })?;
+    let mut exports = Vec::new();
+    let mut export_mb: f64 = 0.0;
+    for _ in 0..runs {
+        let _ = std::fs::remove_file(&file);
+        let (seconds, mb) = measured(&mut || {
+            let t = Instant::now();
+            cpu_at_start.set(cpu_seconds());
+            // As `between export` does: streamed into the file, a source at a time.
+            let out = io::BufWriter::new(std::fs::File::create(&file)?);
+            let (out, _) = between_exchange::export_qdpx_to(bench, out)?;
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            phase("export_qdpx_to (streamed into a file)", t);
+            Ok(())
+        })?;
+        exports.push(seconds);
+        export_mb = export_mb.max(mb);
+    }
+    let export = middle(exports);
     let qdpx_bytes = std::fs::metadata(&file)?.len();
     // To profile an import on its own (`between bench --import-qdpx FILE`).
     if let Some(keep) = std::env::var_os("BETWEEN_BENCH_KEEP_QDPX") {
@@ -374,27 +391,34 @@ fn refi(bench: &Workbench, actor: &str, corpus_bytes: u64) -> Result<Vec<Measure
     }
     // The import runs in a process of its own, whose peak resident memory is all it needed
     // (memory the export freed could hide growth here).
-    let start = Instant::now();
-    let out = std::process::Command::new(std::env::current_exe()?)
-        .arg("--as")
-        .arg(actor)
-        .arg("bench")
-        .arg("--import-qdpx")
-        .arg(&file)
-        .stderr(std::process::Stdio::inherit())
-        .output()?;
-    let import = start.elapsed().as_secs_f64();
-    anyhow::ensure!(out.status.success(), "the import failed: {}", out.status);
-    let printed = String::from_utf8_lossy(&out.stdout);
-    let mut numbers = printed.split_whitespace().map(str::parse::<u64>);
-    let (Some(Ok(imported)), Some(Ok(peak))) = (numbers.next(), numbers.next()) else {
-        bail!("the import printed {printed:?}, not its codings and peak memory");
-    };
-    let import_mb = peak as f64 / 1e6;
-    phase(
-        "import-project (its own process, streamed from the file)",
-        start,
-    );
+    let mut imports = Vec::new();
+    let mut import_mb: f64 = 0.0;
+    let mut imported = 0;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let out = std::process::Command::new(std::env::current_exe()?)
+            .arg("--as")
+            .arg(actor)
+            .arg("bench")
+            .arg("--import-qdpx")
+            .arg(&file)
+            .stderr(std::process::Stdio::inherit())
+            .output()?;
+        imports.push(start.elapsed().as_secs_f64());
+        anyhow::ensure!(out.status.success(), "the import failed: {}", out.status);
+        let printed = String::from_utf8_lossy(&out.stdout);
+        let mut numbers = printed.split_whitespace().map(str::parse::<u64>);
+        let (Some(Ok(codings)), Some(Ok(peak))) = (numbers.next(), numbers.next()) else {
+            bail!("the import printed {printed:?}, not its codings and peak memory");
+        };
+        imported = codings;
+        import_mb = import_mb.max(peak as f64 / 1e6);
+        phase(
+            "import-project (its own process, streamed from the file)",
+            start,
+        );
+    }
+    let import = middle(imports);
     let limit = 2.0 * corpus_bytes as f64 / 1e6;
     let target = format!("<= {limit:.0} MB");
     Ok(vec![

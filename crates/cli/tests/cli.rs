@@ -815,13 +815,26 @@ fn bench_runs_on_a_generated_corpus() {
             corpus.to_str().unwrap(),
             "--repeat",
             "3",
+            "--refi",
             "--format",
             "json",
         ],
     )
     .ok();
     let measures = json(&run);
-    assert_eq!(measures.as_array().unwrap().len(), 3);
+    assert_eq!(measures.as_array().unwrap().len(), 7);
+    assert_eq!(
+        measures[1]["target"], "<= 1 s (1 s per 100 transcripts)",
+        "{measures}"
+    );
+    let import = &measures[5];
+    assert!(
+        import["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("REFI-QDA import into a new study"),
+        "{import}"
+    );
     assert!(
         measures
             .as_array()

@@ -662,7 +662,7 @@ pub fn export_qdpx(bench: &Workbench) -> Result<(Vec<u8>, refi::Report), Exchang
 /// A study as a `.qdpx` (zip) project written into `out` (a file, say) as it is made: the
 /// sources are read from the study one at a time (twice: for `project.qde`, then for their
 /// texts), never all in memory. The bytes are [`export_qdpx`]'s.
-pub fn export_qdpx_to<W: std::io::Write + std::io::Seek>(
+pub fn export_qdpx_to<W: std::io::Write + std::io::Seek + Send>(
     bench: &Workbench,
     out: W,
 ) -> Result<(W, refi::Report), ExchangeError> {

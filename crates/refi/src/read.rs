@@ -1781,21 +1781,21 @@ fn guid_key(g: &str) -> GuidKey {
     let t = g.trim().trim_matches(|c| c == '{' || c == '}');
     let b = t.as_bytes();
     if b.len() == 36 && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-') {
-        let mut n: u128 = 0;
-        let mut ok = true;
-        for (i, &c) in b.iter().enumerate() {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                continue;
-            }
-            match (c as char).to_digit(16) {
-                Some(d) => n = (n << 4) | u128::from(d),
-                None => {
-                    ok = false;
-                    break;
-                }
-            }
+        let hex = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        };
+        let digits = b
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !matches!(i, 8 | 13 | 18 | 23));
+        let mut n: Option<u128> = Some(0);
+        for (_, &c) in digits {
+            n = n.zip(hex(c)).map(|(n, d)| (n << 4) | u128::from(d));
         }
-        if ok {
+        if let Some(n) = n {
             return GuidKey::Number(n);
         }
     }

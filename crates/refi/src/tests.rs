@@ -746,6 +746,56 @@ fn strip_notes(mut c: Code) -> Code {
 }
 
 #[test]
+fn a_streamed_archive_reports_its_writers_and_its_documents_errors() {
+    /// A file that fills up after its second field's bytes.
+    #[derive(Debug)]
+    struct Full(std::io::Cursor<Vec<u8>>, usize);
+    impl std::io::Write for Full {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if self.0.get_ref().len() + bytes.len() > self.1 {
+                return Err(std::io::Error::other("the disk is full"));
+            }
+            self.0.write(bytes)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl std::io::Seek for Full {
+        fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+            self.0.seek(to)
+        }
+    }
+    struct NoSources;
+    impl SourceFeed for NoSources {
+        fn any(&mut self) -> Result<bool, RefiError> {
+            Ok(false)
+        }
+        fn sources(
+            &mut self,
+            _: &mut dyn FnMut(SourceItem<'_>) -> Result<(), RefiError>,
+        ) -> Result<(), RefiError> {
+            Ok(())
+        }
+        fn texts(
+            &mut self,
+            _: &mut dyn FnMut(&str, &str) -> Result<(), RefiError>,
+        ) -> Result<(), RefiError> {
+            Ok(())
+        }
+    }
+    let p = synthetic();
+    let full = Full(std::io::Cursor::new(Vec::new()), 100);
+    let err = write_qdpx_to(&p, &mut NoSources, full).unwrap_err();
+    assert!(err.to_string().contains("the disk is full"), "{err}");
+
+    let mut bad = p.clone();
+    bad.text_sources[0].name = Some("a\u{1}b".into());
+    let err = write_qdpx(&bad).unwrap_err();
+    assert!(err.to_string().contains("TextSource"), "{err}");
+}
+
+#[test]
 fn namespaces_are_resolved_in_their_scope() {
     let xml = r#"<q:A xmlns:q="urn:a" xmlns="urn:d"><B/><q:C xmlns:q="urn:c"><q:D/></q:C><q:E/><F xmlns=""><G/></F><H/></q:A>"#;
     let root = xml::parse("t.xml", xml).expect("parse");

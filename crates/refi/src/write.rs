@@ -112,29 +112,80 @@ impl SourceFeed for ProjectSources<'_> {
 /// [`write_qdpx`] streamed into `out` (a file, say): everything of `head` but its sources
 /// (which are ignored), and the sources from `feed`, one at a time. The bytes are those
 /// [`write_qdpx`] writes for the project with the feed's sources.
-pub fn write_qdpx_to<W: std::io::Write + std::io::Seek>(
+///
+/// The archive is compressed on a thread of its own while the document is written (deflating
+/// takes about as long as writing the XML); the document goes to it in pieces of about a MiB.
+pub fn write_qdpx_to<W: std::io::Write + std::io::Seek + Send>(
     head: &Project,
     feed: &mut dyn SourceFeed,
     out: W,
 ) -> Result<W, RefiError> {
-    let zip_error = |e: &dyn Display| RefiError::Write {
+    std::thread::scope(|scope| {
+        let (pieces, received) = std::sync::mpsc::sync_channel::<ZipPiece>(4);
+        let zipper = scope.spawn(move || zip_pieces(received, out));
+        let written = write_pieces(head, feed, &pieces);
+        drop(pieces);
+        let zipped = zipper
+            .join()
+            .unwrap_or_else(|_| Err(zip_error(&"the thread compressing it stopped unexpectedly")));
+        // The archive's own error, if any, explains why the document could not be handed on.
+        let out = zipped?;
+        written.map(|()| out)
+    })
+}
+
+/// What the writer hands the thread compressing the archive.
+enum ZipPiece {
+    /// Start the entry of this name.
+    Entry(String),
+    /// Bytes of the current entry.
+    Bytes(Vec<u8>),
+}
+
+fn zip_error(e: &dyn Display) -> RefiError {
+    RefiError::Write {
         what: "the .qdpx archive".into(),
         why: e.to_string(),
-    };
+    }
+}
+
+fn zip_pieces<W: std::io::Write + std::io::Seek>(
+    pieces: std::sync::mpsc::Receiver<ZipPiece>,
+    out: W,
+) -> Result<W, RefiError> {
     let mut zip = zip::ZipWriter::new(out);
     // The fastest deflate level: texts compress well at any level, and a study's export should
     // take seconds, not minutes.
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .compression_level(Some(1));
+    for piece in pieces {
+        match piece {
+            ZipPiece::Entry(name) => zip.start_file(name, options).map_err(|e| zip_error(&e))?,
+            ZipPiece::Bytes(bytes) => zip.write_all(&bytes).map_err(|e| zip_error(&e))?,
+        }
+    }
+    zip.finish().map_err(|e| zip_error(&e))
+}
+
+/// `project.qde`, then the texts, as pieces for [`zip_pieces`].
+fn write_pieces(
+    head: &Project,
+    feed: &mut dyn SourceFeed,
+    pieces: &std::sync::mpsc::SyncSender<ZipPiece>,
+) -> Result<(), RefiError> {
+    let send = |piece| {
+        pieces
+            .send(piece)
+            .map_err(|_| zip_error(&"the thread compressing it stopped"))
+    };
+    send(ZipPiece::Entry("project.qde".into()))?;
     // The document goes into its entry as it is written, never whole in memory.
-    zip.start_file("project.qde", options)
-        .map_err(|e| zip_error(&e))?;
-    let mut failed: Option<std::io::Error> = None;
+    let mut failed = None;
     let rest = {
         let mut sink = |piece: &str| {
             if failed.is_none()
-                && let Err(e) = zip.write_all(piece.as_bytes())
+                && let Err(e) = send(ZipPiece::Bytes(piece.as_bytes().to_vec()))
             {
                 failed = Some(e);
             }
@@ -155,16 +206,13 @@ pub fn write_qdpx_to<W: std::io::Write + std::io::Seek>(
         writer.tail(head)?
     };
     if let Some(e) = failed {
-        return Err(zip_error(&e));
+        return Err(e);
     }
-    zip.write_all(rest.as_bytes()).map_err(|e| zip_error(&e))?;
-    drop(rest);
+    send(ZipPiece::Bytes(rest.into_bytes()))?;
     feed.texts(&mut |guid, text| {
-        zip.start_file(format!("sources/{}", text_file(guid)?), options)
-            .map_err(|e| zip_error(&e))?;
-        zip.write_all(text.as_bytes()).map_err(|e| zip_error(&e))
-    })?;
-    zip.finish().map_err(|e| zip_error(&e))
+        send(ZipPiece::Entry(format!("sources/{}", text_file(guid)?)))?;
+        send(ZipPiece::Bytes(text.as_bytes().to_vec()))
+    })
 }
 
 /// The codebook as a `.qdc` document (code notes are not part of the codebook schema and are

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use between_core::text::Span;
@@ -60,6 +61,63 @@ fn batches<T>(mut rows: &[T], most: usize) -> impl Iterator<Item = &[T]> {
         Some(batch)
     })
 }
+
+/// A batched `INSERT` into one table: its statements' SQL for every size [`batches`] gives,
+/// made once (making it for every batch cost as much as a tenth of an import).
+struct BatchedInsert {
+    /// The table and its columns, as `INSERT INTO` names them.
+    table: &'static str,
+    columns: usize,
+    most: usize,
+    sql: OnceLock<Vec<String>>,
+}
+
+impl BatchedInsert {
+    const fn new(table: &'static str, columns: usize, most: usize) -> Self {
+        BatchedInsert {
+            table,
+            columns,
+            most,
+            sql: OnceLock::new(),
+        }
+    }
+
+    /// The SQL for a batch of `rows` (a size [`batches`] gives).
+    fn sql(&self, rows: usize) -> &str {
+        let all = self.sql.get_or_init(|| {
+            (0..=self.most.ilog2())
+                .map(|k| 1 << k)
+                .filter(|&n| n < self.most)
+                .chain([self.most])
+                .map(|n| insert_rows_sql(self.table, self.columns, n))
+                .collect()
+        });
+        let i = if rows == self.most {
+            all.len() - 1
+        } else {
+            rows.ilog2() as usize
+        };
+        debug_assert!(rows == self.most || rows.is_power_of_two());
+        &all[i]
+    }
+
+    /// `rows` in batches of this insert's sizes.
+    fn batches<'r, T>(&self, rows: &'r [T]) -> impl Iterator<Item = &'r [T]> + use<'r, T> {
+        batches(rows, self.most)
+    }
+}
+
+static INSERT_TURNS: BatchedInsert = BatchedInsert::new(
+    "turn (source_id, seq, start, \"end\", speaker, start_ms, end_ms)",
+    7,
+    TURNS_PER_INSERT,
+);
+
+static INSERT_CODINGS: BatchedInsert = BatchedInsert::new(
+    "coding (id, source_id, code_id, start, \"end\", coder, contrast, memo, created_at, updated_at)",
+    10,
+    CODINGS_PER_INSERT,
+);
 
 /// `INSERT INTO {table} VALUES (?1, …), (…), …` for `rows` rows of `columns` parameters.
 fn insert_rows_sql(table: &str, columns: usize, rows: usize) -> String {
@@ -1062,14 +1120,10 @@ impl SqliteTx<'_> {
         }
         // Many rows a statement, as for codings: a statement per turn costs more than the row.
         let mut seq = 0;
-        for turns in batches(&s.turns, TURNS_PER_INSERT) {
+        for turns in INSERT_TURNS.batches(&s.turns) {
             let mut stmt = self
                 .tx
-                .prepare_cached(&insert_rows_sql(
-                    "turn (source_id, seq, start, \"end\", speaker, start_ms, end_ms)",
-                    7,
-                    turns.len(),
-                ))
+                .prepare_cached(INSERT_TURNS.sql(turns.len()))
                 .map_err(|e| self.fail(e))?;
             for (i, t) in turns.iter().enumerate() {
                 let at = i * 7;
@@ -1310,14 +1364,10 @@ impl Writer for SqliteTx<'_> {
         // Many rows a statement: SQLite copies each page a statement changes into its statement
         // journal once per statement (the insert trigger can abort one), so one row a statement
         // copies four pages for every coding. The trigger still checks every row.
-        for batch in batches(codings, CODINGS_PER_INSERT) {
+        for batch in INSERT_CODINGS.batches(codings) {
             let mut stmt = self
                 .tx
-                .prepare_cached(&insert_rows_sql(
-                    "coding (id, source_id, code_id, start, \"end\", coder, contrast, memo, created_at, updated_at)",
-                    10,
-                    batch.len(),
-                ))
+                .prepare_cached(INSERT_CODINGS.sql(batch.len()))
                 .map_err(|e| self.fail(e))?;
             for (i, c) in batch.iter().enumerate() {
                 let at = i * 10;
