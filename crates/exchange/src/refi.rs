@@ -871,7 +871,7 @@ pub fn import_project(
             importer: None,
             name_study,
         };
-        let report = refi::read_project_into(file_name, input, &options, &mut sink)?;
+        let report = read_alongside(file_name, input, &options, &mut sink)?;
         let merged = sink.merge.commit()?;
         Ok::<_, ExchangeError>((merged, report))
     };
@@ -879,6 +879,103 @@ pub fn import_project(
         // A project out of the schema's order is read whole (what was written is rolled back).
         Err(ExchangeError::Refi(refi::RefiError::NotStreamable { .. })) => attempt(streamed(false)),
         other => other,
+    }
+}
+
+/// How many parts of a project the reading thread may be ahead of the study.
+const READ_AHEAD: usize = 1;
+
+/// [`refi::read_project_into`] on a thread of its own, `sink` taking each part on this one as
+/// it comes: reading (inflating, parsing XML) and writing the study (SQLite) take about as
+/// long each, and overlap. A failure on either side stops both.
+fn read_alongside<S: refi::ProjectSink<Error = ExchangeError>>(
+    file_name: &str,
+    input: refi::ProjectInput<'_>,
+    options: &refi::ReadOptions,
+    sink: &mut S,
+) -> Result<refi::Report, ExchangeError> {
+    std::thread::scope(|scope| {
+        let (parts, received) = std::sync::mpsc::sync_channel(READ_AHEAD);
+        let reader = scope
+            .spawn(move || refi::read_project_into(file_name, input, options, &mut Forward(parts)));
+        // What the sink reports joins what the reader does, once both are done.
+        let mut report = refi::Report::default();
+        let mut take = || -> Result<(), ExchangeError> {
+            while let Ok(part) = received.recv() {
+                match part {
+                    Part::Head(project) => sink.head(&project, &mut report)?,
+                    Part::Source(source) => sink.source(source, &mut report)?,
+                    Part::Tail(project) => sink.tail(project, &mut report)?,
+                }
+            }
+            Ok(())
+        };
+        let taken = take();
+        // A reader waiting to hand on a part stops when no one is left to take it.
+        drop(received);
+        let read = reader.join().unwrap_or_else(|_| {
+            Err(ReadFailed::Refi(refi::RefiError::Entry {
+                entry: file_name.to_string(),
+                reason: "the thread reading it stopped unexpectedly".into(),
+            }))
+        });
+        taken?;
+        match read {
+            Ok(mut read) => {
+                read.absorb(report);
+                Ok(read)
+            }
+            Err(ReadFailed::Refi(e)) => Err(e.into()),
+            // Parts are taken until the reader is done, so it never finds no one taking them.
+            Err(ReadFailed::NoOneTaking) => Err(problem(format!(
+                "{file_name}: the import stopped before the project's end"
+            ))),
+        }
+    })
+}
+
+/// A part of a project as the reading thread hands it on.
+enum Part {
+    Head(refi::Project),
+    Source(refi::ReadSource),
+    Tail(refi::Project),
+}
+
+/// Why the reading thread stopped.
+enum ReadFailed {
+    Refi(refi::RefiError),
+    /// The side taking the parts failed (and says why).
+    NoOneTaking,
+}
+
+impl From<refi::RefiError> for ReadFailed {
+    fn from(e: refi::RefiError) -> Self {
+        ReadFailed::Refi(e)
+    }
+}
+
+/// Hands each part read to the thread bringing it into the study.
+struct Forward(std::sync::mpsc::SyncSender<Part>);
+
+impl refi::ProjectSink for Forward {
+    type Error = ReadFailed;
+
+    fn head(&mut self, project: &refi::Project, _: &mut refi::Report) -> Result<(), ReadFailed> {
+        self.0
+            .send(Part::Head(project.clone()))
+            .map_err(|_| ReadFailed::NoOneTaking)
+    }
+
+    fn source(&mut self, source: refi::ReadSource, _: &mut refi::Report) -> Result<(), ReadFailed> {
+        self.0
+            .send(Part::Source(source))
+            .map_err(|_| ReadFailed::NoOneTaking)
+    }
+
+    fn tail(&mut self, project: refi::Project, _: &mut refi::Report) -> Result<(), ReadFailed> {
+        self.0
+            .send(Part::Tail(project))
+            .map_err(|_| ReadFailed::NoOneTaking)
     }
 }
 
@@ -1675,5 +1772,80 @@ fn value_text(v: &refi::Value) -> String {
         refi::Value::Boolean(b) => b.to_string(),
         refi::Value::Integer(i) => i.to_string(),
         refi::Value::Float(f) => f.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Takes the head and `sources` sources, then fails.
+    struct FailsAfter {
+        sources: usize,
+        taken: usize,
+    }
+
+    impl refi::ProjectSink for FailsAfter {
+        type Error = ExchangeError;
+
+        fn head(&mut self, _: &refi::Project, _: &mut refi::Report) -> Result<(), ExchangeError> {
+            Ok(())
+        }
+
+        fn source(
+            &mut self,
+            _: refi::ReadSource,
+            report: &mut refi::Report,
+        ) -> Result<(), ExchangeError> {
+            if self.taken == self.sources {
+                return Err(problem("the study is full".into()));
+            }
+            self.taken += 1;
+            report.warn("taken");
+            Ok(())
+        }
+
+        fn tail(&mut self, _: refi::Project, _: &mut refi::Report) -> Result<(), ExchangeError> {
+            Ok(())
+        }
+    }
+
+    fn many_sources() -> Vec<u8> {
+        let project = refi::Project {
+            name: "many".into(),
+            text_sources: (0..50)
+                .map(|i| refi::TextSource {
+                    guid: Uuid::new_v4().to_string(),
+                    name: Some(format!("source {i}")),
+                    text: "some words".into(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        refi::write_qdpx(&project).expect("written")
+    }
+
+    #[test]
+    fn a_failure_while_taking_parts_stops_the_reader_and_is_what_is_said() {
+        let bytes = many_sources();
+        let options = refi::ReadOptions::default();
+        let mut sink = FailsAfter {
+            sources: 3,
+            taken: 0,
+        };
+        let input = refi::ProjectInput::Bytes(&bytes);
+        let err = read_alongside("many.qdpx", input, &options, &mut sink).unwrap_err();
+        assert!(err.to_string().contains("the study is full"), "{err}");
+        assert_eq!(sink.taken, 3);
+
+        let mut sink = FailsAfter {
+            sources: 50,
+            taken: 0,
+        };
+        let report = read_alongside("many.qdpx", input, &options, &mut sink).expect("read");
+        assert_eq!(sink.taken, 50);
+        let taken = report.warnings.iter().filter(|w| *w == "taken").count();
+        assert_eq!(taken, 50, "the sink's report joins the reader's");
     }
 }

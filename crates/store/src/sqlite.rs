@@ -39,10 +39,10 @@ pub fn schema_version() -> i64 {
 
 /// Codings one `INSERT` of [`Writer::insert_codings`] stores (ten parameters each, well
 /// under SQLite's limit of 32 766).
-const CODINGS_PER_INSERT: usize = 500;
+const CODINGS_PER_INSERT: usize = 128;
 
 /// Turns one `INSERT` of a source's turns stores (seven parameters each).
-const TURNS_PER_INSERT: usize = 500;
+const TURNS_PER_INSERT: usize = 128;
 
 /// `rows` in batches of `most`, the rest in batches of powers of two: few sizes, so few
 /// statements to prepare and cache however many rows there are.
