@@ -240,7 +240,7 @@ pub(crate) fn decide(origin: Option<&str>, spans: &[RawSpan<'_>]) -> (PositionUn
     );
     let why = if sample.len() < spans.len() {
         format!(
-            "{why}; judged on every {step}th of {} selections",
+            "{why}; judged on one selection in {step} of {}",
             spans.len()
         )
     } else {
