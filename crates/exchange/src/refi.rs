@@ -866,13 +866,29 @@ pub fn import_project(
         ..Default::default()
     };
     let mut attempt = |options: refi::ReadOptions| {
-        let mut sink = MergeSink {
-            merge: bench.begin_merge()?,
-            importer: None,
-            name_study,
-        };
-        let report = read_alongside(file_name, input, &options, &mut sink)?;
-        let merged = sink.merge.commit()?;
+        let mut merge = bench.begin_merge()?;
+        let report = read_alongside(file_name, input, &options, &mut |part| match part {
+            Part::Head(head) => {
+                merge.people(head.participants, head.dyads)?;
+                Ok(merge.codes(head.codes)?)
+            }
+            Part::Doc(doc) => {
+                let Imported {
+                    source,
+                    codings,
+                    media,
+                } = *doc;
+                Ok(merge.source(source, codings, media)?)
+            }
+            Part::Tail(tail) => {
+                merge.memos(tail.memos, tail.cases)?;
+                if name_study {
+                    merge.name_study(&tail.name, &tail.description)?;
+                }
+                Ok(())
+            }
+        })?;
+        let merged = merge.commit()?;
         Ok::<_, ExchangeError>((merged, report))
     };
     match attempt(streamed(true)) {
@@ -885,47 +901,37 @@ pub fn import_project(
 /// How many parts of a project the reading thread may be ahead of the study.
 const READ_AHEAD: usize = 1;
 
-/// [`refi::read_project_into`] on a thread of its own, `sink` taking each part on this one as
-/// it comes: reading (inflating, parsing XML) and writing the study (SQLite) take about as
-/// long each, and overlap. A failure on either side stops both.
-fn read_alongside<S: refi::ProjectSink<Error = ExchangeError>>(
+/// Reads a project and maps it to a study's objects ([`refi::read_project_into`] into an
+/// [`Importer`]) on a thread of its own, while `take` writes each part on this one as it
+/// comes: reading (inflating, parsing XML, mapping) and writing the study (SQLite) take about
+/// as long each, and overlap. A failure on either side stops both.
+fn read_alongside(
     file_name: &str,
     input: refi::ProjectInput<'_>,
     options: &refi::ReadOptions,
-    sink: &mut S,
+    take: &mut dyn FnMut(Part) -> Result<(), ExchangeError>,
 ) -> Result<refi::Report, ExchangeError> {
     std::thread::scope(|scope| {
         let (parts, received) = std::sync::mpsc::sync_channel(READ_AHEAD);
-        let reader = scope
-            .spawn(move || refi::read_project_into(file_name, input, options, &mut Forward(parts)));
-        // What the sink reports joins what the reader does, once both are done.
-        let mut report = refi::Report::default();
-        let mut take = || -> Result<(), ExchangeError> {
-            while let Ok(part) = received.recv() {
-                match part {
-                    Part::Head(project) => sink.head(&project, &mut report)?,
-                    Part::Source(source) => sink.source(source, &mut report)?,
-                    Part::Tail(project) => sink.tail(project, &mut report)?,
-                }
-            }
-            Ok(())
-        };
-        let taken = take();
+        let reader = scope.spawn(move || {
+            let mut forward = Forward {
+                parts,
+                importer: None,
+            };
+            refi::read_project_into(file_name, input, options, &mut forward)
+        });
+        let taken = received.iter().try_for_each(&mut *take);
         // A reader waiting to hand on a part stops when no one is left to take it.
         drop(received);
         let read = reader.join().unwrap_or_else(|_| {
-            Err(ReadFailed::Refi(refi::RefiError::Entry {
-                entry: file_name.to_string(),
-                reason: "the thread reading it stopped unexpectedly".into(),
-            }))
+            Err(ReadFailed::Exchange(problem(format!(
+                "{file_name}: the thread reading it stopped unexpectedly"
+            ))))
         });
         taken?;
         match read {
-            Ok(mut read) => {
-                read.absorb(report);
-                Ok(read)
-            }
-            Err(ReadFailed::Refi(e)) => Err(e.into()),
+            Ok(report) => Ok(report),
+            Err(ReadFailed::Exchange(e)) => Err(e),
             // Parts are taken until the reader is done, so it never finds no one taking them.
             Err(ReadFailed::NoOneTaking) => Err(problem(format!(
                 "{file_name}: the import stopped before the project's end"
@@ -934,81 +940,65 @@ fn read_alongside<S: refi::ProjectSink<Error = ExchangeError>>(
     })
 }
 
-/// A part of a project as the reading thread hands it on.
+/// A part of a project as the reading thread hands it on, mapped to the study's objects.
 enum Part {
-    Head(refi::Project),
-    Source(refi::ReadSource),
-    Tail(refi::Project),
+    Head(Head),
+    Doc(Box<Imported>),
+    Tail(Tail),
 }
 
 /// Why the reading thread stopped.
 enum ReadFailed {
-    Refi(refi::RefiError),
+    Exchange(ExchangeError),
     /// The side taking the parts failed (and says why).
     NoOneTaking,
 }
 
 impl From<refi::RefiError> for ReadFailed {
     fn from(e: refi::RefiError) -> Self {
-        ReadFailed::Refi(e)
+        ReadFailed::Exchange(e.into())
     }
 }
 
-/// Hands each part read to the thread bringing it into the study.
-struct Forward(std::sync::mpsc::SyncSender<Part>);
+impl From<ExchangeError> for ReadFailed {
+    fn from(e: ExchangeError) -> Self {
+        ReadFailed::Exchange(e)
+    }
+}
+
+/// Maps each part read and hands it to the thread bringing it into the study.
+struct Forward {
+    parts: std::sync::mpsc::SyncSender<Part>,
+    importer: Option<Importer>,
+}
+
+impl Forward {
+    fn send(&self, part: Part) -> Result<(), ReadFailed> {
+        self.parts.send(part).map_err(|_| ReadFailed::NoOneTaking)
+    }
+}
 
 impl refi::ProjectSink for Forward {
     type Error = ReadFailed;
-
-    fn head(&mut self, project: &refi::Project, _: &mut refi::Report) -> Result<(), ReadFailed> {
-        self.0
-            .send(Part::Head(project.clone()))
-            .map_err(|_| ReadFailed::NoOneTaking)
-    }
-
-    fn source(&mut self, source: refi::ReadSource, _: &mut refi::Report) -> Result<(), ReadFailed> {
-        self.0
-            .send(Part::Source(source))
-            .map_err(|_| ReadFailed::NoOneTaking)
-    }
-
-    fn tail(&mut self, project: refi::Project, _: &mut refi::Report) -> Result<(), ReadFailed> {
-        self.0
-            .send(Part::Tail(project))
-            .map_err(|_| ReadFailed::NoOneTaking)
-    }
-}
-
-/// Brings a project into a study as it is read.
-struct MergeSink<'w> {
-    merge: between_study::BundleMerge<'w>,
-    importer: Option<Importer>,
-    name_study: bool,
-}
-
-impl refi::ProjectSink for MergeSink<'_> {
-    type Error = ExchangeError;
 
     fn head(
         &mut self,
         project: &refi::Project,
         report: &mut refi::Report,
-    ) -> Result<(), ExchangeError> {
+    ) -> Result<(), ReadFailed> {
         let (importer, head) = Importer::head(project, report)?;
-        self.merge.people(head.participants, head.dyads)?;
-        self.merge.codes(head.codes)?;
         self.importer = Some(importer);
-        Ok(())
+        self.send(Part::Head(head))
     }
 
     fn source(
         &mut self,
         source: refi::ReadSource,
         report: &mut refi::Report,
-    ) -> Result<(), ExchangeError> {
+    ) -> Result<(), ReadFailed> {
         let importer = self.importer.as_mut().expect("the head comes first");
         for doc in importer.source(source, report)? {
-            self.merge.source(doc.source, doc.codings, doc.media)?;
+            self.send(Part::Doc(Box::new(doc)))?;
         }
         Ok(())
     }
@@ -1017,14 +1007,10 @@ impl refi::ProjectSink for MergeSink<'_> {
         &mut self,
         project: refi::Project,
         report: &mut refi::Report,
-    ) -> Result<(), ExchangeError> {
+    ) -> Result<(), ReadFailed> {
         let importer = self.importer.take().expect("the head comes first");
         let tail = importer.tail(project, report)?;
-        self.merge.memos(tail.memos, tail.cases)?;
-        if self.name_study {
-            self.merge.name_study(&tail.name, &tail.description)?;
-        }
-        Ok(())
+        self.send(Part::Tail(tail))
     }
 }
 
@@ -1779,37 +1765,6 @@ fn value_text(v: &refi::Value) -> String {
 mod tests {
     use super::*;
 
-    /// Takes the head and `sources` sources, then fails.
-    struct FailsAfter {
-        sources: usize,
-        taken: usize,
-    }
-
-    impl refi::ProjectSink for FailsAfter {
-        type Error = ExchangeError;
-
-        fn head(&mut self, _: &refi::Project, _: &mut refi::Report) -> Result<(), ExchangeError> {
-            Ok(())
-        }
-
-        fn source(
-            &mut self,
-            _: refi::ReadSource,
-            report: &mut refi::Report,
-        ) -> Result<(), ExchangeError> {
-            if self.taken == self.sources {
-                return Err(problem("the study is full".into()));
-            }
-            self.taken += 1;
-            report.warn("taken");
-            Ok(())
-        }
-
-        fn tail(&mut self, _: refi::Project, _: &mut refi::Report) -> Result<(), ExchangeError> {
-            Ok(())
-        }
-    }
-
     fn many_sources() -> Vec<u8> {
         let project = refi::Project {
             name: "many".into(),
@@ -1830,22 +1785,36 @@ mod tests {
     fn a_failure_while_taking_parts_stops_the_reader_and_is_what_is_said() {
         let bytes = many_sources();
         let options = refi::ReadOptions::default();
-        let mut sink = FailsAfter {
-            sources: 3,
-            taken: 0,
-        };
         let input = refi::ProjectInput::Bytes(&bytes);
-        let err = read_alongside("many.qdpx", input, &options, &mut sink).unwrap_err();
-        assert!(err.to_string().contains("the study is full"), "{err}");
-        assert_eq!(sink.taken, 3);
-
-        let mut sink = FailsAfter {
-            sources: 50,
-            taken: 0,
+        let mut taken = 0;
+        let mut take_three = |part| {
+            if let Part::Doc(_) = part {
+                if taken == 3 {
+                    return Err(problem("the study is full".into()));
+                }
+                taken += 1;
+            }
+            Ok(())
         };
-        let report = read_alongside("many.qdpx", input, &options, &mut sink).expect("read");
-        assert_eq!(sink.taken, 50);
-        let taken = report.warnings.iter().filter(|w| *w == "taken").count();
-        assert_eq!(taken, 50, "the sink's report joins the reader's");
+        let err = read_alongside("many.qdpx", input, &options, &mut take_three).unwrap_err();
+        assert!(err.to_string().contains("the study is full"), "{err}");
+        assert_eq!(taken, 3);
+
+        let mut parts = Vec::new();
+        read_alongside("many.qdpx", input, &options, &mut |part| {
+            parts.push(match part {
+                Part::Head(_) => "head".to_string(),
+                Part::Doc(d) => d.source.name,
+                Part::Tail(_) => "tail".to_string(),
+            });
+            Ok(())
+        })
+        .expect("read");
+        let expected: Vec<String> = ["head".to_string()]
+            .into_iter()
+            .chain((0..50).map(|i| format!("source {i}")))
+            .chain(["tail".to_string()])
+            .collect();
+        assert_eq!(parts, expected, "every part, in order");
     }
 }

@@ -304,16 +304,6 @@ impl Report {
         self.warnings.push(warning.into());
     }
 
-    /// Adds what another part of the same read reported.
-    pub fn absorb(&mut self, other: Report) {
-        for (what, count, why) in &other.dropped {
-            self.drop(what, *count, why);
-        }
-        self.warnings.extend(other.warnings);
-        self.unit = self.unit.or(other.unit);
-        self.unplaced.extend(other.unplaced);
-    }
-
     /// Records `count` elements of a kind as not carried over.
     pub fn drop(&mut self, what: &str, count: usize, why: &str) {
         if count == 0 {
