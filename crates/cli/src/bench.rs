@@ -260,12 +260,6 @@ fn primock(actor: &str, folder: &Path, runs: usize) -> Result<Measure> {
 }
 
 /// The median time of `runs` runs of `f`.
-/// The median of some numbers (the upper one of an even count).
-fn middle(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 pub fn median(runs: usize, f: &mut dyn FnMut() -> Result<()>) -> Result<Duration> {
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs.max(1) {
@@ -340,15 +334,6 @@ fn reset_peak() {
 /// needs beyond what the process held before (target: at most twice the corpus): the median
 /// time and the largest memory of `runs` runs each.
 fn refi(bench: &Workbench, actor: &str, corpus_bytes: u64, runs: usize) -> Result<Vec<Measure>> {
-    let measured = |f: &mut dyn FnMut() -> Result<()>| -> Result<(f64, f64)> {
-        reset_peak();
-        let before = memory().map_or(0, |m| m.0);
-        let start = Instant::now();
-        f()?;
-        let seconds = start.elapsed().as_secs_f64();
-        let peak = memory().map_or(0, |m| m.1);
-        Ok((seconds, peak.saturating_sub(before) as f64 / 1e6))
-    };
     let verbose = std::env::var_os("BETWEEN_BENCH_PHASES").is_some();
     let cpu_at_start = std::cell::Cell::new(cpu_seconds());
     let phase = |what: &str, t: Instant| {
@@ -366,24 +351,23 @@ fn refi(bench: &Workbench, actor: &str, corpus_bytes: u64, runs: usize) -> Resul
     };
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("bench.qdpx");
-    let mut exports = Vec::new();
     let mut export_mb: f64 = 0.0;
-    for _ in 0..runs {
+    let export = median(runs, &mut || {
         let _ = std::fs::remove_file(&file);
-        let (seconds, mb) = measured(&mut || {
-            let t = Instant::now();
-            cpu_at_start.set(cpu_seconds());
-            // As `between export` does: streamed into the file, a source at a time.
-            let out = io::BufWriter::new(std::fs::File::create(&file)?);
-            let (out, _) = between_exchange::export_qdpx_to(bench, out)?;
-            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-            phase("export_qdpx_to (streamed into a file)", t);
-            Ok(())
-        })?;
-        exports.push(seconds);
-        export_mb = export_mb.max(mb);
-    }
-    let export = middle(exports);
+        reset_peak();
+        let before = memory().map_or(0, |m| m.0);
+        let t = Instant::now();
+        cpu_at_start.set(cpu_seconds());
+        // As `between export` does: streamed into the file, a source at a time.
+        let out = io::BufWriter::new(std::fs::File::create(&file)?);
+        let (out, _) = between_exchange::export_qdpx_to(bench, out)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        phase("export_qdpx_to (streamed into a file)", t);
+        let peak = memory().map_or(0, |m| m.1);
+        export_mb = export_mb.max(peak.saturating_sub(before) as f64 / 1e6);
+        Ok(())
+    })?
+    .as_secs_f64();
     let qdpx_bytes = std::fs::metadata(&file)?.len();
     // To profile an import on its own (`between bench --import-qdpx FILE`).
     if let Some(keep) = std::env::var_os("BETWEEN_BENCH_KEEP_QDPX") {
@@ -391,10 +375,9 @@ fn refi(bench: &Workbench, actor: &str, corpus_bytes: u64, runs: usize) -> Resul
     }
     // The import runs in a process of its own, whose peak resident memory is all it needed
     // (memory the export freed could hide growth here).
-    let mut imports = Vec::new();
     let mut import_mb: f64 = 0.0;
     let mut imported = 0;
-    for _ in 0..runs {
+    let import = median(runs, &mut || {
         let start = Instant::now();
         let out = std::process::Command::new(std::env::current_exe()?)
             .arg("--as")
@@ -404,7 +387,6 @@ fn refi(bench: &Workbench, actor: &str, corpus_bytes: u64, runs: usize) -> Resul
             .arg(&file)
             .stderr(std::process::Stdio::inherit())
             .output()?;
-        imports.push(start.elapsed().as_secs_f64());
         anyhow::ensure!(out.status.success(), "the import failed: {}", out.status);
         let printed = String::from_utf8_lossy(&out.stdout);
         let mut numbers = printed.split_whitespace().map(str::parse::<u64>);
@@ -417,8 +399,9 @@ fn refi(bench: &Workbench, actor: &str, corpus_bytes: u64, runs: usize) -> Resul
             "import-project (its own process, streamed from the file)",
             start,
         );
-    }
-    let import = middle(imports);
+        Ok(())
+    })?
+    .as_secs_f64();
     let limit = 2.0 * corpus_bytes as f64 / 1e6;
     let target = format!("<= {limit:.0} MB");
     Ok(vec![

@@ -8,9 +8,37 @@ pub type Guid = String;
 
 /// A GUID in the form this crate writes and compares: braces stripped, lower case.
 pub fn normalize_guid(g: &str) -> String {
-    g.trim()
-        .trim_matches(|c| c == '{' || c == '}')
-        .to_ascii_lowercase()
+    bare_guid(g).to_ascii_lowercase()
+}
+
+/// The GUID without surrounding white space and braces.
+pub(crate) fn bare_guid(g: &str) -> &str {
+    g.trim().trim_matches(|c| c == '{' || c == '}')
+}
+
+/// A bare GUID of the standard form (8-4-4-4-12 hex digits, either case) as its number.
+pub(crate) fn guid_number(g: &str) -> Option<u128> {
+    let b = g.as_bytes();
+    if b.len() != 36 {
+        return None;
+    }
+    let mut n: u128 = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if c != b'-' {
+                return None;
+            }
+            continue;
+        }
+        let digit = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return None,
+        };
+        n = (n << 4) | u128::from(digit);
+    }
+    Some(n)
 }
 
 /// Whether two GUIDs are the same (case and braces do not matter).

@@ -403,7 +403,8 @@ struct Reader<'d, S> {
     /// Whether any source had a selection.
     selections_read: bool,
     /// The GUID of every object read: standard ones as numbers, others as text.
-    /// Every GUID read so far (a fast hash: GUIDs are already spread evenly).
+    /// Every GUID read so far (Fx, a fast hash: a project is no adversary choosing GUIDs
+    /// that collide).
     guid_numbers: FxHashSet<u128>,
     guid_texts: HashSet<String>,
     /// Where a GUID was first used, found by reading the document again (for the message).
@@ -1778,28 +1779,10 @@ enum GuidKey {
 }
 
 fn guid_key(g: &str) -> GuidKey {
-    let t = g.trim().trim_matches(|c| c == '{' || c == '}');
-    let b = t.as_bytes();
-    if b.len() == 36 && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-') {
-        let hex = |c: u8| match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        };
-        let digits = b
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !matches!(i, 8 | 13 | 18 | 23));
-        let mut n: Option<u128> = Some(0);
-        for (_, &c) in digits {
-            n = n.zip(hex(c)).map(|(n, d)| (n << 4) | u128::from(d));
-        }
-        if let Some(n) = n {
-            return GuidKey::Number(n);
-        }
+    match guid_number(bare_guid(g)) {
+        Some(n) => GuidKey::Number(n),
+        None => GuidKey::Text(normalize_guid(g)),
     }
-    GuidKey::Text(normalize_guid(g))
 }
 
 fn attr(el: &Element, name: &str) -> Option<String> {
@@ -1811,16 +1794,15 @@ fn guid_attr(el: &Element, name: &str) -> Option<Guid> {
 }
 
 fn strip_braces(g: &str) -> Guid {
-    g.trim().trim_matches(|c| c == '{' || c == '}').to_string()
+    bare_guid(g).to_string()
 }
 
 /// [`strip_braces`] of a GUID it may keep (most need nothing stripped).
 fn braces_stripped(g: String) -> Guid {
-    let stripped = g.trim().trim_matches(|c| c == '{' || c == '}');
-    if stripped.len() == g.len() {
+    if bare_guid(&g).len() == g.len() {
         g
     } else {
-        stripped.to_string()
+        strip_braces(&g)
     }
 }
 

@@ -240,12 +240,7 @@ fn text_file(guid: &str) -> Result<String, RefiError> {
 
 /// Whether `g` is already in written form: 8-4-4-4-12 lower-case hex.
 fn written_guid(g: &str) -> bool {
-    let b = g.as_bytes();
-    let dashes_in_place = b.len() == 36 && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-');
-    dashes_in_place
-        && b.iter().filter(|&&c| c == b'-').count() == 4
-        && b.iter()
-            .all(|&c| c == b'-' || c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    guid_number(g).is_some() && !g.bytes().any(|c| c.is_ascii_uppercase())
 }
 
 /// Appends the GUID in written form, or says why it is not 8-4-4-4-12 hex.

@@ -44,25 +44,7 @@ const CODINGS_PER_INSERT: usize = 128;
 /// Turns one `INSERT` of a source's turns stores (seven parameters each).
 const TURNS_PER_INSERT: usize = 128;
 
-/// `rows` in batches of `most`, the rest in batches of powers of two: few sizes, so few
-/// statements to prepare and cache however many rows there are.
-fn batches<T>(mut rows: &[T], most: usize) -> impl Iterator<Item = &[T]> {
-    std::iter::from_fn(move || {
-        if rows.is_empty() {
-            return None;
-        }
-        let n = if rows.len() >= most {
-            most
-        } else {
-            1 << rows.len().ilog2()
-        };
-        let (batch, rest) = rows.split_at(n);
-        rows = rest;
-        Some(batch)
-    })
-}
-
-/// A batched `INSERT` into one table: its statements' SQL for every size [`batches`] gives,
+/// A batched `INSERT` into one table: its statements' SQL for every size its `batches` gives,
 /// made once (making it for every batch cost as much as a tenth of an import).
 struct BatchedInsert {
     /// The table and its columns, as `INSERT INTO` names them.
@@ -82,7 +64,7 @@ impl BatchedInsert {
         }
     }
 
-    /// The SQL for a batch of `rows` (a size [`batches`] gives).
+    /// The SQL for a batch of `rows` (a size [`BatchedInsert::batches`] gives).
     fn sql(&self, rows: usize) -> &str {
         let all = self.sql.get_or_init(|| {
             (0..=self.most.ilog2())
@@ -101,9 +83,23 @@ impl BatchedInsert {
         &all[i]
     }
 
-    /// `rows` in batches of this insert's sizes.
-    fn batches<'r, T>(&self, rows: &'r [T]) -> impl Iterator<Item = &'r [T]> + use<'r, T> {
-        batches(rows, self.most)
+    /// `rows` in batches of `most`, the rest in batches of powers of two: few sizes, so few
+    /// statements to prepare and cache however many rows there are.
+    fn batches<'r, T>(&self, mut rows: &'r [T]) -> impl Iterator<Item = &'r [T]> + use<'r, T> {
+        let most = self.most;
+        std::iter::from_fn(move || {
+            if rows.is_empty() {
+                return None;
+            }
+            let n = if rows.len() >= most {
+                most
+            } else {
+                1 << rows.len().ilog2()
+            };
+            let (batch, rest) = rows.split_at(n);
+            rows = rest;
+            Some(batch)
+        })
     }
 }
 
@@ -419,18 +415,20 @@ impl Conn for SqliteStore {
     }
 }
 
-fn parse_id<T: std::str::FromStr>(s: String) -> rusqlite::Result<T> {
+/// An id read as text from column `i`.
+fn id_text<T: std::str::FromStr>(s: &str, i: usize) -> rusqlite::Result<T> {
     s.parse().map_err(|_| {
-        rusqlite::Error::InvalidColumnType(0, format!("bad id {s}"), rusqlite::types::Type::Text)
+        rusqlite::Error::InvalidColumnType(i, format!("bad id {s}"), rusqlite::types::Type::Text)
     })
+}
+
+fn parse_id<T: std::str::FromStr>(s: String) -> rusqlite::Result<T> {
+    id_text(&s, 0)
 }
 
 /// The id in column `i`, read in place (ids are most of what a row holds).
 fn id_at<T: std::str::FromStr>(r: &Row, i: usize) -> rusqlite::Result<T> {
-    let s = r.get_ref(i)?.as_str()?;
-    s.parse().map_err(|_| {
-        rusqlite::Error::InvalidColumnType(i, format!("bad id {s}"), rusqlite::types::Type::Text)
-    })
+    id_text(r.get_ref(i)?.as_str()?, i)
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> {
@@ -1126,7 +1124,7 @@ impl SqliteTx<'_> {
                 .prepare_cached(INSERT_TURNS.sql(turns.len()))
                 .map_err(|e| self.fail(e))?;
             for (i, t) in turns.iter().enumerate() {
-                let at = i * 7;
+                let at = i * INSERT_TURNS.columns;
                 stmt.raw_bind_parameter(at + 1, &id)
                     .and_then(|()| stmt.raw_bind_parameter(at + 2, seq + i))
                     .and_then(|()| stmt.raw_bind_parameter(at + 3, t.span.start))
@@ -1370,7 +1368,7 @@ impl Writer for SqliteTx<'_> {
                 .prepare_cached(INSERT_CODINGS.sql(batch.len()))
                 .map_err(|e| self.fail(e))?;
             for (i, c) in batch.iter().enumerate() {
-                let at = i * 10;
+                let at = i * INSERT_CODINGS.columns;
                 let bind = |stmt: &mut rusqlite::CachedStatement<'_>,
                             k: usize,
                             v: &dyn rusqlite::ToSql| {
