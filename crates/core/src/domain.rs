@@ -99,12 +99,6 @@ named_enum! {
     }
 }
 
-impl AccountRole {
-    pub fn can_write(self) -> bool {
-        self != AccountRole::Auditor
-    }
-}
-
 /// Someone who works on the study in the browser. Their name is the coder name of their codings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {

@@ -666,6 +666,7 @@ pub fn export_qdpx_to<W: std::io::Write + std::io::Seek + Send>(
     bench: &Workbench,
     out: W,
 ) -> Result<(W, refi::Report), ExchangeError> {
+    bench.may_exchange()?;
     let (skeleton, coders) = bench.bundle_skeleton()?;
     let folder = bench.study_folder().map(|f| f.display().to_string());
     let (exporter, head, mut report) = Exporter::new(&skeleton, &coders, folder.as_deref());
@@ -764,6 +765,7 @@ pub fn export_qdc(bench: &Workbench) -> Result<String, ExchangeError> {
 }
 
 fn export_project(bench: &Workbench) -> Result<(refi::Project, refi::Report), ExchangeError> {
+    bench.may_exchange()?;
     let bundle = bench.bundle()?;
     let folder = bench.study_folder().map(|f| f.display().to_string());
     let (project, mut report) = to_refi(&bundle, folder.as_deref());

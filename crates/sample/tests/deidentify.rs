@@ -40,7 +40,7 @@ fn the_sample_pseudonymised_keeps_every_coding_on_its_words() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sample.between");
     let mut bench = between_sample::materialise(&path, &OpenOptions::default()).unwrap();
-    bench.set_actor("paul");
+    bench.act_as(between_study::policy::local_owner("paul"));
     let people = [CandidateKind::ParticipantName, CandidateKind::SpeakerLabel];
     let mapping: Vec<Pseudonym> = bench
         .deidentify_candidates()

@@ -6,16 +6,19 @@
 
 const body = document.body;
 
-/** The study's slug, the logged-in account, its role and the CSRF token, from the page. */
+/** The study's slug, the logged-in account, its role (to show) and the CSRF token, from the page. */
 export const page = Object.freeze({
   slug: body.dataset.study || '',
   csrf: body.dataset.csrf || '',
   account: body.dataset.account || '',
-  role: body.dataset.role || 'auditor',
+  role: body.dataset.role || '',
 });
 
-export const canWrite = page.role === 'owner' || page.role === 'coder';
-export const isOwner = page.role === 'owner';
+// What to offer, as the study's policy decided it for this account (the server checks again).
+export const canWrite = body.dataset.canWrite === 'true';
+export const isOwner = body.dataset.canManage === 'true';
+/** Sees only their own codings where blind coding is on. */
+export const isBlinded = body.dataset.blinded === 'true';
 
 /** Base of the API for this study. */
 export const apiBase = `/api/v1/studies/${encodeURIComponent(page.slug)}`;

@@ -8,7 +8,7 @@
 // exactly the coded text, but it is never shown.
 
 import {
-  api, apiBase, page, canWrite, isOwner, pageBase, el, append, clear, messenger, describeError, cpLength, cpToUtf16,
+  api, apiBase, page, canWrite, isBlinded, isOwner, pageBase, el, append, clear, messenger, describeError, cpLength, cpToUtf16,
   formatMs, formatDate, safeColour, debounce, uid,
 } from './api.js';
 import { mountCodebook, loadCodebook, swatch } from './codebook.js';
@@ -165,7 +165,7 @@ function start(main) {
     const kind = source.kind || 'source';
     const title = el('h1', {}, el('span', { text: source.name }), ' ', el('span', { class: 'badge badge-kind', text: kind.replace('-', ' ') }));
     if (source.blind) {
-      title.append(' ', el('span', { class: 'badge badge-blind', text: page.role === 'coder' ? 'Blind — you see only your own codings' : 'Blind — coders see only their own codings' }));
+      title.append(' ', el('span', { class: 'badge badge-blind', text: isBlinded ? 'Blind — you see only your own codings' : 'Blind — coders see only their own codings' }));
     }
     header.append(title);
     if (isOwner) {

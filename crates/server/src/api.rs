@@ -136,7 +136,7 @@ async fn study(viewer: Viewer) -> ApiResult {
     let who = viewer.account.clone();
     viewer
         .study
-        .run(&viewer.account.name, move |b| {
+        .run(&viewer.account, move |b| {
             let study = b.study()?;
             let visible: usize = b
                 .coding_progress(&who)?
@@ -165,7 +165,7 @@ async fn study(viewer: Viewer) -> ApiResult {
 async fn participants(viewer: Viewer) -> ApiResult<Response> {
     viewer
         .study
-        .run(&viewer.account.name, |b| b.participants())
+        .run(&viewer.account, |b| b.participants())
         .await
         .map(to_json)
 }
@@ -173,7 +173,7 @@ async fn participants(viewer: Viewer) -> ApiResult<Response> {
 async fn dyads(viewer: Viewer) -> ApiResult<Response> {
     viewer
         .study
-        .run(&viewer.account.name, |b| b.dyads())
+        .run(&viewer.account, |b| b.dyads())
         .await
         .map(to_json)
 }
@@ -182,7 +182,7 @@ async fn sources(viewer: Viewer) -> ApiResult {
     let who = viewer.account.clone();
     viewer
         .study
-        .run(&viewer.account.name, move |b| {
+        .run(&viewer.account, move |b| {
             let by_source = b.coding_progress(&who)?;
             let list: Vec<Value> = b
                 .sources()?
@@ -232,7 +232,7 @@ async fn source(viewer: Viewer, Path((_, id)): Path<(String, String)>) -> ApiRes
     let id: SourceId = parse_id(&id, "source")?;
     viewer
         .study
-        .run(&viewer.account.name, move |b| {
+        .run(&viewer.account, move |b| {
             let s = b.source_by_id(id)?;
             let participant = s.participant.and_then(|p| {
                 b.participants()
@@ -283,7 +283,7 @@ async fn source_codings(
     let who = viewer.account.clone();
     viewer
         .study
-        .run(&viewer.account.name, move |b| {
+        .run(&viewer.account, move |b| {
             b.source_by_id(id)?;
             b.visible(&who, b.coding_views(Some(id), None, None)?)
         })
@@ -301,7 +301,7 @@ async fn source_media(
     let id: SourceId = parse_id(&id, "source")?;
     let (media, file) = viewer
         .study
-        .run(&viewer.account.name, move |b| b.media_file(id))
+        .run(&viewer.account, move |b| b.media_file(id))
         .await?;
     if !file.is_file() {
         return Err(ApiError::not_found(format!(
@@ -352,7 +352,7 @@ async fn codings(viewer: Viewer, Query(q): Query<CodingQuery>) -> ApiResult<Resp
     let who = viewer.account.clone();
     viewer
         .study
-        .run(&viewer.account.name, move |b| {
+        .run(&viewer.account, move |b| {
             b.visible(&who, b.coding_views(source, code, q.coder.as_deref())?)
         })
         .await
@@ -362,7 +362,7 @@ async fn codings(viewer: Viewer, Query(q): Query<CodingQuery>) -> ApiResult<Resp
 async fn codebook(viewer: Viewer) -> ApiResult<Response> {
     viewer
         .study
-        .run(&viewer.account.name, |b| b.codebook())
+        .run(&viewer.account, |b| b.codebook())
         .await
         .map(to_json)
 }
@@ -372,7 +372,7 @@ async fn excerpts(viewer: Viewer, Path((_, id)): Path<(String, String)>) -> ApiR
     let who = viewer.account.clone();
     viewer
         .study
-        .run(&viewer.account.name, move |b| {
+        .run(&viewer.account, move |b| {
             let all = b.excerpts(id, EXCERPT_CONTEXT)?;
             let visible: std::collections::HashSet<CodingId> = b
                 .visible(&who, all.iter().map(|e| e.view.clone()).collect())?
@@ -396,7 +396,7 @@ struct MemoQuery {
 async fn memos(viewer: Viewer, Query(q): Query<MemoQuery>) -> ApiResult<Response> {
     viewer
         .study
-        .run(&viewer.account.name, move |b| {
+        .run(&viewer.account, move |b| {
             let target = q.on.map(|t| b.memo_target(&TargetRef(t))).transpose()?;
             b.memos(target)
         })
@@ -434,7 +434,7 @@ async fn edit_coding(
     let who = viewer.account.clone();
     let view = viewer
         .study
-        .run(&who.name.clone(), move |b| {
+        .run(&viewer.account, move |b| {
             b.edit_coding(&who, id, body.version, body.edit)
         })
         .await?;
@@ -464,9 +464,7 @@ async fn delete_coding(
     let who = viewer.account.clone();
     let gone = viewer
         .study
-        .run(&who.name.clone(), move |b| {
-            b.delete_coding(&who, id, version)
-        })
+        .run(&viewer.account, move |b| b.delete_coding(&who, id, version))
         .await?;
     viewer.study.announce(CodingEvent {
         action: "deleted",
@@ -491,12 +489,9 @@ async fn create_code(
     viewer: Viewer,
     Body(body): Body<NewCodeBody>,
 ) -> ApiResult<(StatusCode, Response)> {
-    if !viewer.account.role.can_write() {
-        return Err(ApiError::forbidden("an auditor may only read"));
-    }
     let code = viewer
         .study
-        .run(&viewer.account.name, move |b| {
+        .run(&viewer.account, move |b| {
             let parent = body.parent.map(|p| p.to_string());
             b.add_code(
                 &body.name,
@@ -533,11 +528,10 @@ async fn edit_code(
     Path((_, id)): Path<(String, String)>,
     Body(body): Body<EditCodeBody>,
 ) -> ApiResult<Response> {
-    viewer.must_own()?;
     let id: CodeId = parse_id(&id, "code")?;
     viewer
         .study
-        .run(&viewer.account.name, move |b| {
+        .run(&viewer.account, move |b| {
             b.edit_code(id, body.version, body.name.as_deref(), body.parent)
         })
         .await
@@ -555,11 +549,10 @@ async fn merge_code(
     Path((_, id)): Path<(String, String)>,
     Body(body): Body<MergeBody>,
 ) -> ApiResult {
-    viewer.must_own()?;
     let id: CodeId = parse_id(&id, "code")?;
     let moved = viewer
         .study
-        .run(&viewer.account.name, move |b| {
+        .run(&viewer.account, move |b| {
             b.merge_codes(&id.to_string(), &body.into.to_string())
         })
         .await?;
@@ -582,13 +575,10 @@ async fn create_memo(
     viewer: Viewer,
     Body(body): Body<NewMemoBody>,
 ) -> ApiResult<(StatusCode, Response)> {
-    if !viewer.account.role.can_write() {
-        return Err(ApiError::forbidden("an auditor may only read"));
-    }
     let author = viewer.account.name.clone();
     let memo = viewer
         .study
-        .run(&author.clone(), move |b| match (body.start, body.end) {
+        .run(&viewer.account, move |b| match (body.start, body.end) {
             (None, None) => b.add_memo(&TargetRef(body.on), &body.title, &body.text, Some(&author)),
             (Some(start), Some(end)) => match b.memo_target(&TargetRef(body.on))? {
                 MemoTarget::Source(source) => b.add_passage_memo(
@@ -618,10 +608,9 @@ struct BlindBody {
 }
 
 async fn set_blind(viewer: Viewer, Body(body): Body<BlindBody>) -> ApiResult<StatusCode> {
-    viewer.must_own()?;
     viewer
         .study
-        .run(&viewer.account.name, move |b| {
+        .run(&viewer.account, move |b| {
             let name = body
                 .source
                 .map(|id| b.source_by_id(id).map(|s| s.name.clone()))
@@ -645,14 +634,11 @@ async fn verify_source(
     Path((_, id)): Path<(String, String)>,
     Body(body): Body<VerifyBody>,
 ) -> ApiResult<(StatusCode, Response)> {
-    if !viewer.account.role.can_write() {
-        return Err(ApiError::forbidden("an auditor may only read"));
-    }
     let id: SourceId = parse_id(&id, "source")?;
     let who = viewer.account.name.clone();
     let v = viewer
         .study
-        .run(&who.clone(), move |b| {
+        .run(&viewer.account, move |b| {
             b.verify_transcript(&who, &id.to_string(), &body.note)
         })
         .await?;
@@ -663,7 +649,7 @@ async fn verify_source(
 async fn verification(viewer: Viewer) -> ApiResult {
     viewer
         .study
-        .run(&viewer.account.name, |b| {
+        .run(&viewer.account, |b| {
             let latest = b.verifications()?;
             Ok(json!(
                 b.sources()?
@@ -751,7 +737,7 @@ async fn coders(viewer: Viewer) -> ApiResult {
     let who = viewer.account.clone();
     viewer
         .study
-        .run(&viewer.account.name, move |b| {
+        .run(&viewer.account, move |b| {
             b.may_compare(&who, &[])?;
             let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
             for c in b.codings(None, None, None)? {
@@ -773,7 +759,7 @@ async fn agreement(viewer: Viewer, Query(q): Query<CompareQuery>) -> ApiResult<R
     let who = viewer.account.clone();
     viewer
         .study
-        .run(&viewer.account.name, move |b| {
+        .run(&viewer.account, move |b| {
             let sources = list(&q.sources);
             b.may_compare(&who, &sources)?;
             b.agreement(&list(&q.coders), &sources, &q.codes(b)?, unit)
@@ -786,7 +772,7 @@ async fn disagreements(viewer: Viewer, Query(q): Query<CompareQuery>) -> ApiResu
     let who = viewer.account.clone();
     viewer
         .study
-        .run(&viewer.account.name, move |b| {
+        .run(&viewer.account, move |b| {
             b.disagreements(
                 &who,
                 &list(&q.coders),
@@ -808,7 +794,7 @@ async fn adjudicate(
     let source = body.source;
     let done = viewer
         .study
-        .run(&who.name.clone(), move |b| b.adjudicate(&who, body))
+        .run(&viewer.account, move |b| b.adjudicate(&who, body))
         .await?;
     let consensus = done.consensus_coder.clone();
     for id in &done.replaced {

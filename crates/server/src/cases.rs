@@ -12,6 +12,7 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use between_core::*;
 use between_findings::{Cases, ClinicianCase, Comparison, Corpus, DyadCase};
+use between_study::policy::Capabilities;
 use serde::Deserialize;
 
 use crate::api::Body;
@@ -122,11 +123,9 @@ async fn write_narrative(
             "no case kind '{kind}': dyad or clinician"
         )));
     }
-    let who = viewer.account.clone();
     let case = viewer
         .study
-        .run(&viewer.account.name, move |b| {
-            b.may_write_cases(&who)?;
+        .run(&viewer.account, move |b| {
             let subject = b.case_subject(&format!("{kind}:{label}"))?;
             b.write_case(subject, &body.text, body.version)
         })
@@ -180,11 +179,9 @@ async fn choose_exemplar(
     viewer: Viewer,
     Body(body): Body<ExemplarBody>,
 ) -> Result<(StatusCode, Json<Exemplar>), ApiError> {
-    let who = viewer.account.clone();
     let exemplar = viewer
         .study
-        .run(&viewer.account.name, move |b| {
-            b.may_choose_exemplars(&who)?;
+        .run(&viewer.account, move |b| {
             let target = b.exemplar_target(&body.target)?;
             b.choose_exemplar(body.coding, target, body.position)
         })
@@ -206,11 +203,9 @@ async fn drop_exemplar(
     let coding: CodingId = coding
         .parse()
         .map_err(|_| ApiError::not_found(format!("no coding '{coding}' (not an id)")))?;
-    let who = viewer.account.clone();
     viewer
         .study
-        .run(&viewer.account.name, move |b| {
-            b.may_choose_exemplars(&who)?;
+        .run(&viewer.account, move |b| {
             let target = b.exemplar_target(&q.target)?;
             b.drop_exemplar(coding, &target)
         })
@@ -233,6 +228,7 @@ struct CasesPage {
     account: String,
     role: String,
     csrf: String,
+    can: Capabilities,
     dyads: Vec<String>,
     clinicians: Vec<String>,
     comparison: Comparison,
@@ -248,6 +244,7 @@ async fn cases_page(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError>
         account: f.account,
         role: f.role,
         csrf: f.csrf,
+        can: f.can,
         dyads,
         clinicians,
         comparison: Cases::new(&corpus, 1).comparison(),
@@ -262,21 +259,13 @@ struct CasePage {
     account: String,
     role: String,
     csrf: String,
+    can: Capabilities,
     kind: &'static str,
     label: String,
     dyad: Option<DyadCase>,
     clinician: Option<ClinicianCase>,
     narrative: String,
     version: String,
-}
-
-impl CasePage {
-    fn can_write(&self) -> bool {
-        self.role != "auditor"
-    }
-    fn is_owner(&self) -> bool {
-        self.role == "owner"
-    }
 }
 
 fn case_page(
@@ -298,6 +287,7 @@ fn case_page(
         account: f.account,
         role: f.role,
         csrf: f.csrf,
+        can: f.can,
         kind,
         label,
         dyad,
@@ -345,6 +335,7 @@ struct ReportPage {
     account: String,
     role: String,
     csrf: String,
+    can: Capabilities,
     tables: Vec<(String, String)>,
 }
 
@@ -353,7 +344,7 @@ async fn study_report(v: &Viewer) -> Result<(Arc<Corpus>, between_report::Report
     let shared = Arc::clone(&corpus);
     let report = v
         .study
-        .run(&v.account.name, move |b| {
+        .run(&v.account, move |b| {
             between_report::of_study(b, &shared, &[]).map_err(|e| match e {
                 between_report::ReportError::Study(s) => s,
                 other => between_study::StudyError::Invalid(other.to_string()),
@@ -372,6 +363,7 @@ async fn report_page(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError
         account: f.account,
         role: f.role,
         csrf: f.csrf,
+        can: f.can,
         tables: report
             .tables()
             .map(|t| (t.id.clone(), t.title.clone()))

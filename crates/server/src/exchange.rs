@@ -1,4 +1,4 @@
-//! `/api/v1/studies/{slug}/exchange/…` (owners only): the study as a REFI-QDA project or
+//! `/api/v1/studies/{slug}/exchange/…` (owners only, as the study's policy decides): the study as a REFI-QDA project or
 //! codebook, and projects or codebooks from other tools merged into it, each with its
 //! data-loss report. See docs/api.md and docs/refi-qda.md.
 
@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use between_refi::{PositionUnit, Report};
+use between_study::policy;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -106,14 +107,12 @@ async fn export(
     mime: &'static str,
     write: Writer,
 ) -> Result<Response, ApiError> {
-    viewer.must_own()?;
     let name = format!("{}.{extension}", viewer.study.slug);
     let (bytes, report) = viewer
         .study
-        .run(&viewer.account.name, move |b| {
-            write(b).map_err(|e| between_study::StudyError::Invalid(e.to_string()))
-        })
-        .await?;
+        .run(&viewer.account, move |b| Ok(write(b)))
+        .await?
+        .map_err(exchange_error)?;
     Ok(download(bytes, mime, name, &report))
 }
 
@@ -132,7 +131,8 @@ async fn import_project(
     Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    viewer.must_own()?;
+    // Asked before the upload is read: only those who may import get a parser to work.
+    policy::may_exchange(&viewer.account)?;
     let unit = match q.unit.as_deref().unwrap_or("auto") {
         "auto" => PositionUnit::Auto,
         "code-points" => PositionUnit::CodePoints,
@@ -147,7 +147,7 @@ async fn import_project(
     // held whole beside its upload.
     let (merged, report) = viewer
         .study
-        .run(&viewer.account.name, move |b| {
+        .run(&viewer.account, move |b| {
             let input = between_refi::ProjectInput::Bytes(&body);
             Ok(between_exchange::import_project(
                 b, &q.name, input, unit, false,
@@ -166,7 +166,7 @@ async fn import_codebook(
     Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    viewer.must_own()?;
+    policy::may_exchange(&viewer.account)?;
     merge(viewer, move || {
         between_exchange::read_codebook_file(&q.name, &body)
     })
@@ -186,7 +186,7 @@ async fn merge(
         .map_err(exchange_error)?;
     let merged = viewer
         .study
-        .run(&viewer.account.name, move |b| b.merge_bundle(bundle))
+        .run(&viewer.account, move |b| b.merge_bundle(bundle))
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -27,7 +27,7 @@ use axum::response::Response;
 use between_core::Account;
 use between_findings::Corpus;
 use between_store::OpenOptions;
-use between_study::{CodingRequest, CodingView, StudyResult, Workbench};
+use between_study::{CodingRequest, CodingView, StudyResult, Workbench, policy};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use error::ApiError;
@@ -66,7 +66,10 @@ pub struct StudyHandle {
 }
 
 impl StudyHandle {
-    pub fn new(slug: &str, bench: Workbench) -> Self {
+    pub fn new(slug: &str, mut bench: Workbench) -> Self {
+        // Between requests the study acts as nobody who may change it; each request acts as
+        // its account (`run`).
+        bench.act_as(policy::bystander("server"));
         Self {
             slug: slug.to_string(),
             bench: Mutex::new(bench),
@@ -82,7 +85,7 @@ impl StudyHandle {
     async fn corpus(self: &Arc<Self>, who: &Account) -> Result<Arc<Corpus>, ApiError> {
         let me = Arc::clone(self);
         let viewer = who.clone();
-        self.run(&who.name, move |bench| {
+        self.run(who, move |bench| {
             bench.may_compare(&viewer, &[])?;
             let revision = bench.revision()?;
             let mut cached = me.corpus.lock().unwrap_or_else(|p| p.into_inner());
@@ -121,14 +124,15 @@ impl StudyHandle {
             .map_err(|_| ApiError::internal("the coding writer stopped"))?
     }
 
-    /// Runs `f` on the study on the blocking pool, as `actor`.
+    /// Runs `f` on the study on the blocking pool, acting as `actor` (whom the study's policy
+    /// asks about every guarded call).
     async fn run<T: Send + 'static>(
         self: &Arc<Self>,
-        actor: &str,
+        actor: &Account,
         f: impl FnOnce(&mut Workbench) -> StudyResult<T> + Send + 'static,
     ) -> Result<T, ApiError> {
         let me = Arc::clone(self);
-        let actor = actor.to_string();
+        let actor = actor.clone();
         tokio::task::spawn_blocking(move || {
             // A panic in another request must not lock the study for good: the store's
             // transactions roll back on unwind, so the data behind the mutex is consistent.
@@ -136,7 +140,7 @@ impl StudyHandle {
                 .bench
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            bench.set_actor(&actor);
+            bench.act_as(actor);
             f(&mut bench)
         })
         .await
@@ -162,7 +166,9 @@ async fn write_batches(study: Arc<StudyHandle>, mut queue: mpsc::UnboundedReceiv
         let (requests, replies): (Vec<_>, Vec<_>) =
             batch.into_iter().map(|(a, r, tx)| ((a, r), tx)).unzip();
         match study
-            .run("server", move |b| b.create_codings(requests))
+            .run(&policy::bystander("server"), move |b| {
+                b.create_codings(requests)
+            })
             .await
         {
             Ok(results) => {

@@ -11,6 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use between_core::SourceId;
+use between_study::policy::{self, Capabilities};
 use serde::Deserialize;
 
 use crate::auth::{self, ClientAddr, Viewer};
@@ -204,12 +205,9 @@ async fn blind_form(
     Form(form): Form<BlindForm>,
 ) -> Result<Response, ApiError> {
     let (_, session) = form_session(&app, &slug, &headers, &form.csrf)?;
-    if session.account.role != between_core::AccountRole::Owner {
-        return Err(ApiError::forbidden("only an owner may switch blind coding"));
-    }
     let on = form.blind == "on";
     app.study(&slug)?
-        .run(&session.account.name, move |b| b.set_blind(None, on))
+        .run(&session.account, move |b| b.set_blind(None, on))
         .await?;
     Ok(Redirect::to(&format!("/s/{slug}/")).into_response())
 }
@@ -219,8 +217,10 @@ pub(crate) struct Common {
     pub(crate) slug: String,
     pub(crate) study_name: String,
     pub(crate) account: String,
+    /// The account's role, for display only; what to offer comes from `can`.
     pub(crate) role: String,
     pub(crate) csrf: String,
+    pub(crate) can: Capabilities,
 }
 
 impl Common {
@@ -231,6 +231,7 @@ impl Common {
             account: v.account.name.clone(),
             role: v.account.role.to_string(),
             csrf: v.csrf.clone(),
+            can: policy::capabilities(&v.account),
         }
     }
 }
@@ -238,7 +239,7 @@ impl Common {
 pub(crate) async fn common(v: &Viewer) -> Result<Common, ApiError> {
     let name = v
         .study
-        .run(&v.account.name, |b| b.study().map(|s| s.name))
+        .run(&v.account, |b| b.study().map(|s| s.name))
         .await?;
     Ok(Common::new(v, name))
 }
@@ -264,6 +265,7 @@ struct DashboardPage {
     account: String,
     role: String,
     csrf: String,
+    can: Capabilities,
     description: String,
     blind: bool,
     sources: Vec<SourceRow>,
@@ -281,7 +283,7 @@ async fn dashboard(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> 
     let who = v.account.clone();
     let page = v
         .study
-        .run(&v.account.name, move |b| {
+        .run(&v.account, move |b| {
             let study = b.study()?;
             let counts = b.coding_progress(&who)?;
             let most = counts
@@ -367,6 +369,7 @@ async fn dashboard(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> 
                 account: c.account,
                 role: c.role,
                 csrf: c.csrf,
+                can: c.can,
                 description: study.description,
                 blind: study.blind,
                 sources,
@@ -388,6 +391,7 @@ struct ShellPage {
     account: String,
     role: String,
     csrf: String,
+    can: Capabilities,
     title: String,
     page: &'static str,
     source_id: String,
@@ -406,6 +410,7 @@ pub(crate) async fn shell(
         account: c.account,
         role: c.role,
         csrf: c.csrf,
+        can: c.can,
         title,
         page,
         source_id,
@@ -421,7 +426,7 @@ async fn document(
         .map_err(|_| ApiError::not_found(format!("no source '{id}'")))?;
     let name = v
         .study
-        .run(&v.account.name, move |b| {
+        .run(&v.account, move |b| {
             b.source_by_id(id).map(|s| s.name.clone())
         })
         .await?;
@@ -442,12 +447,12 @@ async fn agreement(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> 
 
 /// Owners only: the page holds the study's identifying terms.
 async fn deidentify(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> {
-    v.must_own()?;
+    policy::may_deidentify(&v.account)?;
     shell(&v, "deidentify", "De-identify".into(), String::new()).await
 }
 
 /// Owners only: exports hold the whole study.
 async fn exchange(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> {
-    v.must_own()?;
+    policy::may_exchange(&v.account)?;
     shell(&v, "exchange", "Exchange".into(), String::new()).await
 }

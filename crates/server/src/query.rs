@@ -343,24 +343,14 @@ impl CodeAllBody {
     }
 }
 
-fn may_code(viewer: &Viewer) -> Result<(), ApiError> {
-    if viewer.account.role.can_write() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "{} is an auditor and may only read",
-            viewer.account.name
-        )))
-    }
-}
-
 /// What coding every hit as the viewer would do, and the batch of codings it would make.
 async fn plan(
     viewer: &Viewer,
     body: CodeAllBody,
     context: usize,
 ) -> Result<(CodeAllPlan, Vec<between_study::NewCoding>), ApiError> {
-    may_code(viewer)?;
+    // Asked before the plan is worked out; applying it asks again.
+    between_study::policy::may_write(&viewer.account)?;
     let (query, filter) = body.parsed()?;
     let coder = viewer.account.name.clone();
     over_corpus(viewer, move |corpus| {
@@ -409,7 +399,7 @@ async fn code_all_apply(
     } else {
         viewer
             .study
-            .run(&viewer.account.name, move |b| b.apply_codings(batch))
+            .run(&viewer.account, move |b| b.apply_codings(batch))
             .await?
     };
     for c in &made {

@@ -1,4 +1,4 @@
-//! The API in-process: every endpoint, the authorisation matrix, bad input, sessions, blind
+//! The API in-process: every endpoint, the authorisation matrix (`authorisation`), bad input, sessions, blind
 //! coding, live events and the pages.
 
 use std::sync::Arc;
@@ -201,194 +201,6 @@ fn cp_span(text: &str, needle: &str) -> (usize, usize) {
     let byte = text.find(needle).unwrap();
     let start = text[..byte].chars().count();
     (start, start + needle.chars().count())
-}
-
-#[tokio::test]
-async fn the_authorisation_matrix() {
-    let w = world();
-    let owner = w.login("sample", "paul").await;
-    let coder = w.login("sample", "maria").await;
-    let auditor = w.login("sample", "ada").await;
-    let stranger = w.login("other", "olga").await;
-    let nobody = Session::default();
-
-    let source = w.first_source(&owner, "p02-fernandez.txt").await;
-    let source_id = source["id"].as_str().unwrap().to_string();
-    let hope = w.code_id(&owner, "hope").await;
-    let trust = w.code_id(&owner, "trust").await;
-    let sams = w
-        .call(&owner, Method::GET, "/codings?coder=sam", None)
-        .await
-        .body;
-    let sams_coding = sams[0]["coding"]["id"].as_str().unwrap().to_string();
-
-    let reads = [
-        String::new(),
-        "/session".into(),
-        "/participants".into(),
-        "/dyads".into(),
-        "/sources".into(),
-        format!("/sources/{source_id}"),
-        format!("/sources/{source_id}/codings"),
-        "/codings?coder=maria".into(),
-        "/codebook".into(),
-        format!("/codes/{hope}/excerpts"),
-        "/memos".into(),
-        "/coders".into(),
-        "/agreement?coders=maria,sam".into(),
-        format!("/disagreements?coders=maria,sam&sources={source_id}"),
-    ];
-    for path in &reads {
-        for (who, expected) in [
-            (&nobody, 401),
-            (&stranger, 403),
-            (&auditor, 200),
-            (&coder, 200),
-            (&owner, 200),
-        ] {
-            let r = w.call(who, Method::GET, path, None).await;
-            assert_eq!(r.status.as_u16(), expected, "GET {path}: {}", r.text);
-        }
-    }
-
-    let new_coding = json!({"source": source_id, "code": hope, "start": 0, "end": 5});
-    for (who, expected) in [
-        (&nobody, 401),
-        (&stranger, 403),
-        (&auditor, 403),
-        (&coder, 201),
-        (&owner, 201),
-    ] {
-        let r = w
-            .call(who, Method::POST, "/codings", Some(new_coding.clone()))
-            .await;
-        assert_eq!(r.status.as_u16(), expected, "POST /codings: {}", r.text);
-    }
-    // A coder changes only their own codings; an owner any.
-    let patch = json!({"version": 1, "contrast": true});
-    for (who, expected) in [(&auditor, 403), (&coder, 403), (&owner, 200)] {
-        let r = w
-            .call(
-                who,
-                Method::PATCH,
-                &format!("/codings/{sams_coding}"),
-                Some(patch.clone()),
-            )
-            .await;
-        assert_eq!(
-            r.status.as_u16(),
-            expected,
-            "PATCH another's coding: {}",
-            r.text
-        );
-    }
-    let mine = w
-        .call(&coder, Method::POST, "/codings", Some(new_coding.clone()))
-        .await
-        .body;
-    let mine_id = mine["coding"]["id"].as_str().unwrap();
-    let r = w
-        .call(
-            &coder,
-            Method::PATCH,
-            &format!("/codings/{mine_id}"),
-            Some(json!({"version": 1, "memo": "mine"})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(r.body["coding"]["version"], 2);
-    assert_eq!(
-        w.call(
-            &auditor,
-            Method::DELETE,
-            &format!("/codings/{mine_id}?version=2"),
-            None
-        )
-        .await
-        .status,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        w.call(
-            &coder,
-            Method::DELETE,
-            &format!("/codings/{mine_id}?version=2"),
-            None
-        )
-        .await
-        .status,
-        StatusCode::NO_CONTENT
-    );
-
-    for (who, expected) in [(&auditor, 403), (&coder, 201), (&owner, 201)] {
-        let r = w.call(who, Method::POST, "/codes", Some(json!({"name": format!("Open {expected}{}", who.csrf.clone().unwrap()), "parent": hope}))).await;
-        assert_eq!(r.status.as_u16(), expected, "POST /codes: {}", r.text);
-    }
-    for (who, expected) in [(&auditor, 403), (&coder, 201), (&owner, 201)] {
-        let r = w
-            .call(
-                who,
-                Method::POST,
-                "/memos",
-                Some(json!({"on": format!("source:{source_id}"), "title": "t", "text": "x"})),
-            )
-            .await;
-        assert_eq!(r.status.as_u16(), expected, "POST /memos: {}", r.text);
-    }
-    let owner_only: Vec<(Method, String, Value)> = vec![
-        (
-            Method::PATCH,
-            format!("/codes/{hope}"),
-            json!({"version": 1, "name": "Hope (renamed)"}),
-        ),
-        (
-            Method::PUT,
-            "/blind".into(),
-            json!({"source": null, "blind": false}),
-        ),
-        (
-            Method::POST,
-            format!("/codes/{trust}/merge"),
-            json!({"into": hope}),
-        ),
-    ];
-    for (method, path, body) in owner_only {
-        for (who, expected) in [(&nobody, 401), (&auditor, 403), (&coder, 403)] {
-            let r = w.call(who, method.clone(), &path, Some(body.clone())).await;
-            assert_eq!(r.status.as_u16(), expected, "{method} {path}: {}", r.text);
-        }
-        let r = w.call(&owner, method.clone(), &path, Some(body)).await;
-        assert!(r.status.is_success(), "owner {method} {path}: {}", r.text);
-    }
-    let book = w.call(&owner, Method::GET, "/codebook", None).await.body;
-    assert!(
-        book.as_array()
-            .unwrap()
-            .iter()
-            .any(|n| n["path"] == "Hope (renamed)")
-    );
-    let stale = w
-        .call(
-            &owner,
-            Method::PATCH,
-            &format!("/codes/{hope}"),
-            Some(json!({"version": 1, "name": "Hope again"})),
-        )
-        .await;
-    assert_eq!(
-        (stale.status, error_code(&stale)),
-        (StatusCode::CONFLICT, "conflict"),
-        "{}",
-        stale.text
-    );
-    assert!(
-        !book
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|n| n["code"]["component"] == "trust"),
-        "merged away"
-    );
 }
 
 #[tokio::test]
@@ -1189,7 +1001,9 @@ async fn recordings_stream_by_range_and_transcripts_are_verified() {
     let study = w.app.study("sample").unwrap();
     let linked = file.clone();
     study
-        .run("paul", move |b| b.attach_media("c2-ruiz.txt", &linked))
+        .run(&between_study::policy::local_owner("paul"), move |b| {
+            b.attach_media("c2-ruiz.txt", &linked)
+        })
         .await
         .unwrap();
     let source = w.first_source(&maria, "c2-ruiz.txt").await;
@@ -1286,6 +1100,7 @@ async fn recordings_stream_by_range_and_transcripts_are_verified() {
     );
 }
 
+mod authorisation;
 mod deidentify;
 mod query;
 

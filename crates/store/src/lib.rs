@@ -118,6 +118,9 @@ pub trait Reader {
     /// The newest `limit` entries of the audit log, oldest first.
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>>;
     fn accounts(&self) -> Result<Vec<Account>>;
+    /// Every name an account has ever had: today's, and those the audit log recorded for
+    /// accounts since renamed or removed.
+    fn account_names_ever(&self) -> Result<Vec<String>>;
     /// An account by name (any case) with its argon2 password hash, for checking a login.
     fn account_with_hash(&self, name: &str) -> Result<Option<(Account, String)>>;
     /// The recording linked to each source that has one.

@@ -930,6 +930,18 @@ impl<C: Conn> Reader for C {
         .map_err(|e| self.fail(e))
     }
 
+    fn account_names_ever(&self) -> Result<Vec<String>> {
+        collect(
+            self.conn(),
+            "SELECT name FROM account
+             UNION SELECT json_extract(detail, '$.name') FROM audit_log
+              WHERE entity = 'account' AND json_extract(detail, '$.name') IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| self.fail(e))
+    }
+
     fn account_with_hash(&self, name: &str) -> Result<Option<(Account, String)>> {
         self.conn()
             .prepare_cached("SELECT id, name, role, created_at, version, password_hash FROM account WHERE name = ?1")

@@ -8,7 +8,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use between_core::*;
 use between_store::BlindScope;
 
-use crate::{CodingView, StudyError, StudyResult, Workbench, now};
+use crate::{StudyError, StudyResult, Workbench, now};
 
 /// Shorter passwords are refused.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -110,6 +110,7 @@ impl Workbench {
         role: AccountRole,
         password: &str,
     ) -> StudyResult<Account> {
+        self.must_manage("add accounts")?;
         let name = name.trim();
         if name.is_empty() || name.chars().any(|c| c.is_control()) {
             return Err(StudyError::Invalid("an account needs a name".into()));
@@ -122,13 +123,14 @@ impl Workbench {
             created_at: now(),
             version: 1,
         };
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         tx.insert_account(&account, &hash)?;
         tx.commit()?;
         Ok(account)
     }
 
     pub fn set_password(&mut self, name: &str, password: &str) -> StudyResult<()> {
+        self.must_manage("set passwords")?;
         let (account, _) =
             self.store
                 .account_with_hash(name)?
@@ -137,7 +139,7 @@ impl Workbench {
                     key: name.to_string(),
                 })?;
         let hash = hash_password(password)?;
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         tx.update_password(&account, &hash)?;
         tx.commit()?;
         Ok(())
@@ -166,11 +168,12 @@ impl Workbench {
 
     /// Switches blind coding for the whole study (`source` = `None`) or one source.
     pub fn set_blind(&mut self, source: Option<&str>, blind: bool) -> StudyResult<()> {
+        self.must_manage("switch blind coding")?;
         let scope = match source {
             None => BlindScope::Study,
             Some(name) => BlindScope::Source(self.source(name)?.id),
         };
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         tx.set_blind(scope, blind)?;
         tx.commit()?;
         Ok(())
@@ -182,38 +185,14 @@ impl Workbench {
         &self,
         viewer: &Account,
     ) -> StudyResult<BTreeMap<SourceId, BTreeMap<String, usize>>> {
-        let study_blind = self.store.study()?.blind;
-        let blind: std::collections::HashSet<SourceId> =
-            self.store.blind_sources()?.into_iter().collect();
+        let blindness = self.blindness()?;
         let mut out: BTreeMap<SourceId, BTreeMap<String, usize>> = BTreeMap::new();
         for (source, coder, n) in self.store.coding_counts_by_source()? {
-            let hidden = viewer.role == AccountRole::Coder
-                && (study_blind || blind.contains(&source))
-                && !coder.eq_ignore_ascii_case(&viewer.name);
-            if !hidden {
+            if !blindness.hides(viewer, source, &coder) {
                 *out.entry(source).or_default().entry(coder).or_default() += n;
             }
         }
         Ok(out)
-    }
-
-    /// Keeps the codings `viewer` may see: in a blind study or source, a coder sees only their own.
-    pub fn visible(
-        &self,
-        viewer: &Account,
-        codings: Vec<CodingView>,
-    ) -> StudyResult<Vec<CodingView>> {
-        if viewer.role != AccountRole::Coder {
-            return Ok(codings);
-        }
-        let study_blind = self.store.study()?.blind;
-        let blind_sources: std::collections::HashSet<SourceId> =
-            self.store.blind_sources()?.into_iter().collect();
-        let hidden = |v: &CodingView| {
-            (study_blind || blind_sources.contains(&v.coding.source))
-                && !v.coding.coder.eq_ignore_ascii_case(&viewer.name)
-        };
-        Ok(codings.into_iter().filter(|v| !hidden(v)).collect())
     }
 }
 

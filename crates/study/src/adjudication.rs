@@ -8,7 +8,7 @@ use between_core::text::CharIndex;
 use between_core::*;
 use between_store::StoreError;
 
-use crate::{CodingView, MemoView, StudyError, StudyResult, Workbench, now};
+use crate::{CodingView, MemoView, StudyError, StudyResult, Workbench, now, policy};
 
 /// The coder adjudicated codings go to unless another is named.
 pub const CONSENSUS_CODER: &str = "consensus";
@@ -108,35 +108,6 @@ pub struct Adjudicated {
 }
 
 impl Workbench {
-    /// Comparing coders shows everyone's codings: owners and auditors may always, a coder only
-    /// where nothing compared is blind.
-    pub fn may_compare(&self, who: &Account, sources: &[String]) -> StudyResult<()> {
-        if who.role != AccountRole::Coder {
-            return Ok(());
-        }
-        if self.store.study()?.blind {
-            return Err(StudyError::Forbidden(
-                "blind coding is on for this study; only owners and auditors compare coders until it is off".into(),
-            ));
-        }
-        let blind: BTreeSet<SourceId> = self.store.blind_sources()?.into_iter().collect();
-        if blind.is_empty() {
-            return Ok(());
-        }
-        let chosen: Vec<SourceId> = if sources.is_empty() {
-            blind.iter().copied().collect()
-        } else {
-            self.source_ids(sources)?
-        };
-        match chosen.iter().find(|id| blind.contains(id)) {
-            None => Ok(()),
-            Some(id) => Err(StudyError::Forbidden(format!(
-                "blind coding is on for '{}'; only owners and auditors compare coders on it",
-                self.cached_source(*id)?.name
-            ))),
-        }
-    }
-
     /// Every passage where one of `coders` applied one of `codes` in `sources` (as for
     /// [`Workbench::agreement`]), each coder's version of it and the consensus coder's,
     /// disagreements first; all are counted, the first `limit` are returned.
@@ -150,7 +121,7 @@ impl Workbench {
         limit: usize,
     ) -> StudyResult<Disagreements> {
         self.may_compare(who, sources)?;
-        let consensus = consensus_coder(consensus, coders)?;
+        let consensus = policy::consensus_coder(consensus, coders, &self.account_names()?)?;
         let scope = self.agreement_scope(coders, sources, codes)?;
         let coder_index = |name: &str| coders.iter().position(|c| c.eq_ignore_ascii_case(name));
         let order: BTreeMap<SourceId, usize> = scope
@@ -318,16 +289,18 @@ impl Workbench {
     /// accepted coder's codings of it there. Refused as a conflict when the consensus there is no
     /// longer what the adjudicator saw. When the accepted version codes nothing, a memo on the
     /// passage says so (the consensus then has no coding to show it).
+    ///
+    /// Who may: a writer who may compare coders on the source. The consensus coder is never an
+    /// account ([`policy::consensus_coder`]), so only codings no person owns are replaced.
     pub fn adjudicate(&mut self, who: &Account, a: Adjudication) -> StudyResult<Adjudicated> {
-        if !who.role.can_write() {
-            return Err(StudyError::Forbidden(format!(
-                "{} is an auditor and may only read",
-                who.name
-            )));
-        }
+        policy::may_write(who)?;
         let source = self.cached_source(a.source)?;
         self.may_compare(who, &[source.id.to_string()])?;
-        let consensus = consensus_coder(a.consensus.as_deref(), std::slice::from_ref(&a.accept))?;
+        let consensus = policy::consensus_coder(
+            a.consensus.as_deref(),
+            std::slice::from_ref(&a.accept),
+            &self.account_names()?,
+        )?;
         let paths = self.code_paths()?;
         let code = paths
             .get(a.code)
@@ -437,6 +410,7 @@ impl Workbench {
         text: &str,
         author: Option<&str>,
     ) -> StudyResult<Memo> {
+        policy::may_write_as(&self.actor, author.unwrap_or(&self.actor.name))?;
         if text.trim().is_empty() {
             return Err(StudyError::Invalid("a memo needs some text".into()));
         }
@@ -452,32 +426,18 @@ impl Workbench {
             id: MemoId::new(),
             target: MemoTarget::Source(source),
             passage: Some(passage),
-            author: author.unwrap_or(&self.actor).to_string(),
+            author: author.unwrap_or(&self.actor.name).to_string(),
             title: title.trim().to_string(),
             text: text.to_string(),
             created_at: stamp.clone(),
             updated_at: stamp,
             version: 1,
         };
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         tx.insert_memo(&memo)?;
         tx.commit()?;
         Ok(memo)
     }
-}
-
-/// The consensus coder's name, which must not be one of the coders compared or accepted.
-fn consensus_coder(name: Option<&str>, coders: &[String]) -> StudyResult<String> {
-    let name = name
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or(CONSENSUS_CODER);
-    if coders.iter().any(|c| c.eq_ignore_ascii_case(name)) {
-        return Err(StudyError::Invalid(format!(
-            "'{name}' is one of the coders compared; the consensus needs a coder of its own"
-        )));
-    }
-    Ok(name.to_string())
 }
 
 /// Codings (sorted by start) chained by overlap; abutting ones stay apart.

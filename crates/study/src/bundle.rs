@@ -163,8 +163,9 @@ impl Workbench {
     /// and case studies; [`BundleMerge::commit`] lands it all, dropping it lands nothing.
     /// A large import goes through this a source at a time, never holding the whole.
     pub fn begin_merge(&mut self) -> StudyResult<BundleMerge<'_>> {
+        self.may_exchange()?;
         let Workbench { store, sources, .. } = self;
-        let actor = self.actor.clone();
+        let actor = self.actor.name.clone();
         sources.borrow_mut().clear();
         let mut tx = store.transaction(&actor)?;
         // A bulk import writes more than the page cache holds; a small cache spills to the

@@ -124,7 +124,7 @@ impl Workbench {
     pub(crate) fn add_theory_codes(&mut self, theory: &Theory) -> StudyResult<()> {
         let seeds = theory.codebook();
         let mut ids: Vec<CodeId> = Vec::with_capacity(seeds.len());
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         for seed in seeds {
             let code = Code {
                 id: CodeId::new(),
@@ -181,10 +181,11 @@ impl Workbench {
         colour: Option<&str>,
         definition: &str,
     ) -> StudyResult<Code> {
+        self.must_write()?;
         let paths = self.code_paths()?;
         let parent = parent.map(|p| paths.resolve(p)).transpose()?;
         let code = new_code(name, parent, colour, definition)?;
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         tx.insert_code(&code)?;
         tx.commit()?;
         Ok(code)
@@ -193,6 +194,7 @@ impl Workbench {
     /// Adds many codes at once, parents named by path or name, all or nothing. Codes that
     /// already exist under the same parent are left as they are. Returns how many were added.
     pub fn add_codes(&mut self, rows: &[(String, Option<String>)]) -> StudyResult<usize> {
+        self.must_write()?;
         let mut paths = self.code_paths()?;
         let mut added = Vec::new();
         for (i, (name, parent)) in rows.iter().enumerate() {
@@ -214,7 +216,7 @@ impl Workbench {
                 paths = CodePath::new(codes);
             }
         }
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         for code in &added {
             tx.insert_code(code)?;
         }
@@ -256,12 +258,14 @@ impl Workbench {
     }
 
     /// Writes a code's new name and/or parent; the store refuses it if `code.version` is stale.
+    /// Renaming and moving codes change everyone's coding: owners only.
     fn change_code(
         &mut self,
         mut code: Code,
         name: Option<&str>,
         parent: Option<Option<CodeId>>,
     ) -> StudyResult<Code> {
+        self.must_manage("rename or move codes")?;
         if let Some(name) = name {
             if name.trim().is_empty() || name.contains('/') {
                 return Err(StudyError::Invalid(format!(
@@ -286,7 +290,7 @@ impl Workbench {
             }
             code.parent = parent;
         }
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         tx.update_code(&code)?;
         tx.commit()?;
         code.version += 1;
@@ -296,6 +300,7 @@ impl Workbench {
     /// Merges `from` into `into`: its codings, memos and sub-codes move to `into`, then `from`
     /// is deleted; one transaction. Returns how many codings moved.
     pub fn merge_codes(&mut self, from: &str, into: &str) -> StudyResult<usize> {
+        self.must_manage("merge codes")?;
         let paths = self.code_paths()?;
         let source = paths.resolve(from)?.clone();
         let target = paths.resolve(into)?.clone();
@@ -306,7 +311,7 @@ impl Workbench {
                 paths.path(target.id)
             )));
         }
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         let moved = tx.recode_all(source.id, target.id)?;
         tx.retarget_memos(MemoTarget::Code(source.id), MemoTarget::Code(target.id))?;
         for child in paths.codes().iter().filter(|c| c.parent == Some(source.id)) {

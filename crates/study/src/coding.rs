@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use between_core::text::{self, CharIndex};
 use between_core::*;
 
-use crate::{CodePath, StudyError, StudyResult, Workbench, now};
+use crate::{CodePath, StudyError, StudyResult, Workbench, now, policy};
 
 /// Where a coding goes in its source.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,6 +82,7 @@ impl Workbench {
     /// Applies many codes in one transaction: all of them, or, at the first bad one, none
     /// (the error names its row, counting from 1).
     pub fn apply_codings(&mut self, batch: Vec<NewCoding>) -> StudyResult<Vec<Coding>> {
+        self.must_write()?;
         let paths = self.code_paths()?;
         let mut cache = SourceCache {
             ids: self
@@ -100,7 +101,7 @@ impl Workbench {
                 .map_err(|e| e.at(format!("row {}", i + 1)))?;
             codings.push(coding);
         }
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         for c in &codings {
             tx.insert_coding(c)?;
         }
@@ -146,10 +147,11 @@ impl Workbench {
                 })?
             }
         };
-        let coder = new.coder.unwrap_or_else(|| self.actor.clone());
+        let coder = new.coder.unwrap_or_else(|| self.actor.name.clone());
         if coder.trim().is_empty() {
             return Err(StudyError::Invalid("a coding needs a coder".into()));
         }
+        policy::may_write_as(&self.actor, &coder)?;
         Ok(Coding {
             id: CodingId::new(),
             source,
@@ -299,6 +301,7 @@ impl Workbench {
         text: &str,
         author: Option<&str>,
     ) -> StudyResult<Memo> {
+        policy::may_write_as(&self.actor, author.unwrap_or(&self.actor.name))?;
         if text.trim().is_empty() {
             return Err(StudyError::Invalid("a memo needs some text".into()));
         }
@@ -308,14 +311,14 @@ impl Workbench {
             id: MemoId::new(),
             target,
             passage: None,
-            author: author.unwrap_or(&self.actor).to_string(),
+            author: author.unwrap_or(&self.actor.name).to_string(),
             title: title.trim().to_string(),
             text: text.to_string(),
             created_at: stamp.clone(),
             updated_at: stamp,
             version: 1,
         };
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         tx.insert_memo(&memo)?;
         tx.commit()?;
         Ok(memo)

@@ -665,6 +665,7 @@ impl Workbench {
     /// participants' names (and their parts) and labels, and speaker labels that are not roles;
     /// each with its whole-word occurrences per source, most frequent first.
     pub fn deidentify_candidates(&self) -> StudyResult<Vec<Candidate>> {
+        self.must_deidentify()?;
         let mut kinds: BTreeMap<String, BTreeSet<CandidateKind>> = BTreeMap::new();
         let mut add = |term: &str, kind| {
             let term = term.trim();
@@ -740,6 +741,7 @@ impl Workbench {
         mapping: &[Pseudonym],
         options: MatchOptions,
     ) -> StudyResult<Preview> {
+        self.must_deidentify()?;
         check_mapping(mapping, options)?;
         let matcher = Matcher::new(mapping, options);
         let mut plans = Vec::new();
@@ -798,10 +800,11 @@ impl Workbench {
         options: MatchOptions,
         expected: Option<&BTreeMap<SourceId, i64>>,
     ) -> StudyResult<Applied> {
+        self.must_deidentify()?;
         check_mapping(mapping, options)?;
         let matcher = Matcher::new(mapping, options);
         let stamp = now();
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         // Everything is read inside the change, so nothing written meanwhile is missed.
         let mut plans = Vec::new();
         for info in tx.source_infos()? {
@@ -936,13 +939,15 @@ impl Workbench {
 
     /// The stored mapping (original terms): for the owner's export only.
     pub fn pseudonyms(&self) -> StudyResult<Vec<PseudonymEntry>> {
+        self.must_deidentify()?;
         Ok(self.store.pseudonyms()?)
     }
 
     /// Deletes every stored original term, irreversibly; returns how many. Vacuum afterwards
     /// ([`Workbench::vacuum`]) so that the file's free pages do not keep the bytes.
     pub fn destroy_pseudonyms(&mut self) -> StudyResult<usize> {
-        let mut tx = self.store.transaction(&self.actor)?;
+        self.must_deidentify()?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         let n = tx.delete_pseudonyms()?;
         tx.commit()?;
         Ok(n)

@@ -1,35 +1,12 @@
-//! Who writes case narratives, and exemplar quotes chosen by the team: codings that stand for a theory component (or a code)
-//! in the paper's table of components, in the team's order. Only owners choose them.
+//! Exemplar quotes chosen by the team: codings that stand for a theory component (or a code)
+//! in the paper's table of components, in the team's order. Choosing them is the team's
+//! editorial decision: owners only (see [`crate::policy`]).
 
 use between_core::*;
 
 use crate::{StudyError, StudyResult, Workbench, now};
 
 impl Workbench {
-    /// Choosing exemplars is the team's editorial decision: owners only.
-    pub fn may_choose_exemplars(&self, who: &Account) -> StudyResult<()> {
-        if who.role == AccountRole::Owner {
-            Ok(())
-        } else {
-            Err(StudyError::Forbidden(format!(
-                "only an owner chooses exemplar quotes; {} is a {}",
-                who.name, who.role
-            )))
-        }
-    }
-
-    /// Case-study narratives are the team's writing: owners and coders, not auditors.
-    pub fn may_write_cases(&self, who: &Account) -> StudyResult<()> {
-        if who.role.can_write() {
-            Ok(())
-        } else {
-            Err(StudyError::Forbidden(format!(
-                "{} is an auditor and may only read case studies",
-                who.name
-            )))
-        }
-    }
-
     /// What an exemplar stands for, as a user names it: `component:ID`, `code:PATH`, or bare —
     /// a theory component's id first, then a code.
     pub fn exemplar_target(&self, reference: &str) -> StudyResult<ExemplarFor> {
@@ -67,6 +44,7 @@ impl Workbench {
         target: ExemplarFor,
         position: Option<i64>,
     ) -> StudyResult<Exemplar> {
+        self.must_manage("choose exemplar quotes")?;
         let coding = self.store.coding(coding)?;
         if coding.contrast {
             return Err(StudyError::Invalid(
@@ -134,10 +112,10 @@ impl Workbench {
             coding: coding.id,
             target,
             position: position.unwrap_or(count + 1).clamp(1, count + 1),
-            chosen_by: self.actor.clone(),
+            chosen_by: self.actor.name.clone(),
             chosen_at: now(),
         };
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         tx.insert_exemplar(&exemplar)?;
         tx.commit()?;
         Ok(exemplar)
@@ -145,7 +123,8 @@ impl Workbench {
 
     /// Unmarks an exemplar; the ones after it move up.
     pub fn drop_exemplar(&mut self, coding: CodingId, target: &ExemplarFor) -> StudyResult<()> {
-        let mut tx = self.store.transaction(&self.actor)?;
+        self.must_manage("choose exemplar quotes")?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         if !tx.delete_exemplar(coding, target)? {
             return Err(StudyError::Unknown {
                 what: "exemplar",

@@ -112,6 +112,7 @@ impl Workbench {
         options: &ImportOptions,
         progress: &mut dyn FnMut(&str, u64),
     ) -> StudyResult<ImportReport> {
+        self.must_manage("import transcripts")?;
         let mut files = Vec::with_capacity(paths.len());
         for path in paths {
             let path = path.as_ref();
@@ -148,6 +149,7 @@ impl Workbench {
         options: &ImportOptions,
         progress: &mut dyn FnMut(&str, u64),
     ) -> StudyResult<ImportReport> {
+        self.must_manage("import transcripts")?;
         if options.name.is_some() && files.len() > 1 {
             return Err(StudyError::Invalid(
                 "a source name can only be given when importing one file".into(),
@@ -217,7 +219,7 @@ impl Workbench {
             });
             sources.push(source);
         }
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         for source in &sources {
             tx.insert_source(source)
                 .map_err(|e| StudyError::from(e).at(&source.name))?;

@@ -14,6 +14,7 @@ mod exemplars;
 mod import;
 mod media;
 mod people;
+pub mod policy;
 mod stats;
 mod team;
 
@@ -42,10 +43,11 @@ pub use people::{NewDyad, NewParticipant};
 pub use stats::{Count, Stats};
 pub use team::{CodingEdit, CodingRequest, Excerpt};
 
-/// An open study and who is working on it (recorded with every change).
+/// An open study and who is working on it: recorded with every change, and asked by
+/// [`policy`] about every guarded one.
 pub struct Workbench {
     store: Box<dyn Store + Send>,
-    actor: String,
+    actor: between_core::Account,
     /// Sources as read, by id. A source's text, turns and speakers change only by
     /// de-identification, which clears this cache in the same change; so they need reading
     /// once. Its `blind` flag can change and is read fresh each time.
@@ -57,7 +59,7 @@ pub struct Workbench {
 impl std::fmt::Debug for Workbench {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Workbench")
-            .field("actor", &self.actor)
+            .field("actor", &self.actor.name)
             .finish_non_exhaustive()
     }
 }
@@ -114,7 +116,7 @@ impl Workbench {
         Ok(bench)
     }
 
-    /// Opens an existing study file.
+    /// Opens an existing study file, acting as the local owner `actor` (see [`policy`]).
     pub fn open(path: &Path, options: &OpenOptions, actor: &str) -> StudyResult<Self> {
         Ok(Self::with_store(
             Box::new(SqliteStore::open(path, options)?),
@@ -122,11 +124,12 @@ impl Workbench {
         ))
     }
 
-    /// A workbench over any store (another backend, or one a test prepared).
+    /// A workbench over any store (another backend, or one a test prepared), acting as the
+    /// local owner `actor`.
     pub fn with_store(store: Box<dyn Store + Send>, actor: &str) -> Self {
         Self {
             store,
-            actor: actor.to_string(),
+            actor: policy::local_owner(actor),
             sources: Default::default(),
         }
     }
@@ -143,15 +146,6 @@ impl Workbench {
         let source = std::sync::Arc::new(self.store.source(id)?);
         self.sources.borrow_mut().insert(id, source.clone());
         Ok(source)
-    }
-
-    pub fn actor(&self) -> &str {
-        &self.actor
-    }
-
-    /// Who the next changes are recorded as (a server sets the logged-in account per request).
-    pub fn set_actor(&mut self, actor: &str) {
-        self.actor = actor.to_string();
     }
 
     pub fn store(&self) -> &dyn Store {

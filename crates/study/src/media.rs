@@ -34,6 +34,7 @@ pub fn recording_type(path: &Path) -> Option<String> {
 impl Workbench {
     /// Links the recording at `file` to a source (by name or id), replacing any linked before.
     pub fn attach_media(&mut self, source: &str, file: &Path) -> StudyResult<Media> {
+        self.must_manage("link recordings")?;
         let source = self.source_ref(source)?;
         let shown = file.display().to_string();
         let io = |source| StudyError::Io {
@@ -56,9 +57,9 @@ impl Workbench {
             mime,
             bytes: meta.len(),
             attached_at: now(),
-            attached_by: self.actor.clone(),
+            attached_by: self.actor.name.clone(),
         };
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         tx.set_media(&media)?;
         tx.commit()?;
         Ok(media)
@@ -66,8 +67,9 @@ impl Workbench {
 
     /// Unlinks a source's recording (the file itself is left alone).
     pub fn detach_media(&mut self, source: &str) -> StudyResult<()> {
+        self.must_manage("unlink recordings")?;
         let id = self.source_ref(source)?;
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         if !tx.delete_media(id)? {
             return Err(StudyError::Invalid(format!(
                 "{source} has no recording linked"
@@ -111,6 +113,7 @@ impl Workbench {
         source: &str,
         note: &str,
     ) -> StudyResult<Verification> {
+        crate::policy::may_write_as(&self.actor, who)?;
         let id = self.source_ref(source)?;
         let verification = Verification {
             source: id,
@@ -118,7 +121,7 @@ impl Workbench {
             verified_at: now(),
             note: note.trim().to_string(),
         };
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         tx.act_as(who);
         tx.insert_verification(&verification)?;
         tx.commit()?;

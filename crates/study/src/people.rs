@@ -27,6 +27,7 @@ pub struct NewDyad {
 
 impl Workbench {
     pub fn add_participant(&mut self, new: NewParticipant) -> StudyResult<Participant> {
+        self.must_manage("add participants")?;
         let label = new.label.trim().to_string();
         if label.is_empty() {
             return Err(StudyError::Invalid(
@@ -47,7 +48,7 @@ impl Workbench {
             attributes: new.attributes,
             version: 1,
         };
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         tx.insert_participant(&participant)?;
         tx.commit()?;
         Ok(participant)
@@ -69,6 +70,7 @@ impl Workbench {
     }
 
     pub fn add_dyad(&mut self, new: NewDyad) -> StudyResult<Dyad> {
+        self.must_manage("add dyads")?;
         let clinician = self.participant(&new.clinician)?;
         let patient = self.participant(&new.patient)?;
         if clinician.role != Role::Clinician {
@@ -94,7 +96,7 @@ impl Workbench {
             notes: new.notes,
             version: 1,
         };
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         tx.insert_dyad(&dyad)?;
         tx.commit()?;
         Ok(dyad)
@@ -155,6 +157,8 @@ impl Workbench {
         text: &str,
         read_version: Option<i64>,
     ) -> StudyResult<Case> {
+        // Case-study narratives are the team's writing: owners and coders.
+        self.must_write()?;
         let existing = self.case(subject)?;
         let case = match (existing, read_version) {
             (Some(c), Some(v)) => Case {
@@ -180,7 +184,7 @@ impl Workbench {
                 version: 1,
             },
         };
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         tx.upsert_case(&case)?;
         tx.commit()?;
         Ok(self.case(subject)?.unwrap_or(case))

@@ -1,6 +1,6 @@
 //! What the members of a team do as themselves (through the web): code as their account, edit
-//! and remove codings with the version they saw, read excerpts. The rules of who may do what
-//! are here, so every front end applies the same ones.
+//! and remove codings with the version they saw, read excerpts. Who may do which is asked of
+//! [`crate::policy`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use between_core::text::CharIndex;
 use between_core::*;
 use between_store::CodingFilter;
 
+use crate::policy::{may_change_coding, may_write};
 use crate::{CodingView, StudyError, StudyResult, Workbench, now};
 
 /// Changes to a coding; `None` leaves a field as it is.
@@ -41,29 +42,6 @@ pub struct Excerpt {
     pub view: CodingView,
     pub before: String,
     pub after: String,
-}
-
-fn may_write(who: &Account) -> StudyResult<()> {
-    if who.role.can_write() {
-        Ok(())
-    } else {
-        Err(StudyError::Forbidden(format!(
-            "{} is an auditor and may only read",
-            who.name
-        )))
-    }
-}
-
-fn may_change(who: &Account, coding: &Coding) -> StudyResult<()> {
-    may_write(who)?;
-    if who.role == AccountRole::Owner || coding.coder.eq_ignore_ascii_case(&who.name) {
-        Ok(())
-    } else {
-        Err(StudyError::Forbidden(format!(
-            "this coding is {}'s; only they or an owner may change it",
-            coding.coder
-        )))
-    }
 }
 
 impl Workbench {
@@ -158,7 +136,7 @@ impl Workbench {
             })();
             prepared.push(coding.map(|c| (who, c)));
         }
-        let mut tx = self.store.transaction(&self.actor)?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
         for (who, coding) in prepared.iter().flatten() {
             tx.act_as(&who.name);
             tx.insert_coding(coding)?;
@@ -193,7 +171,7 @@ impl Workbench {
         edit: CodingEdit,
     ) -> StudyResult<CodingView> {
         let mut coding = self.store.coding(id)?;
-        may_change(who, &coding)?;
+        may_change_coding(who, &coding)?;
         let source = self.cached_source(coding.source)?;
         let start = edit.start.unwrap_or(coding.span.start);
         let end = edit.end.unwrap_or(coding.span.end);
@@ -232,7 +210,7 @@ impl Workbench {
         version: i64,
     ) -> StudyResult<Coding> {
         let mut coding = self.store.coding(id)?;
-        may_change(who, &coding)?;
+        may_change_coding(who, &coding)?;
         coding.version = version;
         let mut tx = self.store.transaction(&who.name)?;
         tx.delete_coding(&coding)?;

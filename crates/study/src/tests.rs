@@ -1203,3 +1203,116 @@ fn primock57_imports_as_57_interleaved_dialogues_with_their_marks() {
     assert_eq!(kinds[&Unintelligible], 1359);
     assert_eq!(kinds[&Inaudible], 814);
 }
+
+#[test]
+fn every_change_asks_the_policy_about_the_acting_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut b, [owner, coder, auditor]) = worked_example(&dir);
+    let forbidden = |r: StudyResult<()>, what: &str| {
+        assert!(matches!(r, Err(StudyError::Forbidden(_))), "{what}: {r:?}");
+    };
+    // The command line is the local owner: everything goes.
+    b.add_code("Open", None, None, "").unwrap();
+    b.act_as(coder.clone());
+    b.add_code("Coder's own", None, None, "").unwrap();
+    b.apply_code(NewCoding {
+        source: "thirty.txt".into(),
+        code: "A".into(),
+        target: CodingTarget::Offsets { start: 0, end: 1 },
+        coder: None,
+        memo: None,
+        contrast: false,
+    })
+    .unwrap();
+    let as_other = NewCoding {
+        source: "thirty.txt".into(),
+        code: "A".into(),
+        target: CodingTarget::Offsets { start: 0, end: 2 },
+        coder: Some("c2".into()),
+        memo: None,
+        contrast: false,
+    };
+    forbidden(b.apply_code(as_other.clone()).map(drop), "code as another");
+    forbidden(b.merge_codes("Open", "A").map(drop), "merge codes");
+    forbidden(b.rename_code("Open", "Closed").map(drop), "rename a code");
+    forbidden(b.set_blind(None, true), "switch blind coding");
+    forbidden(b.deidentify_candidates().map(drop), "de-identify");
+    forbidden(b.pseudonyms().map(drop), "read the mapping");
+    forbidden(
+        b.add_account("eve", AccountRole::Owner, "a long password")
+            .map(drop),
+        "add an account",
+    );
+    forbidden(b.begin_merge().map(drop), "import a project");
+    forbidden(
+        b.import_files(
+            vec![file("p09.txt", INTERVIEW)],
+            &Default::default(),
+            &mut |_, _| {},
+        )
+        .map(drop),
+        "import transcripts",
+    );
+    forbidden(
+        b.add_memo(&TargetRef("study".into()), "", "x", Some("paul"))
+            .map(drop),
+        "a memo in another's name",
+    );
+    b.act_as(auditor);
+    forbidden(
+        b.add_code("Auditor's", None, None, "").map(drop),
+        "add a code",
+    );
+    forbidden(
+        b.add_memo(&TargetRef("study".into()), "", "x", None)
+            .map(drop),
+        "write a memo",
+    );
+    b.act_as(owner);
+    b.apply_code(as_other).unwrap();
+    b.rename_code("Open", "Closed").unwrap();
+}
+
+#[test]
+fn a_consensus_coder_is_never_an_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut b, [owner, coder, _]) = worked_example(&dir);
+    let coders = ["c1".to_string(), "c2".to_string()];
+    let p = b
+        .disagreements(&owner, &coders, &[], &[], None, usize::MAX)
+        .unwrap()
+        .passages
+        .into_iter()
+        .find(|p| p.code_path == "A" && p.span.start == 2)
+        .unwrap();
+    let before = b.codings(None, None, None).unwrap();
+    for (who, name) in [
+        (&coder, "paul"),
+        (&coder, "PAUL"),
+        (&owner, "Ada"),
+        (&owner, "c1"),
+    ] {
+        let refused = b.adjudicate(
+            who,
+            Adjudication {
+                source: p.source,
+                code: p.code,
+                start: p.span.start,
+                end: p.span.end,
+                accept: "c2".into(),
+                replacing: Vec::new(),
+                consensus: Some(name.into()),
+            },
+        );
+        assert!(
+            matches!(refused, Err(StudyError::Forbidden(_))),
+            "{name}: {refused:?}"
+        );
+        assert!(
+            b.disagreements(who, &coders, &[], &[], Some(name), 1)
+                .is_err(),
+            "{name}"
+        );
+    }
+    assert_eq!(b.codings(None, None, None).unwrap(), before);
+}

@@ -5,7 +5,7 @@ use super::*;
 
 /// A non-contrast coding of the sample in the patient's account of dyad `label`, under
 /// `component`.
-async fn coding_in(w: &World, s: &Session, label: &str, component: &str) -> String {
+pub(super) async fn coding_in(w: &World, s: &Session, label: &str, component: &str) -> String {
     let case = w
         .call(s, Method::GET, &format!("/cases/dyad/{label}"), None)
         .await;

@@ -1,0 +1,333 @@
+//! Who may do what, decided here and nowhere else. The actor is always explicit: a server sets
+//! the logged-in account on the `Workbench` for each request (`Workbench::act_as`), the command
+//! line acts as the local owner (whoever holds the study file owns it). Every `Workbench`
+//! method that changes or reveals guarded data asks one of these functions first; front ends
+//! ask [`capabilities`] only to decide what to offer, never to decide what is allowed.
+//!
+//! The rules: owners do everything; coders code, write memos and case narratives, add codes and
+//! check transcripts, and change only their own codings; auditors only read. In blind mode a
+//! coder sees only their own codings. A consensus coder is never an account.
+
+use std::collections::HashSet;
+
+use between_core::*;
+
+use crate::{CodingView, StudyError, StudyResult, Workbench};
+
+/// The person at the command line (or a program using the library directly): holding the
+/// study file, they own it.
+pub fn local_owner(name: &str) -> Account {
+    Account {
+        id: AccountId::default(),
+        name: name.to_string(),
+        role: AccountRole::Owner,
+        created_at: String::new(),
+        version: 0,
+    }
+}
+
+/// An actor who may read but change nothing by themselves: a server between requests, or its
+/// batch writer, which checks each request's own account.
+pub fn bystander(name: &str) -> Account {
+    Account {
+        role: AccountRole::Auditor,
+        ..local_owner(name)
+    }
+}
+
+/// What an actor may do, for a front end deciding what to offer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Capabilities {
+    /// Code, write memos and case narratives, add codes, check transcripts.
+    pub write: bool,
+    /// Everything else: the codebook's structure, blind mode, exemplar quotes, exchange,
+    /// de-identification, accounts, people, imports, recordings.
+    pub manage: bool,
+    /// Sees only their own codings where blind coding is on.
+    pub blinded: bool,
+}
+
+pub fn capabilities(who: &Account) -> Capabilities {
+    Capabilities {
+        write: may_write(who).is_ok(),
+        manage: may_manage(who, "").is_ok(),
+        blinded: who.role == AccountRole::Coder,
+    }
+}
+
+/// Coding, memos, case narratives, new codes, transcript checks: owners and coders.
+pub fn may_write(who: &Account) -> StudyResult<()> {
+    match who.role {
+        AccountRole::Owner | AccountRole::Coder => Ok(()),
+        AccountRole::Auditor => Err(StudyError::Forbidden(format!(
+            "{} is an auditor and may only read",
+            who.name
+        ))),
+    }
+}
+
+/// The study's management (`what`, said in the refusal): owners only.
+pub fn may_manage(who: &Account, what: &str) -> StudyResult<()> {
+    match who.role {
+        AccountRole::Owner => Ok(()),
+        AccountRole::Coder | AccountRole::Auditor => Err(StudyError::Forbidden(format!(
+            "only an owner may {what}; {} is a {}",
+            who.name, who.role
+        ))),
+    }
+}
+
+/// Exchanging the study as a file (export or import) reaches all of it: owners only.
+pub fn may_exchange(who: &Account) -> StudyResult<()> {
+    may_manage(who, "export or import the study as a project")
+}
+
+/// De-identification and its mapping hold the study's identifying terms: owners only.
+pub fn may_deidentify(who: &Account) -> StudyResult<()> {
+    may_manage(who, "de-identify the study or see its mapping")
+}
+
+/// Coding or writing a memo under `name`: a writer as themselves; an owner as anyone (the
+/// command line records codings made elsewhere under their coders' names).
+pub fn may_write_as(who: &Account, name: &str) -> StudyResult<()> {
+    may_write(who)?;
+    if who.role == AccountRole::Owner || name.trim().eq_ignore_ascii_case(&who.name) {
+        Ok(())
+    } else {
+        Err(StudyError::Forbidden(format!(
+            "{} may write only as themselves, not as '{name}'",
+            who.name
+        )))
+    }
+}
+
+/// Changing or removing a coding: its coder, or an owner.
+pub fn may_change_coding(who: &Account, coding: &Coding) -> StudyResult<()> {
+    may_write(who)?;
+    if who.role == AccountRole::Owner || coding.coder.eq_ignore_ascii_case(&who.name) {
+        Ok(())
+    } else {
+        Err(StudyError::Forbidden(format!(
+            "this coding is {}'s; only they or an owner may change it",
+            coding.coder
+        )))
+    }
+}
+
+/// Where blind coding is on: the whole study, or some sources.
+#[derive(Clone, Debug, Default)]
+pub struct Blindness {
+    pub study: bool,
+    pub sources: HashSet<SourceId>,
+}
+
+impl Blindness {
+    /// Whether `viewer` may not see a coding of `coder`'s in `source`: in a blind study or
+    /// source, a coder sees only their own.
+    pub fn hides(&self, viewer: &Account, source: SourceId, coder: &str) -> bool {
+        viewer.role == AccountRole::Coder
+            && (self.study || self.sources.contains(&source))
+            && !coder.eq_ignore_ascii_case(&viewer.name)
+    }
+
+    /// Comparing coders shows everyone's codings: owners and auditors may always, a coder only
+    /// where nothing compared is blind (`compared`: the sources, with their names for the
+    /// refusal).
+    pub fn may_compare(&self, who: &Account, compared: &[(SourceId, &str)]) -> StudyResult<()> {
+        if who.role != AccountRole::Coder {
+            return Ok(());
+        }
+        if self.study {
+            return Err(StudyError::Forbidden(
+                "blind coding is on for this study; only owners and auditors compare coders until it is off".into(),
+            ));
+        }
+        match compared.iter().find(|(id, _)| self.sources.contains(id)) {
+            Some((_, name)) => Err(StudyError::Forbidden(format!(
+                "blind coding is on for '{name}'; only owners and auditors compare coders on it"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Workbench {
+    /// Who the next calls act as (a server sets the logged-in account per request).
+    pub fn act_as(&mut self, who: Account) {
+        self.actor = who;
+    }
+
+    pub fn actor(&self) -> &Account {
+        &self.actor
+    }
+
+    /// The acting account's capabilities.
+    pub fn capabilities(&self) -> Capabilities {
+        capabilities(&self.actor)
+    }
+
+    /// Asks [`may_write`] for the acting account.
+    pub(crate) fn must_write(&self) -> StudyResult<()> {
+        may_write(&self.actor)
+    }
+
+    /// Asks [`may_manage`] for the acting account.
+    pub(crate) fn must_manage(&self, what: &str) -> StudyResult<()> {
+        may_manage(&self.actor, what)
+    }
+
+    /// Asks [`may_exchange`] for the acting account.
+    pub fn may_exchange(&self) -> StudyResult<()> {
+        may_exchange(&self.actor)
+    }
+
+    /// Asks [`may_deidentify`] for the acting account.
+    pub(crate) fn must_deidentify(&self) -> StudyResult<()> {
+        may_deidentify(&self.actor)
+    }
+
+    /// Where blind coding is on now.
+    pub fn blindness(&self) -> StudyResult<Blindness> {
+        Ok(Blindness {
+            study: self.store.study()?.blind,
+            sources: self.store.blind_sources()?.into_iter().collect(),
+        })
+    }
+
+    /// [`Blindness::may_compare`] over sources named by the user (none: every source).
+    pub fn may_compare(&self, who: &Account, sources: &[String]) -> StudyResult<()> {
+        let blindness = self.blindness()?;
+        if who.role != AccountRole::Coder || (!blindness.study && blindness.sources.is_empty()) {
+            return blindness.may_compare(who, &[]);
+        }
+        let chosen: Vec<SourceId> = if sources.is_empty() {
+            blindness.sources.iter().copied().collect()
+        } else {
+            self.source_ids(sources)?
+        };
+        let mut named = Vec::with_capacity(chosen.len());
+        for id in chosen {
+            named.push((id, self.cached_source(id)?));
+        }
+        let compared: Vec<(SourceId, &str)> =
+            named.iter().map(|(id, s)| (*id, s.name.as_str())).collect();
+        blindness.may_compare(who, &compared)
+    }
+
+    /// Keeps the codings `viewer` may see: in a blind study or source, a coder sees only their own.
+    pub fn visible(
+        &self,
+        viewer: &Account,
+        codings: Vec<CodingView>,
+    ) -> StudyResult<Vec<CodingView>> {
+        if viewer.role != AccountRole::Coder {
+            return Ok(codings);
+        }
+        let blindness = self.blindness()?;
+        Ok(codings
+            .into_iter()
+            .filter(|v| !blindness.hides(viewer, v.coding.source, &v.coding.coder))
+            .collect())
+    }
+
+    /// Every name that is or has been an account's, for [`consensus_coder`].
+    pub(crate) fn account_names(&self) -> StudyResult<Vec<String>> {
+        Ok(self.store.account_names_ever()?)
+    }
+}
+
+/// The consensus coder's name: `CONSENSUS_CODER` unless another is given. It is never an
+/// account's name (any case; `accounts` should hold every name that has ever been one), nor
+/// one of the coders compared or accepted: adjudication replaces the consensus coder's
+/// codings, which would otherwise let anyone who adjudicates remove or forge a person's work.
+pub fn consensus_coder(
+    name: Option<&str>,
+    compared: &[String],
+    accounts: &[String],
+) -> StudyResult<String> {
+    let name = name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(crate::CONSENSUS_CODER);
+    if compared.iter().any(|c| c.eq_ignore_ascii_case(name)) {
+        return Err(StudyError::Invalid(format!(
+            "'{name}' is one of the coders compared; the consensus needs a coder of its own"
+        )));
+    }
+    if accounts.iter().any(|a| a.eq_ignore_ascii_case(name)) {
+        return Err(StudyError::Forbidden(format!(
+            "'{name}' is an account; the consensus coder must be a name no account has"
+        )));
+    }
+    Ok(name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(name: &str, role: AccountRole) -> Account {
+        Account {
+            role,
+            ..local_owner(name)
+        }
+    }
+
+    #[test]
+    fn roles_decide_writing_and_managing() {
+        let owner = account("paul", AccountRole::Owner);
+        let coder = account("sam", AccountRole::Coder);
+        let auditor = account("ada", AccountRole::Auditor);
+        assert!(may_write(&owner).is_ok() && may_write(&coder).is_ok());
+        assert!(may_write(&auditor).is_err());
+        assert!(may_manage(&owner, "x").is_ok());
+        assert!(may_manage(&coder, "x").is_err() && may_manage(&auditor, "x").is_err());
+        assert!(may_write_as(&coder, "SAM").is_ok() && may_write_as(&coder, "paul").is_err());
+        assert!(may_write_as(&owner, "anyone").is_ok());
+        assert!(may_write_as(&auditor, "ada").is_err());
+        assert_eq!(
+            capabilities(&coder),
+            Capabilities {
+                write: true,
+                manage: false,
+                blinded: true
+            }
+        );
+    }
+
+    #[test]
+    fn a_consensus_coder_is_never_an_account() {
+        let accounts = vec!["paul".to_string(), "Sam".to_string()];
+        let compared = vec!["maria".to_string()];
+        for taken in ["paul", "PAUL", " sam ", "maria"] {
+            assert!(
+                consensus_coder(Some(taken), &compared, &accounts).is_err(),
+                "{taken}"
+            );
+        }
+        assert_eq!(
+            consensus_coder(None, &compared, &accounts).unwrap(),
+            crate::CONSENSUS_CODER
+        );
+        assert_eq!(
+            consensus_coder(Some("panel"), &compared, &accounts).unwrap(),
+            "panel"
+        );
+    }
+
+    #[test]
+    fn blindness_hides_others_codings_from_coders_only() {
+        let source = SourceId::new();
+        let blind = Blindness {
+            study: false,
+            sources: [source].into(),
+        };
+        let coder = account("sam", AccountRole::Coder);
+        assert!(blind.hides(&coder, source, "maria"));
+        assert!(!blind.hides(&coder, source, "Sam"));
+        assert!(!blind.hides(&coder, SourceId::new(), "maria"));
+        assert!(!blind.hides(&account("ada", AccountRole::Auditor), source, "maria"));
+        assert!(blind.may_compare(&coder, &[(source, "a")]).is_err());
+        assert!(blind.may_compare(&coder, &[(SourceId::new(), "b")]).is_ok());
+    }
+}
