@@ -49,7 +49,7 @@ async fn candidates(viewer: Viewer) -> Result<Response, ApiError> {
     viewer.must_own()?;
     let list = viewer
         .study
-        .run(&viewer.account.name, |b| b.deidentify_candidates())
+        .read(&viewer.account.name, |b| b.deidentify_candidates())
         .await?;
     Ok(Json(list).into_response())
 }
@@ -61,7 +61,7 @@ async fn preview(viewer: Viewer, Body(body): Body<PreviewBody>) -> Result<Respon
     };
     let mut preview = viewer
         .study
-        .run(&viewer.account.name, move |b| {
+        .read(&viewer.account.name, move |b| {
             b.deidentify_preview(&body.mapping, options)
         })
         .await?;
@@ -80,10 +80,7 @@ async fn apply(viewer: Viewer, Body(body): Body<ApplyBody>) -> Result<Response, 
     let applied = viewer
         .study
         .run(&viewer.account.name, move |b| {
-            let applied = b.deidentify(&body.mapping, options, body.versions.as_ref())?;
-            // The old texts are identifying: no free page of the file may keep them.
-            b.vacuum()?;
-            Ok(applied)
+            b.deidentify(&body.mapping, options, body.versions.as_ref())
         })
         .await?;
     // Every open document of these sources shows the old text: tell it to reload.
@@ -102,7 +99,7 @@ async fn mapping(viewer: Viewer) -> Result<Response, ApiError> {
     viewer.must_own()?;
     let entries = viewer
         .study
-        .run(&viewer.account.name, |b| b.pseudonyms())
+        .read(&viewer.account.name, |b| b.pseudonyms())
         .await?;
     Ok(Json(entries).into_response())
 }
@@ -111,11 +108,10 @@ async fn destroy(viewer: Viewer) -> Result<Response, ApiError> {
     viewer.must_own()?;
     let destroyed = viewer
         .study
-        .run(&viewer.account.name, |b| {
-            let n = b.destroy_pseudonyms()?;
-            b.vacuum()?;
-            Ok(n)
-        })
+        .run(&viewer.account.name, |b| b.destroy_pseudonyms())
         .await?;
-    Ok(Json(json!({ "destroyed": destroyed })).into_response())
+    Ok(
+        Json(json!({ "destroyed": destroyed.terms, "vacuum_failed": destroyed.vacuum_failed }))
+            .into_response(),
+    )
 }

@@ -110,7 +110,7 @@ async fn export(
     let name = format!("{}.{extension}", viewer.study.slug);
     let (bytes, report) = viewer
         .study
-        .run(&viewer.account.name, move |b| {
+        .read(&viewer.account.name, move |b| {
             write(b).map_err(|e| between_study::StudyError::Invalid(e.to_string()))
         })
         .await?;
