@@ -100,6 +100,15 @@ async fn a_read_answers_while_a_write_waits_for_another_process() {
     let lock = other.transaction("cli").unwrap();
     let write = w.call(&maria, Method::POST, "/memos", memo("after the lock"));
     tokio::pin!(write);
+    // On until the write holds the study's writer, waiting there for the lock.
+    let study = w.app.study("sample").unwrap();
+    while study.writer.try_lock().is_ok() {
+        tokio::select! {
+            biased;
+            written = &mut write => panic!("the write ended at once: {}", written.text),
+            () = tokio::task::yield_now() => {}
+        }
+    }
     let read = tokio::select! {
         read = w.call(&maria, Method::GET, "/codebook", None) => read,
         written = &mut write => panic!("the write ended before the read: {}", written.text),
