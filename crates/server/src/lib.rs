@@ -22,8 +22,6 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use tokio::sync::Mutex as AsyncMutex;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
@@ -32,7 +30,7 @@ use between_core::Account;
 use between_findings::Corpus;
 use between_store::OpenOptions;
 use between_study::{CodingRequest, CodingView, StudyResult, Workbench};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{Mutex as AsyncMutex, broadcast, mpsc, oneshot};
 
 pub use error::ApiError;
 
