@@ -578,7 +578,7 @@ pub struct AuditArgs {
 
 #[derive(Args, Debug)]
 #[command(
-    group(clap::ArgGroup::new("action").required(true).args(["suggest", "preview", "apply", "export_mapping", "destroy_mapping"])),
+    group(clap::ArgGroup::new("action").required(true).args(["suggest", "preview", "apply", "export_mapping", "destroy_mapping", "vacuum"])),
     after_help = "Examples:\n  between deidentify study.between --suggest\n  between deidentify study.between --map \"Dr Ruiz=[Clinician A]\" --map \"Samuel=[Patient B]\" --preview\n  between deidentify study.between --mapping names.csv --apply\n  between deidentify study.between --export-mapping key.csv\n  between deidentify study.between --destroy-mapping --yes"
 )]
 pub struct DeidentifyArgs {
@@ -611,6 +611,10 @@ pub struct DeidentifyArgs {
     /// Confirm --destroy-mapping: it cannot be undone
     #[arg(long)]
     pub yes: bool,
+    /// Rebuild the study file so that no free page keeps deleted words (--apply and
+    /// --destroy-mapping do it; this is for when that failed)
+    #[arg(long)]
+    pub vacuum: bool,
     /// With --suggest and --preview
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

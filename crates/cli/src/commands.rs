@@ -70,6 +70,7 @@ pub fn run(cli: Cli) -> Result<()> {
         actor: cli.actor.unwrap_or_else(default_actor),
         options: OpenOptions {
             busy_timeout: Duration::from_millis(cli.busy_timeout_ms),
+            ..Default::default()
         },
     };
     match cli.command {

@@ -141,6 +141,9 @@ fn suggest_preview_apply_export_and_destroy() {
         d,
         &["deidentify", "s.between", "--destroy-mapping", "--yes"],
     );
+    // What to run when the vacuum after apply or destroy failed.
+    let out = ok(d, &["deidentify", "s.between", "--vacuum"]);
+    assert!(out.contains("vacuumed s.between"), "{out}");
     std::fs::remove_file(d.join("key.csv")).unwrap();
     ok(
         d,

@@ -838,9 +838,15 @@ pub fn from_refi(
         );
     for source in sources {
         for doc in importer.source(source, report)? {
+            if let Some(file) = &doc.recording {
+                report.warnings.push(format!(
+                    "{}: the recording {} is not linked: a project read apart from a study links no files",
+                    doc.source.name,
+                    file.display()
+                ));
+            }
             bundle.sources.push(doc.source);
             bundle.codings.extend(doc.codings);
-            bundle.media.extend(doc.media);
         }
     }
     let tail = importer.tail(project, report)?;
@@ -867,9 +873,13 @@ pub fn import_project(
         streamed,
         ..Default::default()
     };
+    // Recordings are linked only from inside the study's folder (symlinks followed): a project
+    // must not hand the study's readers other files of the machine.
+    let folder = bench.study_folder();
     let mut attempt = |options: refi::ReadOptions| {
         let mut merge = bench.begin_merge()?;
-        let report = read_alongside(file_name, input, &options, &mut |part| match part {
+        let mut unlinked = Vec::new();
+        let mut report = read_alongside(file_name, input, &options, &mut |part| match part {
             Part::Head(head) => {
                 merge.people(head.participants, head.dyads)?;
                 Ok(merge.codes(head.codes)?)
@@ -878,8 +888,23 @@ pub fn import_project(
                 let Imported {
                     source,
                     codings,
-                    media,
+                    recording,
                 } = *doc;
+                let media = recording.and_then(|file| {
+                    let linked = folder
+                        .as_deref()
+                        .ok_or_else(|| "the study has no folder to link it from".to_string())
+                        .and_then(|f| between_study::recording_inside(f, &file, source.id));
+                    linked
+                        .map_err(|why| {
+                            unlinked.push(format!(
+                                "{}: the recording {} is not linked: {why}",
+                                source.name,
+                                file.display()
+                            ))
+                        })
+                        .ok()
+                });
                 Ok(merge.source(source, codings, media)?)
             }
             Part::Tail(tail) => {
@@ -891,6 +916,7 @@ pub fn import_project(
             }
         })?;
         let merged = merge.commit()?;
+        report.warnings.append(&mut unlinked);
         Ok::<_, ExchangeError>((merged, report))
     };
     match attempt(streamed(true)) {
@@ -1035,7 +1061,9 @@ struct Tail {
 struct Imported {
     source: Source,
     codings: Vec<Coding>,
-    media: Option<Media>,
+    /// The file of its recording as the project names it (relative ones start at the study's
+    /// folder); linked only if it lies inside that folder.
+    recording: Option<std::path::PathBuf>,
 }
 
 /// Maps a project to a study's objects in the order it is read: the head (codebook, cases),
@@ -1304,7 +1332,7 @@ impl Importer {
 
     fn doc(&mut self, doc: Doc<'_>, report: &mut refi::Report) -> Result<Imported, ExchangeError> {
         let mut codings = Vec::new();
-        let mut media = None;
+        let mut recording = None;
         let source_id = SourceId(id(doc.guid, "source")?);
         let values = self.named(doc.values);
         let mut name = doc
@@ -1467,10 +1495,10 @@ impl Importer {
             });
         }
         if let Some(m) = doc.recording {
-            match recording(m, self.base_path.as_deref(), source_id) {
-                Some(r) => media = Some(r),
+            match recording_file(m, self.base_path.as_deref()) {
+                Some(file) => recording = Some(file),
                 None => report.warnings.push(format!(
-                    "{name}: the recording {} is not a path between can link (only relative:/// and absolute:/// files that exist)",
+                    "{name}: the recording {} is not a path between can link (only relative:/// and absolute:/// files)",
                     m.path.as_deref().unwrap_or("(none)")
                 )),
             }
@@ -1492,7 +1520,7 @@ impl Importer {
                 version: 1,
             },
             codings,
-            media,
+            recording,
         })
     }
 
@@ -1733,24 +1761,17 @@ fn parsed_speakers(turns: &[Turn]) -> Vec<Speaker> {
     seen
 }
 
-/// A recording the study can link: a file that exists at a `relative:///` or `absolute:///` path.
-fn recording(m: &refi::MediaSource, base: Option<&str>, source: SourceId) -> Option<Media> {
+/// The file a recording's `absolute:///` or `relative:///` path names (a relative one against
+/// the project's base path, or else the study's folder), whether or not it may be linked.
+fn recording_file(m: &refi::MediaSource, base: Option<&str>) -> Option<std::path::PathBuf> {
     let path = m.path.as_deref()?;
-    let file = if let Some(rest) = path.strip_prefix("absolute:///") {
-        std::path::PathBuf::from(format!("/{rest}"))
-    } else {
-        let rest = path.strip_prefix("relative:///")?;
-        std::path::Path::new(base.unwrap_or(".")).join(rest)
-    };
-    let bytes = std::fs::metadata(&file).ok()?.len();
-    let mime = between_study::recording_type(&file)?;
-    Some(Media {
-        source,
-        path: file.display().to_string(),
-        mime,
-        bytes,
-        attached_at: String::new(),
-        attached_by: "imported".into(),
+    if let Some(rest) = path.strip_prefix("absolute:///") {
+        return Some(std::path::PathBuf::from(format!("/{rest}")));
+    }
+    let rest = path.strip_prefix("relative:///")?;
+    Some(match base {
+        Some(base) => std::path::Path::new(base).join(rest),
+        None => std::path::PathBuf::from(rest),
     })
 }
 

@@ -181,7 +181,9 @@ function start(main) {
         el('h2', { text: 'Applied' }),
         el('p', { class: 'deidentify-applied', text: `${done.replacements} replacements in ${done.sources.length} sources; ${done.codings} codings and ${done.passages} memo passages moved with their words; ${done.notes} memos or narratives rewritten.` }),
       );
-      message.show('De-identified. Export the mapping if you need it, then destroy it.', 'ok');
+      // Saved, but the file was not rebuilt: say so, and what to do.
+      if (done.vacuum_failed) message.show(done.vacuum_failed);
+      else message.show('De-identified. Export the mapping if you need it, then destroy it.', 'ok');
       loadCandidates();
       loadStored();
     } catch (e) {
@@ -223,7 +225,8 @@ function start(main) {
       if (!window.confirm('Destroy the mapping for good? The study will keep no original terms, and this cannot be undone.')) return;
       try {
         const r = await api('DELETE', '/deidentify/mapping');
-        message.show(`Destroyed ${r.destroyed} terms; the study file was vacuumed.`, 'ok');
+        if (r.vacuum_failed) message.show(r.vacuum_failed);
+        else message.show(`Destroyed ${r.destroyed} terms; the study file was vacuumed.`, 'ok');
         loadStored();
       } catch (e) {
         message.show(describeError(e));

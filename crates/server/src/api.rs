@@ -136,7 +136,7 @@ async fn study(viewer: Viewer) -> ApiResult {
     let who = viewer.account.clone();
     viewer
         .study
-        .run(&viewer.account, move |b| {
+        .read(&viewer.account, move |b| {
             let study = b.study()?;
             let visible: usize = b
                 .coding_progress(&who)?
@@ -165,7 +165,7 @@ async fn study(viewer: Viewer) -> ApiResult {
 async fn participants(viewer: Viewer) -> ApiResult<Response> {
     viewer
         .study
-        .run(&viewer.account, |b| b.participants())
+        .read(&viewer.account, |b| b.participants())
         .await
         .map(to_json)
 }
@@ -173,7 +173,7 @@ async fn participants(viewer: Viewer) -> ApiResult<Response> {
 async fn dyads(viewer: Viewer) -> ApiResult<Response> {
     viewer
         .study
-        .run(&viewer.account, |b| b.dyads())
+        .read(&viewer.account, |b| b.dyads())
         .await
         .map(to_json)
 }
@@ -182,7 +182,7 @@ async fn sources(viewer: Viewer) -> ApiResult {
     let who = viewer.account.clone();
     viewer
         .study
-        .run(&viewer.account, move |b| {
+        .read(&viewer.account, move |b| {
             let by_source = b.coding_progress(&who)?;
             let list: Vec<Value> = b
                 .sources()?
@@ -232,7 +232,7 @@ async fn source(viewer: Viewer, Path((_, id)): Path<(String, String)>) -> ApiRes
     let id: SourceId = parse_id(&id, "source")?;
     viewer
         .study
-        .run(&viewer.account, move |b| {
+        .read(&viewer.account, move |b| {
             let s = b.source_by_id(id)?;
             let participant = s.participant.and_then(|p| {
                 b.participants()
@@ -283,7 +283,7 @@ async fn source_codings(
     let who = viewer.account.clone();
     viewer
         .study
-        .run(&viewer.account, move |b| {
+        .read(&viewer.account, move |b| {
             b.source_by_id(id)?;
             b.visible(&who, b.coding_views(Some(id), None, None)?)
         })
@@ -301,7 +301,7 @@ async fn source_media(
     let id: SourceId = parse_id(&id, "source")?;
     let (media, file) = viewer
         .study
-        .run(&viewer.account, move |b| b.media_file(id))
+        .read(&viewer.account, move |b| b.media_file(id))
         .await?;
     if !file.is_file() {
         return Err(ApiError::not_found(format!(
@@ -352,7 +352,7 @@ async fn codings(viewer: Viewer, Query(q): Query<CodingQuery>) -> ApiResult<Resp
     let who = viewer.account.clone();
     viewer
         .study
-        .run(&viewer.account, move |b| {
+        .read(&viewer.account, move |b| {
             b.visible(&who, b.coding_views(source, code, q.coder.as_deref())?)
         })
         .await
@@ -362,7 +362,7 @@ async fn codings(viewer: Viewer, Query(q): Query<CodingQuery>) -> ApiResult<Resp
 async fn codebook(viewer: Viewer) -> ApiResult<Response> {
     viewer
         .study
-        .run(&viewer.account, |b| b.codebook())
+        .read(&viewer.account, |b| b.codebook())
         .await
         .map(to_json)
 }
@@ -372,7 +372,7 @@ async fn excerpts(viewer: Viewer, Path((_, id)): Path<(String, String)>) -> ApiR
     let who = viewer.account.clone();
     viewer
         .study
-        .run(&viewer.account, move |b| {
+        .read(&viewer.account, move |b| {
             let all = b.excerpts(id, EXCERPT_CONTEXT)?;
             let visible: std::collections::HashSet<CodingId> = b
                 .visible(&who, all.iter().map(|e| e.view.clone()).collect())?
@@ -396,7 +396,7 @@ struct MemoQuery {
 async fn memos(viewer: Viewer, Query(q): Query<MemoQuery>) -> ApiResult<Response> {
     viewer
         .study
-        .run(&viewer.account, move |b| {
+        .read(&viewer.account, move |b| {
             let target = q.on.map(|t| b.memo_target(&TargetRef(t))).transpose()?;
             b.memos(target)
         })
@@ -649,7 +649,7 @@ async fn verify_source(
 async fn verification(viewer: Viewer) -> ApiResult {
     viewer
         .study
-        .run(&viewer.account, |b| {
+        .read(&viewer.account, |b| {
             let latest = b.verifications()?;
             Ok(json!(
                 b.sources()?
@@ -737,7 +737,7 @@ async fn coders(viewer: Viewer) -> ApiResult {
     let who = viewer.account.clone();
     viewer
         .study
-        .run(&viewer.account, move |b| {
+        .read(&viewer.account, move |b| {
             b.may_compare(&who, &[])?;
             let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
             for c in b.codings(None, None, None)? {
@@ -759,7 +759,7 @@ async fn agreement(viewer: Viewer, Query(q): Query<CompareQuery>) -> ApiResult<R
     let who = viewer.account.clone();
     viewer
         .study
-        .run(&viewer.account, move |b| {
+        .read(&viewer.account, move |b| {
             let sources = list(&q.sources);
             b.may_compare(&who, &sources)?;
             b.agreement(&list(&q.coders), &sources, &q.codes(b)?, unit)
@@ -772,7 +772,7 @@ async fn disagreements(viewer: Viewer, Query(q): Query<CompareQuery>) -> ApiResu
     let who = viewer.account.clone();
     viewer
         .study
-        .run(&viewer.account, move |b| {
+        .read(&viewer.account, move |b| {
             b.disagreements(
                 &who,
                 &list(&q.coders),

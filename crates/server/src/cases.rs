@@ -344,7 +344,7 @@ async fn study_report(v: &Viewer) -> Result<(Arc<Corpus>, between_report::Report
     let shared = Arc::clone(&corpus);
     let report = v
         .study
-        .run(&v.account, move |b| {
+        .read(&v.account, move |b| {
             between_report::of_study(b, &shared, &[]).map_err(|e| match e {
                 between_report::ReportError::Study(s) => s,
                 other => between_study::StudyError::Invalid(other.to_string()),

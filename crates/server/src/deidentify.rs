@@ -48,7 +48,7 @@ struct ApplyBody {
 async fn candidates(viewer: Viewer) -> Result<Response, ApiError> {
     let list = viewer
         .study
-        .run(&viewer.account, |b| b.deidentify_candidates())
+        .read(&viewer.account, |b| b.deidentify_candidates())
         .await?;
     Ok(Json(list).into_response())
 }
@@ -59,7 +59,7 @@ async fn preview(viewer: Viewer, Body(body): Body<PreviewBody>) -> Result<Respon
     };
     let mut preview = viewer
         .study
-        .run(&viewer.account, move |b| {
+        .read(&viewer.account, move |b| {
             b.deidentify_preview(&body.mapping, options)
         })
         .await?;
@@ -77,10 +77,7 @@ async fn apply(viewer: Viewer, Body(body): Body<ApplyBody>) -> Result<Response, 
     let applied = viewer
         .study
         .run(&viewer.account, move |b| {
-            let applied = b.deidentify(&body.mapping, options, body.versions.as_ref())?;
-            // The old texts are identifying: no free page of the file may keep them.
-            b.vacuum()?;
-            Ok(applied)
+            b.deidentify(&body.mapping, options, body.versions.as_ref())
         })
         .await?;
     // Every open document of these sources shows the old text: tell it to reload.
@@ -98,7 +95,7 @@ async fn apply(viewer: Viewer, Body(body): Body<ApplyBody>) -> Result<Response, 
 async fn mapping(viewer: Viewer) -> Result<Response, ApiError> {
     let entries = viewer
         .study
-        .run(&viewer.account, |b| b.pseudonyms())
+        .read(&viewer.account, |b| b.pseudonyms())
         .await?;
     Ok(Json(entries).into_response())
 }
@@ -106,11 +103,10 @@ async fn mapping(viewer: Viewer) -> Result<Response, ApiError> {
 async fn destroy(viewer: Viewer) -> Result<Response, ApiError> {
     let destroyed = viewer
         .study
-        .run(&viewer.account, |b| {
-            let n = b.destroy_pseudonyms()?;
-            b.vacuum()?;
-            Ok(n)
-        })
+        .run(&viewer.account, |b| b.destroy_pseudonyms())
         .await?;
-    Ok(Json(json!({ "destroyed": destroyed })).into_response())
+    Ok(
+        Json(json!({ "destroyed": destroyed.terms, "vacuum_failed": destroyed.vacuum_failed }))
+            .into_response(),
+    )
 }

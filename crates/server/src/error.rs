@@ -70,6 +70,15 @@ impl From<StudyError> for ApiError {
                 StoreError::Busy { .. } => {
                     Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message)
                 }
+                StoreError::Full { .. } => {
+                    Self::new(StatusCode::INSUFFICIENT_STORAGE, "disk_full", message)
+                }
+                StoreError::ReadOnly { .. } => {
+                    Self::new(StatusCode::SERVICE_UNAVAILABLE, "read_only", message)
+                }
+                StoreError::Unavailable { .. } => {
+                    Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+                }
                 other => Self::internal(other.to_string()),
             },
             StudyError::Unknown { .. } | StudyError::UnknownCode(_) => Self::not_found(message),

@@ -110,7 +110,7 @@ async fn export(
     let name = format!("{}.{extension}", viewer.study.slug);
     let (bytes, report) = viewer
         .study
-        .run(&viewer.account, move |b| Ok(write(b)))
+        .read(&viewer.account, move |b| Ok(write(b)))
         .await?
         .map_err(exchange_error)?;
     Ok(download(bytes, mime, name, &report))

@@ -1,8 +1,10 @@
 //! The web workbench: HTTP for the study operations of `between-study`. Handlers only translate
 //! (HTTP ⇄ library calls); sessions, CSRF and rate limits live in `auth`, pages in `pages`.
 //!
-//! A study's `Workbench` sits behind a mutex and is used on the blocking thread pool, as SQLite
-//! calls block; changes to codings are broadcast to the study's event stream.
+//! A study has two `Workbench`es on connections of their own, one for writes and one for reads,
+//! each behind an async mutex and used on the blocking thread pool, as SQLite calls block: a
+//! write waiting for another process's lock holds up neither reads nor a thread waiting for the
+//! mutex. Changes to codings are broadcast to the study's event stream.
 
 mod api;
 mod assets;
@@ -28,7 +30,7 @@ use between_core::Account;
 use between_findings::Corpus;
 use between_store::OpenOptions;
 use between_study::{CodingRequest, CodingView, StudyResult, Workbench, policy};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{Mutex as AsyncMutex, broadcast, mpsc, oneshot};
 
 pub use error::ApiError;
 
@@ -57,7 +59,11 @@ const MAX_BATCH: usize = 512;
 /// One served study.
 pub struct StudyHandle {
     pub slug: String,
-    bench: Mutex<Workbench>,
+    /// Changes, one at a time.
+    writer: Arc<AsyncMutex<Workbench>>,
+    /// Reads, on a second connection, so they never wait behind a change (`None`: the store
+    /// has no second connection, and reads share the writer's).
+    reader: Option<Arc<AsyncMutex<Workbench>>>,
     events: broadcast::Sender<CodingEvent>,
     /// Started on first use, inside the server's runtime.
     batcher: OnceLock<mpsc::UnboundedSender<Pending>>,
@@ -68,11 +74,19 @@ pub struct StudyHandle {
 impl StudyHandle {
     pub fn new(slug: &str, mut bench: Workbench) -> Self {
         // Between requests the study acts as nobody who may change it; each request acts as
-        // its account (`run`).
+        // its account (`run`, `read`).
         bench.act_as(policy::bystander("server"));
+        let reader = match bench.reopen() {
+            Ok(reader) => Some(Arc::new(AsyncMutex::new(reader))),
+            Err(e) => {
+                eprintln!("{slug}: reads share the writer's connection: {e}");
+                None
+            }
+        };
         Self {
             slug: slug.to_string(),
-            bench: Mutex::new(bench),
+            writer: Arc::new(AsyncMutex::new(bench)),
+            reader,
             events: broadcast::channel(1024).0,
             batcher: OnceLock::new(),
             corpus: Mutex::new(None),
@@ -85,7 +99,7 @@ impl StudyHandle {
     async fn corpus(self: &Arc<Self>, who: &Account) -> Result<Arc<Corpus>, ApiError> {
         let me = Arc::clone(self);
         let viewer = who.clone();
-        self.run(who, move |bench| {
+        self.read(who, move |bench| {
             bench.may_compare(&viewer, &[])?;
             let revision = bench.revision()?;
             let mut cached = me.corpus.lock().unwrap_or_else(|p| p.into_inner());
@@ -124,24 +138,41 @@ impl StudyHandle {
             .map_err(|_| ApiError::internal("the coding writer stopped"))?
     }
 
-    /// Runs `f` on the study on the blocking pool, acting as `actor` (whom the study's policy
-    /// asks about every guarded call).
+    /// Runs `f`, which may change the study, on the blocking pool, acting as `actor` (whom the
+    /// study's policy asks about every guarded call). Waits for the writer without holding a
+    /// thread.
     async fn run<T: Send + 'static>(
         self: &Arc<Self>,
         actor: &Account,
         f: impl FnOnce(&mut Workbench) -> StudyResult<T> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let me = Arc::clone(self);
+        // A panic in a request unlocks the mutex (tokio's do not poison), and the store's
+        // transactions roll back on unwind, so the data behind it stays consistent.
+        let mut bench = Arc::clone(&self.writer).lock_owned().await;
         let actor = actor.clone();
         tokio::task::spawn_blocking(move || {
-            // A panic in another request must not lock the study for good: the store's
-            // transactions roll back on unwind, so the data behind the mutex is consistent.
-            let mut bench = me
-                .bench
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
             bench.act_as(actor);
             f(&mut bench)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("a request failed: {e}")))?
+        .map_err(ApiError::from)
+    }
+
+    /// Runs `f`, which only reads, on the reading connection, in one snapshot of the study:
+    /// everything it reads is of the same moment, whatever other processes commit meanwhile.
+    async fn read<T: Send + 'static>(
+        self: &Arc<Self>,
+        actor: &Account,
+        f: impl FnOnce(&Workbench) -> StudyResult<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let connection = self.reader.as_ref().unwrap_or(&self.writer);
+        let mut bench = Arc::clone(connection).lock_owned().await;
+        let actor = actor.clone();
+        tokio::task::spawn_blocking(move || {
+            bench.act_as(actor);
+            let _snapshot = bench.store().snapshot()?;
+            f(&bench)
         })
         .await
         .map_err(|e| ApiError::internal(format!("a request failed: {e}")))?
@@ -219,7 +250,8 @@ impl App {
         })
     }
 
-    /// Opens study files; each is served under its file name without extension.
+    /// Opens study files; each is served under its file name without extension. A study that
+    /// cannot be written is refused: a server whose every change would fail is no use.
     pub fn open(paths: &[impl AsRef<Path>], options: &OpenOptions) -> StudyResult<Arc<Self>> {
         let mut handles = Vec::new();
         for path in paths {
@@ -230,10 +262,15 @@ impl App {
                     "two studies would both be served as '{slug}'; rename one file"
                 )));
             }
-            handles.push(StudyHandle::new(
-                &slug,
-                Workbench::open(path, options, "server")?,
-            ));
+            let bench = Workbench::open(path, options, "server")?;
+            if let Some(reason) = bench.store().read_only() {
+                return Err(between_store::StoreError::ReadOnly {
+                    path: path.to_path_buf(),
+                    reason: format!("{reason}; the server needs to write it"),
+                }
+                .into());
+            }
+            handles.push(StudyHandle::new(&slug, bench));
         }
         Ok(Self::new(handles))
     }
@@ -322,9 +359,10 @@ async fn server_timing(request: axum::extract::Request, next: axum::middleware::
     response
 }
 
-/// Threads for blocking study work. A study's work is serialised by its mutex anyway; more
-/// threads would only each keep a memory arena.
-pub const BLOCKING_THREADS: usize = 1;
+/// Threads for blocking study work: one for a change (which may wait for another process's
+/// write lock) and one for reads beside it. A study's changes and its reads are each
+/// serialised by a mutex anyway; more threads would only each keep a memory arena.
+pub const BLOCKING_THREADS: usize = 2;
 
 /// Serves until the process is stopped (Ctrl-C).
 pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) -> std::io::Result<()> {

@@ -239,7 +239,7 @@ impl Common {
 pub(crate) async fn common(v: &Viewer) -> Result<Common, ApiError> {
     let name = v
         .study
-        .run(&v.account, |b| b.study().map(|s| s.name))
+        .read(&v.account, |b| b.study().map(|s| s.name))
         .await?;
     Ok(Common::new(v, name))
 }
@@ -283,7 +283,7 @@ async fn dashboard(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> 
     let who = v.account.clone();
     let page = v
         .study
-        .run(&v.account, move |b| {
+        .read(&v.account, move |b| {
             let study = b.study()?;
             let counts = b.coding_progress(&who)?;
             let most = counts
@@ -426,7 +426,7 @@ async fn document(
         .map_err(|_| ApiError::not_found(format!("no source '{id}'")))?;
     let name = v
         .study
-        .run(&v.account, move |b| {
+        .read(&v.account, move |b| {
             b.source_by_id(id).map(|s| s.name.clone())
         })
         .await?;

@@ -1103,6 +1103,7 @@ async fn recordings_stream_by_range_and_transcripts_are_verified() {
 mod authorisation;
 mod deidentify;
 mod query;
+mod store;
 
 #[tokio::test]
 async fn owners_exchange_refi_qda_projects_from_the_web() {

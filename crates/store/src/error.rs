@@ -23,6 +23,21 @@ pub enum StoreError {
     )]
     Busy { path: PathBuf, waited_ms: u64 },
     #[error(
+        "{}: the disk is full (or the study reached its size limit): the change was not saved; free some space and try again",
+        .path.display()
+    )]
+    Full { path: PathBuf },
+    #[error(
+        "{}: the study is read-only here ({reason}): changes are refused; make the file and its folder writable, then open it again",
+        .path.display()
+    )]
+    ReadOnly { path: PathBuf, reason: String },
+    #[error(
+        "{}: the study file cannot be reached ({reason}): the change was not saved; check the disk and try again",
+        .path.display()
+    )]
+    Unavailable { path: PathBuf, reason: String },
+    #[error(
         "conflict: the {entity} {id} was changed by someone else (you edited version {expected}, it is now at {}); reload and try again",
         .current.map_or("deleted".to_string(), |v| format!("version {v}"))
     )]

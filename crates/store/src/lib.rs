@@ -131,6 +131,9 @@ pub trait Reader {
     fn pseudonyms(&self) -> Result<Vec<PseudonymEntry>>;
     /// The team's exemplar quotes, by what they stand for, then position.
     fn exemplars(&self) -> Result<Vec<Exemplar>>;
+    /// A number that changes whenever sources' texts may have changed, by any process (texts
+    /// change only by de-identification): what a cache of texts is checked against.
+    fn text_revision(&self) -> Result<i64>;
 }
 
 /// Writing a study, inside a transaction. Each call is recorded in the audit log.
@@ -214,4 +217,35 @@ pub trait Store: Reader {
     /// Rebuilds the file so that freed pages no longer hold deleted bytes (after
     /// de-identification or destroying its mapping), and empties the write-ahead log.
     fn vacuum(&mut self) -> Result<()>;
+    /// Why every change is refused, when the study is open for reading only.
+    fn read_only(&self) -> Option<&str>;
+    /// Until the snapshot is dropped, every read sees the study as it was when it began,
+    /// whatever other connections commit meanwhile.
+    fn snapshot(&self) -> Result<Snapshot<'_>>;
+    /// Another connection to the same study, independent of this one (reads that need not
+    /// wait behind this one's writes).
+    fn reopen(&self) -> Result<Box<dyn Store + Send>>;
+}
+
+/// A consistent view of a study for a series of reads ([`Store::snapshot`]); dropping it ends it.
+pub struct Snapshot<'a> {
+    _held: Box<dyn Held + 'a>,
+}
+
+/// Anything a backend keeps open for a snapshot's life.
+trait Held {}
+impl<T> Held for T {}
+
+impl std::fmt::Debug for Snapshot<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot").finish_non_exhaustive()
+    }
+}
+
+impl<'a> Snapshot<'a> {
+    fn holding(held: impl Held + 'a) -> Self {
+        Self {
+            _held: Box::new(held),
+        }
+    }
 }

@@ -138,12 +138,20 @@ fn insert_rows_sql(table: &str, columns: usize, rows: usize) -> String {
 pub struct OpenOptions {
     /// How long a write waits for another process's write to finish before failing as busy.
     pub busy_timeout: Duration,
+    /// Open the study for reading only: every change is refused ([`StoreError::ReadOnly`]).
+    /// A file the process may not write is opened so whatever this says.
+    pub read_only: bool,
+    /// The most bytes the study file may grow to (SQLite's `max_page_count`): a change that
+    /// would pass it is refused as on a full disk ([`StoreError::Full`]). `None`: the disk's room.
+    pub size_limit: Option<u64>,
 }
 
 impl Default for OpenOptions {
     fn default() -> Self {
         Self {
             busy_timeout: Duration::from_secs(5),
+            read_only: false,
+            size_limit: None,
         }
     }
 }
@@ -152,7 +160,9 @@ impl Default for OpenOptions {
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
-    busy_timeout: Duration,
+    options: OpenOptions,
+    /// Why changes are refused, when the study is open for reading only.
+    read_only: Option<String>,
     /// Whether a bulk write lowered the connection's page cache (and it is still low).
     bulk_cache: std::cell::Cell<bool>,
 }
@@ -194,7 +204,8 @@ impl SqliteStore {
             bulk_cache: std::cell::Cell::new(false),
             conn,
             path: path.to_path_buf(),
-            busy_timeout: options.busy_timeout,
+            options: options.clone(),
+            read_only: None,
         };
         store.configure()?;
         let err = |e| map_err(path, options, e);
@@ -239,9 +250,24 @@ impl SqliteStore {
         if !path.is_file() {
             return Err(StoreError::NoSuchFile(path.to_path_buf()));
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn =
-            Connection::open_with_flags(path, flags).map_err(|e| map_err(path, options, e))?;
+        let access = if options.read_only {
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+        };
+        let conn = Connection::open_with_flags(path, access | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|e| map_err(path, options, e))?;
+        // SQLite opens a file it may not write for reading, silently.
+        let read_only = if options.read_only {
+            Some("opened for reading only".to_string())
+        } else if conn
+            .is_readonly(rusqlite::MAIN_DB)
+            .map_err(|e| map_err(path, options, e))?
+        {
+            Some("the file is not writable".to_string())
+        } else {
+            None
+        };
         let not_a_study = |reason: &str| StoreError::NotAStudy {
             path: path.to_path_buf(),
             reason: reason.into(),
@@ -266,11 +292,23 @@ impl SqliteStore {
                 known: schema_version(),
             });
         }
+        if found < schema_version()
+            && let Some(reason) = read_only
+        {
+            return Err(StoreError::ReadOnly {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "{reason}, and its schema {found} needs upgrading to {}",
+                    schema_version()
+                ),
+            });
+        }
         let mut store = Self {
             bulk_cache: std::cell::Cell::new(false),
             conn,
             path: path.to_path_buf(),
-            busy_timeout: options.busy_timeout,
+            options: options.clone(),
+            read_only,
         };
         store.configure()?;
         if found < schema_version() {
@@ -282,20 +320,25 @@ impl SqliteStore {
     }
 
     fn configure(&mut self) -> Result<()> {
-        let options = OpenOptions {
-            busy_timeout: self.busy_timeout,
-        };
-        let err = |e| map_err(&self.path, &options, e);
-        self.conn.busy_timeout(self.busy_timeout).map_err(err)?;
+        let err = |e| map_err(&self.path, &self.options, e);
+        self.conn
+            .busy_timeout(self.options.busy_timeout)
+            .map_err(err)?;
         // Room for the batched inserts' statements (a few sizes each) beside the rest.
         self.conn.set_prepared_statement_cache_capacity(64);
         self.conn
             .pragma_update(None, "foreign_keys", "ON")
             .map_err(err)?;
-        let mode: String = self
-            .conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-            .map_err(err)?;
+        // Switching the journal writes to the file: a study opened for reading is only asked.
+        let mode: String = if self.read_only.is_some() {
+            self.conn
+                .pragma_query_value(None, "journal_mode", |r| r.get(0))
+                .map_err(err)?
+        } else {
+            self.conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+                .map_err(err)?
+        };
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Corrupt(format!(
                 "could not switch to WAL journaling (got {mode})"
@@ -309,6 +352,16 @@ impl SqliteStore {
         self.conn
             .pragma_update(None, "cache_size", CACHE_KIB)
             .map_err(err)?;
+        if let Some(limit) = self.options.size_limit {
+            let page: u64 = self
+                .conn
+                .pragma_query_value(None, "page_size", |r| r.get(0))
+                .map_err(err)?;
+            // SQLite never sets it below the file's current size.
+            self.conn
+                .pragma_update(None, "max_page_count", (limit / page).max(1))
+                .map_err(err)?;
+        }
         Ok(())
     }
 
@@ -340,13 +393,7 @@ impl SqliteStore {
     }
 
     fn err(&self, e: rusqlite::Error) -> StoreError {
-        map_err(
-            &self.path,
-            &OpenOptions {
-                busy_timeout: self.busy_timeout,
-            },
-            e,
-        )
+        map_err(&self.path, &self.options, e)
     }
 }
 
@@ -361,6 +408,22 @@ fn map_err(path: &Path, options: &OpenOptions, e: rusqlite::Error) -> StoreError
             reason: "not an SQLite database".into(),
         },
         Some(ErrorCode::ConstraintViolation) => StoreError::Constraint(constraint_message(&e)),
+        Some(ErrorCode::DiskFull) => StoreError::Full {
+            path: path.to_path_buf(),
+        },
+        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        },
+        Some(
+            ErrorCode::CannotOpen
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::PermissionDenied
+            | ErrorCode::NoLargeFileSupport,
+        ) => StoreError::Unavailable {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        },
         _ => StoreError::Sqlite {
             path: path.to_path_buf(),
             source: e,
@@ -1012,6 +1075,14 @@ impl<C: Conn> Reader for C {
         )
         .map_err(|e| self.fail(e))
     }
+
+    fn text_revision(&self) -> Result<i64> {
+        // The runs' numbers only grow (AUTOINCREMENT), and every rewrite of a text is in one.
+        self.conn()
+            .prepare_cached("SELECT coalesce(max(seq), 0) FROM deidentification")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(|e| self.fail(e))
+    }
 }
 
 fn account_row(r: &Row) -> rusqlite::Result<Account> {
@@ -1026,9 +1097,13 @@ fn account_row(r: &Row) -> rusqlite::Result<Account> {
 
 impl Store for SqliteStore {
     fn transaction(&mut self, actor: &str) -> Result<Box<dyn Transaction + '_>> {
-        let options = OpenOptions {
-            busy_timeout: self.busy_timeout,
-        };
+        if let Some(reason) = &self.read_only {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+                reason: reason.clone(),
+            });
+        }
+        let options = self.options.clone();
         // A bulk write that was rolled back leaves its small cache.
         if self.bulk_cache.replace(false) {
             self.conn
@@ -1055,6 +1130,22 @@ impl Store for SqliteStore {
 
     fn vacuum(&mut self) -> Result<()> {
         self.vacuum_file()
+    }
+
+    fn read_only(&self) -> Option<&str> {
+        self.read_only.as_deref()
+    }
+
+    fn snapshot(&self) -> Result<Snapshot<'_>> {
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        // A deferred transaction takes its snapshot at its first read.
+        tx.query_row("SELECT count(*) FROM study", [], |r| r.get::<_, i64>(0))
+            .map_err(|e| self.err(e))?;
+        Ok(Snapshot::holding(tx))
+    }
+
+    fn reopen(&self) -> Result<Box<dyn Store + Send>> {
+        Ok(Box::new(Self::open(&self.path, &self.options)?))
     }
 }
 

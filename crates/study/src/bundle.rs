@@ -104,8 +104,9 @@ impl Workbench {
     /// keeps): from the Workbench's cache when it is there, else read from the store without
     /// being kept (an export reads every source once and should not hold them all).
     pub fn source_uncached(&self, shell: &Source) -> StudyResult<Source> {
-        let mut s = match self.sources.borrow().get(&shell.id) {
-            Some(s) => (**s).clone(),
+        let cached = self.source_cache()?.by_id.get(&shell.id).cloned();
+        let mut s = match cached {
+            Some(s) => (*s).clone(),
             None => self.store.source(shell.id)?,
         };
         s.blind = shell.blind;
@@ -114,7 +115,7 @@ impl Workbench {
 
     /// A source's text, read from the store (not kept).
     pub fn source_text(&self, id: SourceId) -> StudyResult<String> {
-        if let Some(s) = self.sources.borrow().get(&id) {
+        if let Some(s) = self.source_cache()?.by_id.get(&id) {
             return Ok(s.text.clone());
         }
         Ok(self.store.source_text(id)?)
@@ -164,9 +165,10 @@ impl Workbench {
     /// A large import goes through this a source at a time, never holding the whole.
     pub fn begin_merge(&mut self) -> StudyResult<BundleMerge<'_>> {
         self.may_exchange()?;
+        let folder = self.study_folder();
         let Workbench { store, sources, .. } = self;
         let actor = self.actor.name.clone();
-        sources.borrow_mut().clear();
+        sources.borrow_mut().by_id.clear();
         let mut tx = store.transaction(&actor)?;
         // A bulk import writes more than the page cache holds; a small cache spills to the
         // write-ahead log instead of growing with the import.
@@ -194,6 +196,7 @@ impl Workbench {
             new_dyads: HashSet::new(),
             added_sources: HashSet::new(),
             merged: Merged::default(),
+            folder,
         })
     }
 }
@@ -216,6 +219,8 @@ pub struct BundleMerge<'w> {
     new_dyads: HashSet<DyadId>,
     added_sources: HashSet<SourceId>,
     merged: Merged,
+    /// The study's folder: recordings are linked only from inside it.
+    folder: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for BundleMerge<'_> {
@@ -354,7 +359,22 @@ impl BundleMerge<'_> {
         self.added_sources.insert(s.id);
         self.merged.sources += 1;
         if let Some(m) = media {
-            self.tx.set_media(&m)?;
+            // Whoever mapped the bundle should have checked; a file of the server outside the
+            // study is never linked from one.
+            let folder = self.folder.as_deref().ok_or_else(|| {
+                StudyError::Invalid(format!(
+                    "{}: the study has no folder to link its recording from",
+                    s.name
+                ))
+            })?;
+            let linked = crate::recording_inside(folder, std::path::Path::new(&m.path), m.source)
+                .map_err(|why| {
+                StudyError::Invalid(format!("{}: the recording is not linked: {why}", s.name))
+            })?;
+            self.tx.set_media(&Media {
+                attached_at: m.attached_at,
+                ..linked
+            })?;
         }
         self.codings(codings)
     }

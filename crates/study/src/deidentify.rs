@@ -146,6 +146,20 @@ pub struct Applied {
     /// Memos, coding memos and case narratives whose words were replaced.
     pub notes: usize,
     pub terms: Vec<TermCount>,
+    /// Set when the change was saved but the file could not be rebuilt afterwards: why, and
+    /// what to do (its free pages may still hold the original words).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vacuum_failed: Option<String>,
+}
+
+/// What destroying the stored mapping did.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Destroyed {
+    /// How many original terms were deleted.
+    pub terms: usize,
+    /// As in [`Applied::vacuum_failed`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vacuum_failed: Option<String>,
 }
 
 // ---- matching ------------------------------------------------------------------------------
@@ -793,7 +807,8 @@ impl Workbench {
     /// its words, memos, coding memos and case narratives rewritten, and the mapping stored
     /// apart. With `expected` (source → version, as a preview gave them), refused as a conflict
     /// when an affected source is not at the version expected. The audit log records the
-    /// sources and counts, never the terms.
+    /// sources and counts, never the terms. Then the file is rebuilt so that no free page keeps
+    /// the old texts ([`Applied::vacuum_failed`] says when that failed).
     pub fn deidentify(
         &mut self,
         mapping: &[Pseudonym],
@@ -923,8 +938,7 @@ impl Workbench {
         tx.insert_pseudonyms(run, &stored)?;
         tx.finish_deidentification(run, &counts)?;
         tx.commit()?;
-        // The cached texts are the old ones (see ARCHITECTURE.md): forget them in this change.
-        self.sources.borrow_mut().clear();
+        // The cached texts are now the old ones: the cache sees the run's number and forgets them.
         Ok(Applied {
             run,
             sources: affected(&plans, 1),
@@ -934,6 +948,7 @@ impl Workbench {
             passages,
             notes: notes.len(),
             terms,
+            vacuum_failed: self.vacuum_after("the de-identification"),
         })
     }
 
@@ -943,19 +958,35 @@ impl Workbench {
         Ok(self.store.pseudonyms()?)
     }
 
-    /// Deletes every stored original term, irreversibly; returns how many. Vacuum afterwards
-    /// ([`Workbench::vacuum`]) so that the file's free pages do not keep the bytes.
-    pub fn destroy_pseudonyms(&mut self) -> StudyResult<usize> {
+    /// Deletes every stored original term, irreversibly, then rebuilds the file so that no
+    /// free page keeps them.
+    pub fn destroy_pseudonyms(&mut self) -> StudyResult<Destroyed> {
         self.must_deidentify()?;
         let mut tx = self.store.transaction(&self.actor.name)?;
-        let n = tx.delete_pseudonyms()?;
+        let terms = tx.delete_pseudonyms()?;
         tx.commit()?;
-        Ok(n)
+        Ok(Destroyed {
+            terms,
+            vacuum_failed: self.vacuum_after("destroying the mapping"),
+        })
     }
 
     /// Rebuilds the study file so deleted bytes (old texts, destroyed terms) are gone from it.
     pub fn vacuum(&mut self) -> StudyResult<()> {
         Ok(self.store.vacuum()?)
+    }
+
+    /// Rebuilds the file after `change`, which has committed whatever happens here: a failure
+    /// is no error of the change but what to tell whoever made it.
+    fn vacuum_after(&mut self, change: &str) -> Option<String> {
+        let failed = self.vacuum().err()?;
+        let file = self
+            .store
+            .location()
+            .map_or_else(|| "STUDY".to_string(), |p| p.display().to_string());
+        Some(format!(
+            "{change} was applied and saved, but the study file could not be rebuilt afterwards, so its free pages may still hold the original words ({failed}). Free some disk space, or wait until nobody else is reading the study, then run `between deidentify {file} --vacuum`"
+        ))
     }
 }
 

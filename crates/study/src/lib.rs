@@ -33,12 +33,12 @@ pub use bundle::{BundleMerge, Merged, StudyBundle};
 pub use codebook::{CodeNode, CodePath};
 pub use coding::{CodingTarget, CodingView, MemoView, NewCoding, TargetRef};
 pub use deidentify::{
-    AffectedSource, Applied, Candidate, CandidateKind, LabelChange, MatchOptions, Preview,
-    Pseudonym, Replacement, TermCount, check_mapping,
+    AffectedSource, Applied, Candidate, CandidateKind, Destroyed, LabelChange, MatchOptions,
+    Preview, Pseudonym, Replacement, TermCount, check_mapping,
 };
 pub use error::{StudyError, StudyResult};
 pub use import::{ImportFile, ImportOptions, ImportReport, ImportedSource, SpeakerAssignment};
-pub use media::{is_transcript, recording_type};
+pub use media::{IMPORTED, is_transcript, recording_inside, recording_type};
 pub use people::{NewDyad, NewParticipant};
 pub use stats::{Count, Stats};
 pub use team::{CodingEdit, CodingRequest, Excerpt};
@@ -48,12 +48,17 @@ pub use team::{CodingEdit, CodingRequest, Excerpt};
 pub struct Workbench {
     store: Box<dyn Store + Send>,
     actor: between_core::Account,
-    /// Sources as read, by id. A source's text, turns and speakers change only by
-    /// de-identification, which clears this cache in the same change; so they need reading
-    /// once. Its `blind` flag can change and is read fresh each time.
-    sources: std::cell::RefCell<
-        std::collections::HashMap<between_core::SourceId, std::sync::Arc<between_core::Source>>,
-    >,
+    /// Sources as read. Their `blind` flag can change and is read fresh each time.
+    sources: std::cell::RefCell<SourceCache>,
+}
+
+/// Sources as read, by id, and the store's text revision they were read at. A source's text,
+/// turns and speakers change only by de-identification, which changes the revision (whichever
+/// process runs it): then every source is read again.
+#[derive(Default)]
+struct SourceCache {
+    revision: Option<i64>,
+    by_id: std::collections::HashMap<between_core::SourceId, std::sync::Arc<between_core::Source>>,
 }
 
 impl std::fmt::Debug for Workbench {
@@ -134,18 +139,38 @@ impl Workbench {
         }
     }
 
-    /// A source's immutable parts (text, turns, speakers), from memory after the first read.
-    /// Its `blind` flag here may be stale: ask the store for that.
+    /// The same study on a connection of its own, as the same actor: its reads need not wait
+    /// behind this one's changes.
+    pub fn reopen(&self) -> StudyResult<Self> {
+        let mut reader = Self::with_store(self.store.reopen()?, &self.actor.name);
+        reader.actor = self.actor.clone();
+        Ok(reader)
+    }
+
+    /// A source's immutable parts (text, turns, speakers), from memory after the first read
+    /// (while no de-identification has changed texts since). Its `blind` flag here may be
+    /// stale: ask the store for that.
     pub(crate) fn cached_source(
         &self,
         id: between_core::SourceId,
     ) -> StudyResult<std::sync::Arc<between_core::Source>> {
-        if let Some(s) = self.sources.borrow().get(&id) {
+        if let Some(s) = self.source_cache()?.by_id.get(&id) {
             return Ok(s.clone());
         }
         let source = std::sync::Arc::new(self.store.source(id)?);
-        self.sources.borrow_mut().insert(id, source.clone());
+        self.sources.borrow_mut().by_id.insert(id, source.clone());
         Ok(source)
+    }
+
+    /// The cache of sources, emptied first when texts have changed since it was filled.
+    fn source_cache(&self) -> StudyResult<std::cell::RefMut<'_, SourceCache>> {
+        let revision = self.store.text_revision()?;
+        let mut cache = self.sources.borrow_mut();
+        if cache.revision != Some(revision) {
+            cache.by_id.clear();
+            cache.revision = Some(revision);
+        }
+        Ok(cache)
     }
 
     pub fn store(&self) -> &dyn Store {

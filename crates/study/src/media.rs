@@ -31,6 +31,51 @@ pub fn recording_type(path: &Path) -> Option<String> {
     )
 }
 
+/// Who a recording linked by an imported project was attached by.
+pub const IMPORTED: &str = "imported";
+
+/// A recording an imported project names, if the study may link it: a media file whose real
+/// path (symlinks followed) lies inside the study's `folder` (canonical), kept relative to it.
+/// A relative `file` starts at the folder. Else why not, naming the file.
+pub fn recording_inside(folder: &Path, file: &Path, source: SourceId) -> Result<Media, String> {
+    let full = folder.join(file);
+    let real = std::fs::canonicalize(&full)
+        .map_err(|e| format!("{} cannot be read ({e})", full.display()))?;
+    let path = relative_to(folder, &real).ok_or_else(|| {
+        format!(
+            "{} lies outside the study's folder {}; only recordings inside it are linked from a project",
+            real.display(),
+            folder.display()
+        )
+    })?;
+    let meta = std::fs::metadata(&real).map_err(|e| format!("{} ({e})", real.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a file", real.display()));
+    }
+    let mime = recording_type(&real)
+        .ok_or_else(|| format!("{} is not an audio or video file", real.display()))?;
+    Ok(Media {
+        source,
+        path,
+        mime,
+        bytes: meta.len(),
+        attached_at: String::new(),
+        attached_by: IMPORTED.into(),
+    })
+}
+
+/// `full` relative to `folder` with `/` between its parts, when it lies inside it.
+fn relative_to(folder: &Path, full: &Path) -> Option<String> {
+    let inside = full.strip_prefix(folder).ok()?;
+    Some(
+        inside
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
+}
+
 impl Workbench {
     /// Links the recording at `file` to a source (by name or id), replacing any linked before.
     pub fn attach_media(&mut self, source: &str, file: &Path) -> StudyResult<Media> {
@@ -89,7 +134,9 @@ impl Workbench {
             .collect())
     }
 
-    /// A source's recording and where the file is now.
+    /// A source's recording and where the file is now: inside the study's folder (symlinks
+    /// followed, checked at every call: a link placed later is seen), or exactly the file a
+    /// person linked outside it ([`Workbench::attach_media`]); anything else is forbidden.
     pub fn media_file(&self, source: SourceId) -> StudyResult<(Media, PathBuf)> {
         let media = self
             .media()?
@@ -99,11 +146,24 @@ impl Workbench {
                 key: source.to_string(),
             })?;
         let path = Path::new(&media.path);
-        let full = match (path.is_absolute(), self.study_folder()) {
+        let folder = self.study_folder();
+        let full = match (path.is_absolute(), &folder) {
             (false, Some(folder)) => folder.join(path),
             _ => path.to_path_buf(),
         };
-        Ok((media, full))
+        // A file that is gone is the caller's to report as such.
+        let Ok(real) = std::fs::canonicalize(&full) else {
+            return Ok((media, full));
+        };
+        let inside = folder.is_some_and(|f| real.starts_with(f));
+        let linked_outside = media.attached_by != IMPORTED && real == path;
+        if !inside && !linked_outside {
+            return Err(StudyError::Forbidden(format!(
+                "the recording {} leads outside the study's folder; it is not served (link it again with `between media attach`)",
+                media.path
+            )));
+        }
+        Ok((media, real))
     }
 
     /// Records that `who` checked a transcript (by name or id) against its recording.
@@ -158,18 +218,9 @@ impl Workbench {
     /// Where a recording is kept: relative to the study's folder when inside it (so a study
     /// folder can move with its recordings), else absolute.
     fn stored_path(&self, full: &Path) -> String {
-        match self
-            .study_folder()
-            .as_deref()
-            .and_then(|f| full.strip_prefix(f).ok())
-        {
-            Some(inside) => inside
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/"),
-            None => full.display().to_string(),
-        }
+        self.study_folder()
+            .and_then(|f| relative_to(&f, full))
+            .unwrap_or_else(|| full.display().to_string())
     }
 
     /// The folder the study file is in, as an absolute path.

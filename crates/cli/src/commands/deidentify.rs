@@ -81,18 +81,32 @@ pub(super) fn run(ctx: &Ctx, a: DeidentifyArgs) -> Result<()> {
         )?;
         return Ok(());
     }
+    if a.vacuum {
+        ctx.open(&a.study)?.vacuum()?;
+        writeln!(
+            out,
+            "vacuumed {}: no free page keeps deleted words",
+            a.study.display()
+        )?;
+        return Ok(());
+    }
     if a.destroy_mapping {
         if !a.yes {
             bail!(
                 "destroying the mapping cannot be undone: the study will keep no original terms. Export it first if you need it (--export-mapping FILE), then add --yes"
             );
         }
-        let mut bench = ctx.open(&a.study)?;
-        let n = bench.destroy_pseudonyms()?;
-        bench.vacuum()?;
+        let destroyed = ctx.open(&a.study)?.destroy_pseudonyms()?;
+        if let Some(failed) = destroyed.vacuum_failed {
+            bail!(
+                "destroyed the mapping ({} terms); {failed}",
+                destroyed.terms
+            );
+        }
         writeln!(
             out,
-            "destroyed the mapping ({n} terms) and vacuumed the study file"
+            "destroyed the mapping ({} terms) and vacuumed the study file",
+            destroyed.terms
         )?;
         return Ok(());
     }
@@ -148,9 +162,7 @@ pub(super) fn run(ctx: &Ctx, a: DeidentifyArgs) -> Result<()> {
         )?;
         return Ok(());
     }
-    let mut bench = ctx.open(&a.study)?;
-    let applied = bench.deidentify(&mapping, options, None)?;
-    bench.vacuum()?;
+    let applied = ctx.open(&a.study)?.deidentify(&mapping, options, None)?;
     for s in &applied.sources {
         writeln!(
             out,
@@ -179,6 +191,9 @@ pub(super) fn run(ctx: &Ctx, a: DeidentifyArgs) -> Result<()> {
         out,
         "the mapping is stored in the study: export it (--export-mapping FILE) and destroy it (--destroy-mapping --yes) to keep no original terms"
     )?;
+    if let Some(failed) = applied.vacuum_failed {
+        bail!("{failed}");
+    }
     Ok(())
 }
 

@@ -38,7 +38,7 @@ impl SqliteStore {
         if busy != 0 {
             return Err(StoreError::Busy {
                 path: self.path.clone(),
-                waited_ms: self.busy_timeout.as_millis() as u64,
+                waited_ms: self.options.busy_timeout.as_millis() as u64,
             });
         }
         Ok(())

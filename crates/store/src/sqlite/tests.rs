@@ -429,6 +429,7 @@ fn a_second_writer_gets_a_clear_busy_error() {
     let mut first = new_store(&dir);
     let short = OpenOptions {
         busy_timeout: Duration::from_millis(100),
+        ..Default::default()
     };
     let mut second = SqliteStore::open(first.path(), &short).unwrap();
     let tx = first.transaction("maria").unwrap();
@@ -450,6 +451,78 @@ fn a_second_writer_gets_a_clear_busy_error() {
         second.transaction("sam").is_ok(),
         "free again once the first writer is done"
     );
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error_and_the_change_is_rolled_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = new_store(&dir).path().to_path_buf();
+    // The file may not grow: as on a full disk (SQLITE_FULL either way).
+    let full = OpenOptions {
+        size_limit: Some(1),
+        ..Default::default()
+    };
+    let mut store = SqliteStore::open(&path, &full).unwrap();
+    let mut tx = store.transaction("maria").unwrap();
+    tx.insert_participant(&person("P01", Role::Patient))
+        .unwrap();
+    let err = tx
+        .insert_source(&source("big.txt", &"words ".repeat(100_000)))
+        .and_then(|()| tx.commit())
+        .expect_err("the file cannot grow");
+    assert!(matches!(err, StoreError::Full { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains("s.between") && message.contains("disk is full"),
+        "{message}"
+    );
+    // Nothing of the change is kept, and the study takes changes again once there is room.
+    let mut roomy = SqliteStore::open(&path, &OpenOptions::default()).unwrap();
+    assert!(roomy.participants().unwrap().is_empty());
+    assert!(roomy.source_infos().unwrap().is_empty());
+    let tx = roomy.transaction("maria").unwrap();
+    tx.commit().unwrap();
+}
+
+#[test]
+fn a_study_opened_read_only_refuses_changes_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = new_store(&dir).path().to_path_buf();
+    let read_only = OpenOptions {
+        read_only: true,
+        ..Default::default()
+    };
+    let mut store = SqliteStore::open(&path, &read_only).unwrap();
+    assert_eq!(store.read_only(), Some("opened for reading only"));
+    assert_eq!(store.study().unwrap().name, "Test");
+    let err = store.transaction("maria").err().expect("refused");
+    assert!(matches!(err, StoreError::ReadOnly { .. }), "{err:?}");
+    assert!(err.to_string().contains("read-only"), "{err}");
+    assert!(store.vacuum().is_err());
+}
+
+#[test]
+fn a_snapshot_reads_one_moment_and_texts_have_a_revision() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = new_store(&dir);
+    let reader = SqliteStore::open(writer.path(), &OpenOptions::default()).unwrap();
+    assert_eq!(reader.text_revision().unwrap(), 0);
+    let snapshot = reader.snapshot().unwrap();
+    let mut tx = writer.transaction("maria").unwrap();
+    tx.insert_participant(&person("P01", Role::Patient))
+        .unwrap();
+    let run = tx.begin_deidentification().unwrap();
+    tx.finish_deidentification(run, &Default::default())
+        .unwrap();
+    tx.commit().unwrap();
+    assert!(
+        reader.participants().unwrap().is_empty(),
+        "the snapshot's moment"
+    );
+    assert_eq!(reader.text_revision().unwrap(), 0);
+    drop(snapshot);
+    assert_eq!(reader.participants().unwrap().len(), 1);
+    assert_eq!(reader.text_revision().unwrap(), run);
 }
 
 #[test]

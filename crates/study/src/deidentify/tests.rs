@@ -415,14 +415,55 @@ fn destroying_the_mapping_and_vacuuming_leaves_no_term_in_the_file() {
         "the mapping keeps the term until it is destroyed"
     );
     assert_eq!(b.pseudonyms().unwrap().len(), 1);
-    assert_eq!(b.destroy_pseudonyms().unwrap(), 1);
+    assert_eq!(b.destroy_pseudonyms().unwrap().terms, 1);
     assert!(b.pseudonyms().unwrap().is_empty());
     b.vacuum().unwrap();
     assert!(
         !holds(&file_bytes(&dir), secret),
         "the term is gone from the file"
     );
-    assert_eq!(b.destroy_pseudonyms().unwrap(), 0);
+    assert_eq!(b.destroy_pseudonyms().unwrap().terms, 0);
+}
+
+#[test]
+fn another_workbench_reads_the_new_texts_after_a_deidentification() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = study(&dir);
+    code_quote(&mut b, "Samuel calls me Doc", None);
+    // Another process (a server) with the study open has read the text.
+    let a = Workbench::open(&dir.path().join("d.between"), &OpenOptions::default(), "a").unwrap();
+    assert_eq!(quotes(&a), ["Samuel calls me Doc"]);
+    b.deidentify(&map(&[("Samuel", "[Patient B]")]), Default::default(), None)
+        .unwrap();
+    assert_eq!(quotes(&a), ["[Patient B] calls me Doc"]);
+    assert!(!a.source("c2.txt").unwrap().text.contains("Samuel"));
+}
+
+#[test]
+fn a_failed_vacuum_after_apply_says_the_change_was_saved_and_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(study(&dir));
+    let file = dir.path().join("d.between");
+    let short = OpenOptions {
+        busy_timeout: std::time::Duration::from_millis(50),
+        ..Default::default()
+    };
+    let mut b = Workbench::open(&file, &short, "paul").unwrap();
+    // A reader in another process keeps the write-ahead log from being emptied.
+    let reader = Workbench::open(&file, &OpenOptions::default(), "ada").unwrap();
+    let snapshot = reader.store().snapshot().unwrap();
+    let applied = b
+        .deidentify(&map(&[("Samuel", "[Patient B]")]), Default::default(), None)
+        .unwrap();
+    drop(snapshot);
+    let failed = applied.vacuum_failed.expect("the vacuum failed");
+    assert!(
+        failed.starts_with("the de-identification was applied and saved")
+            && failed.contains(&format!("between deidentify {} --vacuum", file.display())),
+        "{failed}"
+    );
+    assert!(!b.source("c2.txt").unwrap().text.contains("Samuel"));
+    b.vacuum().unwrap();
 }
 
 #[test]
