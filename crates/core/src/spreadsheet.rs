@@ -27,6 +27,17 @@ pub fn neutralise(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// A cell of a table whose cells are all written as text (a command's CSV output): one that
+/// reads as a number (`-0.25`, `3`) is a number, not a formula, and stays as it is; any other
+/// is [`neutralise`]d.
+pub fn neutralise_unless_number(cell: &str) -> Cow<'_, str> {
+    if cell.parse::<f64>().is_ok() {
+        Cow::Borrowed(cell)
+    } else {
+        neutralise(cell)
+    }
+}
+
 /// A text cell of a CSV as it was before [`neutralise`]: the apostrophe it added removed.
 pub fn restore(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
@@ -61,6 +72,19 @@ mod tests {
         ] {
             assert_eq!(neutralise(text), written, "{text:?}");
             assert_eq!(restore(written), text, "{written:?}");
+        }
+    }
+
+    #[test]
+    fn untyped_cells_that_read_as_numbers_stay_numbers() {
+        for (cell, written) in [
+            ("-0.25", "-0.25"),
+            ("3", "3"),
+            ("-2+3", "'-2+3"),
+            ("=1", "'=1"),
+            ("@x", "'@x"),
+        ] {
+            assert_eq!(neutralise_unless_number(cell), written, "{cell:?}");
         }
     }
 
