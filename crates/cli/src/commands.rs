@@ -47,8 +47,27 @@ impl Ctx {
 }
 
 /// A CSV writer on standard output.
-fn csv_stdout() -> csv::Writer<io::StdoutLock<'static>> {
-    csv::Writer::from_writer(io::stdout().lock())
+fn csv_stdout() -> CsvOut {
+    CsvOut(csv::Writer::from_writer(io::stdout().lock()))
+}
+
+/// A command's CSV table: every cell a text, of which those a spreadsheet would run as a
+/// formula are neutralised (`between_core::spreadsheet`; numbers stay numbers).
+struct CsvOut(csv::Writer<io::StdoutLock<'static>>);
+
+impl CsvOut {
+    fn write_record<T: AsRef<str>>(&mut self, record: impl IntoIterator<Item = T>) -> Result<()> {
+        for cell in record {
+            let cell = between_core::spreadsheet::neutralise_unless_number(cell.as_ref());
+            self.0.write_field(cell.as_bytes())?;
+        }
+        self.0.write_record(None::<&[u8]>)?;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 fn default_actor() -> String {

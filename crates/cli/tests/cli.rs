@@ -1770,3 +1770,67 @@ fn a_streamed_qdpx_export_imports_back() {
         .stdout();
     assert!(imported.contains("404 codings"), "{imported}");
 }
+
+/// CSV injection (issue 13): what a command writes as CSV never starts a spreadsheet formula,
+/// numbers stay numbers, and the codings export reads back as it was.
+#[test]
+fn csv_output_neutralises_formulas_and_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    between(d, &["init", "b.between", "--no-theory"]).ok();
+    write(d, "i.txt", b"PATIENT: Answer number one.\n");
+    between(d, &["import", "b.between", "i.txt"]).ok();
+    write(
+        d,
+        "codebook.csv",
+        b"code,parent\n\"=HYPERLINK(\"\"evil.example\"\",\"\"y\"\")\",\n@SUM,\n",
+    );
+    between(d, &["codebook", "import", "b.between", "codebook.csv"]).ok();
+    write(
+        d,
+        "codings.csv",
+        b"document,start,end,code,coder,memo\ni.txt,9,15,\"=HYPERLINK(\"\"evil.example\"\",\"\"y\"\")\",coder1,+1\ni.txt,16,22,@SUM,coder1,-2+3\n",
+    );
+    between(d, &["codings", "import", "b.between", "codings.csv"]).ok();
+    let listed = between(d, &["codings", "list", "b.between", "--format", "csv"])
+        .ok()
+        .stdout();
+    assert!(
+        listed.contains(",\"'=HYPERLINK(\"\"evil.example\"\",\"\"y\"\")\",coder1,false,'+1,"),
+        "{listed}"
+    );
+    assert!(listed.contains(",'@SUM,coder1,false,'-2+3,"), "{listed}");
+    // The export reads back as the codes and memos were.
+    write(d, "again.csv", listed.as_bytes());
+    between(d, &["init", "c.between", "--no-theory"]).ok();
+    between(d, &["import", "c.between", "i.txt"]).ok();
+    between(d, &["codebook", "import", "c.between", "codebook.csv"]).ok();
+    between(d, &["codings", "import", "c.between", "again.csv"]).ok();
+    let again = between(d, &["codings", "list", "c.between", "--format", "csv"])
+        .ok()
+        .stdout();
+    // start, end, quote, code, coder, memo (ids and times differ between the studies)
+    let columns = |csv: &str| -> Vec<Vec<String>> {
+        csv::Reader::from_reader(csv.as_bytes())
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                [2, 3, 4, 5, 6, 8]
+                    .iter()
+                    .map(|&i| r[i].to_string())
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(columns(&again), columns(&listed), "{again}");
+    let freq = between(d, &["query", "b.between", "freq", "--format", "csv"])
+        .ok()
+        .stdout();
+    assert!(freq.contains("\n'@SUM,patient,1,"), "{freq}");
+    assert!(
+        !freq
+            .lines()
+            .any(|l| l.starts_with('=') || l.starts_with('@')),
+        "{freq}"
+    );
+}

@@ -3,6 +3,7 @@
 
 mod domain;
 mod id;
+pub mod spreadsheet;
 pub mod text;
 
 pub use domain::*;

@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 
+use between_core::spreadsheet;
 use between_study::{CodingTarget, CodingView, NewCoding};
 
 use crate::ExchangeError;
@@ -25,12 +26,14 @@ pub const CODING_COLUMNS: &[&str] = &[
 ];
 
 /// One row per coding: where, what text, which code (full path), who coded it, and whose account.
+/// A cell a spreadsheet would run as a formula gets an apostrophe in front, which
+/// [`read_codings_csv`] removes again (`between_core::spreadsheet`).
 pub fn write_codings_csv(codings: &[CodingView], out: impl Write) -> Result<(), ExchangeError> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(CODING_COLUMNS)?;
     for v in codings {
         let c = &v.coding;
-        w.write_record([
+        let row = [
             c.id.to_string(),
             v.source.clone(),
             c.span.start.to_string(),
@@ -46,7 +49,12 @@ pub fn write_codings_csv(codings: &[CodingView], out: impl Write) -> Result<(), 
             v.dyad.clone().unwrap_or_default(),
             c.created_at.clone(),
             c.updated_at.clone(),
-        ])?;
+        ];
+        // Every column is text or a whole number ≥ 0, which never looks like a formula.
+        for cell in &row {
+            w.write_field(spreadsheet::neutralise(cell).as_bytes())?;
+        }
+        w.write_record(None::<&[u8]>)?;
     }
     w.flush()?;
     Ok(())
@@ -104,11 +112,12 @@ impl Table {
         })
     }
 
+    /// A cell, trimmed, without the apostrophe our writers put before formula-like text.
     fn get<'r>(&self, record: &'r csv::StringRecord, column: &str) -> Option<&'r str> {
         self.columns
             .get(column)
             .and_then(|&i| record.get(i))
-            .map(str::trim)
+            .map(|cell| spreadsheet::restore(cell).trim())
             .filter(|s| !s.is_empty())
     }
 
@@ -209,6 +218,61 @@ pub fn read_codings_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formula_like_cells_are_neutralised_and_read_back_as_they_were() {
+        use between_core::{CodeId, Coding, CodingId, SourceId, Span};
+        let view = CodingView {
+            coding: Coding {
+                id: CodingId::new(),
+                source: SourceId::new(),
+                code: CodeId::new(),
+                span: Span { start: 3, end: 9 },
+                coder: "@ann".into(),
+                contrast: false,
+                memo: Some("+1".into()),
+                created_at: "2025-01-01T00:00:00Z".into(),
+                updated_at: "2025-01-01T00:00:00Z".into(),
+                version: 1,
+            },
+            source: "-2+3.txt".into(),
+            code_path: "=HYPERLINK(\"http://x.example\",\"y\")".into(),
+            quote: "'=1+1".into(),
+            speaker: Some("\t=cmd".into()),
+            role: None,
+            participant: Some("it's me".into()),
+            dyad: None,
+        };
+        let mut out = Vec::new();
+        write_codings_csv(std::slice::from_ref(&view), &mut out).unwrap();
+        let mut reader = csv::Reader::from_reader(out.as_slice());
+        let header = reader.headers().unwrap().clone();
+        let row = reader.records().next().unwrap().unwrap();
+        let cell = |name: &str| &row[header.iter().position(|h| h == name).unwrap()];
+        for (column, written) in [
+            ("source", "'-2+3.txt"),
+            ("code", "'=HYPERLINK(\"http://x.example\",\"y\")"),
+            ("coder", "'@ann"),
+            ("memo", "'+1"),
+            ("quote", "''=1+1"),
+            ("speaker", "'\t=cmd"),
+            ("participant", "it's me"),
+            ("start", "3"),
+        ] {
+            assert_eq!(cell(column), written, "{column}");
+        }
+        let back = read_codings_csv(out.as_slice(), "c.csv", None).unwrap();
+        assert_eq!(back.len(), 1);
+        assert_eq!(
+            (back[0].source.as_str(), back[0].code.as_str()),
+            ("-2+3.txt", view.code_path.as_str())
+        );
+        assert_eq!(
+            (back[0].coder.as_deref(), back[0].memo.as_deref()),
+            (Some("@ann"), Some("+1"))
+        );
+        assert_eq!(back[0].target, CodingTarget::Offsets { start: 3, end: 9 });
+    }
 
     #[test]
     fn codings_tables_are_read_with_line_numbers() {

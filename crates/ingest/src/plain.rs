@@ -256,7 +256,7 @@ pub fn parse_timestamp(s: &str) -> Option<u64> {
     {
         return None;
     }
-    let mut seconds = 0u64;
+    let mut values = [0u64; 3];
     for (i, p) in parts.iter().enumerate() {
         let v: u64 = p
             .parse()
@@ -265,7 +265,7 @@ pub fn parse_timestamp(s: &str) -> Option<u64> {
         if i > 0 && v >= 60 {
             return None;
         }
-        seconds = seconds * 60 + v;
+        values[i + 3 - parts.len()] = v;
     }
     let ms = match fraction {
         Some(f) if !f.is_empty() && f.len() <= 3 && f.bytes().all(|b| b.is_ascii_digit()) => {
@@ -274,7 +274,20 @@ pub fn parse_timestamp(s: &str) -> Option<u64> {
         Some(_) => return None,
         None => 0,
     };
-    Some(seconds * 1000 + ms)
+    let [hours, minutes, seconds] = values;
+    clock_ms(hours, minutes, seconds, ms)
+}
+
+/// The milliseconds of a clock time, if they fit in a u64 (a file may claim any number of
+/// hours).
+pub(crate) fn clock_ms(hours: u64, minutes: u64, seconds: u64, millis: u64) -> Option<u64> {
+    hours
+        .checked_mul(60)?
+        .checked_add(minutes)?
+        .checked_mul(60)?
+        .checked_add(seconds)?
+        .checked_mul(1000)?
+        .checked_add(millis)
 }
 
 #[cfg(test)]
@@ -391,5 +404,17 @@ mod tests {
         for ms in [0, 999, 59_999, 3_600_000, 86_399_999] {
             assert_eq!(parse_timestamp(&format_timestamp(ms)), Some(ms));
         }
+    }
+
+    /// Found by fuzzing (`tests/fuzz.rs`): more hours than milliseconds in a u64 hold
+    /// overflowed (a panic in debug builds, wrong times in release).
+    #[test]
+    fn hours_too_large_for_any_clock_are_not_a_time() {
+        assert_eq!(parse_timestamp("99999999999999999:00:00"), None);
+        assert_eq!(parse_timestamp("5124095576030431:00:00"), None);
+        assert_eq!(
+            parse_timestamp("5000000000:00:00.5"),
+            Some(5_000_000_000 * 3_600_000 + 500)
+        );
     }
 }

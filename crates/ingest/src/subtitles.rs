@@ -210,7 +210,7 @@ fn timestamp(s: &str, kind: Kind) -> Option<u64> {
         return None;
     }
     let ms = fraction.parse::<u64>().ok()? * 10u64.pow(3 - fraction.len() as u32);
-    Some(((h * 60 + m) * 60 + sec) * 1000 + ms)
+    plain::clock_ms(h, m, sec, ms)
 }
 
 /// The voice of a line (`<v Name>`) and its text without tags (transcription markers
@@ -442,6 +442,27 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    /// Found by fuzzing (`tests/fuzz.rs`): hours beyond what milliseconds in a u64 hold
+    /// overflowed (a panic in debug builds, wrong times in release).
+    #[test]
+    fn hours_too_large_for_any_clock_are_not_a_timing() {
+        let srt = "1\n99999999999990:00:01,000 --> 00:00:02,000\nA: hi\n";
+        let e = crate::parse(
+            "x.srt",
+            srt.as_bytes(),
+            crate::Format::Srt,
+            &Default::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.line_number(), Some(2), "{e}");
+        let e = vtt("WEBVTT\n\n99999999999990:00:01.000 --> 99999999999990:00:02.000\nhi\n")
+            .unwrap_err();
+        assert_eq!(e.line_number(), Some(3), "{e}");
+        // The largest hours that still fit are read as they are.
+        let t = vtt("WEBVTT\n\n5000000000:00:01.000 --> 5000000000:00:02.000\nhi\n").unwrap();
+        assert_eq!(t.turns[0].start_ms, Some(5_000_000_000 * 3_600_000 + 1000));
     }
 
     #[test]
