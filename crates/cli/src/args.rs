@@ -786,7 +786,8 @@ pub struct ServeArgs {
     pub bind: String,
     /// Browsers reach the server over HTTPS through a proxy that ends TLS (nginx, Caddy…):
     /// the session cookie gets `Secure` and the `__Host-` prefix, so it is never sent over
-    /// plain HTTP
+    /// plain HTTP, and the login rate limit takes the client's address from the last entry of
+    /// `X-Forwarded-For`, which the proxy must append (bind to 127.0.0.1 so only it connects)
     #[arg(long)]
     pub tls_proxy: bool,
 }

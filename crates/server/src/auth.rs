@@ -4,7 +4,7 @@
 //! route can forget to check.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -66,6 +66,9 @@ impl Default for Sessions {
 ///   another account's;
 /// - never by address alone: behind a reverse proxy every user shares one address, and one
 ///   person's failures must not deny another account's right password.
+///
+/// The address is the connection's, or behind `--tls-proxy` the one the proxy forwarded
+/// ([`ClientAddr`]).
 ///
 /// A right password also clears the failures of its name at its address. Names longer than
 /// [`between_study::MAX_ACCOUNT_NAME_CHARS`] are refused before anything is counted; counts
@@ -393,19 +396,34 @@ fn slug_of_path(path: &str) -> Option<&str> {
     rest.split('/').next().filter(|s| !s.is_empty())
 }
 
-/// The client's address, when the server knows it (not in in-process tests).
+/// The client's address, when the server knows it (not in in-process tests). Behind a TLS
+/// proxy (`--tls-proxy`) every connection comes from the proxy, so the address is the last
+/// one in `X-Forwarded-For`: the one the proxy itself appended.
 #[derive(Debug, Clone, Copy)]
-pub struct ClientAddr(pub Option<SocketAddr>);
+pub struct ClientAddr(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<Arc<App>> for ClientAddr {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        if !app.tls_proxy {
+            return Ok(Self(peer));
+        }
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|last| last.trim().parse().ok());
+        Ok(Self(forwarded.or(peer)))
     }
 }
 
@@ -496,9 +514,7 @@ pub async fn login(
             "an account name has at most {longest} characters"
         )));
     }
-    let address = addr
-        .0
-        .map_or_else(|| "-".to_string(), |a| a.ip().to_string());
+    let address = addr.0.map_or_else(|| "-".to_string(), |ip| ip.to_string());
     let reservation = app
         .sessions
         .limiter

@@ -6,9 +6,21 @@ use super::*;
 
 /// A login attempt from `address`, as the server sees it over TCP.
 async fn login_from(w: &World, address: &str, name: &str, password: &str) -> StatusCode {
+    login_forwarded(w, address, "", name, password).await
+}
+
+/// A login attempt from `address` carrying `X-Forwarded-For: forwarded`.
+async fn login_forwarded(
+    w: &World,
+    address: &str,
+    forwarded: &str,
+    name: &str,
+    password: &str,
+) -> StatusCode {
     let mut req = Request::builder()
         .method(Method::POST)
         .uri("/api/v1/studies/sample/session")
+        .header("x-forwarded-for", forwarded)
         .header(header::CONTENT_TYPE, "application/json")
         .body(HttpBody::from(
             json!({"name": name, "password": password}).to_string(),
@@ -77,6 +89,24 @@ async fn one_names_failures_never_deny_another_names_right_password() {
         StatusCode::OK,
         "the same name from elsewhere, under its own limit"
     );
+}
+
+#[tokio::test]
+async fn behind_a_tls_proxy_the_address_is_the_one_the_proxy_forwarded() {
+    for (w, trusted) in [(world(), false), (behind_a_tls_proxy(), true)] {
+        for _ in 0..crate::auth::PAIR_ATTEMPTS {
+            // A client may send its own header; the proxy appends the address it saw.
+            login_forwarded(&w, "127.0.0.1", "10.9.9.9, 198.51.100.1", "maria", "wrong").await;
+        }
+        let elsewhere =
+            login_forwarded(&w, "127.0.0.1", "10.9.9.9, 198.51.100.2", "maria", PASSWORD).await;
+        let expected = if trusted {
+            StatusCode::OK
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(elsewhere, expected, "trusting the proxy: {trusted}");
+    }
 }
 
 #[tokio::test]
@@ -206,6 +236,21 @@ async fn the_event_stream_ends_when_another_process_changes_the_password() {
     ends_without_events(events).await;
 }
 
+/// The test world, served as `between serve --tls-proxy` would.
+fn behind_a_tls_proxy() -> World {
+    let w = world();
+    let handles = Arc::try_unwrap(w.app)
+        .unwrap()
+        .studies
+        .into_values()
+        .map(|h| Arc::try_unwrap(h).unwrap())
+        .collect();
+    World {
+        app: App::with_tls_proxy(handles, true),
+        _dir: w._dir,
+    }
+}
+
 /// The `Set-Cookie` header of maria's login.
 async fn set_cookie_at_login(w: &World) -> String {
     let r = w
@@ -228,17 +273,7 @@ async fn behind_a_tls_proxy_the_cookie_is_secure_and_host_only() {
         "plain HTTP on this machine: {cookie}"
     );
 
-    let w = world();
-    let handles = Arc::try_unwrap(w.app)
-        .unwrap()
-        .studies
-        .into_values()
-        .map(|h| Arc::try_unwrap(h).unwrap())
-        .collect();
-    let w = World {
-        app: App::with_tls_proxy(handles, true),
-        _dir: w._dir,
-    };
+    let w = behind_a_tls_proxy();
     let cookie = set_cookie_at_login(&w).await;
     assert!(
         cookie.starts_with("__Host-between_session=")
