@@ -471,8 +471,20 @@ pub enum UserCmd {
         #[arg(long, value_parser = parse_account_role)]
         role: AccountRole,
     },
-    /// Set an account's password, read from standard input (first line)
+    /// Set an account's password, read from standard input (first line); its sessions on a
+    /// running server end
     Password { study: PathBuf, name: String },
+    /// Give an account another role; its sessions on a running server end (the last owner
+    /// stays an owner)
+    Role {
+        study: PathBuf,
+        name: String,
+        #[arg(long, value_parser = parse_account_role)]
+        role: AccountRole,
+    },
+    /// Remove an account; its codings and memos stay, under its name, and its sessions on a
+    /// running server end (the last owner stays)
+    Remove { study: PathBuf, name: String },
     /// List accounts
     List { study: PathBuf },
 }
@@ -776,6 +788,12 @@ pub struct ServeArgs {
     /// study's health data to the network, so put it behind TLS
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub bind: String,
+    /// Browsers reach the server over HTTPS through a proxy that ends TLS (nginx, Caddy…):
+    /// the session cookie gets `Secure` and the `__Host-` prefix, so it is never sent over
+    /// plain HTTP, and the login rate limit takes the client's address from the last entry of
+    /// `X-Forwarded-For`, which the proxy must append (bind to 127.0.0.1 so only it connects)
+    #[arg(long)]
+    pub tls_proxy: bool,
 }
 
 #[derive(Args, Debug)]

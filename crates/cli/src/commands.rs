@@ -163,7 +163,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Model(c) => model(c),
         Command::Agree(a) => agree(&ctx, a),
         Command::Serve(a) => {
-            let app = between_server::App::open(&a.studies, &ctx.options)?;
+            let app = between_server::App::open(&a.studies, &ctx.options, a.tls_proxy)?;
             serve(app, &a.bind, &[])
         }
         Command::Query(a) => query::query(&ctx, a),
@@ -785,6 +785,14 @@ fn user(ctx: &Ctx, c: UserCmd) -> Result<()> {
         UserCmd::Password { study, name } => {
             ctx.open(&study)?.set_password(&name, &read_password()?)?;
             outln!("password of {name} changed");
+        }
+        UserCmd::Role { study, name, role } => {
+            let account = ctx.open(&study)?.set_role(&name, role)?;
+            outln!("the role of {} is now {}", account.name, account.role);
+        }
+        UserCmd::Remove { study, name } => {
+            let account = ctx.open(&study)?.remove_account(&name)?;
+            outln!("removed {} {}", account.role, account.name);
         }
         UserCmd::List { study } => {
             for a in ctx.open(&study)?.accounts()? {

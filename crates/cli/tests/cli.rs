@@ -895,6 +895,42 @@ fn accounts_and_blind_mode_from_the_command_line() {
 }
 
 #[test]
+fn accounts_change_role_and_are_removed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let s = study(d);
+    for (name, role) in [("paul", "owner"), ("sam", "coder")] {
+        between_with_input(
+            d,
+            &["user", "add", s, name, "--role", role],
+            "a long enough password\n",
+        )
+        .ok();
+    }
+    between(d, &["user", "role", s, "paul", "--role", "coder"]).fails_with("last owner");
+    between(d, &["user", "remove", s, "paul"]).fails_with("last owner");
+    between(d, &["user", "remove", s, "nobody"]).fails_with("no account 'nobody'");
+    let promoted = between(d, &["user", "role", s, "sam", "--role", "owner"])
+        .ok()
+        .stdout();
+    assert!(
+        promoted.contains("the role of sam is now owner"),
+        "{promoted}"
+    );
+    between(d, &["user", "remove", s, "paul"]).ok();
+    let list = between(d, &["user", "list", s]).ok().stdout();
+    assert!(
+        list.contains("sam") && list.contains("owner") && !list.contains("paul"),
+        "{list}"
+    );
+    let audit = between(d, &["audit", s, "--limit", "2"]).ok().stdout();
+    assert!(
+        audit.contains("\"changed\":\"role\"") && audit.contains("delete"),
+        "{audit}"
+    );
+}
+
+#[test]
 fn agreement_from_a_units_by_coders_table() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -107,7 +107,7 @@ async fn login(
     let study = app.study(&slug)?;
     let (account, token, csrf) =
         auth::login(&app, &study, addr, &body.name, &body.password).await?;
-    let cookie = auth::set_cookie(&token);
+    let cookie = app.set_cookie(&token);
     Ok((
         [(header::SET_COOKIE, cookie)],
         Json(json!({ "account": account, "csrf_token": csrf })),
@@ -125,7 +125,7 @@ async fn logout(State(app): State<Arc<App>>, viewer: Viewer) -> Response {
     app.sessions.end(&viewer.token);
     (
         StatusCode::NO_CONTENT,
-        [(header::SET_COOKIE, auth::clear_cookie())],
+        [(header::SET_COOKIE, app.clear_cookie())],
     )
         .into_response()
 }
@@ -819,6 +819,7 @@ async fn adjudicate(
 // ---- live
 
 async fn events(
+    State(app): State<Arc<App>>,
     viewer: Viewer,
 ) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
     let stream = BroadcastStream::new(viewer.study.events.subscribe()).filter_map(|e| {
@@ -832,5 +833,6 @@ async fn events(
     });
     // A first event at once, so the browser knows the stream is open before anything happens.
     let hello = tokio_stream::once(Ok(Event::default().event("ready").data("{}")));
-    Sse::new(hello.chain(stream)).keep_alive(KeepAlive::default())
+    let stream = auth::while_session_lives(app, &viewer, hello.chain(stream));
+    Sse::new(stream).keep_alive(KeepAlive::default())
 }

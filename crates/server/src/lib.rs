@@ -18,18 +18,20 @@ mod pages;
 mod query;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Request, header};
 use axum::response::Response;
 use between_core::Account;
 use between_findings::Corpus;
 use between_store::OpenOptions;
 use between_study::{CodingRequest, CodingView, StudyResult, Workbench, policy};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
 use tokio::sync::{Mutex as AsyncMutex, broadcast, mpsc, oneshot};
 
 pub use error::ApiError;
@@ -237,22 +239,35 @@ impl std::fmt::Debug for StudyHandle {
 pub struct App {
     studies: HashMap<String, Arc<StudyHandle>>,
     sessions: auth::Sessions,
+    /// Browsers reach the server over HTTPS, through a proxy that ends TLS: the session
+    /// cookie is `Secure` (see [`auth::SECURE_COOKIE`]).
+    tls_proxy: bool,
 }
 
 impl App {
     pub fn new(handles: Vec<StudyHandle>) -> Arc<Self> {
+        Self::with_tls_proxy(handles, false)
+    }
+
+    /// `tls_proxy`: browsers reach the server over HTTPS through a proxy that ends TLS.
+    pub fn with_tls_proxy(handles: Vec<StudyHandle>, tls_proxy: bool) -> Arc<Self> {
         Arc::new(Self {
             studies: handles
                 .into_iter()
                 .map(|h| (h.slug.clone(), Arc::new(h)))
                 .collect(),
             sessions: auth::Sessions::default(),
+            tls_proxy,
         })
     }
 
     /// Opens study files; each is served under its file name without extension. A study that
     /// cannot be written is refused: a server whose every change would fail is no use.
-    pub fn open(paths: &[impl AsRef<Path>], options: &OpenOptions) -> StudyResult<Arc<Self>> {
+    pub fn open(
+        paths: &[impl AsRef<Path>],
+        options: &OpenOptions,
+        tls_proxy: bool,
+    ) -> StudyResult<Arc<Self>> {
         let mut handles = Vec::new();
         for path in paths {
             let path = path.as_ref();
@@ -272,7 +287,7 @@ impl App {
             }
             handles.push(StudyHandle::new(&slug, bench));
         }
-        Ok(Self::new(handles))
+        Ok(Self::with_tls_proxy(handles, tls_proxy))
     }
 
     pub fn slugs(&self) -> Vec<&str> {
@@ -364,16 +379,106 @@ async fn server_timing(request: axum::extract::Request, next: axum::middleware::
 /// serialised by a mutex anyway; more threads would only each keep a memory arena.
 pub const BLOCKING_THREADS: usize = 2;
 
+/// How long a client may take to send a request's headers, counted from when the server
+/// starts waiting for them: on a new connection, and between requests on a kept-alive one, so
+/// it is also how long an idle connection stays open. A response being sent (an event
+/// stream) is not waiting for headers and is never cut by it.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(15);
+/// Most connections open at once (a browser opens up to six, plus its event stream). One
+/// more is closed at once, unanswered, until another ends.
+pub const MAX_CONNECTIONS: usize = 256;
+/// How long stopping waits for requests in flight (event streams never end by themselves).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// The server's limits on connections; [`Default`] is [`HEADER_TIMEOUT`] and
+/// [`MAX_CONNECTIONS`] (tests choose smaller ones).
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionLimits {
+    pub header_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: HEADER_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+        }
+    }
+}
+
 /// Serves until the process is stopped (Ctrl-C).
 pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(app).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
+    };
+    serve_with(listener, app, ConnectionLimits::default(), ctrl_c).await;
+    Ok(())
+}
+
+/// Serves HTTP/1.1 with `limits` until `shutdown` completes, then waits up to
+/// [`SHUTDOWN_GRACE`] for the requests in flight.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    app: Arc<App>,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let router = router(app);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(connection) => connection,
+                Err(e) => {
+                    wait_after_failed_accept(&e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Over the cap the connection is dropped (closed) before anything is read.
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            continue;
+        };
+        // Small responses go out at once, not held back for more (Nagle).
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            tower::ServiceExt::oneshot(router.clone(), request)
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            // A client that goes away or times out is no error of the server's.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => {}
+    }
+}
+
+/// After a failed accept: at once if only that connection failed; after a second if the
+/// process is out of file descriptors (or the like), which other connections will free.
+async fn wait_after_failed_accept(e: &std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if !matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        eprintln!("accepting a connection failed: {e}");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 /// Runs `finding` over the viewer's corpus (see `StudyHandle::corpus`) on the blocking pool.

@@ -126,13 +126,14 @@ async fn login_form(
     }
     match auth::login(&app, &study, addr, &form.name, &form.password).await {
         Ok((_, token, _)) => Ok((
-            [(header::SET_COOKIE, auth::set_cookie(&token))],
+            [(header::SET_COOKIE, app.set_cookie(&token))],
             Redirect::to(&format!("/s/{slug}/")),
         )
             .into_response()),
         Err(e)
             if e.status == StatusCode::UNAUTHORIZED
-                || e.status == StatusCode::TOO_MANY_REQUESTS =>
+                || e.status == StatusCode::TOO_MANY_REQUESTS
+                || e.status == StatusCode::BAD_REQUEST =>
         {
             Ok((
                 e.status,
@@ -152,43 +153,36 @@ struct LogoutForm {
     csrf: String,
 }
 
-/// The session behind a form post, which carries its CSRF token in a field (forms cannot set
+/// The viewer behind a form post, which carries its CSRF token in a field (forms cannot set
 /// headers).
-fn form_session(
+async fn form_viewer(
     app: &Arc<App>,
     slug: &str,
     headers: &HeaderMap,
     csrf: &str,
-) -> Result<(String, auth::Session), ApiError> {
-    app.study(slug)?;
-    let token =
-        auth::token_from(headers).ok_or_else(|| ApiError::unauthenticated("log in first"))?;
-    let session = app
-        .sessions
-        .of(&token, slug)
-        .ok_or_else(|| ApiError::unauthenticated("log in first"))?;
-    if session.csrf != csrf {
-        return Err(ApiError::forbidden(
-            "missing or wrong CSRF token; reload the page",
-        ));
-    }
-    Ok((token, session))
+) -> Result<Viewer, ApiError> {
+    Viewer::of(app, app.study(slug)?, headers, Some(Some(csrf))).await
 }
 
+/// Ends the session. A wrong CSRF token changes nothing (the session stays, and so does its
+/// cookie): another site must not log people out.
 async fn logout_form(
     State(app): State<Arc<App>>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
-) -> Response {
-    if let Ok((token, _)) = form_session(&app, &slug, &headers, &form.csrf) {
-        app.sessions.end(&token);
+) -> Result<Response, ApiError> {
+    match form_viewer(&app, &slug, &headers, &form.csrf).await {
+        Ok(viewer) => app.sessions.end(&viewer.token),
+        // No session left: clearing the cookie is all there is to do.
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => {}
+        Err(e) => return Err(e),
     }
-    (
-        [(header::SET_COOKIE, auth::clear_cookie())],
+    Ok((
+        [(header::SET_COOKIE, app.clear_cookie())],
         Redirect::to(&format!("/s/{slug}/login")),
     )
-        .into_response()
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -204,10 +198,11 @@ async fn blind_form(
     headers: HeaderMap,
     Form(form): Form<BlindForm>,
 ) -> Result<Response, ApiError> {
-    let (_, session) = form_session(&app, &slug, &headers, &form.csrf)?;
+    let viewer = form_viewer(&app, &slug, &headers, &form.csrf).await?;
     let on = form.blind == "on";
-    app.study(&slug)?
-        .run(&session.account, move |b| b.set_blind(None, on))
+    viewer
+        .study
+        .run(&viewer.account, move |b| b.set_blind(None, on))
         .await?;
     Ok(Redirect::to(&format!("/s/{slug}/")).into_response())
 }

@@ -123,6 +123,8 @@ pub trait Reader {
     fn account_names_ever(&self) -> Result<Vec<String>>;
     /// An account by name (any case) with its argon2 password hash, for checking a login.
     fn account_with_hash(&self, name: &str) -> Result<Option<(Account, String)>>;
+    /// An account by id, as stored now (a server checks its sessions against it).
+    fn account(&self, id: AccountId) -> Result<Option<Account>>;
     /// The recording linked to each source that has one.
     fn media(&self) -> Result<Vec<Media>>;
     /// Every check of a transcript against its recording, oldest first.
@@ -171,6 +173,8 @@ pub trait Writer: Reader {
     /// `password_hash` is an argon2 PHC string, never a password.
     fn insert_account(&mut self, a: &Account, password_hash: &str) -> Result<()>;
     fn update_password(&mut self, a: &Account, password_hash: &str) -> Result<()>;
+    fn update_role(&mut self, a: &Account, role: AccountRole) -> Result<()>;
+    fn delete_account(&mut self, a: &Account) -> Result<()>;
     fn set_blind(&mut self, scope: BlindScope, blind: bool) -> Result<()>;
     /// Links a recording to its source, replacing any linked before.
     fn set_media(&mut self, m: &Media) -> Result<()>;

@@ -1012,6 +1012,13 @@ impl<C: Conn> Reader for C {
             .map_err(|e| self.fail(e))
     }
 
+    fn account(&self, id: AccountId) -> Result<Option<Account>> {
+        self.conn()
+            .prepare_cached("SELECT id, name, role, created_at, version FROM account WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id.to_string()], account_row).optional())
+            .map_err(|e| self.fail(e))
+    }
+
     fn media(&self) -> Result<Vec<Media>> {
         collect(
             self.conn(),
@@ -1678,6 +1685,36 @@ impl Writer for SqliteTx<'_> {
             "account",
             &id,
             json!({ "name": a.name, "changed": "password" }),
+        )
+    }
+
+    fn update_role(&mut self, a: &Account, role: AccountRole) -> Result<()> {
+        let id = a.id.to_string();
+        let n = self.exec(
+            "UPDATE account SET role = ?2, version = version + 1 WHERE id = ?1 AND version = ?3",
+            params![id, role.as_str(), a.version],
+        )?;
+        self.versioned("account", &id, a.version, n)?;
+        self.log(
+            "update",
+            "account",
+            &id,
+            json!({ "name": a.name, "changed": "role", "from": a.role, "to": role }),
+        )
+    }
+
+    fn delete_account(&mut self, a: &Account) -> Result<()> {
+        let id = a.id.to_string();
+        let n = self.exec(
+            "DELETE FROM account WHERE id = ?1 AND version = ?2",
+            params![id, a.version],
+        )?;
+        self.versioned("account", &id, a.version, n)?;
+        self.log(
+            "delete",
+            "account",
+            &id,
+            json!({ "name": a.name, "role": a.role }),
         )
     }
 

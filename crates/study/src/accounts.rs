@@ -6,12 +6,16 @@ use std::collections::BTreeMap;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use between_core::*;
-use between_store::BlindScope;
+use between_store::{BlindScope, Reader};
 
 use crate::{StudyError, StudyResult, Workbench, now};
 
 /// Shorter passwords are refused.
 pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Longest account name, in characters. A login naming a longer one is refused before
+/// anything is looked up or remembered (a server's rate limit keeps names it has seen).
+pub const MAX_ACCOUNT_NAME_CHARS: usize = 64;
 
 /// A hash of no real password, verified against when a login names no account, so that a
 /// wrong name takes as long as a wrong password.
@@ -94,6 +98,37 @@ impl PasswordChecker {
     }
 }
 
+fn account_named(store: &dyn Reader, name: &str) -> StudyResult<Account> {
+    store
+        .account_with_hash(name.trim())?
+        .map(|(account, _)| account)
+        .ok_or_else(|| StudyError::Unknown {
+            what: "account",
+            key: name.to_string(),
+        })
+}
+
+/// Read inside the transaction that changes `account`, so two changes cannot each leave the
+/// other's owner as the last one and remove it. `what` names the refused change.
+fn refuse_losing_last_owner(store: &dyn Reader, account: &Account, what: &str) -> StudyResult<()> {
+    if account.role != AccountRole::Owner {
+        return Ok(());
+    }
+    let owners = store
+        .accounts()?
+        .iter()
+        .filter(|a| a.role == AccountRole::Owner)
+        .count();
+    if owners > 1 {
+        Ok(())
+    } else {
+        Err(StudyError::Invalid(format!(
+            "{} is the study's last owner; add another owner first, then {what}",
+            account.name
+        )))
+    }
+}
+
 /// The hash to verify against when a login names no account.
 pub fn dummy_hash() -> &'static str {
     DUMMY_HASH
@@ -115,6 +150,11 @@ impl Workbench {
         if name.is_empty() || name.chars().any(|c| c.is_control()) {
             return Err(StudyError::Invalid("an account needs a name".into()));
         }
+        if name.chars().count() > MAX_ACCOUNT_NAME_CHARS {
+            return Err(StudyError::Invalid(format!(
+                "an account name has at most {MAX_ACCOUNT_NAME_CHARS} characters"
+            )));
+        }
         let hash = hash_password(password)?;
         let account = Account {
             id: AccountId::new(),
@@ -129,24 +169,56 @@ impl Workbench {
         Ok(account)
     }
 
+    /// Sets a new password. The account's version goes up, which ends its sessions on a
+    /// server (see [`Workbench::account`]).
     pub fn set_password(&mut self, name: &str, password: &str) -> StudyResult<()> {
         self.must_manage("set passwords")?;
-        let (account, _) =
-            self.store
-                .account_with_hash(name)?
-                .ok_or_else(|| StudyError::Unknown {
-                    what: "account",
-                    key: name.to_string(),
-                })?;
         let hash = hash_password(password)?;
         let mut tx = self.store.transaction(&self.actor.name)?;
+        let account = account_named(&*tx, name)?;
         tx.update_password(&account, &hash)?;
         tx.commit()?;
         Ok(())
     }
 
+    /// Gives an account another role (its sessions end, as after a new password). The last
+    /// owner stays an owner.
+    pub fn set_role(&mut self, name: &str, role: AccountRole) -> StudyResult<Account> {
+        self.must_manage("change roles")?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
+        let account = account_named(&*tx, name)?;
+        if account.role == role {
+            return Ok(account);
+        }
+        refuse_losing_last_owner(&*tx, &account, &format!("make them a {role}"))?;
+        tx.update_role(&account, role)?;
+        tx.commit()?;
+        Ok(Account {
+            role,
+            version: account.version + 1,
+            ..account
+        })
+    }
+
+    /// Removes an account (its codings and memos stay, under its name). The last owner stays.
+    pub fn remove_account(&mut self, name: &str) -> StudyResult<Account> {
+        self.must_manage("remove accounts")?;
+        let mut tx = self.store.transaction(&self.actor.name)?;
+        let account = account_named(&*tx, name)?;
+        refuse_losing_last_owner(&*tx, &account, "remove the last owner")?;
+        tx.delete_account(&account)?;
+        tx.commit()?;
+        Ok(account)
+    }
+
     pub fn accounts(&self) -> StudyResult<Vec<Account>> {
         Ok(self.store.accounts()?)
+    }
+
+    /// The account as stored now, or `None` once removed. Its `version` goes up with every
+    /// change of password or role, so a session started at another version has ended.
+    pub fn account(&self, id: AccountId) -> StudyResult<Option<Account>> {
+        Ok(self.store.account(id)?)
     }
 
     /// The account of this name with its password hash, for a caller that checks the password
@@ -216,6 +288,94 @@ mod tests {
         }
         assert!(!checker.verify("anything", DUMMY_HASH));
         assert!(!checker.verify("anything", "not a hash"));
+    }
+
+    fn study(dir: &tempfile::TempDir) -> Workbench {
+        let mut bench = Workbench::create(
+            &dir.path().join("t.between"),
+            crate::NewStudy {
+                name: "T".into(),
+                ..Default::default()
+            },
+            &between_store::OpenOptions::default(),
+            "cli",
+        )
+        .unwrap();
+        bench
+            .add_account("paul", AccountRole::Owner, "an owner's password")
+            .unwrap();
+        bench
+            .add_account("sam", AccountRole::Coder, "a coder's password")
+            .unwrap();
+        bench
+    }
+
+    #[test]
+    fn the_last_owner_is_never_removed_or_demoted() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bench = study(&dir);
+        let refused = |e: StudyError| e.to_string().contains("last owner");
+        assert!(refused(
+            bench.set_role("paul", AccountRole::Coder).unwrap_err()
+        ));
+        assert!(refused(bench.remove_account("Paul").unwrap_err()));
+        let sam = bench.set_role("sam", AccountRole::Owner).unwrap();
+        assert_eq!((sam.role, sam.version), (AccountRole::Owner, 2));
+        assert_eq!(bench.account(sam.id).unwrap(), Some(sam.clone()));
+        let paul = bench.remove_account("paul").unwrap();
+        assert_eq!(bench.account(paul.id).unwrap(), None);
+        assert!(refused(bench.remove_account("sam").unwrap_err()));
+        assert!(matches!(
+            bench.remove_account("nobody"),
+            Err(StudyError::Unknown { .. })
+        ));
+        let log = bench.store().audit_log(3).unwrap();
+        let said: Vec<_> = log
+            .iter()
+            .map(|e| (e.action.as_str(), e.detail.to_string()))
+            .collect();
+        assert!(
+            said[1].0 == "update" && said[1].1.contains(r#""changed":"role""#),
+            "{said:?}"
+        );
+        assert!(
+            said[2].0 == "delete" && said[2].1.contains("paul"),
+            "{said:?}"
+        );
+        assert!(log.iter().all(|e| e.actor == "cli"));
+    }
+
+    #[test]
+    fn a_new_password_or_role_moves_the_accounts_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bench = study(&dir);
+        let (before, _) = bench.login_record("sam").unwrap().unwrap();
+        bench.set_password("sam", "a new password for sam").unwrap();
+        let after = bench.account(before.id).unwrap().unwrap();
+        assert_eq!(after.version, before.version + 1);
+        assert_eq!(
+            bench.set_role("sam", AccountRole::Coder).unwrap().version,
+            after.version,
+            "the same role changes nothing"
+        );
+    }
+
+    #[test]
+    fn account_names_have_a_length_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bench = study(&dir);
+        let long = "x".repeat(MAX_ACCOUNT_NAME_CHARS + 1);
+        assert!(
+            bench
+                .add_account(&long, AccountRole::Coder, "a long password")
+                .unwrap_err()
+                .to_string()
+                .contains("at most 64 characters")
+        );
+        let longest = "é".repeat(MAX_ACCOUNT_NAME_CHARS);
+        bench
+            .add_account(&longest, AccountRole::Coder, "a long password")
+            .unwrap();
     }
 
     #[test]

@@ -24,7 +24,7 @@ use between_core::{Study, StudyId, TheoryRef};
 use between_model::Theory;
 use between_store::{OpenOptions, SqliteStore, Store, StoredTheory};
 
-pub use accounts::{MIN_PASSWORD_CHARS, PasswordChecker, dummy_hash};
+pub use accounts::{MAX_ACCOUNT_NAME_CHARS, MIN_PASSWORD_CHARS, PasswordChecker, dummy_hash};
 pub use adjudication::{
     Adjudicated, Adjudication, CONSENSUS_CODER, Difference, Disagreements, Passage, Seen, Version,
 };

@@ -68,7 +68,7 @@ async fn a_read_only_study_answers_503_and_is_not_served_by_open() {
 
     // `between serve` refuses such a study up front rather than fail every change.
     let file = w._dir.path().join("sample.between");
-    let err = App::open(&[&file], &read_only).unwrap_err().to_string();
+    let err = App::open(&[&file], &read_only, false).unwrap_err().to_string();
     assert!(
         err.contains("sample.between") && err.contains("read-only"),
         "{err}"
@@ -81,7 +81,7 @@ async fn a_read_only_study_answers_503_and_is_not_served_by_open() {
         eprintln!("skipped the unwritable file: this process may write it anyway (root)");
         return;
     }
-    let err = App::open(&[&file], &OpenOptions::default())
+    let err = App::open(&[&file], &OpenOptions::default(), false)
         .unwrap_err()
         .to_string();
     assert!(err.contains("not writable"), "{err}");
