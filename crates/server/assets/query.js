@@ -2,7 +2,7 @@
 // co-occurrence (a cell opens its pairs), boolean code queries, and text search as keyword in
 // context, with "code all hits": a preview of what would be coded, then one change on confirm.
 
-import { api, canWrite, pageBase, el, append, clear, messageArea, describeError, uid } from './api.js';
+import { api, apiAll, canWrite, pageBase, el, append, clear, messageArea, describeError, uid } from './api.js';
 
 const GROUPINGS = [
   ['role', 'speaker role'],
@@ -290,8 +290,8 @@ function start(main) {
   show('matrix');
   (async () => {
     try {
-      codebook = await api('GET', '/codebook');
-      const people = await api('GET', '/participants');
+      codebook = await apiAll('/codebook');
+      const people = await apiAll('/participants');
       const keys = new Set();
       for (const p of people) for (const k of Object.keys(p.attributes || {})) keys.add(k);
       for (const k of [...keys].sort()) bySelect.append(el('option', { value: `attribute:${k}`, text: `attribute: ${k}` }));

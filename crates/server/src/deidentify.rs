@@ -93,6 +93,8 @@ async fn apply(viewer: Viewer, Body(body): Body<ApplyBody>) -> Result<Response, 
             source: s.id,
             coding: CodingId(Default::default()),
             coder: viewer.account.name.clone(),
+            // A text rewritten is no one's coding: every open document reloads.
+            blind: false,
         });
     }
     Ok(Json(applied).into_response())

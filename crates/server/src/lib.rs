@@ -13,6 +13,7 @@ mod error;
 mod exchange;
 mod model_findings;
 mod pages;
+mod paging;
 mod query;
 
 use std::collections::HashMap;
@@ -27,10 +28,11 @@ use axum::response::Response;
 use between_core::Account;
 use between_findings::Corpus;
 use between_store::OpenOptions;
-use between_study::{CodingRequest, CodingView, StudyResult, Workbench};
+use between_study::{BlindCoding, CodingRequest, CodingView, StudyResult, Workbench};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use error::ApiError;
+pub use paging::{DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -42,6 +44,23 @@ pub struct CodingEvent {
     pub source: between_core::SourceId,
     pub coding: between_core::CodingId,
     pub coder: String,
+    /// Whether blind coding was on for the source when it happened: then a coder other than
+    /// `coder` does not hear of it (`between_study::hides_work_of`).
+    #[serde(skip)]
+    pub blind: bool,
+}
+
+impl CodingEvent {
+    /// `action` done to `coding`, blind or not as `blind` says for its source.
+    fn of(action: &'static str, coding: &between_core::Coding, blind: &BlindCoding) -> Self {
+        Self {
+            action,
+            source: coding.source,
+            coding: coding.id,
+            coder: coding.coder.clone(),
+            blind: blind.covers(coding.source),
+        }
+    }
 }
 
 /// A coding request waiting for the next batch, with where its answer goes.
@@ -162,18 +181,15 @@ async fn write_batches(study: Arc<StudyHandle>, mut queue: mpsc::UnboundedReceiv
         let (requests, replies): (Vec<_>, Vec<_>) =
             batch.into_iter().map(|(a, r, tx)| ((a, r), tx)).unzip();
         match study
-            .run("server", move |b| b.create_codings(requests))
+            .run("server", move |b| {
+                Ok((b.create_codings(requests)?, b.blind_coding()?))
+            })
             .await
         {
-            Ok(results) => {
+            Ok((results, blind)) => {
                 for (result, reply) in results.into_iter().zip(replies) {
                     if let Ok(view) = &result {
-                        study.announce(CodingEvent {
-                            action: "created",
-                            source: view.coding.source,
-                            coding: view.coding.id,
-                            coder: view.coding.coder.clone(),
-                        });
+                        study.announce(CodingEvent::of("created", &view.coding, &blind));
                     }
                     let _ = reply.send(result.map_err(ApiError::from));
                 }

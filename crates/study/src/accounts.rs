@@ -1,14 +1,14 @@
 //! Accounts for the browser, their passwords (argon2id, never stored or logged in clear), and
 //! blind coding: who may see whose codings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use between_core::*;
 use between_store::BlindScope;
 
-use crate::{CodingView, StudyError, StudyResult, Workbench, now};
+use crate::{CodingView, MemoView, StudyError, StudyResult, Workbench, now};
 
 /// Shorter passwords are refused.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -176,21 +176,24 @@ impl Workbench {
         Ok(())
     }
 
+    /// Where blind coding is on now: what [`BlindCoding`] decides from.
+    pub fn blind_coding(&self) -> StudyResult<BlindCoding> {
+        Ok(BlindCoding {
+            study: self.store.study()?.blind,
+            sources: self.store.blind_sources()?.into_iter().collect(),
+        })
+    }
+
     /// Codings per source and coder that `viewer` may see (blind mode applied), without
     /// reading the codings themselves.
     pub fn coding_progress(
         &self,
         viewer: &Account,
     ) -> StudyResult<BTreeMap<SourceId, BTreeMap<String, usize>>> {
-        let study_blind = self.store.study()?.blind;
-        let blind: std::collections::HashSet<SourceId> =
-            self.store.blind_sources()?.into_iter().collect();
+        let blind = self.blind_coding()?;
         let mut out: BTreeMap<SourceId, BTreeMap<String, usize>> = BTreeMap::new();
         for (source, coder, n) in self.store.coding_counts_by_source()? {
-            let hidden = viewer.role == AccountRole::Coder
-                && (study_blind || blind.contains(&source))
-                && !coder.eq_ignore_ascii_case(&viewer.name);
-            if !hidden {
+            if !blind.hides_coding(viewer, source, &coder) {
                 *out.entry(source).or_default().entry(coder).or_default() += n;
             }
         }
@@ -206,15 +209,99 @@ impl Workbench {
         if viewer.role != AccountRole::Coder {
             return Ok(codings);
         }
-        let study_blind = self.store.study()?.blind;
-        let blind_sources: std::collections::HashSet<SourceId> =
-            self.store.blind_sources()?.into_iter().collect();
-        let hidden = |v: &CodingView| {
-            (study_blind || blind_sources.contains(&v.coding.source))
-                && !v.coding.coder.eq_ignore_ascii_case(&viewer.name)
-        };
-        Ok(codings.into_iter().filter(|v| !hidden(v)).collect())
+        let blind = self.blind_coding()?;
+        Ok(codings
+            .into_iter()
+            .filter(|v| !blind.hides_coding(viewer, v.coding.source, &v.coding.coder))
+            .collect())
     }
+
+    /// How many codings of each code `viewer` may see (codes without any are absent).
+    pub fn coding_counts_seen_by(&self, viewer: &Account) -> StudyResult<HashMap<CodeId, usize>> {
+        let blind = self.blind_coding()?;
+        if !blind.restricts(viewer) {
+            return Ok(self.store.coding_counts()?.into_iter().collect());
+        }
+        let mut counts = HashMap::new();
+        for c in self.store.codings(&Default::default())? {
+            if !blind.hides_coding(viewer, c.source, &c.coder) {
+                *counts.entry(c.code).or_default() += 1;
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Keeps the memos `viewer` may see: where blind coding is on, a coder sees only their own
+    /// memos, and none on a coding hidden from them (whoever wrote it).
+    pub fn visible_memos(
+        &self,
+        viewer: &Account,
+        memos: Vec<MemoView>,
+    ) -> StudyResult<Vec<MemoView>> {
+        let blind = self.blind_coding()?;
+        if !blind.restricts(viewer) {
+            return Ok(memos);
+        }
+        let mut seen = Vec::with_capacity(memos.len());
+        for view in memos {
+            let coding = match view.memo.target {
+                MemoTarget::Coding(id) => Some(self.store.coding(id)?),
+                _ => None,
+            };
+            if !blind.hides_memo(viewer, &view.memo, coding.as_ref()) {
+                seen.push(view);
+            }
+        }
+        Ok(seen)
+    }
+}
+
+/// Where blind coding is on (the whole study, or some sources), and what it hides from whom:
+/// a coder sees only their own work there; owners and auditors see everything.
+#[derive(Clone, Debug, Default)]
+pub struct BlindCoding {
+    study: bool,
+    sources: HashSet<SourceId>,
+}
+
+impl BlindCoding {
+    /// Whether blind coding is on for `source` (by itself or study-wide).
+    pub fn covers(&self, source: SourceId) -> bool {
+        self.study || self.sources.contains(&source)
+    }
+
+    /// Whether blind coding hides anything from `viewer`.
+    pub fn restricts(&self, viewer: &Account) -> bool {
+        viewer.role == AccountRole::Coder && (self.study || !self.sources.is_empty())
+    }
+
+    /// Whether `viewer` must not see a coding `coder` made in `source`.
+    pub fn hides_coding(&self, viewer: &Account, source: SourceId, coder: &str) -> bool {
+        hides_work_of(viewer, coder, self.covers(source))
+    }
+
+    /// Whether `viewer` must not see `memo`; `coding` is the coding it is on, if it is on one.
+    /// A memo on a source (or a passage of one) or a coding is blind where its source is; a
+    /// memo on anything else (the study, a code, a person) only when the whole study is.
+    pub fn hides_memo(&self, viewer: &Account, memo: &Memo, coding: Option<&Coding>) -> bool {
+        let blind = match (&memo.target, coding) {
+            (_, Some(c)) => {
+                if self.hides_coding(viewer, c.source, &c.coder) {
+                    return true;
+                }
+                self.covers(c.source)
+            }
+            (MemoTarget::Source(source), None) => self.covers(*source),
+            _ => self.study,
+        };
+        hides_work_of(viewer, &memo.author, blind)
+    }
+}
+
+/// The rule of blind coding: where it is on (`blind`), a coder sees no one's work but their own.
+/// For an item that is already decided blind or not (a live event), without reading the study.
+pub fn hides_work_of(viewer: &Account, author: &str, blind: bool) -> bool {
+    blind && viewer.role == AccountRole::Coder && !author.eq_ignore_ascii_case(&viewer.name)
 }
 
 #[cfg(test)]

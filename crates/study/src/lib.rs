@@ -23,7 +23,7 @@ use between_core::{Study, StudyId, TheoryRef};
 use between_model::Theory;
 use between_store::{OpenOptions, SqliteStore, Store, StoredTheory};
 
-pub use accounts::{MIN_PASSWORD_CHARS, PasswordChecker, dummy_hash};
+pub use accounts::{BlindCoding, MIN_PASSWORD_CHARS, PasswordChecker, dummy_hash, hides_work_of};
 pub use adjudication::{
     Adjudicated, Adjudication, CONSENSUS_CODER, Difference, Disagreements, Passage, Seen, Version,
 };
@@ -40,7 +40,7 @@ pub use import::{ImportFile, ImportOptions, ImportReport, ImportedSource, Speake
 pub use media::{is_transcript, recording_type};
 pub use people::{NewDyad, NewParticipant};
 pub use stats::{Count, Stats};
-pub use team::{CodingEdit, CodingRequest, Excerpt};
+pub use team::{CodingEdit, CodingRequest, Excerpt, MAX_CONTEXT_CHARS};
 
 /// An open study and who is working on it (recorded with every change).
 pub struct Workbench {
