@@ -133,7 +133,8 @@ function start(main) {
     clear(cellOut).append(el('p', { class: 'hint', text: 'Loading excerpts…' }));
     try {
       const c = await api('GET', `/query/cell?${q}`);
-      clear(cellOut).append(el('h3', { text: `${c.code} · ${c.column}: ${c.codings.length} excerpts` }));
+      const shown = c.more ? ` (a page of ${c.codings.length} shown)` : '';
+      clear(cellOut).append(el('h3', { text: `${c.code} · ${c.column}: ${c.counts.codings} excerpts${shown}` }));
       cellOut.append(kwicTable(c.codings, 'Coder', (i) => c.codings[i].coder));
       if (c.contrast.length) {
         cellOut.append(el('h4', { text: `Contrast codings (apart): ${c.contrast.length}` }), kwicTable(c.contrast, 'Coder', (i) => c.contrast[i].coder));
@@ -192,7 +193,8 @@ function start(main) {
     q.set('b', b);
     try {
       const r = await api('GET', `/query/cooccurrence/cell?${q}`);
-      clear(pairOut).append(el('h3', { text: `${r.a} with ${r.b} (${r.mode}): ${r.total} pairs` }));
+      const shown = r.more ? ` (the first ${r.pairs.length} shown)` : '';
+      clear(pairOut).append(el('h3', { text: `${r.a} with ${r.b} (${r.mode}): ${r.total} pairs${shown}` }));
       const list = [];
       for (const p of r.pairs) list.push(p.a, p.b);
       pairOut.append(kwicTable(list.filter(Boolean), 'Code', (i) => list[i].code_path));
