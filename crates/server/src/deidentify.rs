@@ -14,6 +14,7 @@ use serde_json::json;
 
 use crate::api::Body;
 use crate::auth::Viewer;
+use crate::paging::Page;
 use crate::{ApiError, App, CodingEvent};
 
 /// Most replacements a preview lists (all are counted).
@@ -45,13 +46,13 @@ struct ApplyBody {
     versions: Option<BTreeMap<SourceId, i64>>,
 }
 
-async fn candidates(viewer: Viewer) -> Result<Response, ApiError> {
+async fn candidates(viewer: Viewer, page: Page) -> Result<Response, ApiError> {
     viewer.must_own()?;
     let list = viewer
         .study
         .run(&viewer.account.name, |b| b.deidentify_candidates())
         .await?;
-    Ok(Json(list).into_response())
+    Ok(page.of(list))
 }
 
 async fn preview(viewer: Viewer, Body(body): Body<PreviewBody>) -> Result<Response, ApiError> {
@@ -100,13 +101,13 @@ async fn apply(viewer: Viewer, Body(body): Body<ApplyBody>) -> Result<Response, 
     Ok(Json(applied).into_response())
 }
 
-async fn mapping(viewer: Viewer) -> Result<Response, ApiError> {
+async fn mapping(viewer: Viewer, page: Page) -> Result<Response, ApiError> {
     viewer.must_own()?;
     let entries = viewer
         .study
         .run(&viewer.account.name, |b| b.pseudonyms())
         .await?;
-    Ok(Json(entries).into_response())
+    Ok(page.of(entries))
 }
 
 async fn destroy(viewer: Viewer) -> Result<Response, ApiError> {

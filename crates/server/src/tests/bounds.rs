@@ -122,6 +122,7 @@ async fn every_list_endpoint_says_its_total() {
         format!("/codes/{code}/excerpts"),
         "/memos".into(),
         "/coders".into(),
+        "/deidentify/candidates".into(),
     ] {
         let all = w.call(&owner, Method::GET, &path, None).await;
         assert_eq!(all.status, StatusCode::OK, "{path}: {}", all.text);
