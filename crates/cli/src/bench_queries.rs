@@ -250,7 +250,7 @@ fn measure(corpus: &Corpus, label: &str, runs: usize) -> Vec<Measure> {
                 continue;
             };
             let t = times(runs, || {
-                std::hint::black_box(corpus.code_query(&q, &f, false, 80, 200));
+                std::hint::black_box(corpus.code_query(&q, &f, false, 80, 0..200));
             });
             out.push(Measure::new(
                 &format!("{label}: code query A {op} B (median)"),
@@ -305,7 +305,7 @@ pub fn run(bench: &Workbench, runs: usize) -> Result<(Vec<Measure>, String)> {
     for _ in 0..runs.max(1) {
         for q in &queries {
             let start = Instant::now();
-            let r = both.search(q, &all, 60, 200);
+            let r = both.search(q, &all, 60, 0..200);
             each.push(start.elapsed());
             hits += r.total;
         }

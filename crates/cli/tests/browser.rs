@@ -1873,4 +1873,24 @@ async fn query_scenario(
     );
     m.screenshot("04-cell.png").await;
     step("a matrix cell opens to its excerpts");
+
+    // The UI's client reads a list the server cuts into pages whole, each row once.
+    let paged = m
+        .eval_async(
+            &format!(
+                "{API_JS}
+                 const {{ apiAll }} = await import('/assets/api.js');
+                 const whole = await api('GET', '/codings');
+                 const pages = await apiAll('/codings?limit=7');
+                 const ids = new Set(pages.map((v) => v.coding.id));
+                 return [whole.length, pages.length, ids.size,
+                         whole.every((v) => ids.has(v.coding.id))];"
+            ),
+            json!([]),
+        )
+        .await;
+    let total = paged[0].as_u64().unwrap();
+    assert!(total > 7, "{paged}");
+    assert_eq!(paged, json!([total, total, total, true]));
+    step("a list is followed page by page");
 }

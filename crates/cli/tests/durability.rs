@@ -179,21 +179,30 @@ async fn sigkill_during_a_coding_load_loses_no_acknowledged_coding() {
     // Restart and count: every acknowledged coding is there.
     let (mut server, base) = serve(d);
     let (cookie, _) = login(&http, &base).await;
-    let stored: Value = http
-        .get(format!("{base}/codings?coder=maria"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let stored: HashSet<String> = stored
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["coding"]["id"].as_str().unwrap().to_string())
-        .collect();
+    // The list comes a page at a time: read pages until an empty one.
+    let mut stored: HashSet<String> = HashSet::new();
+    loop {
+        let page: Value = http
+            .get(format!(
+                "{base}/codings?coder=maria&limit=1000&offset={}",
+                stored.len()
+            ))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let page = page.as_array().unwrap();
+        if page.is_empty() {
+            break;
+        }
+        stored.extend(
+            page.iter()
+                .map(|v| v["coding"]["id"].as_str().unwrap().to_string()),
+        );
+    }
     server.kill().unwrap();
     server.wait().unwrap();
     let lost: Vec<&String> = promised.difference(&stored).collect();

@@ -402,15 +402,15 @@ impl Corpus {
         }
     }
 
-    /// Runs a boolean query; the first `limit` passages come with `context` characters either
-    /// side. Contrast codings take part only with `contrast`.
+    /// Runs a boolean query; all passages are counted, those at positions `shown` come with
+    /// `context` characters either side. Contrast codings take part only with `contrast`.
     pub fn code_query(
         &self,
         query: &CodeQuery,
         filter: &CodingFilter,
         contrast: bool,
         context: usize,
-        limit: usize,
+        shown: std::ops::Range<usize>,
     ) -> CodeQueryResult {
         let passages = self.evaluate(&query.expr, filter, contrast);
         let total = passages.iter().map(Vec::len).sum();
@@ -419,7 +419,8 @@ impl Corpus {
             .iter()
             .enumerate()
             .flat_map(|(s, list)| list.iter().map(move |p| (s, p)))
-            .take(limit)
+            .skip(shown.start)
+            .take(shown.len())
             .map(|(s, p)| {
                 let ids: Vec<CodingId> = p
                     .codings
@@ -475,7 +476,7 @@ mod tests {
     fn spans(corpus: &Corpus, q: &str, subcodes: bool) -> Vec<(usize, usize)> {
         let query = CodeQuery::parse(q, corpus, subcodes).expect("query");
         corpus
-            .code_query(&query, &CodingFilter::default(), false, 10, usize::MAX)
+            .code_query(&query, &CodingFilter::default(), false, 10, 0..usize::MAX)
             .passages
             .iter()
             .map(|p| (p.span.start, p.span.end))
@@ -506,7 +507,7 @@ mod tests {
         // 27..31: one passage joins all three.
         assert_eq!(spans(&c, "(trust NEAR/5 hope) OR hope", true), [(3, 31)]);
         let query = CodeQuery::parse("hope AND trust", &c, false).expect("query");
-        let r = c.code_query(&query, &CodingFilter::default(), false, 40, 10);
+        let r = c.code_query(&query, &CodingFilter::default(), false, 40, 0..10);
         assert_eq!(
             r.passages[0].codings.len(),
             2,
@@ -519,7 +520,7 @@ mod tests {
             &CodingFilter::default(),
             true,
             0,
-            10,
+            0..10,
         );
         assert_eq!(with_contrast.total, 2);
     }
@@ -559,7 +560,7 @@ mod tests {
         };
         let q = |s: String| {
             let query = CodeQuery::parse(&s, &c, false).expect("query");
-            c.code_query(&query, &CodingFilter::default(), false, 0, usize::MAX)
+            c.code_query(&query, &CodingFilter::default(), false, 0, 0..usize::MAX)
         };
         let (all, over, not, and) = (
             q(format!("\"{a}\"")),

@@ -1,11 +1,13 @@
 //! Passages of a source shown with the words around them (keyword in context).
 
 use between_core::{CodingId, Role, SourceId, Span, text};
+pub use between_study::MAX_CONTEXT_CHARS;
 use serde::Serialize;
 
 use crate::Corpus;
 
-/// A passage of a source with up to `context` characters either side, cut at whole words
+/// A passage of a source with up to `context` characters either side (at most
+/// [`MAX_CONTEXT_CHARS`]), cut at whole words
 /// (keyword in context), as the queries return it: a text-search hit (no coding) or passages
 /// merged from several codings, hence `codings` rather than one coding's code and coder (see
 /// [`crate::CodingExcerpt`] for one coding in context, and [`crate::triangulation::Excerpt`]
@@ -102,6 +104,7 @@ impl Corpus {
         context: usize,
         codings: Vec<CodingId>,
     ) -> Excerpt {
+        let context = context.min(MAX_CONTEXT_CHARS);
         let source = &self.sources[position];
         let speaker = source.speaker_at(span.start);
         let label = source
@@ -126,6 +129,28 @@ impl Corpus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn context_is_clamped_whatever_is_asked() {
+        let corpus = crate::test_support::sample();
+        let (position, source) = corpus
+            .sources
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, s)| s.text.chars().count())
+            .expect("a source");
+        let middle = source.text.chars().count() / 2;
+        assert!(middle > MAX_CONTEXT_CHARS, "a source long enough to clamp");
+        let span = Span {
+            start: middle,
+            end: middle + 1,
+        };
+        let e = corpus.excerpt(position, span, 1_000_000_000, Vec::new());
+        for side in [&e.before, &e.after] {
+            let n = side.chars().count();
+            assert!(n <= MAX_CONTEXT_CHARS && n > MAX_CONTEXT_CHARS / 2, "{n}");
+        }
+    }
 
     #[test]
     fn context_keeps_whole_words() {

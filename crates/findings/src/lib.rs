@@ -39,7 +39,7 @@ pub use cases::{
 };
 pub use cooccur::{CodeLabel, Cooccurrence, Proximity};
 pub use corpus::{Corpus, CorpusError};
-pub use excerpt::Excerpt;
+pub use excerpt::{Excerpt, MAX_CONTEXT_CHARS};
 pub use query::{
     Cell, CodingExcerpt, CodingFilter, Column, Grouping, Matrix, MatrixRow, QueryError,
 };

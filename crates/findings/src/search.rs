@@ -341,14 +341,14 @@ impl Corpus {
         )
     }
 
-    /// Searches the study's text; the first `limit` hits (in source and text order) come with
-    /// `context` characters either side.
+    /// Searches the study's text; all hits are counted, those at positions `shown` (in source
+    /// and text order) come with `context` characters either side.
     pub fn search(
         &self,
         query: &TextQuery,
         filter: &SearchFilter,
         context: usize,
-        limit: usize,
+        shown: std::ops::Range<usize>,
     ) -> SearchResult {
         let hits = self.hits(query, filter);
         let sources = {
@@ -358,7 +358,8 @@ impl Corpus {
         };
         let shown = hits
             .iter()
-            .take(limit)
+            .skip(shown.start)
+            .take(shown.len())
             .map(|&h| {
                 let (span, bytes) = self.hit_span(h);
                 self.excerpt_at_bytes(h.source as usize, span, bytes, context, Vec::new())
@@ -494,24 +495,24 @@ mod tests {
         ]);
         let all = SearchFilter::default();
         let q = |s| TextQuery::parse(s).expect("query");
-        let r = corpus.search(&q("trust"), &all, 10, 100);
+        let r = corpus.search(&q("trust"), &all, 10, 0..100);
         assert_eq!(texts(&r), ["trust", "trust"], "whole words only");
-        let r = corpus.search(&q("trust*"), &all, 10, 100);
+        let r = corpus.search(&q("trust*"), &all, 10, 0..100);
         assert_eq!(texts(&r), ["trust", "Trusting", "trust"]);
-        let r = corpus.search(&q("JOSE"), &all, 10, 100);
+        let r = corpus.search(&q("JOSE"), &all, 10, 0..100);
         assert_eq!(texts(&r), ["José", "jose"], "case and accents folded");
-        let r = corpus.search(&q("\"don’t trust\""), &all, 10, 100);
+        let r = corpus.search(&q("\"don’t trust\""), &all, 10, 0..100);
         assert_eq!(texts(&r), ["don't trust"]);
         assert_eq!(r.hits[0].before, "PAT B: I ", "whole words of context");
         assert_eq!(r.hits[0].after, " easily;", "the cut 'jose' is left out");
-        let r = corpus.search(&q("t?ust time"), &all, 0, 100);
+        let r = corpus.search(&q("t?ust time"), &all, 0, 0..100);
         assert_eq!(
             texts(&r),
             ["trust", "time", "trust"],
             "alternatives, in text order"
         );
         assert_eq!(r.total, 3);
-        let r = corpus.search(&q("trust"), &all, 0, 1);
+        let r = corpus.search(&q("trust"), &all, 0, 0..1);
         assert_eq!(
             (r.total, r.hits.len()),
             (2, 1),
@@ -519,7 +520,7 @@ mod tests {
         );
         // Spans are code points: "José" has a 2-byte é before the second sentence.
         let text = &corpus.sources[0].text;
-        for h in &corpus.search(&q("trust* jose"), &all, 0, 100).hits {
+        for h in &corpus.search(&q("trust* jose"), &all, 0, 0..100).hits {
             assert_eq!(
                 between_core::text::slice(text, h.span),
                 Some(h.text.as_str())
@@ -535,8 +536,8 @@ mod tests {
             role: Some(Role::Patient),
             ..Default::default()
         };
-        let everyone = corpus.search(&q, &SearchFilter::default(), 20, usize::MAX);
-        let theirs = corpus.search(&q, &patients, 20, usize::MAX);
+        let everyone = corpus.search(&q, &SearchFilter::default(), 20, 0..usize::MAX);
+        let theirs = corpus.search(&q, &patients, 20, 0..usize::MAX);
         assert!(theirs.total > 0 && theirs.total < everyone.total);
         assert!(theirs.hits.iter().all(|h| h.role == Some(Role::Patient)));
         let err = TextQuery::parse("care \"open").expect_err("unclosed");

@@ -83,7 +83,7 @@ fn fuzz_boolean_queries() {
         for subcodes in [false, true] {
             if let Ok(q) = CodeQuery::parse(&query, &corpus, subcodes) {
                 for filter in &filters {
-                    corpus.code_query(&q, filter, subcodes, 40, 20);
+                    corpus.code_query(&q, filter, subcodes, 40, 0..20);
                 }
             }
         }

@@ -4,7 +4,7 @@
 // version into a consensus coder or records a discussion memo on the passage.
 
 import {
-  api, canWrite, pageBase, el, append, clear, messageArea, messenger, describeError, cpArray, formatDate, uid,
+  api, apiAll, canWrite, pageBase, el, append, clear, messageArea, messenger, describeError, cpArray, formatDate, uid,
 } from './api.js';
 
 const UNITS = [
@@ -76,7 +76,7 @@ function start(main) {
 
   async function load() {
     try {
-      [coders, sources, codebook] = await Promise.all([api('GET', '/coders'), api('GET', '/sources'), api('GET', '/codebook')]);
+      [coders, sources, codebook] = await Promise.all([apiAll('/coders'), apiAll('/sources'), apiAll('/codebook')]);
     } catch (e) {
       message.show(describeError(e));
       form.hidden = true;

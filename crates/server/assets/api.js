@@ -41,6 +41,32 @@ export class ApiError extends Error {
  * the CSRF token. Returns the parsed JSON (or null for 204); throws an ApiError otherwise.
  */
 export async function api(method, path, body) {
+  return (await request(method, apiBase + path, body)).data;
+}
+
+/**
+ * Every row of a list (`GET` of an endpoint answering a JSON array): the server sends a list a
+ * page at a time, each page saying where the next is (`Link: <url>; rel="next"`).
+ */
+export async function apiAll(path) {
+  const rows = [];
+  let url = apiBase + path;
+  while (url) {
+    const { data, response } = await request('GET', url);
+    rows.push(...data);
+    url = nextPage(response.headers.get('Link'));
+  }
+  return rows;
+}
+
+/** The next page's address in a `Link` header, or null on the last page. */
+function nextPage(link) {
+  const next = link && /<([^>]*)>\s*;\s*rel="next"/.exec(link);
+  return next ? next[1] : null;
+}
+
+/** One call to `url`: the parsed JSON (null for 204) and the response; throws an ApiError. */
+async function request(method, url, body) {
   method = method.toUpperCase();
   const headers = { Accept: 'application/json' };
   const init = { method, headers, credentials: 'same-origin' };
@@ -51,11 +77,11 @@ export async function api(method, path, body) {
   if (method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = page.csrf;
   let response;
   try {
-    response = await fetch(apiBase + path, init);
+    response = await fetch(url, init);
   } catch (e) {
     throw new ApiError('The server could not be reached. Check your connection and try again.', 'network', 0);
   }
-  if (response.status === 204) return null;
+  if (response.status === 204) return { data: null, response };
   const text = await response.text();
   let data = null;
   if (text) {
@@ -70,7 +96,7 @@ export async function api(method, path, body) {
     const message = err && err.message ? err.message : `The server answered ${response.status} ${response.statusText}.`;
     throw new ApiError(message, err && err.code ? err.code : 'http_' + response.status, response.status);
   }
-  return data;
+  return { data, response };
 }
 
 /** A sentence for people about a failed call, with advice for the common cases. */

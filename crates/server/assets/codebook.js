@@ -3,12 +3,12 @@
 // `mountCodebook`, inside the document view's `aside#codebook-panel`.
 
 import {
-  api, isOwner, canWrite, pageBase, el, append, clear, messageArea, describeError, safeColour, uid,
+  api, apiAll, isOwner, canWrite, pageBase, el, append, clear, messageArea, describeError, safeColour, uid,
 } from './api.js';
 
 /** Fetches the codebook (depth-first list of `{code, path, depth, codings}`). */
 export function loadCodebook() {
-  return api('GET', '/codebook');
+  return apiAll('/codebook');
 }
 
 /** Ids of `id` and every code inside it, from a depth-first codebook. */
@@ -185,7 +185,7 @@ export function mountCodebook(container, options = {}) {
     box.append(el('p', { class: 'hint', text: 'Loading excerpts…' }));
     let excerpts;
     try {
-      excerpts = await api('GET', `/codes/${encodeURIComponent(node.code.id)}/excerpts`);
+      excerpts = await apiAll(`/codes/${encodeURIComponent(node.code.id)}/excerpts`);
     } catch (e) {
       clear(box).append(el('p', { class: 'hint', text: 'The excerpts could not be loaded.' }));
       message.show(describeError(e));

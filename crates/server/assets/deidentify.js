@@ -3,7 +3,7 @@
 // affected source and moves every coding with its words. The stored mapping (the original
 // terms) can be downloaded or destroyed.
 
-import { api, el, append, clear, messageArea, describeError, isOwner, uid } from './api.js';
+import { api, apiAll, el, append, clear, messageArea, describeError, isOwner, uid } from './api.js';
 
 function start(main) {
   clear(main);
@@ -79,7 +79,7 @@ function start(main) {
   async function loadCandidates() {
     let list;
     try {
-      list = await api('GET', '/deidentify/candidates');
+      list = await apiAll('/deidentify/candidates');
     } catch (e) {
       message.show(describeError(e));
       return;
@@ -195,7 +195,7 @@ function start(main) {
   async function loadStored() {
     let entries;
     try {
-      entries = await api('GET', '/deidentify/mapping');
+      entries = await apiAll('/deidentify/mapping');
     } catch (e) {
       message.show(describeError(e));
       return;

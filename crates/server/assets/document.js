@@ -8,7 +8,7 @@
 // exactly the coded text, but it is never shown.
 
 import {
-  api, apiBase, page, canWrite, isBlinded, isOwner, pageBase, el, append, clear, messenger, describeError, cpLength, cpToUtf16,
+  api, apiAll, apiBase, page, canWrite, isBlinded, isOwner, pageBase, el, append, clear, messenger, describeError, cpLength, cpToUtf16,
   formatMs, formatDate, safeColour, debounce, uid,
 } from './api.js';
 import { mountCodebook, loadCodebook, swatch } from './codebook.js';
@@ -73,7 +73,7 @@ function start(main) {
     try {
       const [s, c, cb] = await Promise.all([
         api('GET', `/sources/${encodeURIComponent(sourceId)}`),
-        api('GET', `/sources/${encodeURIComponent(sourceId)}/codings`),
+        apiAll(`/sources/${encodeURIComponent(sourceId)}/codings`),
         loadCodebook(),
       ]);
       source = s;
@@ -117,7 +117,7 @@ function start(main) {
       return;
     }
     try {
-      codings = await api('GET', `/sources/${encodeURIComponent(sourceId)}/codings`);
+      codings = await apiAll(`/sources/${encodeURIComponent(sourceId)}/codings`);
     } catch (e) {
       message.show(describeError(e));
       return;
@@ -1440,7 +1440,7 @@ function start(main) {
   async function findCurrent(id) {
     let v = codings.find((x) => x.coding.id === id);
     if (!v) {
-      codings = await api('GET', `/sources/${encodeURIComponent(sourceId)}/codings`);
+      codings = await apiAll(`/sources/${encodeURIComponent(sourceId)}/codings`);
       v = codings.find((x) => x.coding.id === id);
     }
     return v;

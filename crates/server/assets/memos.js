@@ -1,7 +1,7 @@
 // The memos page: every memo of the study, filtered by what it is about or by text; the
 // reflexive journal (memos about the study, and the journal documents); a form to write one.
 
-import { api, canWrite, pageBase, el, append, clear, messageArea, messenger, describeError, formatDate, uid } from './api.js';
+import { api, apiAll, canWrite, pageBase, el, append, clear, messageArea, messenger, describeError, formatDate, uid } from './api.js';
 
 const KINDS = [
   ['study', 'the study'],
@@ -138,11 +138,11 @@ function start(main) {
     list.append(el('p', { class: 'hint', text: 'Loading memos…' }));
     try {
       [memos, sources, codebook, dyads, participants] = await Promise.all([
-        api('GET', '/memos'),
-        api('GET', '/sources'),
-        api('GET', '/codebook'),
-        api('GET', '/dyads').catch(() => []),
-        api('GET', '/participants').catch(() => []),
+        apiAll('/memos'),
+        apiAll('/sources'),
+        apiAll('/codebook'),
+        apiAll('/dyads').catch(() => []),
+        apiAll('/participants').catch(() => []),
       ]);
     } catch (e) {
       clear(list).append(el('p', { class: 'hint', text: 'The memos could not be loaded.' }));
@@ -157,7 +157,7 @@ function start(main) {
 
   async function reloadMemos() {
     try {
-      memos = await api('GET', '/memos');
+      memos = await apiAll('/memos');
     } catch (e) {
       message.show(describeError(e));
       return;

@@ -2,7 +2,7 @@
 // co-occurrence (a cell opens its pairs), boolean code queries, and text search as keyword in
 // context, with "code all hits": a preview of what would be coded, then one change on confirm.
 
-import { api, canWrite, pageBase, el, append, clear, messageArea, describeError, uid } from './api.js';
+import { api, apiAll, canWrite, pageBase, el, append, clear, messageArea, describeError, uid } from './api.js';
 
 const GROUPINGS = [
   ['role', 'speaker role'],
@@ -133,7 +133,8 @@ function start(main) {
     clear(cellOut).append(el('p', { class: 'hint', text: 'Loading excerpts…' }));
     try {
       const c = await api('GET', `/query/cell?${q}`);
-      clear(cellOut).append(el('h3', { text: `${c.code} · ${c.column}: ${c.codings.length} excerpts` }));
+      const shown = c.more ? ` (a page of ${c.codings.length} shown)` : '';
+      clear(cellOut).append(el('h3', { text: `${c.code} · ${c.column}: ${c.counts.codings} excerpts${shown}` }));
       cellOut.append(kwicTable(c.codings, 'Coder', (i) => c.codings[i].coder));
       if (c.contrast.length) {
         cellOut.append(el('h4', { text: `Contrast codings (apart): ${c.contrast.length}` }), kwicTable(c.contrast, 'Coder', (i) => c.contrast[i].coder));
@@ -192,7 +193,8 @@ function start(main) {
     q.set('b', b);
     try {
       const r = await api('GET', `/query/cooccurrence/cell?${q}`);
-      clear(pairOut).append(el('h3', { text: `${r.a} with ${r.b} (${r.mode}): ${r.total} pairs` }));
+      const shown = r.more ? ` (the first ${r.pairs.length} shown)` : '';
+      clear(pairOut).append(el('h3', { text: `${r.a} with ${r.b} (${r.mode}): ${r.total} pairs${shown}` }));
       const list = [];
       for (const p of r.pairs) list.push(p.a, p.b);
       pairOut.append(kwicTable(list.filter(Boolean), 'Code', (i) => list[i].code_path));
@@ -290,8 +292,8 @@ function start(main) {
   show('matrix');
   (async () => {
     try {
-      codebook = await api('GET', '/codebook');
-      const people = await api('GET', '/participants');
+      codebook = await apiAll('/codebook');
+      const people = await apiAll('/participants');
       const keys = new Set();
       for (const p of people) for (const k of Object.keys(p.attributes || {})) keys.add(k);
       for (const k of [...keys].sort()) bySelect.append(el('option', { value: `attribute:${k}`, text: `attribute: ${k}` }));

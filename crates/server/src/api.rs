@@ -18,6 +18,7 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 
 use crate::auth::{self, ClientAddr, Viewer};
+use crate::paging::Page;
 use crate::{ApiError, App, CodingEvent};
 
 /// Characters of context around an excerpt.
@@ -154,7 +155,7 @@ async fn study(viewer: Viewer) -> ApiResult {
                     "sources": b.sources()?.len(),
                     "codes": b.codebook()?.len(),
                     "codings": visible,
-                    "memos": b.memos(None)?.len(),
+                    "memos": b.visible_memos(&who, b.memos(None)?)?.len(),
                 },
             }))
         })
@@ -162,23 +163,23 @@ async fn study(viewer: Viewer) -> ApiResult {
         .map(Json)
 }
 
-async fn participants(viewer: Viewer) -> ApiResult<Response> {
+async fn participants(viewer: Viewer, page: Page) -> ApiResult<Response> {
     viewer
         .study
         .read(&viewer.account, |b| b.participants())
         .await
-        .map(to_json)
+        .map(|rows| page.of(rows))
 }
 
-async fn dyads(viewer: Viewer) -> ApiResult<Response> {
+async fn dyads(viewer: Viewer, page: Page) -> ApiResult<Response> {
     viewer
         .study
         .read(&viewer.account, |b| b.dyads())
         .await
-        .map(to_json)
+        .map(|rows| page.of(rows))
 }
 
-async fn sources(viewer: Viewer) -> ApiResult {
+async fn sources(viewer: Viewer, page: Page) -> ApiResult<Response> {
     let who = viewer.account.clone();
     viewer
         .study
@@ -194,10 +195,10 @@ async fn sources(viewer: Viewer) -> ApiResult {
                     v
                 })
                 .collect();
-            Ok(Value::Array(list))
+            Ok(list)
         })
         .await
-        .map(Json)
+        .map(|rows: Vec<Value>| page.of(rows))
 }
 
 /// A source as the document view reads it: participant and dyad by label.
@@ -278,17 +279,35 @@ async fn source(viewer: Viewer, Path((_, id)): Path<(String, String)>) -> ApiRes
 async fn source_codings(
     viewer: Viewer,
     Path((_, id)): Path<(String, String)>,
+    page: Page,
 ) -> ApiResult<Response> {
     let id: SourceId = parse_id(&id, "source")?;
+    coding_page(viewer, page, Some(id), None, None).await
+}
+
+/// A page of the codings the viewer may see; only that page is read with its text.
+async fn coding_page(
+    viewer: Viewer,
+    page: Page,
+    source: Option<SourceId>,
+    code: Option<CodeId>,
+    coder: Option<String>,
+) -> ApiResult<Response> {
     let who = viewer.account.clone();
-    viewer
+    let rows = page.rows();
+    let (views, total) = viewer
         .study
         .read(&viewer.account, move |b| {
-            b.source_by_id(id)?;
-            b.visible(&who, b.coding_views(Some(id), None, None)?)
+            if let Some(id) = source {
+                b.source_by_id(id)?;
+            }
+            let all = b.codings_seen_by(&who, source, code, coder.as_deref())?;
+            let total = all.len();
+            let shown = all.into_iter().skip(rows.start).take(rows.len()).collect();
+            Ok((b.views_of(shown)?, total))
         })
-        .await
-        .map(to_json)
+        .await?;
+    Ok(page.answer(views, total))
 }
 
 /// The source's recording, streamed from its file with range requests (a browser seeks
@@ -338,7 +357,7 @@ struct CodingQuery {
     source: Option<String>,
 }
 
-async fn codings(viewer: Viewer, Query(q): Query<CodingQuery>) -> ApiResult<Response> {
+async fn codings(viewer: Viewer, page: Page, Query(q): Query<CodingQuery>) -> ApiResult<Response> {
     let code = q
         .code
         .as_deref()
@@ -349,43 +368,33 @@ async fn codings(viewer: Viewer, Query(q): Query<CodingQuery>) -> ApiResult<Resp
         .as_deref()
         .map(|s| parse_id::<SourceId>(s, "source"))
         .transpose()?;
+    coding_page(viewer, page, source, code, q.coder).await
+}
+
+async fn codebook(viewer: Viewer, page: Page) -> ApiResult<Response> {
     let who = viewer.account.clone();
     viewer
         .study
-        .read(&viewer.account, move |b| {
-            b.visible(&who, b.coding_views(source, code, q.coder.as_deref())?)
-        })
+        .read(&viewer.account, move |b| b.codebook_seen_by(&who))
         .await
-        .map(to_json)
+        .map(|rows| page.of(rows))
 }
 
-async fn codebook(viewer: Viewer) -> ApiResult<Response> {
-    viewer
-        .study
-        .read(&viewer.account, |b| b.codebook())
-        .await
-        .map(to_json)
-}
-
-async fn excerpts(viewer: Viewer, Path((_, id)): Path<(String, String)>) -> ApiResult<Response> {
+async fn excerpts(
+    viewer: Viewer,
+    Path((_, id)): Path<(String, String)>,
+    page: Page,
+) -> ApiResult<Response> {
     let id: CodeId = parse_id(&id, "code")?;
     let who = viewer.account.clone();
-    viewer
+    let rows = page.rows();
+    let (excerpts, total) = viewer
         .study
         .read(&viewer.account, move |b| {
-            let all = b.excerpts(id, EXCERPT_CONTEXT)?;
-            let visible: std::collections::HashSet<CodingId> = b
-                .visible(&who, all.iter().map(|e| e.view.clone()).collect())?
-                .into_iter()
-                .map(|v| v.coding.id)
-                .collect();
-            Ok(all
-                .into_iter()
-                .filter(|e| visible.contains(&e.view.coding.id))
-                .collect::<Vec<_>>())
+            b.excerpts_seen_by(&who, id, EXCERPT_CONTEXT, rows)
         })
-        .await
-        .map(to_json)
+        .await?;
+    Ok(page.answer(excerpts, total))
 }
 
 #[derive(Deserialize)]
@@ -393,15 +402,16 @@ struct MemoQuery {
     on: Option<String>,
 }
 
-async fn memos(viewer: Viewer, Query(q): Query<MemoQuery>) -> ApiResult<Response> {
+async fn memos(viewer: Viewer, page: Page, Query(q): Query<MemoQuery>) -> ApiResult<Response> {
+    let who = viewer.account.clone();
     viewer
         .study
         .read(&viewer.account, move |b| {
             let target = q.on.map(|t| b.memo_target(&TargetRef(t))).transpose()?;
-            b.memos(target)
+            b.visible_memos(&who, b.memos(target)?)
         })
         .await
-        .map(to_json)
+        .map(|rows| page.of(rows))
 }
 
 // ---- writing
@@ -432,18 +442,18 @@ async fn edit_coding(
 ) -> ApiResult<Response> {
     let id: CodingId = parse_id(&id, "coding")?;
     let who = viewer.account.clone();
-    let view = viewer
+    let (view, blind) = viewer
         .study
         .run(&viewer.account, move |b| {
-            b.edit_coding(&who, id, body.version, body.edit)
+            Ok((
+                b.edit_coding(&who, id, body.version, body.edit)?,
+                b.blindness()?,
+            ))
         })
         .await?;
-    viewer.study.announce(CodingEvent {
-        action: "updated",
-        source: view.coding.source,
-        coding: id,
-        coder: view.coding.coder.clone(),
-    });
+    viewer
+        .study
+        .announce(CodingEvent::of("updated", &view.coding, &blind));
     Ok(to_json(view))
 }
 
@@ -462,16 +472,15 @@ async fn delete_coding(
         .version
         .ok_or_else(|| ApiError::bad_request("say which version you are deleting: ?version=N"))?;
     let who = viewer.account.clone();
-    let gone = viewer
+    let (gone, blind) = viewer
         .study
-        .run(&viewer.account, move |b| b.delete_coding(&who, id, version))
+        .run(&viewer.account, move |b| {
+            Ok((b.delete_coding(&who, id, version)?, b.blindness()?))
+        })
         .await?;
-    viewer.study.announce(CodingEvent {
-        action: "deleted",
-        source: gone.source,
-        coding: id,
-        coder: gone.coder,
-    });
+    viewer
+        .study
+        .announce(CodingEvent::of("deleted", &gone, &blind));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -646,25 +655,25 @@ async fn verify_source(
 }
 
 /// Every transcript with its latest check, or none.
-async fn verification(viewer: Viewer) -> ApiResult {
+async fn verification(viewer: Viewer, page: Page) -> ApiResult<Response> {
     viewer
         .study
         .read(&viewer.account, |b| {
             let latest = b.verifications()?;
-            Ok(json!(
-                b.sources()?
-                    .into_iter()
-                    .filter(|s| between_study::is_transcript(s.kind))
-                    .map(|s| json!({
+            Ok(b.sources()?
+                .into_iter()
+                .filter(|s| between_study::is_transcript(s.kind))
+                .map(|s| {
+                    json!({
                         "source": s.id,
                         "name": s.name,
                         "verification": latest.get(&s.id),
-                    }))
-                    .collect::<Vec<_>>()
-            ))
+                    })
+                })
+                .collect::<Vec<_>>())
         })
         .await
-        .map(Json)
+        .map(|rows| page.of(rows))
 }
 
 // ---- agreement between coders
@@ -733,7 +742,7 @@ impl CompareQuery {
 }
 
 /// Everyone who has coded, with how many codings (for choosing whom to compare).
-async fn coders(viewer: Viewer) -> ApiResult {
+async fn coders(viewer: Viewer, page: Page) -> ApiResult<Response> {
     let who = viewer.account.clone();
     viewer
         .study
@@ -743,15 +752,13 @@ async fn coders(viewer: Viewer) -> ApiResult {
             for c in b.codings(None, None, None)? {
                 *counts.entry(c.coding.coder).or_default() += 1;
             }
-            Ok(json!(
-                counts
-                    .into_iter()
-                    .map(|(name, codings)| json!({ "name": name, "codings": codings }))
-                    .collect::<Vec<_>>()
-            ))
+            Ok(counts
+                .into_iter()
+                .map(|(name, codings)| json!({ "name": name, "codings": codings }))
+                .collect::<Vec<_>>())
         })
         .await
-        .map(Json)
+        .map(|rows| page.of(rows))
 }
 
 async fn agreement(viewer: Viewer, Query(q): Query<CompareQuery>) -> ApiResult<Response> {
@@ -779,7 +786,7 @@ async fn disagreements(viewer: Viewer, Query(q): Query<CompareQuery>) -> ApiResu
                 &list(&q.sources),
                 &q.codes(b)?,
                 q.consensus.as_deref(),
-                q.limit.unwrap_or(PASSAGES),
+                q.limit.unwrap_or(PASSAGES).min(crate::MAX_PAGE_ROWS),
             )
         })
         .await
@@ -792,17 +799,21 @@ async fn adjudicate(
 ) -> ApiResult<(StatusCode, Response)> {
     let who = viewer.account.clone();
     let source = body.source;
-    let done = viewer
+    let (done, blind) = viewer
         .study
-        .run(&viewer.account, move |b| b.adjudicate(&who, body))
+        .run(&viewer.account, move |b| {
+            Ok((b.adjudicate(&who, body)?, b.blindness()?))
+        })
         .await?;
     let consensus = done.consensus_coder.clone();
+    let blind = blind.covers(source);
     for id in &done.replaced {
         viewer.study.announce(CodingEvent {
             action: "deleted",
             source,
             coding: *id,
             coder: consensus.clone(),
+            blind,
         });
     }
     for c in &done.consensus {
@@ -811,6 +822,7 @@ async fn adjudicate(
             source,
             coding: c.coding.id,
             coder: c.coding.coder.clone(),
+            blind,
         });
     }
     Ok((StatusCode::CREATED, to_json(done)))
@@ -822,14 +834,17 @@ async fn events(
     State(app): State<Arc<App>>,
     viewer: Viewer,
 ) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
-    let stream = BroadcastStream::new(viewer.study.events.subscribe()).filter_map(|e| {
+    let who = viewer.account.clone();
+    let stream = BroadcastStream::new(viewer.study.events.subscribe()).filter_map(move |e| {
         // A lagging client misses some events; the next one makes it re-read anyway.
-        e.ok().map(|e| {
-            Ok(Event::default()
-                .event("coding")
-                .json_data(e)
-                .expect("plain data serialises"))
-        })
+        e.ok()
+            .filter(|e| !between_study::policy::hides_work_of(&who, &e.coder, e.blind))
+            .map(|e| {
+                Ok(Event::default()
+                    .event("coding")
+                    .json_data(e)
+                    .expect("plain data serialises"))
+            })
     });
     // A first event at once, so the browser knows the stream is open before anything happens.
     let hello = tokio_stream::once(Ok(Event::default().event("ready").data("{}")));

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use crate::api::Body;
 use crate::auth::Viewer;
 use crate::pages::{Common, PageViewer, render};
+use crate::paging::Page;
 use crate::{ApiError, App};
 
 /// Key excerpts per account and component on a dyad's page and in the API.
@@ -143,26 +144,24 @@ struct ExemplarView {
     text: String,
 }
 
-async fn exemplars(viewer: Viewer) -> Result<Json<Vec<ExemplarView>>, ApiError> {
+async fn exemplars(viewer: Viewer, page: Page) -> Result<Response, ApiError> {
     let corpus = corpus(&viewer).await?;
     let codings: std::collections::HashMap<CodingId, &Coding> =
         corpus.codings.iter().map(|c| (c.id, c)).collect();
-    Ok(Json(
-        corpus
-            .exemplars
-            .iter()
-            .filter_map(|e| {
-                let coding = codings.get(&e.coding)?;
-                let source = corpus.source(coding.source)?;
-                Some(ExemplarView {
-                    exemplar: e.clone(),
-                    source: source.name.clone(),
-                    code: corpus.code_path(coding.code).to_string(),
-                    text: corpus.text_of(source, coding.span).to_string(),
-                })
+    Ok(page.of(corpus
+        .exemplars
+        .iter()
+        .filter_map(|e| {
+            let coding = codings.get(&e.coding)?;
+            let source = corpus.source(coding.source)?;
+            Some(ExemplarView {
+                exemplar: e.clone(),
+                source: source.name.clone(),
+                code: corpus.code_path(coding.code).to_string(),
+                text: corpus.text_of(source, coding.span).to_string(),
             })
-            .collect(),
-    ))
+        })
+        .collect::<Vec<_>>()))
 }
 
 #[derive(Deserialize)]

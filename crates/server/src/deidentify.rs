@@ -14,6 +14,7 @@ use serde_json::json;
 
 use crate::api::Body;
 use crate::auth::Viewer;
+use crate::paging::Page;
 use crate::{ApiError, App, CodingEvent};
 
 /// Most replacements a preview lists (all are counted).
@@ -45,12 +46,12 @@ struct ApplyBody {
     versions: Option<BTreeMap<SourceId, i64>>,
 }
 
-async fn candidates(viewer: Viewer) -> Result<Response, ApiError> {
+async fn candidates(viewer: Viewer, page: Page) -> Result<Response, ApiError> {
     let list = viewer
         .study
         .read(&viewer.account, |b| b.deidentify_candidates())
         .await?;
-    Ok(Json(list).into_response())
+    Ok(page.of(list))
 }
 
 async fn preview(viewer: Viewer, Body(body): Body<PreviewBody>) -> Result<Response, ApiError> {
@@ -87,17 +88,19 @@ async fn apply(viewer: Viewer, Body(body): Body<ApplyBody>) -> Result<Response, 
             source: s.id,
             coding: CodingId(Default::default()),
             coder: viewer.account.name.clone(),
+            // A text rewritten is no one's coding: every open document reloads.
+            blind: false,
         });
     }
     Ok(Json(applied).into_response())
 }
 
-async fn mapping(viewer: Viewer) -> Result<Response, ApiError> {
+async fn mapping(viewer: Viewer, page: Page) -> Result<Response, ApiError> {
     let entries = viewer
         .study
         .read(&viewer.account, |b| b.pseudonyms())
         .await?;
-    Ok(Json(entries).into_response())
+    Ok(page.of(entries))
 }
 
 async fn destroy(viewer: Viewer) -> Result<Response, ApiError> {

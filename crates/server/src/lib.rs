@@ -15,6 +15,7 @@ mod error;
 mod exchange;
 mod model_findings;
 mod pages;
+mod paging;
 mod query;
 
 use std::collections::HashMap;
@@ -35,6 +36,7 @@ use hyper_util::rt::TokioIo;
 use tokio::sync::{Mutex as AsyncMutex, broadcast, mpsc, oneshot};
 
 pub use error::ApiError;
+pub use paging::{DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -46,6 +48,23 @@ pub struct CodingEvent {
     pub source: between_core::SourceId,
     pub coding: between_core::CodingId,
     pub coder: String,
+    /// Whether blind coding was on for the source when it happened: then a coder other than
+    /// `coder` does not hear of it (`between_study::policy::hides_work_of`).
+    #[serde(skip)]
+    pub blind: bool,
+}
+
+impl CodingEvent {
+    /// `action` done to `coding`, blind or not as `blind` says for its source.
+    fn of(action: &'static str, coding: &between_core::Coding, blind: &policy::Blindness) -> Self {
+        Self {
+            action,
+            source: coding.source,
+            coding: coding.id,
+            coder: coding.coder.clone(),
+            blind: blind.covers(coding.source),
+        }
+    }
 }
 
 /// A coding request waiting for the next batch, with where its answer goes.
@@ -200,19 +219,14 @@ async fn write_batches(study: Arc<StudyHandle>, mut queue: mpsc::UnboundedReceiv
             batch.into_iter().map(|(a, r, tx)| ((a, r), tx)).unzip();
         match study
             .run(&policy::bystander("server"), move |b| {
-                b.create_codings(requests)
+                Ok((b.create_codings(requests)?, b.blindness()?))
             })
             .await
         {
-            Ok(results) => {
+            Ok((results, blind)) => {
                 for (result, reply) in results.into_iter().zip(replies) {
                     if let Ok(view) = &result {
-                        study.announce(CodingEvent {
-                            action: "created",
-                            source: view.coding.source,
-                            coding: view.coding.id,
-                            coder: view.coding.coder.clone(),
-                        });
+                        study.announce(CodingEvent::of("created", &view.coding, &blind));
                     }
                     let _ = reply.send(result.map_err(ApiError::from));
                 }

@@ -343,7 +343,7 @@ async fn dashboard(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> 
                 .into_iter()
                 .map(|d| (d.label, d.relationship_start.unwrap_or_default(), d.notes))
                 .collect();
-            let mut memos = b.memos(None)?;
+            let mut memos = b.visible_memos(&who, b.memos(None)?)?;
             memos.reverse();
             let memos = memos
                 .into_iter()

@@ -22,14 +22,13 @@ use serde_json::json;
 use crate::api::Body;
 use crate::auth::Viewer;
 use crate::pages::{PageViewer, shell};
+use crate::paging::Page;
 use crate::{ApiError, App, CodingEvent, over_corpus};
 
-/// Context around excerpts unless asked otherwise.
+/// Context around excerpts unless asked otherwise (at most `between_findings::MAX_CONTEXT_CHARS`).
 const CONTEXT: usize = 80;
-/// Most passages or hits listed (all are counted).
+/// Most hits a code-all preview lists (all are counted).
 const LIMIT: usize = 500;
-/// Most excerpts a cell lists.
-const CELL_LIMIT: usize = 1000;
 
 pub fn api_routes() -> Router<Arc<App>> {
     Router::new()
@@ -167,8 +166,8 @@ async fn grouped(viewer: Viewer, q: Params, default: &str) -> Result<Response, A
     .await
 }
 
-/// A matrix cell's excerpts: its codings, and its contrast codings apart.
-async fn cell(viewer: Viewer, Query(q): Query<Params>) -> Result<Response, ApiError> {
+/// A matrix cell's excerpts: its codings, and its contrast codings apart, a page of each.
+async fn cell(viewer: Viewer, page: Page, Query(q): Query<Params>) -> Result<Response, ApiError> {
     let by = q.grouping("participants")?;
     over_corpus(&viewer, move |corpus| {
         let code = code_in(corpus, q.required(&q.code, "the cell's code")?)?;
@@ -183,14 +182,23 @@ async fn cell(viewer: Viewer, Query(q): Query<Params>) -> Result<Response, ApiEr
             .iter()
             .find(|c| c.key == column)
             .map_or_else(|| "total".to_string(), |c| c.label.clone());
-        let take = |at: &[u32]| corpus.coding_excerpts(&at[..at.len().min(CELL_LIMIT)], context);
-        Ok(json_of(json!({
-            "code": corpus.code_path(code),
-            "column": label,
-            "counts": cell,
-            "codings": take(&cell.codings_at),
-            "contrast": take(&cell.contrast_at),
-        })))
+        let rows = page.rows();
+        let take = |at: &[u32]| {
+            let shown = at.get(rows.start.min(at.len())..rows.end.min(at.len()));
+            corpus.coding_excerpts(shown.unwrap_or_default(), context)
+        };
+        let total = cell.codings_at.len().max(cell.contrast_at.len());
+        Ok(page.place(
+            json!({
+                "code": corpus.code_path(code),
+                "column": label,
+                "counts": cell,
+                "total": total,
+                "codings": take(&cell.codings_at),
+                "contrast": take(&cell.contrast_at),
+            }),
+            total,
+        ))
     })
     .await
 }
@@ -208,8 +216,12 @@ async fn cooccurrence(viewer: Viewer, Query(q): Query<Params>) -> Result<Respons
     .await
 }
 
-/// The pairs of codings behind a co-occurrence cell, each as two excerpts.
-async fn cooccurrence_cell(viewer: Viewer, Query(q): Query<Params>) -> Result<Response, ApiError> {
+/// The pairs of codings behind a co-occurrence cell, each as two excerpts, a page of them.
+async fn cooccurrence_cell(
+    viewer: Viewer,
+    page: Page,
+    Query(q): Query<Params>,
+) -> Result<Response, ApiError> {
     let proximity = q.proximity()?;
     over_corpus(&viewer, move |corpus| {
         let a = code_in(corpus, q.required(&q.a, "code a")?)?;
@@ -217,21 +229,26 @@ async fn cooccurrence_cell(viewer: Viewer, Query(q): Query<Params>) -> Result<Re
         let m = corpus.cooccurrence(proximity, Some(&[a, b]), &q.filter());
         let pairs = m.pairs(corpus, a, b);
         let context = q.context.unwrap_or(CONTEXT);
+        let rows = page.rows();
         let shown: Vec<_> = pairs
             .iter()
-            .take(CELL_LIMIT)
+            .skip(rows.start)
+            .take(rows.len())
             .map(|&(x, y)| {
                 let both = corpus.coding_excerpts(&[x, y], context);
                 json!({ "a": both.first(), "b": both.get(1) })
             })
             .collect();
-        Ok(json_of(json!({
-            "a": corpus.code_path(a),
-            "b": corpus.code_path(b),
-            "mode": m.mode,
-            "total": pairs.len(),
-            "pairs": shown,
-        })))
+        Ok(page.place(
+            json!({
+                "a": corpus.code_path(a),
+                "b": corpus.code_path(b),
+                "mode": m.mode,
+                "total": pairs.len(),
+                "pairs": shown,
+            }),
+            pairs.len(),
+        ))
     })
     .await
 }
@@ -245,10 +262,13 @@ struct CodesQuery {
     contrast: bool,
     coders: Option<String>,
     context: Option<usize>,
-    limit: Option<usize>,
 }
 
-async fn codes(viewer: Viewer, Query(q): Query<CodesQuery>) -> Result<Response, ApiError> {
+async fn codes(
+    viewer: Viewer,
+    page: Page,
+    Query(q): Query<CodesQuery>,
+) -> Result<Response, ApiError> {
     over_corpus(&viewer, move |corpus| {
         let query = CodeQuery::parse(&q.q, corpus, q.include_subcodes).map_err(query_error)?;
         let coders = list(&q.coders);
@@ -256,13 +276,14 @@ async fn codes(viewer: Viewer, Query(q): Query<CodesQuery>) -> Result<Response, 
             coders: (!coders.is_empty()).then_some(coders),
             include_subcodes: q.include_subcodes,
         };
-        Ok(json_of(corpus.code_query(
+        let result = corpus.code_query(
             &query,
             &filter,
             q.contrast,
             q.context.unwrap_or(CONTEXT),
-            q.limit.unwrap_or(LIMIT).min(LIMIT),
-        )))
+            page.rows(),
+        );
+        placed(&page, &result, result.total)
     })
     .await
 }
@@ -274,7 +295,6 @@ struct SearchQuery {
     sources: Option<String>,
     role: Option<String>,
     context: Option<usize>,
-    limit: Option<usize>,
 }
 
 impl SearchQuery {
@@ -304,17 +324,24 @@ impl SearchQuery {
     }
 }
 
-async fn search(viewer: Viewer, Query(q): Query<SearchQuery>) -> Result<Response, ApiError> {
+async fn search(
+    viewer: Viewer,
+    page: Page,
+    Query(q): Query<SearchQuery>,
+) -> Result<Response, ApiError> {
     let (query, filter) = q.parsed()?;
     over_corpus(&viewer, move |corpus| {
-        Ok(json_of(corpus.search(
-            &query,
-            &filter,
-            q.context.unwrap_or(CONTEXT),
-            q.limit.unwrap_or(LIMIT).min(LIMIT),
-        )))
+        let result = corpus.search(&query, &filter, q.context.unwrap_or(CONTEXT), page.rows());
+        placed(&page, &result, result.total)
     })
     .await
+}
+
+/// A result object of `total` rows with the page's place in it.
+fn placed(page: &Page, result: &impl serde::Serialize, total: usize) -> Result<Response, ApiError> {
+    let value =
+        serde_json::to_value(result).map_err(|e| ApiError::internal(format!("a result: {e}")))?;
+    Ok(page.place(value, total))
 }
 
 #[derive(Deserialize)]
@@ -394,21 +421,19 @@ async fn code_all_apply(
         ));
     }
     let (already, path) = (plan.already_coded, plan.code_path);
-    let made = if batch.is_empty() {
-        Vec::new()
-    } else {
-        viewer
-            .study
-            .run(&viewer.account, move |b| b.apply_codings(batch))
-            .await?
-    };
+    let (made, blind) = viewer
+        .study
+        .run(&viewer.account, move |b| {
+            let made = if batch.is_empty() {
+                Vec::new()
+            } else {
+                b.apply_codings(batch)?
+            };
+            Ok((made, b.blindness()?))
+        })
+        .await?;
     for c in &made {
-        viewer.study.announce(CodingEvent {
-            action: "created",
-            source: c.source,
-            coding: c.id,
-            coder: c.coder.clone(),
-        });
+        viewer.study.announce(CodingEvent::of("created", c, &blind));
     }
     Ok((
         axum::http::StatusCode::CREATED,

@@ -1227,6 +1227,8 @@ async fn owners_exchange_refi_qda_projects_from_the_web() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+mod blind;
+mod bounds;
 mod cases;
 
 mod model_findings;

@@ -250,7 +250,6 @@ impl Workbench {
         tx.commit()?;
         Ok(())
     }
-
     /// Codings per source and coder that `viewer` may see (blind mode applied), without
     /// reading the codings themselves.
     pub fn coding_progress(

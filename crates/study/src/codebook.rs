@@ -149,8 +149,16 @@ impl Workbench {
 
     /// The codebook as a depth-first tree, with coding counts.
     pub fn codebook(&self) -> StudyResult<Vec<CodeNode>> {
+        self.codebook_counting(self.store.coding_counts()?.into_iter().collect())
+    }
+
+    /// The codebook as `viewer` may see it: its counts leave out codings hidden from them.
+    pub fn codebook_seen_by(&self, viewer: &Account) -> StudyResult<Vec<CodeNode>> {
+        self.codebook_counting(self.coding_counts_seen_by(viewer)?)
+    }
+
+    fn codebook_counting(&self, counts: HashMap<CodeId, usize>) -> StudyResult<Vec<CodeNode>> {
         let paths = self.code_paths()?;
-        let counts: HashMap<CodeId, usize> = self.store.coding_counts()?.into_iter().collect();
         let mut out = Vec::new();
         fn walk(
             paths: &CodePath,

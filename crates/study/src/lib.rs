@@ -41,7 +41,7 @@ pub use import::{ImportFile, ImportOptions, ImportReport, ImportedSource, Speake
 pub use media::{IMPORTED, is_transcript, recording_inside, recording_type};
 pub use people::{NewDyad, NewParticipant};
 pub use stats::{Count, Stats};
-pub use team::{CodingEdit, CodingRequest, Excerpt};
+pub use team::{CodingEdit, CodingRequest, Excerpt, MAX_CONTEXT_CHARS};
 
 /// An open study and who is working on it: recorded with every change, and asked by
 /// [`policy`] about every guarded one.

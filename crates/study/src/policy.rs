@@ -8,11 +8,11 @@
 //! check transcripts, and change only their own codings; auditors only read. In blind mode a
 //! coder sees only their own codings. A consensus coder is never an account.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use between_core::*;
 
-use crate::{CodingView, StudyError, StudyResult, Workbench};
+use crate::{CodingView, MemoView, StudyError, StudyResult, Workbench};
 
 /// The person at the command line (or a program using the library directly): holding the
 /// study file, they own it.
@@ -122,12 +122,37 @@ pub struct Blindness {
 }
 
 impl Blindness {
+    /// Whether blind coding is on for `source` (by itself or study-wide).
+    pub fn covers(&self, source: SourceId) -> bool {
+        self.study || self.sources.contains(&source)
+    }
+
+    /// Whether blind coding hides anything from `viewer`.
+    pub fn restricts(&self, viewer: &Account) -> bool {
+        viewer.role == AccountRole::Coder && (self.study || !self.sources.is_empty())
+    }
+
     /// Whether `viewer` may not see a coding of `coder`'s in `source`: in a blind study or
     /// source, a coder sees only their own.
     pub fn hides(&self, viewer: &Account, source: SourceId, coder: &str) -> bool {
-        viewer.role == AccountRole::Coder
-            && (self.study || self.sources.contains(&source))
-            && !coder.eq_ignore_ascii_case(&viewer.name)
+        hides_work_of(viewer, coder, self.covers(source))
+    }
+
+    /// Whether `viewer` must not see `memo`; `coding` is the coding it is on, if it is on one.
+    /// A memo on a source (or a passage of one) or a coding is blind where its source is; a
+    /// memo on anything else (the study, a code, a person) only when the whole study is.
+    pub fn hides_memo(&self, viewer: &Account, memo: &Memo, coding: Option<&Coding>) -> bool {
+        let blind = match (&memo.target, coding) {
+            (_, Some(c)) => {
+                if self.hides(viewer, c.source, &c.coder) {
+                    return true;
+                }
+                self.covers(c.source)
+            }
+            (MemoTarget::Source(source), None) => self.covers(*source),
+            _ => self.study,
+        };
+        hides_work_of(viewer, &memo.author, blind)
     }
 
     /// Comparing coders shows everyone's codings: owners and auditors may always, a coder only
@@ -230,10 +255,55 @@ impl Workbench {
             .collect())
     }
 
+    /// How many codings of each code `viewer` may see (codes without any are absent).
+    pub fn coding_counts_seen_by(&self, viewer: &Account) -> StudyResult<HashMap<CodeId, usize>> {
+        let blind = self.blindness()?;
+        if !blind.restricts(viewer) {
+            return Ok(self.store.coding_counts()?.into_iter().collect());
+        }
+        let mut counts = HashMap::new();
+        for c in self.store.codings(&Default::default())? {
+            if !blind.hides(viewer, c.source, &c.coder) {
+                *counts.entry(c.code).or_default() += 1;
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Keeps the memos `viewer` may see: where blind coding is on, a coder sees only their own
+    /// memos, and none on a coding hidden from them (whoever wrote it).
+    pub fn visible_memos(
+        &self,
+        viewer: &Account,
+        memos: Vec<MemoView>,
+    ) -> StudyResult<Vec<MemoView>> {
+        let blind = self.blindness()?;
+        if !blind.restricts(viewer) {
+            return Ok(memos);
+        }
+        let mut seen = Vec::with_capacity(memos.len());
+        for view in memos {
+            let coding = match view.memo.target {
+                MemoTarget::Coding(id) => Some(self.store.coding(id)?),
+                _ => None,
+            };
+            if !blind.hides_memo(viewer, &view.memo, coding.as_ref()) {
+                seen.push(view);
+            }
+        }
+        Ok(seen)
+    }
+
     /// Every name that is or has been an account's, for [`consensus_coder`].
     pub(crate) fn account_names(&self) -> StudyResult<Vec<String>> {
         Ok(self.store.account_names_ever()?)
     }
+}
+
+/// The rule of blind coding: where it is on (`blind`), a coder sees no one's work but their own.
+/// For an item that is already decided blind or not (a live event), without reading the study.
+pub fn hides_work_of(viewer: &Account, author: &str, blind: bool) -> bool {
+    blind && viewer.role == AccountRole::Coder && !author.eq_ignore_ascii_case(&viewer.name)
 }
 
 /// The consensus coder's name: `CONSENSUS_CODER` unless another is given. It is never an

@@ -36,6 +36,10 @@ pub struct CodingRequest {
     pub memo: Option<String>,
 }
 
+/// Most characters of context either side of a passage, whatever a caller asks for: context
+/// is for reading a passage in place, and an unbounded one is a copy of the study.
+pub const MAX_CONTEXT_CHARS: usize = 1_000;
+
 /// A coded passage with the text around it.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Excerpt {
@@ -60,6 +64,37 @@ impl Workbench {
         coder: Option<&str>,
     ) -> StudyResult<Vec<CodingView>> {
         let paths = self.code_paths()?;
+        let codings = self.codings_of(&paths, source, code, coder)?;
+        self.views(&paths, codings)
+    }
+
+    /// As [`Workbench::coding_views`], those `viewer` may see, without their text (read only
+    /// the ones shown with [`Workbench::views_of`]).
+    pub fn codings_seen_by(
+        &self,
+        viewer: &Account,
+        source: Option<SourceId>,
+        code: Option<CodeId>,
+        coder: Option<&str>,
+    ) -> StudyResult<Vec<Coding>> {
+        let mut codings = self.codings_of(&self.code_paths()?, source, code, coder)?;
+        let blind = self.blindness()?;
+        codings.retain(|c| !blind.hides(viewer, c.source, &c.coder));
+        Ok(codings)
+    }
+
+    /// Codings as a reader sees them (quote, speaker, people), in the order given.
+    pub fn views_of(&self, codings: Vec<Coding>) -> StudyResult<Vec<CodingView>> {
+        self.views(&self.code_paths()?, codings)
+    }
+
+    fn codings_of(
+        &self,
+        paths: &crate::CodePath,
+        source: Option<SourceId>,
+        code: Option<CodeId>,
+        coder: Option<&str>,
+    ) -> StudyResult<Vec<Coding>> {
         let filter = CodingFilter {
             source,
             code: None,
@@ -70,7 +105,7 @@ impl Workbench {
             let wanted = paths.descendants(code);
             codings.retain(|c| wanted.contains(&c.code));
         }
-        self.views(&paths, codings)
+        Ok(codings)
     }
 
     pub fn source_by_id(&self, id: SourceId) -> StudyResult<Arc<Source>> {
@@ -218,12 +253,43 @@ impl Workbench {
         Ok(coding)
     }
 
-    /// Every coding of a code and its sub-codes, with `chars` characters of context either side.
+    /// Every coding of a code and its sub-codes, with `chars` characters of context either side
+    /// (at most [`MAX_CONTEXT_CHARS`]).
     pub fn excerpts(&self, code: CodeId, chars: usize) -> StudyResult<Vec<Excerpt>> {
+        let paths = self.code_paths()?;
+        if paths.get(code).is_none() {
+            return Err(StudyError::UnknownCode(code.to_string()));
+        }
+        let codings = self.codings_of(&paths, None, Some(code), None)?;
+        self.excerpts_of(codings, chars)
+    }
+
+    /// The excerpts of a code `viewer` may see, those at positions `shown`, and how many there
+    /// are in all.
+    pub fn excerpts_seen_by(
+        &self,
+        viewer: &Account,
+        code: CodeId,
+        chars: usize,
+        shown: std::ops::Range<usize>,
+    ) -> StudyResult<(Vec<Excerpt>, usize)> {
         if self.code_paths()?.get(code).is_none() {
             return Err(StudyError::UnknownCode(code.to_string()));
         }
-        let views = self.coding_views(None, Some(code), None)?;
+        let codings = self.codings_seen_by(viewer, None, Some(code), None)?;
+        let total = codings.len();
+        let page = codings
+            .into_iter()
+            .skip(shown.start)
+            .take(shown.len())
+            .collect();
+        Ok((self.excerpts_of(page, chars)?, total))
+    }
+
+    /// Codings (in source order) in context.
+    fn excerpts_of(&self, codings: Vec<Coding>, chars: usize) -> StudyResult<Vec<Excerpt>> {
+        let chars = chars.min(MAX_CONTEXT_CHARS);
+        let views = self.views_of(codings)?;
         let mut out = Vec::with_capacity(views.len());
         for group in views.chunk_by(|a, b| a.coding.source == b.coding.source) {
             let source = self.cached_source(group[0].coding.source)?;

@@ -539,7 +539,7 @@ fn case_studies_are_written_with_versions() {
 }
 
 #[test]
-fn logins_and_blind_coding() {
+fn logins_and_blindness() {
     let dir = tempfile::tempdir().unwrap();
     let mut b = bench(&dir);
     let owner = b

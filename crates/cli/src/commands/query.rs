@@ -148,7 +148,7 @@ pub(super) fn query(ctx: &Ctx, a: QueryArgs) -> Result<()> {
                 coders: (!coders.is_empty()).then_some(coders),
                 include_subcodes,
             };
-            let r = corpus.code_query(&q, &filter, contrast, context, limit);
+            let r = corpus.code_query(&q, &filter, contrast, context, 0..limit);
             match format {
                 ListFormat::Json => json(&r),
                 _ => {
@@ -323,7 +323,7 @@ pub(super) fn search(ctx: &Ctx, a: SearchArgs) -> Result<()> {
         role: a.role,
     };
     let (Some(code), Some(coder)) = (&a.code_all, &a.coder) else {
-        let r = corpus.search(&query, &filter, a.context, a.limit);
+        let r = corpus.search(&query, &filter, a.context, 0..a.limit);
         if a.format == ListFormat::Json {
             return json(&r);
         }

@@ -68,7 +68,9 @@ async fn a_read_only_study_answers_503_and_is_not_served_by_open() {
 
     // `between serve` refuses such a study up front rather than fail every change.
     let file = w._dir.path().join("sample.between");
-    let err = App::open(&[&file], &read_only, false).unwrap_err().to_string();
+    let err = App::open(&[&file], &read_only, false)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("sample.between") && err.contains("read-only"),
         "{err}"
