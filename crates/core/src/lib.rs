@@ -3,8 +3,10 @@
 
 mod domain;
 mod id;
+mod limits;
 pub mod text;
 
 pub use domain::*;
 pub use id::*;
+pub use limits::*;
 pub use text::{QuoteError, Span, SpanError};

@@ -1287,6 +1287,7 @@ async fn recordings_stream_by_range_and_transcripts_are_verified() {
 }
 
 mod deidentify;
+mod limits;
 mod query;
 
 #[tokio::test]
