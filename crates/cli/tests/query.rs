@@ -258,6 +258,14 @@ fn boolean_queries_return_passages_or_say_where_they_are_wrong() {
         1,
         "at character 10",
     );
+    // On `main` this aborted with a stack overflow.
+    let deep = format!("{}trust", "(".repeat(100_000));
+    fails(
+        d,
+        &["query", "s.between", "codes", &deep],
+        1,
+        "at character 65: parentheses nest more than 64 deep, the limit",
+    );
 }
 
 #[test]

@@ -3,9 +3,11 @@
 
 mod domain;
 mod id;
+mod limits;
 pub mod spreadsheet;
 pub mod text;
 
 pub use domain::*;
 pub use id::*;
+pub use limits::*;
 pub use text::{QuoteError, Span, SpanError};

@@ -190,7 +190,7 @@ impl<'b> Exporter<'b> {
         }
         let refs = |t: MemoTarget| on.get(&t).cloned().unwrap_or_default();
         // Codes as a tree.
-        let codes = code_tree(&bundle.codes, None, &refs);
+        let codes = code_tree(&bundle.codes, &refs);
         // Variables: cases' and sources'.
         let mut vars = Variables::default();
         let mut cases = Vec::new();
@@ -409,41 +409,60 @@ fn sync_points(s: &Source, selections: &[refi::Selection]) -> Vec<refi::SyncPoin
         .collect()
 }
 
-fn code_tree(
-    codes: &[Code],
-    parent: Option<CodeId>,
-    refs: &dyn Fn(MemoTarget) -> Vec<String>,
-) -> Vec<refi::Code> {
-    codes
-        .iter()
-        .filter(|c| c.parent == parent)
-        .map(|c| {
-            let mut lines: Vec<String> = Vec::new();
-            if let Some(component) = &c.component {
-                lines.push(format!("{CONVENTION}component={component}"));
-            }
-            lines.extend(
-                c.indicators
-                    .iter()
-                    .map(|i| format!("{CONVENTION}indicator={i}")),
-            );
-            let description = match (c.definition.is_empty(), lines.is_empty()) {
-                (true, true) => None,
-                (false, true) => Some(c.definition.clone()),
-                (true, false) => Some(lines.join("\n")),
-                (false, false) => Some(format!("{}\n\n{}", c.definition, lines.join("\n"))),
-            };
-            refi::Code {
-                guid: c.id.to_string(),
-                name: c.name.clone(),
-                is_codable: true,
-                color: Some(c.colour.to_ascii_uppercase()),
-                description,
-                note_refs: refs(MemoTarget::Code(c.id)),
-                children: code_tree(codes, Some(c.id), refs),
-            }
-        })
-        .collect()
+/// The codebook as a hierarchy, built without recursion (a study made before codes had a
+/// depth limit may hold a chain of any depth).
+fn code_tree(codes: &[Code], refs: &dyn Fn(MemoTarget) -> Vec<String>) -> Vec<refi::Code> {
+    let mut children: HashMap<Option<CodeId>, Vec<&Code>> = HashMap::new();
+    for c in codes {
+        children.entry(c.parent).or_default().push(c);
+    }
+    // Parents before children; then built in reverse, so children are built first.
+    let mut order: Vec<&Code> = Vec::with_capacity(codes.len());
+    let mut left: Vec<&Code> = children.get(&None).cloned().unwrap_or_default();
+    left.reverse();
+    while let Some(c) = left.pop() {
+        order.push(c);
+        left.extend(children.get(&Some(c.id)).into_iter().flatten().rev());
+    }
+    let mut built: HashMap<Option<CodeId>, Vec<refi::Code>> = HashMap::new();
+    for c in order.into_iter().rev() {
+        let mut below = built.remove(&Some(c.id)).unwrap_or_default();
+        below.reverse();
+        let mut code = refi_code(c, refs);
+        code.children = below;
+        built.entry(c.parent).or_default().push(code);
+    }
+    let mut top = built.remove(&None).unwrap_or_default();
+    top.reverse();
+    top
+}
+
+/// One code as REFI-QDA has it, without its children.
+fn refi_code(c: &Code, refs: &dyn Fn(MemoTarget) -> Vec<String>) -> refi::Code {
+    let mut lines: Vec<String> = Vec::new();
+    if let Some(component) = &c.component {
+        lines.push(format!("{CONVENTION}component={component}"));
+    }
+    lines.extend(
+        c.indicators
+            .iter()
+            .map(|i| format!("{CONVENTION}indicator={i}")),
+    );
+    let description = match (c.definition.is_empty(), lines.is_empty()) {
+        (true, true) => None,
+        (false, true) => Some(c.definition.clone()),
+        (true, false) => Some(lines.join("\n")),
+        (false, false) => Some(format!("{}\n\n{}", c.definition, lines.join("\n"))),
+    };
+    refi::Code {
+        guid: c.id.to_string(),
+        name: c.name.clone(),
+        is_codable: true,
+        color: Some(c.colour.to_ascii_uppercase()),
+        description,
+        note_refs: refs(MemoTarget::Code(c.id)),
+        children: Vec::new(),
+    }
 }
 
 fn selections(
@@ -794,7 +813,7 @@ pub fn read_project_file(
         ..Default::default()
     };
     let (project, mut report) = refi::read_project(name, bytes, &options)?;
-    let bundle = from_refi(project, &mut report)?;
+    let bundle = from_refi(name, project, &mut report)?;
     Ok((bundle, report))
 }
 
@@ -810,18 +829,20 @@ pub fn read_codebook_file(
         origin: codebook.origin,
         ..Default::default()
     };
-    let bundle = from_refi(project, &mut report)?;
+    let bundle = from_refi(name, project, &mut report)?;
     Ok((bundle, report))
 }
 
 // ---- import ---------------------------------------------------------------------------------
 
-/// A project as a study's content. What has no place in a study is listed in `report`.
+/// A project (read from `file`) as a study's content. What has no place in a study is listed
+/// in `report`.
 pub fn from_refi(
+    file: &str,
     mut project: refi::Project,
     report: &mut refi::Report,
 ) -> Result<StudyBundle, ExchangeError> {
-    let (mut importer, head) = Importer::head(&project, report)?;
+    let (mut importer, head) = Importer::head(file, &project, report)?;
     let mut bundle = StudyBundle {
         participants: head.participants,
         dyads: head.dyads,
@@ -882,7 +903,9 @@ pub fn import_project(
         let mut report = read_alongside(file_name, input, &options, &mut |part| match part {
             Part::Head(head) => {
                 merge.people(head.participants, head.dyads)?;
-                Ok(merge.codes(head.codes)?)
+                merge
+                    .codes(head.codes)
+                    .map_err(|e| ExchangeError::Study(e.at(file_name)))
             }
             Part::Doc(doc) => {
                 let Imported {
@@ -943,6 +966,7 @@ fn read_alongside(
         let (parts, received) = std::sync::mpsc::sync_channel(READ_AHEAD);
         let reader = scope.spawn(move || {
             let mut forward = Forward {
+                file: file_name,
                 parts,
                 importer: None,
             };
@@ -995,18 +1019,19 @@ impl From<ExchangeError> for ReadFailed {
 }
 
 /// Maps each part read and hands it to the thread bringing it into the study.
-struct Forward {
+struct Forward<'f> {
+    file: &'f str,
     parts: std::sync::mpsc::SyncSender<Part>,
     importer: Option<Importer>,
 }
 
-impl Forward {
+impl Forward<'_> {
     fn send(&self, part: Part) -> Result<(), ReadFailed> {
         self.parts.send(part).map_err(|_| ReadFailed::NoOneTaking)
     }
 }
 
-impl refi::ProjectSink for Forward {
+impl refi::ProjectSink for Forward<'_> {
     type Error = ReadFailed;
 
     fn head(
@@ -1014,7 +1039,7 @@ impl refi::ProjectSink for Forward {
         project: &refi::Project,
         report: &mut refi::Report,
     ) -> Result<(), ReadFailed> {
-        let (importer, head) = Importer::head(project, report)?;
+        let (importer, head) = Importer::head(self.file, project, report)?;
         self.importer = Some(importer);
         self.send(Part::Head(head))
     }
@@ -1115,10 +1140,9 @@ impl Importer {
 
     /// The notes on each code of a hierarchy.
     fn attach_code_notes(&mut self, tree: &[refi::Code]) -> Result<(), ExchangeError> {
-        for c in tree {
+        for (_, c) in refi::Code::walk(tree) {
             let target = MemoTarget::Code(CodeId(id(&c.guid, "code")?));
             self.attach(&c.note_refs, target, None);
-            self.attach_code_notes(&c.children)?;
         }
         Ok(())
     }
@@ -1131,7 +1155,9 @@ impl Importer {
         }
     }
 
+    /// The codebook and cases of the project read from `file`.
     fn head(
+        file: &str,
         project: &refi::Project,
         report: &mut refi::Report,
     ) -> Result<(Importer, Head), ExchangeError> {
@@ -1157,7 +1183,7 @@ impl Importer {
         // Codes.
         let mut codes = Vec::new();
         let mut renamed = 0;
-        import_codes(&project.codes, None, &mut codes, &mut renamed, &id)?;
+        import_codes(file, &project.codes, &mut codes, &mut renamed)?;
         if renamed > 0 {
             report.warnings.push(format!(
                 "{renamed} code names had a '/' or a sibling of the same name; between renamed them"
@@ -1661,25 +1687,53 @@ fn selection_notes(description: Option<&str>) -> (bool, Option<String>) {
     )
 }
 
+/// The project's codes as the study's, parents first. A name with '/' or the name of a
+/// sibling is changed (and counted in `renamed`); a name the study cannot take, or a code
+/// deeper than [`MAX_CODE_DEPTH`], is refused naming `file` and the code.
 fn import_codes(
+    file: &str,
     tree: &[refi::Code],
-    parent: Option<CodeId>,
     out: &mut Vec<Code>,
     renamed: &mut usize,
-    id: &dyn Fn(&str, &str) -> Result<Uuid, ExchangeError>,
 ) -> Result<(), ExchangeError> {
-    let mut siblings: HashSet<String> = HashSet::new();
-    for c in tree {
+    let refused = |message: String| ExchangeError::File {
+        origin: file.to_string(),
+        message,
+    };
+    // Along the path to the current code: the ancestors' ids and each level's sibling names.
+    let mut parents: Vec<CodeId> = Vec::new();
+    let mut siblings: Vec<HashSet<String>> = Vec::new();
+    for (depth, c) in refi::Code::walk(tree) {
+        if depth > MAX_CODE_DEPTH {
+            return Err(refused(format!(
+                "the code {} ({}) is {depth} levels deep, more than the limit of {MAX_CODE_DEPTH}",
+                shown_name(&c.name),
+                c.guid
+            )));
+        }
+        parents.truncate(depth - 1);
+        siblings.truncate(depth);
+        if siblings.len() < depth {
+            siblings.push(HashSet::new());
+        }
         let mut name = c.name.replace('/', "∕").trim().to_string();
         if name.is_empty() {
             name = "(unnamed)".into();
         }
-        while !siblings.insert(name.to_lowercase()) {
+        let name_taken = &mut siblings[depth - 1];
+        while !name_taken.insert(name.to_lowercase()) {
             name.push('\'');
         }
         if name != c.name {
             *renamed += 1;
         }
+        code_name(&name).map_err(|e| {
+            refused(format!(
+                "the code {} ({}) has a name between cannot take: {e}",
+                shown_name(&name),
+                c.guid
+            ))
+        })?;
         let (mut definition, mut component, mut indicators) = (Vec::new(), None, Vec::new());
         for line in c.description.as_deref().unwrap_or_default().lines() {
             if let Some(v) = line.strip_prefix(&format!("{CONVENTION}component=")) {
@@ -1692,7 +1746,7 @@ fn import_codes(
         }
         let code = Code {
             id: CodeId(id(&c.guid, "code")?),
-            parent,
+            parent: parents.last().copied(),
             name,
             colour: c
                 .color
@@ -1704,17 +1758,16 @@ fn import_codes(
             component,
             version: 1,
         };
-        let me = code.id;
+        parents.push(code.id);
         out.push(code);
-        import_codes(&c.children, Some(me), out, renamed, id)?;
     }
     Ok(())
 }
 
 fn count_categories(tree: &[refi::Code]) -> usize {
-    tree.iter()
-        .map(|c| usize::from(!c.is_codable) + count_categories(&c.children))
-        .sum()
+    refi::Code::walk(tree)
+        .filter(|(_, c)| !c.is_codable)
+        .count()
 }
 
 /// Turns of a transcript cut at its sync points, each timed (for transcripts without labels).

@@ -14,12 +14,22 @@
 //! group. Operators are case-insensitive. A code is named as `Corpus::resolve_code` accepts; a
 //! name of several words may be written as it is, or in double quotes (needed when it holds an
 //! operator word or a parenthesis).
+//!
+//! A query nests parentheses at most [`MAX_QUERY_DEPTH`] deep and has at most
+//! [`MAX_QUERY_OPERATORS`] operators: the parser and the evaluation recurse over the query, so
+//! these bound the stack they need (and the work a query asks for).
 
 use between_core::{CodeId, CodingId, Span};
 use serde::Serialize;
 
 use crate::excerpt::Excerpt;
 use crate::{CodingFilter, Corpus, QueryError};
+
+/// How deep parentheses may nest in a query.
+pub const MAX_QUERY_DEPTH: usize = 64;
+
+/// How many operators (AND, OR, NOT, OVERLAPPING, NEAR) a query may have.
+pub const MAX_QUERY_OPERATORS: usize = 256;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Expr {
@@ -90,6 +100,9 @@ struct Parser<'a> {
     end: usize,
     corpus: &'a Corpus,
     include_subcodes: bool,
+    /// Parentheses open at this point.
+    depth: usize,
+    operators: usize,
 }
 
 impl Parser<'_> {
@@ -115,9 +128,21 @@ impl Parser<'_> {
         }
     }
 
+    /// Counts an operator about to be read; refuses one too many.
+    fn operator(&mut self) -> Result<(), QueryError> {
+        self.operators += 1;
+        if self.operators > MAX_QUERY_OPERATORS {
+            return Err(self.error(format!(
+                "the query has more than {MAX_QUERY_OPERATORS} operators, the limit"
+            )));
+        }
+        Ok(())
+    }
+
     fn or(&mut self) -> Result<Expr, QueryError> {
         let mut left = self.and()?;
         while self.peek_word().as_deref() == Some("OR") {
+            self.operator()?;
             self.at += 1;
             let right = self.and()?;
             left = Expr::Or(Box::new(left), Box::new(right));
@@ -128,6 +153,9 @@ impl Parser<'_> {
     fn and(&mut self) -> Result<Expr, QueryError> {
         let mut left = self.atom()?;
         while let Some(word) = self.peek_word() {
+            if is_operator(&word) && word != "OR" {
+                self.operator()?;
+            }
             let op = match word.as_str() {
                 "AND" => {
                     self.at += 1;
@@ -205,11 +233,18 @@ impl Parser<'_> {
         match self.peek().cloned() {
             None => Err(self.error("expected a code or '(' here, at the end of the query")),
             Some((Tok::Open, _)) => {
+                if self.depth == MAX_QUERY_DEPTH {
+                    return Err(self.error(format!(
+                        "parentheses nest more than {MAX_QUERY_DEPTH} deep, the limit"
+                    )));
+                }
+                self.depth += 1;
                 self.at += 1;
                 let inner = self.or()?;
                 match self.peek() {
                     Some((Tok::Close, _)) => {
                         self.at += 1;
+                        self.depth -= 1;
                         Ok(inner)
                     }
                     _ => Err(self.error("expected ')'")),
@@ -273,6 +308,8 @@ impl CodeQuery {
             end: query.chars().count() + 1,
             corpus,
             include_subcodes,
+            depth: 0,
+            operators: 0,
         };
         let expr = parser.or()?;
         if parser.peek().is_some() {
@@ -543,6 +580,32 @@ mod tests {
             "one name of two words, unknown"
         );
         assert_eq!(err("\"hope").position, 1);
+    }
+
+    #[test]
+    fn deep_or_long_queries_are_refused_at_the_limit() {
+        let c = fixture();
+        let nested = |depth: usize| format!("{}hope{}", "(".repeat(depth), ")".repeat(depth));
+        assert!(CodeQuery::parse(&nested(MAX_QUERY_DEPTH), &c, false).is_ok());
+        for depth in [MAX_QUERY_DEPTH + 1, 3_000, 100_000] {
+            let e = CodeQuery::parse(&nested(depth), &c, false).expect_err("too deep");
+            assert_eq!(e.position, MAX_QUERY_DEPTH + 1, "the first paren too many");
+            assert!(e.message.contains("nest more than 64 deep"), "{e}");
+        }
+        // Operators chain to the left, each one a level of the expression.
+        let chain = |operators: usize| vec!["hope"; operators + 1].join(" OR ");
+        let at_limit = CodeQuery::parse(&chain(MAX_QUERY_OPERATORS), &c, false).expect("query");
+        assert_eq!(
+            c.code_query(&at_limit, &CodingFilter::default(), false, 0, 0..10)
+                .total,
+            1
+        );
+        for operators in [MAX_QUERY_OPERATORS + 1, 100_000] {
+            let e = CodeQuery::parse(&chain(operators), &c, false).expect_err("too many");
+            assert!(e.message.contains("more than 256 operators"), "{e}");
+        }
+        let mixed = vec!["hope"; 100_000].join(" AND NOT ");
+        assert!(CodeQuery::parse(&mixed, &c, false).is_err());
     }
 
     #[test]

@@ -32,7 +32,7 @@ mod query_fixtures;
 #[cfg(test)]
 mod test_support;
 
-pub use boolean::{CodeQuery, CodeQueryResult};
+pub use boolean::{CodeQuery, CodeQueryResult, MAX_QUERY_DEPTH, MAX_QUERY_OPERATORS};
 pub use cases::{
     CaseMemo, Cases, ClinicianCase, ClinicianComponent, Comparison, ComparisonCell,
     ComponentEvidence, Contrast, DyadCase, DyadEvidence, Excerpt as CaseExcerpt, KEY_EXCERPTS,

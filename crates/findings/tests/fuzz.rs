@@ -5,26 +5,6 @@ use between_findings::{CodeQuery, CodingFilter, Corpus};
 use between_fuzz::{Seeds, fuzz};
 use between_store::OpenOptions;
 
-/// Queries nested deeper than this are left to the parser's own depth limit (issue 13, point 1,
-/// fixed apart): this target looks for everything else.
-const MAX_NESTING: usize = 32;
-
-fn nesting(query: &str) -> usize {
-    let mut depth = 0usize;
-    let mut deepest = 0;
-    for c in query.chars() {
-        match c {
-            '(' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            ')' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    deepest
-}
-
 #[test]
 fn fuzz_boolean_queries() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -77,9 +57,6 @@ fn fuzz_boolean_queries() {
     ];
     fuzz("findings-boolean", &seeds, move |input| {
         let query = String::from_utf8_lossy(input);
-        if nesting(&query) > MAX_NESTING {
-            return;
-        }
         for subcodes in [false, true] {
             if let Ok(q) = CodeQuery::parse(&query, &corpus, subcodes) {
                 for filter in &filters {

@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use between_core::MAX_CODE_DEPTH;
 use serde::{Deserialize, Serialize};
 
 /// A theory: a named, versioned set of components and propositions.
@@ -227,14 +228,20 @@ impl Theory {
 
     /// Every component, depth first, with its depth (0 for top level).
     pub fn components(&self) -> Vec<(usize, &Component)> {
-        fn walk<'a>(cs: &'a [Component], depth: usize, out: &mut Vec<(usize, &'a Component)>) {
-            for c in cs {
-                out.push((depth, c));
-                walk(&c.subs, depth + 1, out);
+        // Without recursion: a theory is checked for depth only once read.
+        let mut out = Vec::new();
+        let mut open = vec![self.components.iter()];
+        while let Some(siblings) = open.last_mut() {
+            match siblings.next() {
+                Some(c) => {
+                    out.push((open.len() - 1, c));
+                    open.push(c.subs.iter());
+                }
+                None => {
+                    open.pop();
+                }
             }
         }
-        let mut out = Vec::new();
-        walk(&self.components, 0, &mut out);
         out
     }
 
@@ -256,7 +263,15 @@ impl Theory {
             return Err("a theory needs a name and a version".into());
         }
         let mut seen = HashSet::new();
-        for (_, c) in self.components() {
+        for (depth, c) in self.components() {
+            // Each component becomes a code, nested as the components are.
+            if depth + 1 > MAX_CODE_DEPTH {
+                return Err(format!(
+                    "component '{}' is nested {} deep, more than the limit of {MAX_CODE_DEPTH}",
+                    c.id,
+                    depth + 1
+                ));
+            }
             if !is_identifier(&c.id) {
                 return Err(format!(
                     "component id '{}' must be kebab-case letters, digits and dashes",
@@ -266,8 +281,8 @@ impl Theory {
             if !seen.insert(c.id.as_str()) {
                 return Err(format!("component id '{}' is used twice", c.id));
             }
-            if c.name.trim().is_empty() {
-                return Err(format!("component '{}' has no name", c.id));
+            if let Err(e) = between_core::code_name(&c.name) {
+                return Err(format!("component '{}' cannot name a code: {e}", c.id));
             }
             if let Some(colour) = &c.colour
                 && !is_colour(colour)
@@ -305,33 +320,32 @@ impl Theory {
 
     /// The codebook this theory becomes: one code per component, nested as the components are.
     pub fn codebook(&self) -> Vec<CodeSeed> {
-        fn walk(
-            cs: &[Component],
-            parent: Option<usize>,
-            colour: Option<&str>,
-            out: &mut Vec<CodeSeed>,
-        ) {
-            for (i, c) in cs.iter().enumerate() {
-                let colour = c
-                    .colour
-                    .as_deref()
-                    .or(colour)
-                    .unwrap_or(PALETTE[i % PALETTE.len()])
-                    .to_string();
-                out.push(CodeSeed {
-                    name: c.name.clone(),
-                    parent,
-                    component: c.id.clone(),
-                    definition: c.definition.clone(),
-                    indicators: c.indicators.clone(),
-                    colour: colour.clone(),
-                });
-                let me = out.len() - 1;
-                walk(&c.subs, Some(me), Some(&colour), out);
-            }
+        let mut out: Vec<CodeSeed> = Vec::new();
+        // The components still to visit under each open one, with its seed's index.
+        let mut open = vec![(None, self.components.iter().enumerate())];
+        while let Some((parent, siblings)) = open.last_mut() {
+            let parent = *parent;
+            let Some((i, c)) = siblings.next() else {
+                open.pop();
+                continue;
+            };
+            let inherited = parent.map(|p: usize| out[p].colour.as_str());
+            let colour = c
+                .colour
+                .as_deref()
+                .or(inherited)
+                .unwrap_or(PALETTE[i % PALETTE.len()])
+                .to_string();
+            out.push(CodeSeed {
+                name: c.name.trim().to_string(),
+                parent,
+                component: c.id.clone(),
+                definition: c.definition.clone(),
+                indicators: c.indicators.clone(),
+                colour,
+            });
+            open.push((Some(out.len() - 1), c.subs.iter().enumerate()));
         }
-        let mut out = Vec::new();
-        walk(&self.components, None, None, &mut out);
         out
     }
 }

@@ -165,6 +165,66 @@ fn bad_theory_files_say_what_is_wrong() {
     ));
 }
 
+/// A theory whose components nest `depth` deep, one chain (`[[component.sub.sub]]`…).
+fn chain_theory(depth: usize) -> String {
+    let mut text = String::from("id = \"t\"\nname = \"T\"\nversion = \"1\"\n");
+    for level in 1..=depth {
+        let header = std::iter::once("component")
+            .chain(std::iter::repeat_n("sub", level - 1))
+            .collect::<Vec<_>>()
+            .join(".");
+        text += &format!(
+            "[[{header}]]\nid = \"c{level}\"\nname = \"C{level}\"\nkind = \"dimension\"\n"
+        );
+    }
+    text
+}
+
+#[test]
+fn deep_theory_files_are_refused_naming_the_file() {
+    let at_limit = Theory::from_toml(&chain_theory(MAX_CODE_DEPTH), "deep.toml").expect("64 deep");
+    assert_eq!(at_limit.codebook().len(), MAX_CODE_DEPTH);
+    assert_eq!(
+        at_limit.codebook()[MAX_CODE_DEPTH - 1].parent,
+        Some(MAX_CODE_DEPTH - 2)
+    );
+    let err = Theory::from_toml(&chain_theory(MAX_CODE_DEPTH + 1), "deep.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("deep.toml: ")
+            && err.contains("'c65' is nested 65 deep, more than the limit of 64"),
+        "{err}"
+    );
+    // Deeper than the TOML reader goes: its own limit, as a clean error.
+    let header = format!("[[component{}]]\n", ".sub".repeat(10_000));
+    let arrays = format!("x = {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    for text in [header, arrays] {
+        let err = Theory::from_toml(&text, "deep.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("deep.toml: not a valid theory file"),
+            "{err}"
+        );
+    }
+    let json = format!(
+        "{{\"component\": {}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let err = Theory::from_json(&json, "deep.json")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("deep.json: not a valid theory file"),
+        "{err}"
+    );
+    let tab = chain_theory(1).replace("name = \"C1\"", "name = \"C\\t1\"");
+    let err = Theory::from_toml(&tab, "tab.toml").unwrap_err().to_string();
+    assert!(err.contains("control character U+0009"), "{err}");
+}
+
 #[test]
 fn user_theory_files_load_from_a_path() {
     let dir = std::env::temp_dir().join(format!("between-model-{}", std::process::id()));

@@ -64,6 +64,13 @@ pub enum RefiError {
         column: usize,
         message: String,
     },
+    /// Elements nest deeper than [`crate::MAX_XML_DEPTH`].
+    #[error("{file} line {line}: elements nest more than {limit} deep, the limit")]
+    TooDeep {
+        file: String,
+        line: usize,
+        limit: usize,
+    },
     /// The root element is not the one expected (`Project` or `CodeBook` in a QDA-XML namespace).
     #[error(
         "{file}: the root element is {found}, expected <{expected}> in the namespace {namespace}"

@@ -30,3 +30,4 @@ pub use write::{
     SourceFeed, SourceItem, try_write_codebook, write_codebook, write_project, write_qdpx,
     write_qdpx_to,
 };
+pub use xml::MAX_XML_DEPTH;

@@ -99,6 +99,38 @@ pub struct Code {
     pub children: Vec<Code>,
 }
 
+impl Code {
+    /// Every code of a hierarchy with its depth (1 at the top), parents before children.
+    /// Without recursion, as every walk over codes: a file's hierarchy may be of any depth.
+    pub fn walk(codes: &[Code]) -> impl Iterator<Item = (usize, &Code)> {
+        let mut open = vec![codes.iter()];
+        std::iter::from_fn(move || {
+            loop {
+                let depth = open.len();
+                match open.last_mut()?.next() {
+                    Some(c) => {
+                        open.push(c.children.iter());
+                        return Some((depth, c));
+                    }
+                    None => {
+                        open.pop();
+                    }
+                }
+            }
+        })
+    }
+}
+
+impl Drop for Code {
+    /// Drops the children without recursion (the derived drop recurses once per level).
+    fn drop(&mut self) {
+        let mut below = std::mem::take(&mut self.children);
+        while let Some(mut c) = below.pop() {
+            below.append(&mut c.children);
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VariableType {
     Text,

@@ -351,12 +351,8 @@ impl ProjectSink for Collect {
 }
 
 /// Every code of a hierarchy, parents before children.
-pub(crate) fn all_codes(codes: &[Code]) -> Box<dyn Iterator<Item = &Code> + '_> {
-    Box::new(
-        codes
-            .iter()
-            .flat_map(|c| std::iter::once(c).chain(all_codes(&c.children))),
-    )
+pub(crate) fn all_codes(codes: &[Code]) -> impl Iterator<Item = &Code> {
+    Code::walk(codes).map(|(_, c)| c)
 }
 
 fn retain_known(refs: &mut Vec<Guid>, known: &HashSet<String>, dropped: &mut usize) {
@@ -797,11 +793,35 @@ impl<'d, S: ProjectSink> Reader<'d, S> {
         }
     }
 
+    /// The codes under `Codes`, without recursion (the elements nest at most
+    /// [`crate::MAX_XML_DEPTH`] deep, but each level here would take a large frame).
     fn codes(&mut self, codes: &Element) -> Result<Vec<Code>, RefiError> {
         self.unknown(codes, &["Code"]);
-        codes.all("Code").map(|c| self.code(c)).collect()
+        // Each open code with the child elements still to read; the top holds the result.
+        let mut open: Vec<(Code, _)> = Vec::new();
+        let mut top = Vec::new();
+        let mut next = codes.all("Code");
+        loop {
+            match next.next() {
+                Some(el) => {
+                    let code = self.code(el)?;
+                    open.push((code, std::mem::replace(&mut next, el.all("Code"))));
+                }
+                None => {
+                    let Some((code, siblings)) = open.pop() else {
+                        return Ok(top);
+                    };
+                    next = siblings;
+                    match open.last_mut() {
+                        Some((parent, _)) => parent.children.push(code),
+                        None => top.push(code),
+                    }
+                }
+            }
+        }
     }
 
+    /// One code without its children.
     fn code(&mut self, el: &Element) -> Result<Code, RefiError> {
         self.unknown(el, &["Description", "NoteRef", "Code"]);
         let guid = self.guid(el)?;
@@ -820,10 +840,6 @@ impl<'d, S: ProjectSink> Reader<'d, S> {
             }
             parsed
         });
-        let children = el
-            .all("Code")
-            .map(|c| self.code(c))
-            .collect::<Result<_, _>>()?;
         Ok(Code {
             guid,
             name,
@@ -831,7 +847,7 @@ impl<'d, S: ProjectSink> Reader<'d, S> {
             color,
             description: description(el),
             note_refs: refs(el, "NoteRef"),
-            children,
+            children: Vec::new(),
         })
     }
 
@@ -1735,9 +1751,10 @@ fn has_astral(text: &str) -> bool {
 /// Calls `f` on every list of note references in the project.
 fn visit_note_refs(project: &mut Project, f: &mut dyn FnMut(&mut Vec<Guid>)) {
     fn codes_of(codes: &mut [Code], f: &mut dyn FnMut(&mut Vec<Guid>)) {
-        for code in codes {
+        let mut left: Vec<&mut Code> = codes.iter_mut().collect();
+        while let Some(code) = left.pop() {
             f(&mut code.note_refs);
-            codes_of(&mut code.children, f);
+            left.extend(code.children.iter_mut());
         }
     }
     fn codings(codings: &mut [Coding], f: &mut dyn FnMut(&mut Vec<Guid>)) {

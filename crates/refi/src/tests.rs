@@ -741,7 +741,10 @@ fn codebook_writes_valid_and_round_trips() {
 
 fn strip_notes(mut c: Code) -> Code {
     c.note_refs.clear();
-    c.children = c.children.into_iter().map(strip_notes).collect();
+    c.children = std::mem::take(&mut c.children)
+        .into_iter()
+        .map(strip_notes)
+        .collect();
     c
 }
 
@@ -1487,4 +1490,104 @@ fn a_project_document_larger_than_its_header_says_is_stopped_while_read() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// A chain of `depth` codes, each the only child of the one before.
+fn code_chain(depth: usize) -> Vec<Code> {
+    let mut chain = Vec::new();
+    for level in (1..=depth).rev() {
+        chain = vec![Code {
+            guid: format!("{level:08x}-0000-4000-8000-000000000000"),
+            name: format!("L{level}"),
+            is_codable: true,
+            color: None,
+            description: None,
+            note_refs: Vec::new(),
+            children: chain,
+        }];
+    }
+    chain
+}
+
+/// On `main` a `.qde` of 100,000 nested codes aborted the reader (and writing or dropping a
+/// deep hierarchy recursed as deep): elements nest at most [`MAX_XML_DEPTH`], and every walk
+/// over codes is iterative.
+#[test]
+fn documents_nested_deeper_than_the_limit_are_refused_with_file_and_line() {
+    let project = |inner: &str| {
+        format!(
+            "<?xml version=\"1.0\"?>\n<Project xmlns=\"urn:QDA-XML:project:1.0\" name=\"p\">\n{inner}</Project>"
+        )
+    };
+    // Project, Description and 126 more: at the limit.
+    let at_limit = project(&format!(
+        "<Description>{}{}</Description>",
+        "<x>".repeat(MAX_XML_DEPTH - 2),
+        "</x>".repeat(MAX_XML_DEPTH - 2)
+    ));
+    read_project("ok.qde", at_limit.as_bytes(), &ReadOptions::default()).expect("at the limit");
+    let deep = |name: &str, n: usize| {
+        project(&format!(
+            "<CodeBook><Codes>{}{}</Codes></CodeBook>",
+            format!("<{name} guid=\"00000000-0000-4000-8000-000000000000\" name=\"a\">").repeat(n),
+            format!("</{name}>").repeat(n)
+        ))
+    };
+    for (name, n) in [("Code", 1_500), ("Code", 100_000), ("Anything", 100_000)] {
+        let xml = deep(name, n);
+        let err = read_project("deep.qde", xml.as_bytes(), &ReadOptions::default())
+            .expect_err("too deep");
+        assert_eq!(
+            err,
+            RefiError::TooDeep {
+                file: "deep.qde".into(),
+                line: 3,
+                limit: MAX_XML_DEPTH
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "deep.qde line 3: elements nest more than 128 deep, the limit"
+        );
+    }
+    let qdc = deep("Code", 100_000)
+        .replace(
+            "<Project xmlns=\"urn:QDA-XML:project:1.0\" name=\"p\">\n<CodeBook>",
+            "<CodeBook xmlns=\"urn:QDA-XML:codebook:1.0\">",
+        )
+        .replace("</CodeBook></Project>", "</CodeBook>");
+    assert!(matches!(
+        read_codebook("deep.qdc", qdc.as_bytes()),
+        Err(RefiError::TooDeep { .. })
+    ));
+}
+
+#[test]
+fn deep_hierarchies_are_written_read_and_dropped_without_recursion() {
+    // Written: 100,000 levels (a study made before its codes had a limit).
+    let codes = code_chain(100_000);
+    assert_eq!(
+        Code::walk(&codes).map(|(depth, _)| depth).max(),
+        Some(100_000)
+    );
+    let xml = write_codebook(&Codebook {
+        origin: None,
+        codes,
+        sets: Vec::new(),
+    });
+    assert_eq!(xml.matches("<Code ").count(), 100_000);
+    // Read: as deep as the XML limit lets codes go (CodeBook and Codes above them).
+    let codes = code_chain(MAX_XML_DEPTH - 2);
+    let xml = write_codebook(&Codebook {
+        origin: None,
+        codes: codes.clone(),
+        sets: Vec::new(),
+    });
+    let (back, _) = read_codebook("ok.qdc", xml.as_bytes()).expect("read");
+    assert_eq!(back.codes, codes);
+    let walked: Vec<(usize, &str)> = Code::walk(&back.codes)
+        .map(|(depth, c)| (depth, c.name.as_str()))
+        .take(3)
+        .collect();
+    assert_eq!(walked, [(1, "L1"), (2, "L2"), (3, "L3")]);
 }

@@ -441,8 +441,10 @@ impl<'w> Xml<'w> {
         }
     }
 
+    /// Two spaces a level, up to 32 levels: a deeper document (a study's chain of codes made
+    /// before their depth was limited) would otherwise grow with the square of its depth.
     fn indent(&mut self) {
-        for _ in 0..self.depth {
+        for _ in 0..self.depth.min(32) {
             self.out.push_str("  ");
         }
     }
@@ -902,7 +904,31 @@ fn values(w: &mut Xml, values: &[VariableValue], what: &dyn Display) -> Result<(
 }
 
 /// A code and its children; `notes` says whether `NoteRef`s belong (project, not codebook).
-fn code(w: &mut Xml, c: &Code, notes: bool) -> Result<(), RefiError> {
+/// Depth first without recursion: a hierarchy of any depth cannot exhaust the stack.
+fn code(w: &mut Xml, top: &Code, notes: bool) -> Result<(), RefiError> {
+    // The children still to write of each open `Code`, innermost last.
+    let mut open: Vec<std::slice::Iter<'_, Code>> = Vec::new();
+    let mut next = Some(top);
+    loop {
+        if let Some(c) = next
+            && code_start(w, c, notes)?
+        {
+            open.push(c.children.iter());
+        }
+        let Some(siblings) = open.last_mut() else {
+            return Ok(());
+        };
+        next = siblings.next();
+        if next.is_none() {
+            open.pop();
+            w.close("Code");
+        }
+    }
+}
+
+/// A code's start tag, description and note references; `true` if it was left open (for its
+/// children and end tag), `false` if written as an empty element.
+fn code_start(w: &mut Xml, c: &Code, notes: bool) -> Result<bool, RefiError> {
     let what = format!("Code {:?}", c.name);
     let mut a = w.attrs(&what);
     a.guid("guid", &c.guid)?
@@ -912,18 +938,14 @@ fn code(w: &mut Xml, c: &Code, notes: bool) -> Result<(), RefiError> {
     let has_notes = notes && !c.note_refs.is_empty();
     if c.description.is_none() && !has_notes && c.children.is_empty() {
         w.empty("Code", &a);
-        return Ok(());
+        return Ok(false);
     }
     w.open("Code", &a);
     w.opt_text("Description", c.description.as_ref(), &what)?;
     if notes {
         w.refs("NoteRef", "targetGUID", &c.note_refs, &what)?;
     }
-    for child in &c.children {
-        code(w, child, notes)?;
-    }
-    w.close("Code");
-    Ok(())
+    Ok(true)
 }
 
 struct CodebookWriter {

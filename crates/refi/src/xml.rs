@@ -12,6 +12,11 @@ use quick_xml::reader::Reader;
 
 use crate::RefiError;
 
+/// How deep elements may nest in a document: far more than QDA-XML needs (a project's codes
+/// sit three levels down, and a study's codes nest at most 64 deep), few enough
+/// that every walk over an element tree is cheap.
+pub const MAX_XML_DEPTH: usize = 128;
+
 /// An element: local name, namespace, attributes (unqualified ones by local name), child
 /// elements and its own text (character data directly inside it, concatenated).
 #[derive(Debug, Default)]
@@ -355,6 +360,13 @@ impl<'l, R: BufRead> Pull<'l, R> {
                         return Err(self.xml_error(before, "a second root element"));
                     }
                     let depth = self.open.len() + 1;
+                    if depth > MAX_XML_DEPTH {
+                        return Err(RefiError::TooDeep {
+                            file: self.file.to_string(),
+                            line,
+                            limit: MAX_XML_DEPTH,
+                        });
+                    }
                     let mut attrs = Vec::new();
                     for attr in e.attributes() {
                         let attr = attr.map_err(|err| self.xml_error(before, err.to_string()))?;

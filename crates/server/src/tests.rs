@@ -1105,6 +1105,7 @@ async fn recordings_stream_by_range_and_transcripts_are_verified() {
 mod authorisation;
 mod connections;
 mod deidentify;
+mod limits;
 mod query;
 mod sessions;
 mod store;

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use between_core::*;
 
-use crate::{CodePath, StudyError, StudyResult, Workbench};
+use crate::{CodePath, StudyError, StudyResult, Workbench, checked_code_name};
 
 /// Everything of a study that moves between tools. Codes come parents first.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -192,6 +192,7 @@ impl Workbench {
             people: HashMap::new(),
             dyads: HashMap::new(),
             codes: HashMap::new(),
+            added_depths: HashMap::new(),
             new_people: HashSet::new(),
             new_dyads: HashSet::new(),
             added_sources: HashSet::new(),
@@ -215,6 +216,8 @@ pub struct BundleMerge<'w> {
     people: HashMap<ParticipantId, ParticipantId>,
     dyads: HashMap<DyadId, DyadId>,
     codes: HashMap<CodeId, CodeId>,
+    /// How deep each code added so far sits (the study's own are in `paths`).
+    added_depths: HashMap<CodeId, usize>,
     new_people: HashSet<ParticipantId>,
     new_dyads: HashSet<DyadId>,
     added_sources: HashSet<SourceId>,
@@ -289,10 +292,12 @@ impl BundleMerge<'_> {
         Ok(())
     }
 
-    /// Codes, parents first: by id, then by path under the (matched) parent.
+    /// Codes, parents first: by id, then by path under the (matched) parent. A new code
+    /// needs a valid name ([`checked_code_name`]) and may sit at most [`MAX_CODE_DEPTH`] deep.
     pub fn codes(&mut self, codes: Vec<Code>) -> StudyResult<()> {
         for mut c in codes {
             let parent = c.parent.map(|p| self.codes.get(&p).copied().unwrap_or(p));
+            c.name = checked_code_name(&c.name)?.to_string();
             let by_id = self.paths.get(c.id).cloned();
             let paths = &self.paths;
             let by_path = || {
@@ -314,6 +319,19 @@ impl BundleMerge<'_> {
                     self.merged.codes_matched += 1;
                 }
                 None => {
+                    let depth = 1 + parent.map_or(0, |p| {
+                        self.added_depths
+                            .get(&p)
+                            .copied()
+                            .unwrap_or_else(|| self.paths.depth(p))
+                    });
+                    if depth > MAX_CODE_DEPTH {
+                        return Err(StudyError::Invalid(format!(
+                            "code {} would be {depth} levels deep, more than the limit of {MAX_CODE_DEPTH}",
+                            shown_name(&c.name)
+                        )));
+                    }
+                    self.added_depths.insert(c.id, depth);
                     self.codes.insert(c.id, c.id);
                     c.parent = parent;
                     c.version = 1;

@@ -15,11 +15,14 @@ const OPEN_CODE_COLOUR: &str = "#555555";
 pub struct CodePath {
     codes: Vec<Code>,
     paths: HashMap<CodeId, String>,
+    /// How deep each code sits: 1 at the top.
+    depths: HashMap<CodeId, usize>,
 }
 
 impl CodePath {
     pub fn new(codes: Vec<Code>) -> Self {
         let by_id: HashMap<CodeId, &Code> = codes.iter().map(|c| (c.id, c)).collect();
+        let mut depths = HashMap::with_capacity(codes.len());
         let paths = codes
             .iter()
             .map(|c| {
@@ -34,10 +37,42 @@ impl CodePath {
                     at = p.parent;
                 }
                 names.reverse();
+                depths.insert(c.id, names.len());
                 (c.id, names.join("/"))
             })
             .collect();
-        Self { codes, paths }
+        Self {
+            codes,
+            paths,
+            depths,
+        }
+    }
+
+    /// How deep the code sits (1 at the top; 0 for no code).
+    pub fn depth(&self, id: CodeId) -> usize {
+        self.depths.get(&id).copied().unwrap_or(0)
+    }
+
+    /// How many levels the code and the codes below it span (1 for a code without sub-codes).
+    fn height(&self, id: CodeId) -> usize {
+        let top = self.depth(id);
+        self.descendants(id)
+            .into_iter()
+            .map(|d| self.depth(d) + 1 - top)
+            .max()
+            .unwrap_or(1)
+    }
+
+    /// Refuses a change that would put a code deeper than [`MAX_CODE_DEPTH`]: `what` would
+    /// span `height` levels below a code at depth `under` (0: the top level).
+    fn check_depth(&self, what: &str, under: usize, height: usize) -> StudyResult<()> {
+        let deepest = under + height;
+        if deepest > MAX_CODE_DEPTH {
+            return Err(StudyError::Invalid(format!(
+                "{what}: codes would be {deepest} levels deep, more than the limit of {MAX_CODE_DEPTH}"
+            )));
+        }
+        Ok(())
     }
 
     pub fn codes(&self) -> &[Code] {
@@ -159,25 +194,26 @@ impl Workbench {
 
     fn codebook_counting(&self, counts: HashMap<CodeId, usize>) -> StudyResult<Vec<CodeNode>> {
         let paths = self.code_paths()?;
-        let mut out = Vec::new();
-        fn walk(
-            paths: &CodePath,
-            counts: &HashMap<CodeId, usize>,
-            parent: Option<CodeId>,
-            depth: usize,
-            out: &mut Vec<CodeNode>,
-        ) {
-            for c in paths.codes().iter().filter(|c| c.parent == parent) {
-                out.push(CodeNode {
-                    code: c.clone(),
-                    path: paths.path(c.id).to_string(),
-                    depth,
-                    codings: counts.get(&c.id).copied().unwrap_or(0),
-                });
-                walk(paths, counts, Some(c.id), depth + 1, out);
-            }
+        let mut children: HashMap<Option<CodeId>, Vec<&Code>> = HashMap::new();
+        for c in paths.codes() {
+            children.entry(c.parent).or_default().push(c);
         }
-        walk(&paths, &counts, None, 0, &mut out);
+        let below = |parent: Option<CodeId>, depth: usize| {
+            let list = children.get(&parent).map_or(&[][..], Vec::as_slice);
+            list.iter().rev().map(move |c| (*c, depth))
+        };
+        // Depth first without recursion: a tree of any depth cannot exhaust the stack.
+        let mut out = Vec::new();
+        let mut stack: Vec<(&Code, usize)> = below(None, 0).collect();
+        while let Some((c, depth)) = stack.pop() {
+            out.push(CodeNode {
+                code: c.clone(),
+                path: paths.path(c.id).to_string(),
+                depth,
+                codings: counts.get(&c.id).copied().unwrap_or(0),
+            });
+            stack.extend(below(Some(c.id), depth + 1));
+        }
         Ok(out)
     }
 
@@ -193,6 +229,11 @@ impl Workbench {
         let paths = self.code_paths()?;
         let parent = parent.map(|p| paths.resolve(p)).transpose()?;
         let code = new_code(name, parent, colour, definition)?;
+        paths.check_depth(
+            &format!("cannot add {}", shown_name(&code.name)),
+            parent.map_or(0, |p| paths.depth(p.id)),
+            1,
+        )?;
         let mut tx = self.store.transaction(&self.actor.name)?;
         tx.insert_code(&code)?;
         tx.commit()?;
@@ -211,13 +252,22 @@ impl Workbench {
                 Some(p) => Some(paths.resolve(p).map_err(|e| e.at(at()))?.clone()),
                 None => None,
             };
+            let name = code_name(name)
+                .map_err(|e| name_error(name, e))
+                .map_err(|e| e.at(at()))?;
             let exists = paths.codes().iter().any(|c| {
-                c.parent == parent_code.as_ref().map(|p| p.id)
-                    && c.name.eq_ignore_ascii_case(name.trim())
+                c.parent == parent_code.as_ref().map(|p| p.id) && c.name.eq_ignore_ascii_case(name)
             });
             if !exists {
                 let code =
                     new_code(name, parent_code.as_ref(), None, "").map_err(|e| e.at(at()))?;
+                paths
+                    .check_depth(
+                        &format!("cannot add {}", shown_name(&code.name)),
+                        parent_code.as_ref().map_or(0, |p| paths.depth(p.id)),
+                        1,
+                    )
+                    .map_err(|e| e.at(at()))?;
                 added.push(code.clone());
                 let mut codes = paths.codes().to_vec();
                 codes.push(code);
@@ -275,12 +325,7 @@ impl Workbench {
     ) -> StudyResult<Code> {
         self.must_manage("rename or move codes")?;
         if let Some(name) = name {
-            if name.trim().is_empty() || name.contains('/') {
-                return Err(StudyError::Invalid(format!(
-                    "'{name}' is not a code name: it must be non-empty and without '/'"
-                )));
-            }
-            code.name = name.trim().to_string();
+            code.name = checked_code_name(name)?.to_string();
         }
         if let Some(parent) = parent {
             let paths = self.code_paths()?;
@@ -295,6 +340,15 @@ impl Workbench {
                         paths.path(p)
                     )));
                 }
+                paths.check_depth(
+                    &format!(
+                        "cannot move '{}' under '{}'",
+                        paths.path(code.id),
+                        paths.path(p)
+                    ),
+                    paths.depth(p),
+                    paths.height(code.id),
+                )?;
             }
             code.parent = parent;
         }
@@ -319,6 +373,16 @@ impl Workbench {
                 paths.path(target.id)
             )));
         }
+        // The sub-codes of `from` move under `into`, one level below it.
+        paths.check_depth(
+            &format!(
+                "cannot merge '{}' into '{}'",
+                paths.path(source.id),
+                paths.path(target.id)
+            ),
+            paths.depth(target.id),
+            paths.height(source.id) - 1,
+        )?;
         let mut tx = self.store.transaction(&self.actor.name)?;
         let moved = tx.recode_all(source.id, target.id)?;
         tx.retarget_memos(MemoTarget::Code(source.id), MemoTarget::Code(target.id))?;
@@ -357,12 +421,7 @@ fn new_code(
     colour: Option<&str>,
     definition: &str,
 ) -> StudyResult<Code> {
-    let name = name.trim();
-    if name.is_empty() || name.contains('/') {
-        return Err(StudyError::Invalid(format!(
-            "'{name}' is not a code name: it must be non-empty and without '/'"
-        )));
-    }
+    let name = checked_code_name(name)?;
     let colour = match colour {
         Some(c) if is_colour(c) => c.to_string(),
         Some(c) => return Err(StudyError::Invalid(format!("colour '{c}' is not #rrggbb"))),
@@ -378,4 +437,102 @@ fn new_code(
         component: None,
         version: 1,
     })
+}
+
+/// A code name as kept ([`between_core::code_name`]), or why it is refused.
+pub fn checked_code_name(name: &str) -> StudyResult<&str> {
+    code_name(name).map_err(|e| name_error(name, e))
+}
+
+fn name_error(name: &str, e: NameError) -> StudyError {
+    StudyError::Invalid(format!("{} is not a code name: {e}", shown_name(name)))
+}
+
+#[cfg(test)]
+mod tests {
+    use between_store::OpenOptions;
+
+    use super::*;
+    use crate::NewStudy;
+
+    fn empty(dir: &tempfile::TempDir) -> Workbench {
+        let path = dir.path().join("t.between");
+        Workbench::create(&path, NewStudy::default(), &OpenOptions::default(), "t").unwrap()
+    }
+
+    /// A chain `prefix1/prefix2/…` of `depth` codes at the top level; the last one's id.
+    fn chain(b: &mut Workbench, prefix: &str, depth: usize) -> CodeId {
+        let mut parent: Option<String> = None;
+        for level in 1..=depth {
+            let code = b
+                .add_code(&format!("{prefix}{level}"), parent.as_deref(), None, "")
+                .unwrap();
+            parent = Some(code.id.to_string());
+        }
+        parent.unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn codes_nest_at_most_max_code_depth_whatever_adds_or_moves_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = empty(&dir);
+        let deepest = chain(&mut b, "a", MAX_CODE_DEPTH);
+        let deepest = deepest.to_string();
+        let err = b.add_code("x", Some(&deepest), None, "").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("65 levels deep, more than the limit of 64"),
+            "{err}"
+        );
+        let err = b
+            .add_codes(&[("x".into(), Some(deepest.clone()))])
+            .unwrap_err();
+        assert!(err.to_string().starts_with("row 1: "), "{err}");
+        // A chain of two moved under a code 63 deep would end 65 deep.
+        let b2 = chain(&mut b, "b", 2);
+        let parent_b2 = b.code_paths().unwrap().get(b2).unwrap().parent.unwrap();
+        let a63 = b
+            .code_paths()
+            .unwrap()
+            .resolve("a63")
+            .unwrap()
+            .id
+            .to_string();
+        let err = b.move_code("b1", Some(&a63)).unwrap_err();
+        assert!(err.to_string().contains("cannot move 'b1' under"), "{err}");
+        assert!(err.to_string().contains("65 levels deep"), "{err}");
+        // …while its leaf fits there; and merging `b1` into `a63` puts `b2` 64 deep.
+        b.move_code("b2", Some(&a63)).unwrap();
+        b.move_code("b2", Some(&parent_b2.to_string())).unwrap();
+        b.merge_codes("b1", &a63).unwrap();
+        chain(&mut b, "c", 3);
+        let err = b.merge_codes("c1", &a63).unwrap_err();
+        assert!(err.to_string().contains("cannot merge 'c1'"), "{err}");
+        assert!(err.to_string().contains("65 levels deep"), "{err}");
+        let depths: Vec<usize> = b.codebook().unwrap().iter().map(|n| n.depth).collect();
+        assert_eq!(depths.iter().max(), Some(&(MAX_CODE_DEPTH - 1)));
+    }
+
+    #[test]
+    fn code_names_are_checked_wherever_codes_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = empty(&dir);
+        for bad in ["a\tb", "a\nb", "a\0b", "evil\u{202E}txt", ""] {
+            let err = b.add_code(bad, None, None, "").unwrap_err().to_string();
+            assert!(err.contains("is not a code name"), "{bad:?}: {err}");
+        }
+        let long = "x".repeat(100_000);
+        let err = b.add_code(&long, None, None, "").unwrap_err().to_string();
+        assert!(
+            err.contains("100000 characters, more than the limit of 200") && err.len() < 200,
+            "{err}"
+        );
+        let ok = b.add_code("  Hope ", None, None, "").unwrap();
+        assert_eq!(ok.name, "Hope");
+        let err = b.rename_code("Hope", "Ho\npe").unwrap_err().to_string();
+        assert!(err.contains("control character U+000A"), "{err}");
+        let err = b.add_codes(&[("a\u{2066}b".into(), None)]).unwrap_err();
+        assert!(err.to_string().starts_with("row 1: "), "{err}");
+        assert_eq!(b.codebook().unwrap().len(), 1);
+    }
 }

@@ -30,7 +30,7 @@ pub use adjudication::{
 };
 pub use agreement::{AgreementReport, AgreementUnit, CodeAgreement, GroupAgreement, Measure};
 pub use bundle::{BundleMerge, Merged, StudyBundle};
-pub use codebook::{CodeNode, CodePath};
+pub use codebook::{CodeNode, CodePath, checked_code_name};
 pub use coding::{CodingTarget, CodingView, MemoView, NewCoding, TargetRef};
 pub use deidentify::{
     AffectedSource, Applied, Candidate, CandidateKind, Destroyed, LabelChange, MatchOptions,

@@ -116,7 +116,10 @@ pub(super) fn import_codebook(ctx: &Ctx, study: &Path, file: &Path) -> Result<()
     let bytes = std::fs::read(file).with_context(|| format!("{}: cannot read", file.display()))?;
     let (bundle, report) =
         between_exchange::read_codebook_file(&file.display().to_string(), &bytes)?;
-    let merged = ctx.open(study)?.merge_bundle(bundle)?;
+    let merged = ctx
+        .open(study)?
+        .merge_bundle(bundle)
+        .with_context(|| format!("{}: nothing was merged", file.display()))?;
     outln!(
         "merged {}: {} codes added, {} matched (by GUID, then path)",
         file.display(),

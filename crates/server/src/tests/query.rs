@@ -255,3 +255,29 @@ async fn coders_are_refused_while_blind_and_the_page_is_served() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
 }
+
+/// On `main` about 3,000 nested parentheses aborted the server (a stack overflow in the
+/// parser). 65,000 is as many as a URI holds (`http` refuses longer ones before a handler).
+#[tokio::test]
+async fn deeply_nested_boolean_queries_are_a_bad_request() {
+    let w = world();
+    let ada = w.login("sample", "ada").await;
+    for depth in [3_000, 65_000] {
+        let q = format!("{}trust", "(".repeat(depth));
+        let r = w
+            .call(&ada, Method::GET, &format!("{Q}/codes?q={q}"), None)
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+        assert!(
+            r.text.contains("parentheses nest more than 64 deep"),
+            "{}",
+            r.text
+        );
+    }
+    let q = vec!["trust"; 3_000].join("%20OR%20");
+    let r = w
+        .call(&ada, Method::GET, &format!("{Q}/codes?q={q}"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(r.text.contains("more than 256 operators"), "{}", r.text);
+}
