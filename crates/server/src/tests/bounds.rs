@@ -17,6 +17,8 @@ fn world_with_many_codings() -> (World, usize) {
         .writer
         .try_lock()
         .expect("nothing else uses the study yet");
+    // As the command line would: the local owner records codings under their coder's name.
+    bench.act_as(between_study::policy::local_owner("test"));
     let source = bench.sources().unwrap()[0].name.clone();
     let code = bench.codebook().unwrap()[0].path.clone();
     let extra = MAX_PAGE_ROWS + 100;
