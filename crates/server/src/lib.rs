@@ -320,6 +320,11 @@ async fn server_timing(request: axum::extract::Request, next: axum::middleware::
 /// threads would only each keep a memory arena.
 pub const BLOCKING_THREADS: usize = 1;
 
+/// Threads for the server's asynchronous work (HTTP, JSON, sessions), which is light beside
+/// the study's: one keeps up with 16 coders' browsers, and every thread keeps its own
+/// allocator pages (bench/README.md, server memory).
+pub const WORKER_THREADS: usize = 1;
+
 /// Serves until the process is stopped (Ctrl-C).
 pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) -> std::io::Result<()> {
     axum::serve(
