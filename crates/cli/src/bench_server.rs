@@ -155,6 +155,14 @@ impl Client {
         Ok(Duration::from_secs_f64(ms / 1000.0))
     }
 
+    /// Fetches and returns the time until the whole body was received (a streamed body's
+    /// Server-Timing ends before it is sent).
+    async fn whole_response_time(&self, path: &str) -> Result<Duration> {
+        let started = Instant::now();
+        self.fetch(path).await?.bytes().await?;
+        Ok(started.elapsed())
+    }
+
     async fn post(&self, path: &str, body: &Value) -> Result<reqwest::StatusCode> {
         let res = self
             .http
@@ -207,7 +215,7 @@ pub fn run(study: &Path, load_codings: usize, clients: usize) -> Result<Vec<Meas
         // Listing every coding of a coder.
         let mut lists = Vec::new();
         for _ in 0..5 {
-            lists.push(reader.server_time("/codings?coder=coder1").await?);
+            lists.push(reader.whole_response_time("/codings?coder=coder1").await?);
         }
         let listed = reader.get("/codings?coder=coder1").await?.as_array().map_or(0, Vec::len);
         lists.sort();
@@ -258,7 +266,7 @@ pub fn run(study: &Path, load_codings: usize, clients: usize) -> Result<Vec<Meas
             Measure::new("open a document view (server time), p99", p99, "ms", "<= 10 ms", p99 <= 10.0),
             Measure::new(&format!("create codings, {clients} clients"), rate, "/s", ">= 2500/s", rate >= 2500.0),
             Measure::new("create a coding, p99", c99, "ms", "<= 15 ms", c99 <= 15.0),
-            Measure::new(&format!("list a coder's {listed} codings (server time)"), list, "ms", "<= 100 ms", list <= 100.0),
+            Measure::new(&format!("list a coder's {listed} codings (whole response)"), list, "ms", "<= 100 ms", list <= 100.0),
         ];
         measures.extend(phases.iter().map(|(phase, mib)| Measure::new(&format!("  peak while {phase}"), *mib, "MiB", "none", true)));
         measures.push(Measure::new(
