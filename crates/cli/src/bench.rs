@@ -23,6 +23,9 @@ pub struct Measure {
     unit: &'static str,
     target: String,
     met: bool,
+    /// Missing this target fails the bench (exit status 1), after every result is printed.
+    #[serde(skip)]
+    required: bool,
 }
 
 impl Measure {
@@ -33,7 +36,15 @@ impl Measure {
             unit,
             target: target.to_string(),
             met,
+            required: false,
         }
+    }
+
+    /// A target that fails the bench when missed: one that does not depend on the machine's
+    /// load (memory, not time).
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
     }
 }
 
@@ -181,7 +192,24 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
     if let Some(found) = findings_summary {
         summary = format!("{summary}\n{found}");
     }
-    print(&measures, args.format, Some(&summary))
+    print(&measures, args.format, Some(&summary))?;
+    let missed: Vec<String> = measures
+        .iter()
+        .filter(|m| m.required && !m.met)
+        .map(|m| {
+            format!(
+                "{} was {:.1} {}, target {}",
+                m.name.trim(),
+                m.value,
+                m.unit,
+                m.target
+            )
+        })
+        .collect();
+    if !missed.is_empty() {
+        bail!("required targets missed: {}", missed.join("; "));
+    }
+    Ok(())
 }
 
 fn print(measures: &[Measure], format: Format, summary: Option<&str>) -> Result<()> {

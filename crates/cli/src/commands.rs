@@ -1265,8 +1265,10 @@ fn fresh_password() -> Result<String> {
 }
 
 fn serve(app: std::sync::Arc<between_server::App>, bind: &str, logins: &[String]) -> Result<()> {
+    crate::give_back_freed_memory_at_once();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .worker_threads(between_server::WORKER_THREADS)
         .max_blocking_threads(between_server::BLOCKING_THREADS)
         .build()?;
     runtime.block_on(async {

@@ -18,6 +18,21 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` in mimalloc.h (versions 2 and 3).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// For a long-running process (a server): memory freed goes back to the system at once. By
+/// default mimalloc keeps freed pages for a second and gives them back only on its next
+/// allocations, so after a large request (a listing, a login's 19 MiB of argon2) the memory
+/// stayed resident and the next request's peak came on top of it (bench/README.md, server
+/// memory). Other commands, short-lived, keep mimalloc's default.
+#[allow(unsafe_code)]
+pub fn give_back_freed_memory_at_once() {
+    // SAFETY: sets an integer option that mimalloc reads whenever it purges; called before
+    // the server starts its threads.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+}
+
 fn main() -> ExitCode {
     let cli = args::Cli::parse(); // exits with 2 on wrong usage
     match commands::run(cli) {

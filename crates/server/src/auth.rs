@@ -163,9 +163,9 @@ fn forget_stalest(attempts: &mut HashMap<String, Vec<Instant>>, now: Instant) {
 
 type Check = (String, String, tokio::sync::oneshot::Sender<bool>);
 
-/// Checks passwords one at a time on a thread of its own. An argon2 check needs about 19 MiB;
-/// on one thread that memory is reused, while spread over a pool each thread would keep its
-/// own. One at a time also means a burst of logins cannot starve the study's work.
+/// Checks passwords one at a time on a thread of its own. An argon2 check needs about 19 MiB,
+/// freed after it: one at a time, a burst of logins never needs more, and cannot starve the
+/// study's work.
 #[derive(Debug)]
 struct PasswordChecker {
     queue: Mutex<std::sync::mpsc::Sender<Check>>,
@@ -179,7 +179,7 @@ impl Default for PasswordChecker {
         std::thread::Builder::new()
             .name("password-checks".into())
             .spawn(move || {
-                let mut checker = between_study::PasswordChecker::default();
+                let mut checker = between_study::PasswordChecker;
                 for (password, hash, reply) in rx {
                     let _ = reply.send(checker.verify(&password, &hash));
                 }

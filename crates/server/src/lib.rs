@@ -421,6 +421,11 @@ impl Default for ConnectionLimits {
     }
 }
 
+/// Threads for the server's asynchronous work (HTTP, JSON, sessions), which is light beside
+/// the study's: one keeps up with 16 coders' browsers, and every thread keeps its own
+/// allocator pages (bench/README.md, server memory).
+pub const WORKER_THREADS: usize = 1;
+
 /// Serves until the process is stopped (Ctrl-C).
 pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) -> std::io::Result<()> {
     let ctrl_c = async {

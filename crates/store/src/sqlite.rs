@@ -348,7 +348,8 @@ impl SqliteStore {
         self.conn
             .pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
-        // 64 MiB of page cache (the default is 2): large imports and reports touch many pages.
+        // 8 MiB of page cache (the default is 2). More showed no gain for imports, exports or
+        // reports (bench/README.md), and a server keeps it for as long as it runs.
         self.conn
             .pragma_update(None, "cache_size", CACHE_KIB)
             .map_err(err)?;
@@ -1157,7 +1158,7 @@ impl Store for SqliteStore {
 }
 
 /// The page cache, in KiB as `PRAGMA cache_size` takes it (negative), and during a bulk write.
-const CACHE_KIB: i64 = -65536;
+const CACHE_KIB: i64 = -8192;
 const BULK_CACHE_KIB: i64 = -8192;
 
 struct SqliteTx<'a> {
