@@ -301,9 +301,8 @@ async fn coding_page(
             if let Some(id) = source {
                 b.source_by_id(id)?;
             }
-            let all = b.codings_seen_by(&who, source, code, coder.as_deref())?;
-            let total = all.len();
-            let shown = all.into_iter().skip(rows.start).take(rows.len()).collect();
+            let (shown, total) =
+                b.codings_page_seen_by(&who, source, code, coder.as_deref(), rows)?;
             Ok((b.views_of(shown)?, total))
         })
         .await?;

@@ -107,6 +107,13 @@ pub trait Reader {
     fn codes(&self) -> Result<Vec<Code>>;
     /// Codings in source, then text order.
     fn codings(&self, filter: &CodingFilter) -> Result<Vec<Coding>>;
+    /// The codings at positions `rows` of [`Reader::codings`] (same order), and how many
+    /// there are in all: a page read without reading the rest.
+    fn codings_page(
+        &self,
+        filter: &CodingFilter,
+        rows: std::ops::Range<usize>,
+    ) -> Result<(Vec<Coding>, usize)>;
     fn coding(&self, id: CodingId) -> Result<Coding>;
     /// How many codings each coder has in each source.
     fn coding_counts_by_source(&self) -> Result<Vec<(SourceId, String, usize)>>;

@@ -636,6 +636,23 @@ fn memo_target_column(t: &MemoTarget) -> Option<(&'static str, String)> {
     }
 }
 
+/// The `WHERE` condition of a [`CodingFilter`] and its values, in order (`?1`, `?2`, …).
+fn coding_condition(filter: &CodingFilter) -> (String, Vec<String>) {
+    let mut condition = String::from("1 = 1");
+    let mut values: Vec<String> = Vec::new();
+    for (column, value) in [
+        ("source_id", filter.source.map(|s| s.to_string())),
+        ("code_id", filter.code.map(|c| c.to_string())),
+        ("coder", filter.coder.clone()),
+    ] {
+        if let Some(v) = value {
+            values.push(v);
+            condition.push_str(&format!(" AND {column} = ?{}", values.len()));
+        }
+    }
+    (condition, values)
+}
+
 fn collect<T>(
     conn: &Connection,
     sql: &str,
@@ -879,26 +896,41 @@ impl<C: Conn> Reader for C {
     }
 
     fn codings(&self, filter: &CodingFilter) -> Result<Vec<Coding>> {
-        let mut sql = format!("SELECT {CODING_COLUMNS} FROM coding WHERE 1 = 1");
-        let mut values: Vec<String> = Vec::new();
-        for (column, value) in [
-            ("source_id", filter.source.map(|s| s.to_string())),
-            ("code_id", filter.code.map(|c| c.to_string())),
-            ("coder", filter.coder.clone()),
-        ] {
-            if let Some(v) = value {
-                values.push(v);
-                sql.push_str(&format!(" AND {column} = ?{}", values.len()));
-            }
-        }
-        sql.push_str(" ORDER BY source_id, start, \"end\", id");
+        let (condition, values) = coding_condition(filter);
         collect(
             self.conn(),
-            &sql,
+            &format!(
+                "SELECT {CODING_COLUMNS} FROM coding WHERE {condition} ORDER BY source_id, start, \"end\", id"
+            ),
             rusqlite::params_from_iter(values),
             coding_row,
         )
         .map_err(|e| self.fail(e))
+    }
+
+    fn codings_page(
+        &self,
+        filter: &CodingFilter,
+        rows: std::ops::Range<usize>,
+    ) -> Result<(Vec<Coding>, usize)> {
+        let (condition, values) = coding_condition(filter);
+        let total: i64 = self
+            .conn()
+            .prepare_cached(&format!("SELECT count(*) FROM coding WHERE {condition}"))
+            .and_then(|mut s| s.query_row(rusqlite::params_from_iter(&values), |r| r.get(0)))
+            .map_err(|e| self.fail(e))?;
+        let page = collect(
+            self.conn(),
+            &format!(
+                "SELECT {CODING_COLUMNS} FROM coding WHERE {condition} ORDER BY source_id, start, \"end\", id LIMIT {} OFFSET {}",
+                rows.len(),
+                rows.start
+            ),
+            rusqlite::params_from_iter(values),
+            coding_row,
+        )
+        .map_err(|e| self.fail(e))?;
+        Ok((page, usize::try_from(total).unwrap_or(0)))
     }
 
     fn coding(&self, id: CodingId) -> Result<Coding> {
@@ -1153,13 +1185,22 @@ impl Store for SqliteStore {
     }
 
     fn reopen(&self) -> Result<Box<dyn Store + Send>> {
-        Ok(Box::new(Self::open(&self.path, &self.options)?))
+        let reader = Self::open(&self.path, &self.options)?;
+        // A second connection serves reads of pages and single objects; the writer's cache
+        // holds what changes touch, and memory is counted per process.
+        reader
+            .conn
+            .pragma_update(None, "cache_size", READ_CACHE_KIB)
+            .map_err(|e| reader.err(e))?;
+        Ok(Box::new(reader))
     }
 }
 
 /// The page cache, in KiB as `PRAGMA cache_size` takes it (negative), and during a bulk write.
 const CACHE_KIB: i64 = -8192;
 const BULK_CACHE_KIB: i64 = -8192;
+/// The page cache of a second, reading connection ([`Store::reopen`]).
+const READ_CACHE_KIB: i64 = -2048;
 
 struct SqliteTx<'a> {
     tx: rusqlite::Transaction<'a>,

@@ -168,7 +168,11 @@ impl Workbench {
         let folder = self.study_folder();
         let Workbench { store, sources, .. } = self;
         let actor = self.actor.name.clone();
-        sources.borrow_mut().by_id.clear();
+        sources
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .by_id
+            .clear();
         let mut tx = store.transaction(&actor)?;
         // A bulk import writes more than the page cache holds; a small cache spills to the
         // write-ahead log instead of growing with the import.

@@ -49,7 +49,8 @@ pub struct Workbench {
     store: Box<dyn Store + Send>,
     actor: between_core::Account,
     /// Sources as read. Their `blind` flag can change and is read fresh each time.
-    sources: std::cell::RefCell<SourceCache>,
+    /// Shared with the workbenches [`Workbench::reopen`] makes: one copy of each text.
+    sources: std::sync::Arc<std::sync::Mutex<SourceCache>>,
 }
 
 /// Sources as read, by id, and the store's text revision they were read at. A source's text,
@@ -144,6 +145,7 @@ impl Workbench {
     pub fn reopen(&self) -> StudyResult<Self> {
         let mut reader = Self::with_store(self.store.reopen()?, &self.actor.name);
         reader.actor = self.actor.clone();
+        reader.sources = std::sync::Arc::clone(&self.sources);
         Ok(reader)
     }
 
@@ -158,14 +160,19 @@ impl Workbench {
             return Ok(s.clone());
         }
         let source = std::sync::Arc::new(self.store.source(id)?);
-        self.sources.borrow_mut().by_id.insert(id, source.clone());
+        self.lock_sources().by_id.insert(id, source.clone());
         Ok(source)
     }
 
+    fn lock_sources(&self) -> std::sync::MutexGuard<'_, SourceCache> {
+        // The cache holds whole sources only: a panic elsewhere leaves it consistent.
+        self.sources.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The cache of sources, emptied first when texts have changed since it was filled.
-    fn source_cache(&self) -> StudyResult<std::cell::RefMut<'_, SourceCache>> {
+    fn source_cache(&self) -> StudyResult<std::sync::MutexGuard<'_, SourceCache>> {
         let revision = self.store.text_revision()?;
-        let mut cache = self.sources.borrow_mut();
+        let mut cache = self.lock_sources();
         if cache.revision != Some(revision) {
             cache.by_id.clear();
             cache.revision = Some(revision);

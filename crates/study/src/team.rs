@@ -83,6 +83,33 @@ impl Workbench {
         Ok(codings)
     }
 
+    /// The codings at positions `rows` of [`Workbench::codings_seen_by`], and how many there
+    /// are in all. Where nothing is hidden from `viewer` and no code is asked for, only the page
+    /// is read.
+    pub fn codings_page_seen_by(
+        &self,
+        viewer: &Account,
+        source: Option<SourceId>,
+        code: Option<CodeId>,
+        coder: Option<&str>,
+        rows: std::ops::Range<usize>,
+    ) -> StudyResult<(Vec<Coding>, usize)> {
+        if code.is_none() && !self.blindness()?.restricts(viewer) {
+            let filter = CodingFilter {
+                source,
+                code: None,
+                coder: coder.map(str::to_string),
+            };
+            return Ok(self.store.codings_page(&filter, rows)?);
+        }
+        let all = self.codings_seen_by(viewer, source, code, coder)?;
+        let total = all.len();
+        Ok((
+            all.into_iter().skip(rows.start).take(rows.len()).collect(),
+            total,
+        ))
+    }
+
     /// Codings as a reader sees them (quote, speaker, people), in the order given.
     pub fn views_of(&self, codings: Vec<Coding>) -> StudyResult<Vec<CodingView>> {
         self.views(&self.code_paths()?, codings)
