@@ -352,17 +352,7 @@ async fn a_blind_coder_hears_only_of_their_own_codings() {
     let w = &bw.world;
     let maria = w.login("sample", BLIND_CODER).await;
     let colleague = w.login("sample", COLLEAGUE).await;
-    let req = Request::builder()
-        .uri("/api/v1/studies/sample/events")
-        .header(header::COOKIE, maria.cookie.clone().unwrap())
-        .body(HttpBody::empty())
-        .unwrap();
-    let mut body = router(w.app.clone())
-        .oneshot(req)
-        .await
-        .unwrap()
-        .into_body();
-    frames_until(&mut body, |f| f.starts_with("event: ready")).await;
+    let mut body = sessions::event_stream(w, &maria).await;
 
     // The colleague codes, recodes and uncodes, and codes every hit of a search.
     let coding = async |who: &Session, start: usize| {

@@ -170,7 +170,7 @@ async fn changes_to_an_account_from_another_process_end_its_sessions() {
 }
 
 /// An event stream of `s`'s, past its first (`ready`) event.
-async fn event_stream(w: &World, s: &Session) -> axum::body::Body {
+pub(super) async fn event_stream(w: &World, s: &Session) -> axum::body::Body {
     let req = Request::builder()
         .uri("/api/v1/studies/sample/events")
         .header(header::COOKIE, s.cookie.clone().unwrap())
