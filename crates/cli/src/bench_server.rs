@@ -288,6 +288,9 @@ pub fn run(study: &Path, load_codings: usize, clients: usize) -> Result<Vec<Meas
         let rate = latencies.len() as f64 / elapsed.as_secs_f64();
         phases.push(("logging in and coding, all clients", memory.new_peak()));
         let peak = phases.iter().map(|p| p.1).fold(f64::NAN, f64::max);
+        if peak.is_nan() {
+            bail!("the server's memory could not be read from /proc/{}/status: its target is unmeasured", server.child.id());
+        }
 
         let (p50, p99, c99, list) = (ms(percentile(&opens, 0.5)), ms(percentile(&opens, 0.99)), ms(percentile(&latencies, 0.99)), ms(lists[2]));
         // The API answers a page at a time (at most MAX_PAGE_ROWS): the earlier target of 100 ms

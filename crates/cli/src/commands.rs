@@ -502,11 +502,11 @@ fn media(ctx: &Ctx, c: MediaCmd) -> Result<()> {
                 return json(&media.values().collect::<Vec<_>>());
             }
             for m in media.values() {
-                let (_, file) = bench.media_file(m.source)?;
-                let state = if file.is_file() {
-                    ""
-                } else {
-                    "  (file missing)"
+                let state = match bench.recording_path(m) {
+                    Ok(file) if file.is_file() => "",
+                    Ok(_) | Err(StudyError::Unknown { .. }) => "  (file missing)",
+                    Err(StudyError::Forbidden(_)) => "  (outside the study's folder: not served)",
+                    Err(e) => return Err(e.into()),
                 };
                 outln!(
                     "{:<28} {:<12} {:>12} bytes  {}{state}",

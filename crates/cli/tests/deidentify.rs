@@ -253,3 +253,29 @@ fn bad_mappings_are_refused_with_reasons() {
     let shown = ok(d, &["source", "show", s, "c2.txt"]);
     assert!(shown.contains("Samuel came from Mercer Street"), "{shown}");
 }
+
+/// Terms come from transcripts, and the exported mapping is the file a researcher opens in a
+/// spreadsheet: a term that reads as a formula is neutralised there, as in every CSV we write.
+#[test]
+fn an_exported_mapping_neutralises_terms_that_read_as_formulas() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init", "s.between", "--no-theory"]);
+    std::fs::write(
+        d.join("c.txt"),
+        "INTERVIEWER: Your number?\n\nPATIENT: It is +44 7700 900123, call me.\n",
+    )
+    .unwrap();
+    ok(d, &["import", "s.between", "c.txt"]);
+    std::fs::write(d.join("names.csv"), "+44 7700 900123,[Phone]\n").unwrap();
+    ok(
+        d,
+        &["deidentify", "s.between", "--mapping", "names.csv", "--apply"],
+    );
+    ok(
+        d,
+        &["deidentify", "s.between", "--export-mapping", "key.csv"],
+    );
+    let key = std::fs::read_to_string(d.join("key.csv")).unwrap();
+    assert!(key.contains("\n'+44 7700 900123,[Phone],1,1,"), "{key}");
+}

@@ -7,6 +7,10 @@ pub const MAX_CODE_DEPTH: usize = 64;
 /// The longest a code name may be, in characters (after trimming).
 pub const MAX_CODE_NAME_CHARS: usize = 200;
 
+/// Most characters of context either side of a passage, whatever a caller asks for: context
+/// is for reading a passage in place, and an unbounded one is a copy of the study.
+pub const MAX_CONTEXT_CHARS: usize = 1_000;
+
 /// Why a name is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {

@@ -1,7 +1,7 @@
 //! Passages of a source shown with the words around them (keyword in context).
 
+pub use between_core::MAX_CONTEXT_CHARS;
 use between_core::{CodingId, Role, SourceId, Span, text};
-pub use between_study::MAX_CONTEXT_CHARS;
 use serde::Serialize;
 
 use crate::Corpus;

@@ -923,8 +923,8 @@ impl<C: Conn> Reader for C {
             self.conn(),
             &format!(
                 "SELECT {CODING_COLUMNS} FROM coding WHERE {condition} ORDER BY source_id, start, \"end\", id LIMIT {} OFFSET {}",
-                rows.len(),
-                rows.start
+                i64::try_from(rows.len()).unwrap_or(i64::MAX),
+                i64::try_from(rows.start).unwrap_or(i64::MAX)
             ),
             rusqlite::params_from_iter(values),
             coding_row,

@@ -166,13 +166,9 @@ impl Workbench {
     pub fn begin_merge(&mut self) -> StudyResult<BundleMerge<'_>> {
         self.may_exchange()?;
         let folder = self.study_folder();
-        let Workbench { store, sources, .. } = self;
         let actor = self.actor.name.clone();
-        sources
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .by_id
-            .clear();
+        self.lock_sources().by_id.clear();
+        let Workbench { store, .. } = self;
         let mut tx = store.transaction(&actor)?;
         // A bulk import writes more than the page cache holds; a small cache spills to the
         // write-ahead log instead of growing with the import.

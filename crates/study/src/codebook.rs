@@ -75,6 +75,12 @@ impl CodePath {
         Ok(())
     }
 
+    /// Refuses a new code `name` under `parent` that would sit deeper than the limit.
+    fn check_child_depth(&self, parent: Option<&Code>, name: &str) -> StudyResult<()> {
+        let under = parent.map_or(0, |p| self.depth(p.id));
+        self.check_depth(&format!("cannot add {}", shown_name(name)), under, 1)
+    }
+
     pub fn codes(&self) -> &[Code] {
         &self.codes
     }
@@ -229,11 +235,7 @@ impl Workbench {
         let paths = self.code_paths()?;
         let parent = parent.map(|p| paths.resolve(p)).transpose()?;
         let code = new_code(name, parent, colour, definition)?;
-        paths.check_depth(
-            &format!("cannot add {}", shown_name(&code.name)),
-            parent.map_or(0, |p| paths.depth(p.id)),
-            1,
-        )?;
+        paths.check_child_depth(parent, &code.name)?;
         let mut tx = self.store.transaction(&self.actor.name)?;
         tx.insert_code(&code)?;
         tx.commit()?;
@@ -252,9 +254,7 @@ impl Workbench {
                 Some(p) => Some(paths.resolve(p).map_err(|e| e.at(at()))?.clone()),
                 None => None,
             };
-            let name = code_name(name)
-                .map_err(|e| name_error(name, e))
-                .map_err(|e| e.at(at()))?;
+            let name = checked_code_name(name).map_err(|e| e.at(at()))?;
             let exists = paths.codes().iter().any(|c| {
                 c.parent == parent_code.as_ref().map(|p| p.id) && c.name.eq_ignore_ascii_case(name)
             });
@@ -262,11 +262,7 @@ impl Workbench {
                 let code =
                     new_code(name, parent_code.as_ref(), None, "").map_err(|e| e.at(at()))?;
                 paths
-                    .check_depth(
-                        &format!("cannot add {}", shown_name(&code.name)),
-                        parent_code.as_ref().map_or(0, |p| paths.depth(p.id)),
-                        1,
-                    )
+                    .check_child_depth(parent_code.as_ref(), &code.name)
                     .map_err(|e| e.at(at()))?;
                 added.push(code.clone());
                 let mut codes = paths.codes().to_vec();

@@ -41,7 +41,7 @@ pub use import::{ImportFile, ImportOptions, ImportReport, ImportedSource, Speake
 pub use media::{IMPORTED, is_transcript, recording_inside, recording_type};
 pub use people::{NewDyad, NewParticipant};
 pub use stats::{Count, Stats};
-pub use team::{CodingEdit, CodingRequest, Excerpt, MAX_CONTEXT_CHARS};
+pub use team::{CodingEdit, CodingRequest, Excerpt};
 
 /// An open study and who is working on it: recorded with every change, and asked by
 /// [`policy`] about every guarded one.
@@ -164,7 +164,7 @@ impl Workbench {
         Ok(source)
     }
 
-    fn lock_sources(&self) -> std::sync::MutexGuard<'_, SourceCache> {
+    pub(crate) fn lock_sources(&self) -> std::sync::MutexGuard<'_, SourceCache> {
         // The cache holds whole sources only: a panic elsewhere leaves it consistent.
         self.sources.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -36,24 +36,34 @@ pub const IMPORTED: &str = "imported";
 
 /// A recording an imported project names, if the study may link it: a media file whose real
 /// path (symlinks followed) lies inside the study's `folder` (canonical), kept relative to it.
-/// A relative `file` starts at the folder. Else why not, naming the file.
+/// A relative `file` starts at the folder. Else why not, naming the file as the project does.
+/// A path that leaves the folder by its words (absolute elsewhere, `..`) is refused before the
+/// file system is asked, and no refusal says where a path really leads: a project must not
+/// tell whoever uploads it which of the server's files exist.
 pub fn recording_inside(folder: &Path, file: &Path, source: SourceId) -> Result<Media, String> {
-    let full = folder.join(file);
-    let real = std::fs::canonicalize(&full)
-        .map_err(|e| format!("{} cannot be read ({e})", full.display()))?;
-    let path = relative_to(folder, &real).ok_or_else(|| {
+    let outside = || {
         format!(
-            "{} lies outside the study's folder {}; only recordings inside it are linked from a project",
-            real.display(),
-            folder.display()
+            "{} leads outside the study's folder; only recordings inside it are linked from a project",
+            file.display()
         )
-    })?;
-    let meta = std::fs::metadata(&real).map_err(|e| format!("{} ({e})", real.display()))?;
+    };
+    let full = folder.join(file);
+    let climbs = full
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir));
+    if climbs || !full.starts_with(folder) {
+        return Err(outside());
+    }
+    let real = std::fs::canonicalize(&full)
+        .map_err(|e| format!("{} cannot be read ({})", file.display(), e.kind()))?;
+    let path = relative_to(folder, &real).ok_or_else(outside)?;
+    let meta =
+        std::fs::metadata(&real).map_err(|e| format!("{} ({})", file.display(), e.kind()))?;
     if !meta.is_file() {
-        return Err(format!("{} is not a file", real.display()));
+        return Err(format!("{} is not a file", file.display()));
     }
     let mime = recording_type(&real)
-        .ok_or_else(|| format!("{} is not an audio or video file", real.display()))?;
+        .ok_or_else(|| format!("{} is not an audio or video file", file.display()))?;
     Ok(Media {
         source,
         path,
@@ -134,9 +144,7 @@ impl Workbench {
             .collect())
     }
 
-    /// A source's recording and where the file is now: inside the study's folder (symlinks
-    /// followed, checked at every call: a link placed later is seen), or exactly the file a
-    /// person linked outside it ([`Workbench::attach_media`]); anything else is forbidden.
+    /// A source's recording and where its file is now (see [`Workbench::recording_path`]).
     pub fn media_file(&self, source: SourceId) -> StudyResult<(Media, PathBuf)> {
         let media = self
             .media()?
@@ -145,16 +153,25 @@ impl Workbench {
                 what: "recording for source",
                 key: source.to_string(),
             })?;
+        let real = self.recording_path(&media)?;
+        Ok((media, real))
+    }
+
+    /// Where a recording's file is now, symlinks followed and checked at every call (a link
+    /// placed later is seen): inside the study's folder, or exactly the file a person linked
+    /// outside it ([`Workbench::attach_media`]). A file that is gone is `Unknown`; one that
+    /// leads anywhere else is forbidden. Only a path so checked is ever handed out.
+    pub fn recording_path(&self, media: &Media) -> StudyResult<PathBuf> {
         let path = Path::new(&media.path);
         let folder = self.study_folder();
         let full = match (path.is_absolute(), &folder) {
             (false, Some(folder)) => folder.join(path),
             _ => path.to_path_buf(),
         };
-        // A file that is gone is the caller's to report as such.
-        let Ok(real) = std::fs::canonicalize(&full) else {
-            return Ok((media, full));
-        };
+        let real = std::fs::canonicalize(&full).map_err(|_| StudyError::Unknown {
+            what: "recording file (not where it was linked from)",
+            key: media.path.clone(),
+        })?;
         let inside = folder.is_some_and(|f| real.starts_with(f));
         let linked_outside = media.attached_by != IMPORTED && real == path;
         if !inside && !linked_outside {
@@ -163,7 +180,7 @@ impl Workbench {
                 media.path
             )));
         }
-        Ok((media, real))
+        Ok(real)
     }
 
     /// Records that `who` checked a transcript (by name or id) against its recording.

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use between_core::*;
 
-use crate::{CodingView, MemoView, StudyError, StudyResult, Workbench};
+use crate::{MemoView, StudyError, StudyResult, Workbench};
 
 /// The person at the command line (or a program using the library directly): holding the
 /// study file, they own it.
@@ -237,22 +237,6 @@ impl Workbench {
         let compared: Vec<(SourceId, &str)> =
             named.iter().map(|(id, s)| (*id, s.name.as_str())).collect();
         blindness.may_compare(who, &compared)
-    }
-
-    /// Keeps the codings `viewer` may see: in a blind study or source, a coder sees only their own.
-    pub fn visible(
-        &self,
-        viewer: &Account,
-        codings: Vec<CodingView>,
-    ) -> StudyResult<Vec<CodingView>> {
-        if viewer.role != AccountRole::Coder {
-            return Ok(codings);
-        }
-        let blindness = self.blindness()?;
-        Ok(codings
-            .into_iter()
-            .filter(|v| !blindness.hides(viewer, v.coding.source, &v.coding.coder))
-            .collect())
     }
 
     /// How many codings of each code `viewer` may see (codes without any are absent).

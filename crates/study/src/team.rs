@@ -36,10 +36,6 @@ pub struct CodingRequest {
     pub memo: Option<String>,
 }
 
-/// Most characters of context either side of a passage, whatever a caller asks for: context
-/// is for reading a passage in place, and an unbounded one is a copy of the study.
-pub const MAX_CONTEXT_CHARS: usize = 1_000;
-
 /// A coded passage with the text around it.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Excerpt {
@@ -68,24 +64,10 @@ impl Workbench {
         self.views(&paths, codings)
     }
 
-    /// As [`Workbench::coding_views`], those `viewer` may see, without their text (read only
-    /// the ones shown with [`Workbench::views_of`]).
-    pub fn codings_seen_by(
-        &self,
-        viewer: &Account,
-        source: Option<SourceId>,
-        code: Option<CodeId>,
-        coder: Option<&str>,
-    ) -> StudyResult<Vec<Coding>> {
-        let mut codings = self.codings_of(&self.code_paths()?, source, code, coder)?;
-        let blind = self.blindness()?;
-        codings.retain(|c| !blind.hides(viewer, c.source, &c.coder));
-        Ok(codings)
-    }
-
-    /// The codings at positions `rows` of [`Workbench::codings_seen_by`], and how many there
-    /// are in all. Where nothing is hidden from `viewer` and no code is asked for, only the page
-    /// is read.
+    /// As [`Workbench::coding_views`], those `viewer` may see, at positions `rows` and without
+    /// their text (read only the ones shown with [`Workbench::views_of`]), and how many there
+    /// are in all. Where nothing is hidden from `viewer` and no code is asked for (whose
+    /// sub-codes count too), only the page is read.
     pub fn codings_page_seen_by(
         &self,
         viewer: &Account,
@@ -94,7 +76,8 @@ impl Workbench {
         coder: Option<&str>,
         rows: std::ops::Range<usize>,
     ) -> StudyResult<(Vec<Coding>, usize)> {
-        if code.is_none() && !self.blindness()?.restricts(viewer) {
+        let blind = self.blindness()?;
+        if code.is_none() && !blind.restricts(viewer) {
             let filter = CodingFilter {
                 source,
                 code: None,
@@ -102,7 +85,8 @@ impl Workbench {
             };
             return Ok(self.store.codings_page(&filter, rows)?);
         }
-        let all = self.codings_seen_by(viewer, source, code, coder)?;
+        let mut all = self.codings_of(&self.code_paths()?, source, code, coder)?;
+        all.retain(|c| !blind.hides(viewer, c.source, &c.coder));
         let total = all.len();
         Ok((
             all.into_iter().skip(rows.start).take(rows.len()).collect(),
@@ -303,13 +287,7 @@ impl Workbench {
         if self.code_paths()?.get(code).is_none() {
             return Err(StudyError::UnknownCode(code.to_string()));
         }
-        let codings = self.codings_seen_by(viewer, None, Some(code), None)?;
-        let total = codings.len();
-        let page = codings
-            .into_iter()
-            .skip(shown.start)
-            .take(shown.len())
-            .collect();
+        let (page, total) = self.codings_page_seen_by(viewer, None, Some(code), None, shown)?;
         Ok((self.excerpts_of(page, chars)?, total))
     }
 

@@ -576,8 +576,9 @@ fn logins_and_blindness() {
         .unwrap();
     }
     let seen = |b: &Workbench, who: &between_core::Account| {
-        b.visible(who, b.codings(None, None, None).unwrap())
+        b.codings_page_seen_by(who, None, None, None, 0..usize::MAX)
             .unwrap()
+            .0
             .len()
     };
     assert_eq!(seen(&b, &maria), 3);

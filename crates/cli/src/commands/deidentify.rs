@@ -62,15 +62,20 @@ pub(super) fn run(ctx: &Ctx, a: DeidentifyArgs) -> Result<()> {
             })?;
         let mut w = csv::Writer::from_writer(handle);
         w.write_record(["term", "pseudonym", "replacements", "run", "actor", "at"])?;
+        // Terms come from transcripts: one that reads as a formula is neutralised, as in every
+        // CSV the workbench writes.
         for e in &entries {
-            w.write_record([
+            let row = [
                 e.term.as_str(),
                 &e.pseudonym,
                 &e.replacements.to_string(),
                 &e.run.to_string(),
                 &e.actor,
                 &e.at,
-            ])?;
+            ];
+            w.write_record(row.map(|cell| {
+                between_core::spreadsheet::neutralise_unless_number(cell).into_owned()
+            }))?;
         }
         w.flush()?;
         writeln!(
