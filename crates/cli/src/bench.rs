@@ -481,7 +481,7 @@ fn agreement(bench: &Workbench, runs: usize) -> Result<Vec<Measure>> {
         version: 1,
     };
     let passages = median(runs, &mut || {
-        bench.disagreements(&owner, &coders, &[], &[], None, usize::MAX)?;
+        bench.disagreements(&owner, &coders, &[], &[], None, 0..usize::MAX)?;
         Ok(())
     })?;
     Ok(vec![

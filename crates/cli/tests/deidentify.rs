@@ -270,7 +270,13 @@ fn an_exported_mapping_neutralises_terms_that_read_as_formulas() {
     std::fs::write(d.join("names.csv"), "+44 7700 900123,[Phone]\n").unwrap();
     ok(
         d,
-        &["deidentify", "s.between", "--mapping", "names.csv", "--apply"],
+        &[
+            "deidentify",
+            "s.between",
+            "--mapping",
+            "names.csv",
+            "--apply",
+        ],
     );
     ok(
         d,

@@ -692,8 +692,9 @@ struct CompareQuery {
     unit: Option<String>,
     min_overlap: Option<f64>,
     consensus: Option<String>,
-    /// Most passages returned (all are counted).
+    /// Most passages returned (all are counted), from `offset` on.
     limit: Option<usize>,
+    offset: Option<usize>,
 }
 
 /// Passages the disagreement viewer gets unless it asks for another number.
@@ -785,7 +786,10 @@ async fn disagreements(viewer: Viewer, Query(q): Query<CompareQuery>) -> ApiResu
                 &list(&q.sources),
                 &q.codes(b)?,
                 q.consensus.as_deref(),
-                q.limit.unwrap_or(PASSAGES).min(crate::MAX_PAGE_ROWS),
+                {
+                    let from = q.offset.unwrap_or(0);
+                    from..from.saturating_add(q.limit.unwrap_or(PASSAGES).min(crate::MAX_PAGE_ROWS))
+                },
             )
         })
         .await

@@ -69,6 +69,8 @@ pub struct Disagreements {
     pub missing: usize,
     pub boundaries: usize,
     pub agreed: usize,
+    /// Where `passages` start among all the passages counted.
+    pub offset: usize,
     pub passages: Vec<Passage>,
 }
 
@@ -110,7 +112,7 @@ pub struct Adjudicated {
 impl Workbench {
     /// Every passage where one of `coders` applied one of `codes` in `sources` (as for
     /// [`Workbench::agreement`]), each coder's version of it and the consensus coder's,
-    /// disagreements first; all are counted, the first `limit` are returned.
+    /// disagreements first; all are counted, those at positions `rows` are returned.
     pub fn disagreements(
         &self,
         who: &Account,
@@ -118,7 +120,7 @@ impl Workbench {
         sources: &[String],
         codes: &[String],
         consensus: Option<&str>,
-        limit: usize,
+        rows: std::ops::Range<usize>,
     ) -> StudyResult<Disagreements> {
         self.may_compare(who, sources)?;
         let consensus = policy::consensus_coder(consensus, coders, &self.account_names()?)?;
@@ -167,7 +169,8 @@ impl Workbench {
             count(Difference::Boundaries),
             count(Difference::Agreed),
         );
-        found.truncate(limit);
+        found.drain(..rows.start.min(found.len()));
+        found.truncate(rows.len());
         // Then what a reader needs beside the passages shown.
         let shown: BTreeSet<SourceId> = found.iter().map(|p| p.3[0].source).collect();
         let in_codes: BTreeSet<CodeId> = scope.codes.iter().copied().collect();
@@ -280,6 +283,7 @@ impl Workbench {
             missing,
             boundaries,
             agreed,
+            offset: rows.start,
             passages,
         })
     }

@@ -827,7 +827,7 @@ fn disagreements_come_first_with_each_coders_version() {
     }
     let coders = ["c1".to_string(), "c2".to_string()];
     let d = b
-        .disagreements(&owner, &coders, &[], &[], None, usize::MAX)
+        .disagreements(&owner, &coders, &[], &[], None, 0..usize::MAX)
         .unwrap();
     let summary: Vec<(String, usize, usize, Difference)> = d
         .passages
@@ -846,7 +846,9 @@ fn disagreements_come_first_with_each_coders_version() {
         ]
     );
     assert_eq!((d.missing, d.boundaries, d.agreed), (2, 2, 1));
-    let first_two = b.disagreements(&owner, &coders, &[], &[], None, 2).unwrap();
+    let first_two = b
+        .disagreements(&owner, &coders, &[], &[], None, 0..2)
+        .unwrap();
     assert_eq!(
         (
             first_two.passages.len(),
@@ -857,6 +859,21 @@ fn disagreements_come_first_with_each_coders_version() {
         "all are counted, the first are returned"
     );
     assert!(first_two.passages.iter().all(|p| p.difference == Missing));
+    let next = b
+        .disagreements(&owner, &coders, &[], &[], None, 2..4)
+        .unwrap();
+    assert_eq!(next.offset, 2);
+    let spans = |d: &Disagreements| -> Vec<(usize, usize)> {
+        d.passages
+            .iter()
+            .map(|p| (p.span.start, p.span.end))
+            .collect()
+    };
+    assert_eq!(
+        spans(&next),
+        spans(&d)[2..4],
+        "the next page follows the first"
+    );
     let a12 = &d.passages[0];
     assert_eq!(a12.text, "mno");
     assert_eq!(a12.before, "abcdefghijkl");
@@ -881,7 +898,7 @@ fn disagreements_come_first_with_each_coders_version() {
             &["thirty.txt".into()],
             &["B".into()],
             None,
-            usize::MAX,
+            0..usize::MAX,
         )
         .unwrap();
     assert_eq!(only_b.passages.len(), 2);
@@ -893,7 +910,7 @@ fn a_version_is_accepted_into_the_consensus_coder_at_the_version_seen() {
     let (mut b, [owner, coder, auditor]) = worked_example(&dir);
     let coders = ["c1".to_string(), "c2".to_string()];
     let passage = |b: &Workbench, code: &str, start: usize| {
-        b.disagreements(&owner, &coders, &[], &[], None, usize::MAX)
+        b.disagreements(&owner, &coders, &[], &[], None, 0..usize::MAX)
             .unwrap()
             .passages
             .into_iter()
@@ -968,7 +985,7 @@ fn a_version_is_accepted_into_the_consensus_coder_at_the_version_seen() {
     );
     // The consensus is a coder of its own, never one of those compared.
     assert!(
-        b.disagreements(&owner, &coders, &[], &[], Some("C2"), usize::MAX)
+        b.disagreements(&owner, &coders, &[], &[], Some("C2"), 0..usize::MAX)
             .is_err()
     );
     // The consensus coder can now be compared like anyone.
@@ -999,7 +1016,7 @@ fn passage_memos_and_who_may_compare() {
         .unwrap();
     let coders = ["c1".to_string(), "c2".to_string()];
     let d = b
-        .disagreements(&owner, &coders, &[], &[], None, usize::MAX)
+        .disagreements(&owner, &coders, &[], &[], None, 0..usize::MAX)
         .unwrap();
     let b12 = d
         .passages
@@ -1036,7 +1053,7 @@ fn passage_memos_and_who_may_compare() {
         Err(StudyError::Forbidden(_))
     ));
     assert!(
-        b.disagreements(&coder, &coders, &[], &[], None, usize::MAX)
+        b.disagreements(&coder, &coders, &[], &[], None, 0..usize::MAX)
             .is_err()
     );
     assert!(b.may_compare(&owner, &[]).is_ok() && b.may_compare(&auditor, &[]).is_ok());
@@ -1280,7 +1297,7 @@ fn a_consensus_coder_is_never_an_account() {
     let (mut b, [owner, coder, _]) = worked_example(&dir);
     let coders = ["c1".to_string(), "c2".to_string()];
     let p = b
-        .disagreements(&owner, &coders, &[], &[], None, usize::MAX)
+        .disagreements(&owner, &coders, &[], &[], None, 0..usize::MAX)
         .unwrap()
         .passages
         .into_iter()
@@ -1310,7 +1327,7 @@ fn a_consensus_coder_is_never_an_account() {
             "{name}: {refused:?}"
         );
         assert!(
-            b.disagreements(who, &coders, &[], &[], Some(name), 1)
+            b.disagreements(who, &coders, &[], &[], Some(name), 0..1)
                 .is_err(),
             "{name}"
         );
