@@ -292,6 +292,28 @@ pub struct Memo {
     pub version: i64,
 }
 
+/// Whom a passage is about: a participant (a clinician speaking of patient P03) or a dyad (a
+/// field note about the pair).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
+pub enum AttributionTarget {
+    Participant(ParticipantId),
+    Dyad(DyadId),
+}
+
+/// A passage of a source attributed to a case it speaks about, by a person (suggestions are
+/// never stored until someone confirms them). A clinician's passage counts as evidence for a
+/// dyad only through an attribution; see `docs/findings.md`, "Accounts and attribution".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribution {
+    pub id: AttributionId,
+    pub source: SourceId,
+    pub span: Span,
+    pub about: AttributionTarget,
+    pub attributed_by: String,
+    pub attributed_at: String,
+}
+
 /// What a case study is of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "kebab-case")]

@@ -60,4 +60,6 @@ ids! {
     CaseId,
     /// A person's account for working on the study in the browser.
     AccountId,
+    /// A passage of a source attributed to the participant or dyad it speaks about.
+    AttributionId,
 }

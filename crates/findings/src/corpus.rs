@@ -28,6 +28,8 @@ pub struct Corpus {
     pub codings: Vec<Coding>,
     pub memos: Vec<Memo>,
     pub cases: Vec<Case>,
+    /// Passages attributed to whom they are about, by source (in `sources` order), then start.
+    pub attributions: Vec<Attribution>,
     /// The team's exemplar quotes, by target then position (empty unless built by [`Corpus::of`]).
     pub exemplars: Vec<Exemplar>,
     source_index: HashMap<SourceId, usize>,
@@ -40,6 +42,8 @@ pub struct Corpus {
     code_components: Vec<Option<String>>,
     /// Per source: its codings' range in `codings`.
     source_codings: Vec<Range<usize>>,
+    /// Per source: its attributions' range in `attributions`.
+    source_attributions: Vec<Range<usize>>,
     /// The text search index, built on first use (`Corpus::search_index`).
     pub(crate) search: std::sync::OnceLock<crate::search::SearchIndex>,
 }
@@ -55,6 +59,7 @@ impl Corpus {
             mut codings,
             memos,
             cases,
+            mut attributions,
             ..
         } = bundle;
         let source_index: HashMap<SourceId, usize> =
@@ -80,12 +85,11 @@ impl Corpus {
         codings
             .retain(|c| source_index.contains_key(&c.source) && code_index.contains_key(&c.code));
         codings.sort_by_key(|c| (source_index[&c.source], c.span.start, c.span.end));
-        let mut source_codings = vec![0..0; sources.len()];
-        for (s, range) in source_codings.iter_mut().enumerate() {
-            let start = codings.partition_point(|c| source_index[&c.source] < s);
-            let end = codings.partition_point(|c| source_index[&c.source] <= s);
-            *range = start..end;
-        }
+        let source_codings = ranges_by_source(&codings, sources.len(), |c| source_index[&c.source]);
+        attributions.retain(|a| source_index.contains_key(&a.source));
+        attributions.sort_by_key(|a| (source_index[&a.source], a.span.start, a.span.end));
+        let source_attributions =
+            ranges_by_source(&attributions, sources.len(), |a| source_index[&a.source]);
         Self {
             name,
             theory,
@@ -95,6 +99,7 @@ impl Corpus {
             codings,
             memos,
             cases,
+            attributions,
             exemplars: Vec::new(),
             source_index,
             code_index,
@@ -103,6 +108,7 @@ impl Corpus {
             codebook,
             code_components,
             source_codings,
+            source_attributions,
             search: std::sync::OnceLock::new(),
         }
     }
@@ -221,27 +227,120 @@ impl Corpus {
         source.participant.and_then(|p| self.participant(p))
     }
 
-    /// The dyads a source speaks for: the one it names, or every dyad of the clinician whose
-    /// account it is.
-    pub fn dyads_of(&self, source: &Source) -> Vec<&Dyad> {
+    /// A source's attributions, by start then end.
+    pub fn attributions_of(&self, source: SourceId) -> &[Attribution] {
+        self.source_index.get(&source).map_or(&[][..], |&i| {
+            &self.attributions[self.source_attributions[i].clone()]
+        })
+    }
+
+    /// The dyads a whole source speaks for when none of its passages is attributed: the dyad
+    /// it names, else (a patient's account) the patient's one dyad. A clinician's source
+    /// speaks for no dyad by itself: only its attributed passages do (`docs/findings.md`,
+    /// "Accounts and attribution").
+    pub fn general_dyads_of(&self, source: &Source) -> Vec<&Dyad> {
         if let Some(d) = source.dyad.and_then(|d| self.dyad(d)) {
             return vec![d];
         }
         match self.account_of(source) {
-            Some(p) if p.role == Role::Clinician => {
-                self.dyads.iter().filter(|d| d.clinician == p.id).collect()
-            }
             Some(p) if p.role == Role::Patient => {
-                self.dyads.iter().filter(|d| d.patient == p.id).collect()
+                let mut theirs = self.dyads.iter().filter(|d| d.patient == p.id);
+                match (theirs.next(), theirs.next()) {
+                    (Some(only), None) => vec![only],
+                    _ => Vec::new(),
+                }
             }
             _ => Vec::new(),
         }
+    }
+
+    /// The dyads an attribution names: a dyad; for a participant, the dyads that pair them
+    /// with the source's participant, or, when none does (a field note, say), every dyad of
+    /// theirs.
+    pub fn dyads_of_attribution(&self, source: &Source, about: AttributionTarget) -> Vec<&Dyad> {
+        match about {
+            AttributionTarget::Dyad(d) => self.dyad(d).into_iter().collect(),
+            AttributionTarget::Participant(p) => {
+                let theirs: Vec<&Dyad> = self
+                    .dyads
+                    .iter()
+                    .filter(|d| d.clinician == p || d.patient == p)
+                    .collect();
+                let paired: Vec<&Dyad> = match source.participant {
+                    Some(own) => theirs
+                        .iter()
+                        .copied()
+                        .filter(|d| d.clinician == own || d.patient == own)
+                        .collect(),
+                    None => Vec::new(),
+                };
+                if paired.is_empty() { theirs } else { paired }
+            }
+        }
+    }
+
+    /// The dyads a passage of a source speaks for, the one rule every finding counts by: the
+    /// dyads named by the attributions it overlaps (shares a character with); when it
+    /// overlaps none, [`Corpus::general_dyads_of`] its source. Empty: the passage is about no
+    /// particular dyad (a clinician's general account, a journal).
+    pub fn dyads_of_passage(&self, source: &Source, span: Span) -> Vec<&Dyad> {
+        let mut dyads: Vec<&Dyad> = Vec::new();
+        let mut attributed = false;
+        for a in self.attributions_of(source.id) {
+            if a.span.start >= span.end {
+                break;
+            }
+            if a.span.end > span.start {
+                attributed = true;
+                for d in self.dyads_of_attribution(source, a.about) {
+                    if !dyads.iter().any(|seen| seen.id == d.id) {
+                        dyads.push(d);
+                    }
+                }
+            }
+        }
+        if attributed {
+            dyads.sort_by_key(|d| self.dyad_index[&d.id]);
+            dyads
+        } else {
+            self.general_dyads_of(source)
+        }
+    }
+
+    /// Every dyad some passage of a source speaks for (its general dyads and those its
+    /// attributions name), in dyad order: whose case the source belongs to.
+    pub fn dyads_of(&self, source: &Source) -> Vec<&Dyad> {
+        let mut dyads = self.general_dyads_of(source);
+        for a in self.attributions_of(source.id) {
+            for d in self.dyads_of_attribution(source, a.about) {
+                if !dyads.iter().any(|seen| seen.id == d.id) {
+                    dyads.push(d);
+                }
+            }
+        }
+        dyads.sort_by_key(|d| self.dyad_index[&d.id]);
+        dyads
     }
 
     /// The code points of `span` in a source (empty when it does not fit).
     pub fn text_of<'a>(&self, source: &'a Source, span: Span) -> &'a str {
         text::slice(&source.text, span).unwrap_or_default()
     }
+}
+
+/// Per source position, the range of `items` (sorted by source position) that belong to it.
+fn ranges_by_source<T>(
+    items: &[T],
+    sources: usize,
+    position: impl Fn(&T) -> usize,
+) -> Vec<Range<usize>> {
+    (0..sources)
+        .map(|s| {
+            let start = items.partition_point(|x| position(x) < s);
+            let end = items.partition_point(|x| position(x) <= s);
+            start..end
+        })
+        .collect()
 }
 
 /// `code`, then its ancestors; bounded by the number of codes, so a damaged cycle cannot loop.
@@ -291,6 +390,9 @@ mod tests {
                 s.participant == Some(c1.id) && s.dyad.is_none() && s.kind == SourceKind::Interview
             })
             .expect("C1's interview");
-        assert_eq!(corpus.dyads_of(osei).len(), 4, "C1 has four patients");
+        assert!(
+            corpus.general_dyads_of(osei).is_empty(),
+            "a clinician's interview speaks for no dyad by itself"
+        );
     }
 }

@@ -137,6 +137,7 @@ pub(crate) fn corpus_with(
             memos: Vec::new(),
             media: Vec::new(),
             cases: Vec::new(),
+            attributions: Vec::new(),
         },
         None,
     )

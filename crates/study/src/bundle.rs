@@ -20,6 +20,8 @@ pub struct StudyBundle {
     pub memos: Vec<Memo>,
     pub media: Vec<Media>,
     pub cases: Vec<Case>,
+    /// Passages attributed to the participant or dyad they speak about.
+    pub attributions: Vec<Attribution>,
 }
 
 /// What bringing a bundle in did.
@@ -96,6 +98,7 @@ impl Workbench {
             memos: self.store.memos(None)?,
             media: self.store.media()?,
             cases: self.store.cases()?,
+            attributions: Vec::new(),
         };
         Ok((bundle, coders))
     }
