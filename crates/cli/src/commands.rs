@@ -1050,6 +1050,7 @@ fn agree_in_study(ctx: &Ctx, study: &Path, a: &AgreeArgs) -> Result<()> {
             for m in &report.overall {
                 outln!("<p>{}: {}</p>", esc(m.name), cell(m));
             }
+            outln!("<p>{}</p>", esc(report.contrast_rule));
             Ok(())
         }
         ReportFormat::Text => {
@@ -1059,6 +1060,7 @@ fn agree_in_study(ctx: &Ctx, study: &Path, a: &AgreeArgs) -> Result<()> {
                 report.units,
                 report.coders.join(", ")
             );
+            outln!("{}", report.contrast_rule);
             outln!(
                 "{:<48} {}",
                 "code",

@@ -10,7 +10,7 @@ pub mod tables;
 
 use between_core::Role;
 use between_findings::propositions::{SideRule, support};
-use between_findings::saturation::{StoppingRule, saturation};
+use between_findings::saturation::{GUEST_DEFAULT, StoppingRule, saturation};
 use between_findings::triangulation::{Coders, triangulate};
 use between_findings::{Corpus, CorpusError};
 use between_study::{AgreementReport, AgreementUnit, Workbench};
@@ -91,11 +91,12 @@ pub fn of_study(
 /// The report of a study: its corpus and, when there are two coders, their agreement (see
 /// [`tables::agreement_coders`] for the default pair). The model's evidence counts every
 /// coder's codings; propositions use the "any component of a side" rule; saturation the
-/// default stopping rule.
+/// default stopping rule (chart and table), with Guest, Namey & Chen's verdict beside it.
 pub fn build(corpus: &Corpus, agreement: Option<&AgreementReport>) -> Result<Report, CorpusError> {
     let matrix = triangulate(corpus, &Coders::All)?;
     let supported = support(corpus, &matrix, SideRule::default());
     let saturated = saturation(corpus, &Coders::All, StoppingRule::default())?;
+    let by_guest = saturation(corpus, &Coders::All, GUEST_DEFAULT)?;
     let count = |role: Role| {
         corpus
             .participants
@@ -162,7 +163,11 @@ pub fn build(corpus: &Corpus, agreement: Option<&AgreementReport>) -> Result<Rep
             ..section(
                 "saturation",
                 "Saturation",
-                &evidence::verdict(&saturated),
+                &format!(
+                    "{} {}",
+                    evidence::verdict(&saturated),
+                    evidence::verdict(&by_guest)
+                ),
                 vec![evidence::saturation(&saturated)],
             )
         },

@@ -110,6 +110,34 @@ async fn frequencies_add_up_and_cells_open_to_their_excerpts() {
         )
         .await;
     assert_eq!(co.status, StatusCode::OK, "{}", co.text);
+    let near = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{Q}/cooccurrence?mode=near"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        near.status,
+        StatusCode::BAD_REQUEST,
+        "near needs a distance"
+    );
+}
+
+#[tokio::test]
+async fn cooccurrence_rolls_sub_codes_up_on_request() {
+    let w = world();
+    let ada = w.login("sample", "ada").await;
+    let co = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{Q}/cooccurrence?mode=turn"),
+            None,
+        )
+        .await;
+    assert_eq!(co.status, StatusCode::OK, "{}", co.text);
     assert_eq!(co.body["include_subcodes"], false);
     let rolled = w
         .call(
@@ -123,7 +151,7 @@ async fn frequencies_add_up_and_cells_open_to_their_excerpts() {
     assert_eq!(rolled.body["include_subcodes"], true);
     // Rolled up, a code's cells hold its own pairs and its sub-codes': never fewer than
     // without, for two codes neither of which is above the other (paths say which are).
-    let paths = |m: &serde_json::Value| -> Vec<String> {
+    let paths = |m: &Value| -> Vec<String> {
         m["codes"]
             .as_array()
             .unwrap()
@@ -132,7 +160,7 @@ async fn frequencies_add_up_and_cells_open_to_their_excerpts() {
             .collect()
     };
     let (plain_paths, rolled_paths) = (paths(&co.body), paths(&rolled.body));
-    let count = |m: &serde_json::Value, i: usize, j: usize| m["counts"][i][j].as_u64().unwrap();
+    let count = |m: &Value, i: usize, j: usize| m["counts"][i][j].as_u64().unwrap();
     let related =
         |a: &str, b: &str| a.starts_with(&format!("{b}/")) || b.starts_with(&format!("{a}/"));
     let mut grew = None;
@@ -184,19 +212,6 @@ async fn frequencies_add_up_and_cells_open_to_their_excerpts() {
         "the cell's pairs are its count"
     );
     assert_eq!(cell.body["include_subcodes"], true);
-    let near = w
-        .call(
-            &ada,
-            Method::GET,
-            &format!("{Q}/cooccurrence?mode=near"),
-            None,
-        )
-        .await;
-    assert_eq!(
-        near.status,
-        StatusCode::BAD_REQUEST,
-        "near needs a distance"
-    );
 }
 
 #[tokio::test]
