@@ -101,32 +101,10 @@ async fn frequencies_add_up_and_cells_open_to_their_excerpts() {
         )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    let co = w
-        .call(
-            &ada,
-            Method::GET,
-            &format!("{Q}/cooccurrence?mode=turn"),
-            None,
-        )
-        .await;
-    assert_eq!(co.status, StatusCode::OK, "{}", co.text);
-    let near = w
-        .call(
-            &ada,
-            Method::GET,
-            &format!("{Q}/cooccurrence?mode=near"),
-            None,
-        )
-        .await;
-    assert_eq!(
-        near.status,
-        StatusCode::BAD_REQUEST,
-        "near needs a distance"
-    );
 }
 
 #[tokio::test]
-async fn cooccurrence_rolls_sub_codes_up_on_request() {
+async fn cooccurrence_rolls_sub_codes_up_on_request_and_near_needs_a_distance() {
     let w = world();
     let ada = w.login("sample", "ada").await;
     let co = w
@@ -212,6 +190,19 @@ async fn cooccurrence_rolls_sub_codes_up_on_request() {
         "the cell's pairs are its count"
     );
     assert_eq!(cell.body["include_subcodes"], true);
+    let near = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{Q}/cooccurrence?mode=near"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        near.status,
+        StatusCode::BAD_REQUEST,
+        "near needs a distance"
+    );
 }
 
 #[tokio::test]
