@@ -1201,6 +1201,16 @@ fn agreement_between_a_studys_coders() {
     );
     assert!(trust["codings"]["maria"].as_u64().unwrap() > 0);
     assert!(report["overall"][0]["value"].as_f64().is_some());
+    // Contrast codings are rows of their own, and the rule says so.
+    let rule = report["contrast_rule"].as_str().unwrap();
+    assert!(rule.contains("category of its own"), "{rule}");
+    assert!(
+        codes
+            .iter()
+            .filter(|c| c["contrast"] == true)
+            .all(|c| c["code"].as_str().unwrap().ends_with(" (contrast)"))
+    );
+    assert!(codes.iter().any(|c| c["contrast"] == true));
     assert!(
         report["groups"]
             .as_array()
@@ -1217,6 +1227,7 @@ fn agreement_between_a_studys_coders() {
         text.contains("group of sibling codes") && text.contains("global α-binary across groups"),
         "{text}"
     );
+    assert!(text.contains(rule), "{text}");
     let group = json(
         &between(
             d,

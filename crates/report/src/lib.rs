@@ -218,6 +218,49 @@ mod tests {
         (dir, report)
     }
 
+    /// The saturation section says both methods' verdicts, each the findings' own statement,
+    /// and the agreement tables state how contrast codings count.
+    #[test]
+    fn saturation_gives_both_verdicts_and_agreement_its_contrast_rule() {
+        let (dir, report) = sample_report();
+        let wb =
+            between_sample::materialise(&dir.path().join("again.between"), &Default::default())
+                .expect("sample");
+        let corpus = Corpus::of(&wb).expect("corpus");
+        let text = |id: &str| {
+            report
+                .sections
+                .iter()
+                .find(|s| s.id == id)
+                .map(|s| s.text.clone())
+                .expect(id)
+        };
+        let saturation_text = text("saturation");
+        for rule in [StoppingRule::default(), GUEST_DEFAULT] {
+            let s = saturation(&corpus, &Coders::All, rule).expect("saturation");
+            assert!(
+                saturation_text.contains(&s.statement),
+                "{saturation_text} lacks {}",
+                s.statement
+            );
+        }
+        assert!(
+            saturation_text.contains("contradicted"),
+            "{saturation_text}"
+        );
+        let agreement: Vec<&Table> = report
+            .tables()
+            .filter(|t| t.id.starts_with("agreement"))
+            .collect();
+        assert!(!agreement.is_empty());
+        assert!(
+            agreement
+                .iter()
+                .any(|t| t.note.contains(between_study::CONTRAST_RULE)),
+            "the contrast rule"
+        );
+    }
+
     #[test]
     fn the_report_is_one_self_contained_deterministic_file_with_every_table() {
         let (dir, report) = sample_report();
