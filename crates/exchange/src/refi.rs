@@ -1655,16 +1655,17 @@ impl Importer {
         };
         let selection = id(&sel.guid, "selection")?;
         let mut targets: Vec<AttributionTarget> = Vec::new();
-        for CaseRef { about, .. } in cases {
+        for CaseRef { about, case } in cases {
             if targets.contains(&about) {
                 continue;
             }
             if own.is_some_and(|p| about == AttributionTarget::Participant(p)) {
-                report.drop(
-                    "SelectionRef",
-                    1,
-                    "a passage of the participant's own account (it is theirs already)",
-                );
+                let why = "a passage of the participant's own account (it is theirs already)";
+                report.warn(format!(
+                    "case {case}: selection {} is not attributed to it: {why}",
+                    sel.guid
+                ));
+                report.drop("SelectionRef", 1, why);
                 continue;
             }
             let attribution_id = match (targets.is_empty(), about) {
@@ -2057,6 +2058,79 @@ mod tests {
             ..Default::default()
         };
         refi::write_qdpx(&project).expect("written")
+    }
+
+    /// A streamed import hands each source on with its attributions (the cases that name
+    /// them come first, in the head).
+    #[test]
+    fn attributions_travel_with_their_source_when_streamed() {
+        let (people, texts) = (Uuid::new_v4(), [Uuid::new_v4(), Uuid::new_v4()]);
+        let bundle = StudyBundle {
+            participants: vec![Participant {
+                id: ParticipantId(people),
+                label: "P01".into(),
+                role: Role::Patient,
+                name: None,
+                attributes: BTreeMap::new(),
+                version: 1,
+            }],
+            sources: texts
+                .iter()
+                .enumerate()
+                .map(|(i, id)| Source {
+                    id: SourceId(*id),
+                    name: format!("note {i}"),
+                    kind: SourceKind::FieldNote,
+                    participant: None,
+                    dyad: None,
+                    text: "George came in with June today.".into(),
+                    turns: Vec::new(),
+                    speakers: Vec::new(),
+                    markers: Vec::new(),
+                    interview: InterviewInfo::default(),
+                    imported_at: String::new(),
+                    blind: false,
+                    version: 1,
+                })
+                .collect(),
+            attributions: texts
+                .iter()
+                .map(|id| Attribution {
+                    id: AttributionId::new(),
+                    source: SourceId(*id),
+                    span: Span { start: 0, end: 6 },
+                    about: AttributionTarget::Participant(ParticipantId(people)),
+                    attributed_by: "Amal".into(),
+                    attributed_at: "2026-01-05T10:00:00Z".into(),
+                })
+                .collect(),
+            ..StudyBundle::default()
+        };
+        let (project, _) = to_refi(&bundle, None);
+        let bytes = refi::write_qdpx(&project).expect("written");
+        let options = refi::ReadOptions {
+            streamed: true,
+            ..Default::default()
+        };
+        let mut per_source = Vec::new();
+        read_alongside(
+            "notes.qdpx",
+            refi::ProjectInput::Bytes(&bytes),
+            &options,
+            &mut |part| {
+                if let Part::Doc(doc) = part {
+                    per_source.push((doc.source.id, doc.attributions));
+                }
+                Ok(())
+            },
+        )
+        .expect("read");
+        let expected: Vec<(SourceId, Vec<Attribution>)> = bundle
+            .attributions
+            .iter()
+            .map(|a| (a.source, vec![a.clone()]))
+            .collect();
+        assert_eq!(per_source, expected);
     }
 
     #[test]

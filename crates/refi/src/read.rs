@@ -1009,7 +1009,11 @@ impl<'d, S: ProjectSink> Reader<'d, S> {
                 "AudioSource" | "VideoSource" => {
                     let s = p.subtree(s)?;
                     let (source, texts) = self.media_source(&s)?;
+                    // A case may name the recording or a transcript of it (between names the
+                    // transcript, which it holds as the source).
                     self.source_keys.insert(guid_key(&source.guid));
+                    self.source_keys
+                        .extend(source.transcripts.iter().map(|t| guid_key(&t.guid)));
                     let source = Waiting::Media(source, texts);
                     self.collect_note_refs(&source);
                     self.deliver(source)?;
