@@ -22,6 +22,15 @@ fn sample(dir: &Path) -> Workbench {
     between_sample::materialise(&dir.join("sample.between"), &OpenOptions::default()).unwrap()
 }
 
+/// The sample study with a recording linked to C2's interview.
+fn sample_with_recording(dir: &Path) -> Workbench {
+    let mut study = sample(dir);
+    let audio = dir.join("c2.wav");
+    std::fs::write(&audio, b"RIFF....WAVEfmt ").unwrap();
+    study.attach_media("c2-ruiz.txt", &audio).unwrap();
+    study
+}
+
 fn empty(path: &Path) -> Workbench {
     Workbench::create(path, NewStudy::default(), &OpenOptions::default(), "t").unwrap()
 }
@@ -117,10 +126,7 @@ fn the_sample_study_round_trips_object_by_object() {
 #[test]
 fn the_streamed_export_is_the_whole_project_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
-    let mut study = sample(dir.path());
-    let audio = dir.path().join("c2.wav");
-    std::fs::write(&audio, b"RIFF....WAVEfmt ").unwrap();
-    study.attach_media("c2-ruiz.txt", &audio).unwrap();
+    let study = sample_with_recording(dir.path());
     let folder = study.study_folder().map(|f| f.display().to_string());
     let (project, whole_report) =
         between_exchange::to_refi(&study.bundle().unwrap(), folder.as_deref());
@@ -154,11 +160,8 @@ fn validate(xml: &str, schema: &str, dir: &Path) {
 #[test]
 fn exports_validate_against_the_xsds() {
     let dir = tempfile::tempdir().unwrap();
-    let mut study = sample(dir.path());
     // With a recording, the source becomes an audio source with a synchronised transcript.
-    let audio = dir.path().join("c2.wav");
-    std::fs::write(&audio, b"RIFF....WAVEfmt ").unwrap();
-    study.attach_media("c2-ruiz.txt", &audio).unwrap();
+    let study = sample_with_recording(dir.path());
     let (qde, _) = between_exchange::export_qde(&study).unwrap();
     assert!(
         qde.contains("<AudioSource") && qde.contains("<SyncPoint"),
@@ -394,10 +397,7 @@ fn project_qde(qdpx: &[u8]) -> String {
 #[test]
 fn attributions_to_a_participant_and_a_dyad_round_trip() {
     let dir = tempfile::tempdir().unwrap();
-    let mut study = sample(dir.path());
-    let audio = dir.path().join("c2.wav");
-    std::fs::write(&audio, b"RIFF....WAVEfmt ").unwrap();
-    study.attach_media("c2-ruiz.txt", &audio).unwrap();
+    let study = sample_with_recording(dir.path());
     let mut bundle = study.bundle().unwrap();
     let source = |name: &str| bundle.sources.iter().find(|s| s.name == name).unwrap();
     let participant = |label: &str| {
