@@ -109,6 +109,13 @@ fn listed_text(dir: &Path, extra: &[&str]) -> String {
     ok(dir, &args)
 }
 
+/// `attribute t.between add --source c1.txt` and `rest` (words without spaces).
+fn add(rest: &str) -> Vec<&str> {
+    let mut args = vec!["attribute", "t.between", "add", "--source", "c1.txt"];
+    args.extend(rest.split(' '));
+    args
+}
+
 const C1: &str = "INTERVIEWER: Who did you choose?\n\nDR OSEI: George calls me the Boss.\n\nDR OSEI: Trouble, I call him. The Boss and Trouble.\n\nDR OSEI: Most of my week is paperwork.\n";
 
 #[test]
@@ -204,72 +211,14 @@ fn suggestions_are_shown_with_their_word_and_confirmed_by_key() {
     );
 
     // By offsets, and the refusals.
-    ok(
-        d,
-        &[
-            "attribute",
-            "t.between",
-            "add",
-            "--source",
-            "c1.txt",
-            "--start",
-            "0",
-            "--end",
-            "11",
-            "--about",
-            "C1-P01",
-        ],
-    );
-    fails(
-        d,
-        &[
-            "attribute",
-            "t.between",
-            "add",
-            "--source",
-            "c1.txt",
-            "--quote",
-            "Boss",
-            "--about",
-            "P01",
-        ],
-        1,
-        "occurs 2 times (at characters",
-    );
-    fails(
-        d,
-        &[
-            "attribute",
-            "t.between",
-            "add",
-            "--source",
-            "c1.txt",
-            "--quote",
-            "paperwork",
-            "--about",
-            "C1",
-        ],
-        1,
-        "C1's own account",
-    );
-    fails(
-        d,
-        &[
-            "attribute",
-            "t.between",
-            "add",
-            "--source",
-            "c1.txt",
-            "--start",
-            "0",
-            "--end",
-            "9999",
-            "--about",
-            "P01",
-        ],
-        1,
-        "c1.txt",
-    );
+    ok(d, &add("--start 0 --end 11 --about C1-P01"));
+    for (args, says) in [
+        ("--quote Boss --about P01", "occurs 2 times (at characters"),
+        ("--quote paperwork --about C1", "C1's own account"),
+        ("--start 0 --end 9999 --about P01", "c1.txt"),
+    ] {
+        fails(d, &add(args), 1, says);
+    }
     fails(
         d,
         &["attribute", "t.between", "remove", "not-an-id"],

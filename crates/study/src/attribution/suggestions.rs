@@ -83,11 +83,18 @@ pub struct SuggestionKey {
     pub about: String,
 }
 
-impl SuggestionKey {
-    pub fn new(source: &str, span: Span, about: &str) -> String {
-        format!("{source}:{}-{}:{about}", span.start, span.end)
+impl std::fmt::Display for SuggestionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self {
+            source,
+            span,
+            about,
+        } = self;
+        write!(f, "{source}:{}-{}:{about}", span.start, span.end)
     }
+}
 
+impl SuggestionKey {
     /// Reads `SOURCE:START-END:LABEL`; a source's name may itself hold `:`, so every split
     /// whose middle is a span is offered to `is_source`.
     pub fn parse(key: &str, is_source: impl Fn(&str) -> bool) -> StudyResult<Self> {
@@ -197,7 +204,12 @@ impl Workbench {
                 }
                 let matched: String = text[at.start..at.end].iter().collect();
                 out.push(Suggestion {
-                    key: SuggestionKey::new(&source.name, span, &person.label),
+                    key: SuggestionKey {
+                        source: source.name.clone(),
+                        span,
+                        about: person.label.clone(),
+                    }
+                    .to_string(),
                     source: source.name.clone(),
                     span,
                     participant: person.id,
@@ -419,15 +431,16 @@ mod tests {
 
     #[test]
     fn keys_read_back_even_when_a_source_name_holds_colons() {
-        let key = SuggestionKey::new("a:b.txt", Span { start: 3, end: 9 }, "P01");
-        let parsed = SuggestionKey::parse(&key, |s| s == "a:b.txt").unwrap();
+        let written = SuggestionKey {
+            source: "a:b.txt".into(),
+            span: Span { start: 3, end: 9 },
+            about: "P01".into(),
+        };
+        let key = written.to_string();
+        assert_eq!(key, "a:b.txt:3-9:P01");
         assert_eq!(
-            parsed,
-            SuggestionKey {
-                source: "a:b.txt".into(),
-                span: Span { start: 3, end: 9 },
-                about: "P01".into()
-            }
+            SuggestionKey::parse(&key, |s| s == "a:b.txt").unwrap(),
+            written
         );
         assert!(SuggestionKey::parse(&key, |s| s == "other.txt").is_err());
         assert!(SuggestionKey::parse("a.txt:3-x:P01", |_| true).is_err());

@@ -316,7 +316,9 @@ fn suggestions_name_the_word_and_why_and_skip_own_accounts_and_attributed_turns(
         "{bad_alias}"
     );
 
-    let confirmed = b.confirm_suggestions(&[george.key.clone()]).unwrap();
+    let confirmed = b
+        .confirm_suggestions(std::slice::from_ref(&george.key))
+        .unwrap();
     assert_eq!(
         (confirmed[0].span, confirmed[0].source),
         (george.span, c1.id)
