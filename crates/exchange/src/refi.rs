@@ -932,7 +932,6 @@ pub fn import_project(
     let mut attempt = |options: refi::ReadOptions| {
         let mut merge = bench.begin_merge()?;
         let mut unlinked = Vec::new();
-        let mut attributions_left = 0;
         let mut report = read_alongside(file_name, input, &options, &mut |part| match part {
             Part::Head(head) => {
                 merge.people(head.participants, head.dyads)?;
@@ -947,8 +946,6 @@ pub fn import_project(
                     attributions,
                     recording,
                 } = *doc;
-                // The study side (`BundleMerge`) does not write attributions yet.
-                attributions_left += attributions.len();
                 let media = recording.and_then(|file| {
                     let linked = folder
                         .as_deref()
@@ -964,7 +961,8 @@ pub fn import_project(
                         })
                         .ok()
                 });
-                Ok(merge.source(source, codings, media)?)
+                merge.source(source, codings, media)?;
+                Ok(merge.attributions(attributions)?)
             }
             Part::Tail(tail) => {
                 merge.memos(tail.memos, tail.cases)?;
@@ -976,11 +974,6 @@ pub fn import_project(
         })?;
         let merged = merge.commit()?;
         report.warnings.append(&mut unlinked);
-        report.drop(
-            "attribution",
-            attributions_left,
-            "this study cannot store attributions yet",
-        );
         Ok::<_, ExchangeError>((merged, report))
     };
     match attempt(streamed(true)) {
