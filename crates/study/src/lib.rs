@@ -5,6 +5,7 @@
 mod accounts;
 mod adjudication;
 mod agreement;
+mod attribution;
 mod bundle;
 mod codebook;
 mod coding;
@@ -31,6 +32,7 @@ pub use adjudication::{
 pub use agreement::{
     AgreementReport, AgreementUnit, CONTRAST_RULE, CodeAgreement, GroupAgreement, Measure,
 };
+pub use attribution::{AttributionView, MatchReason, NewAttribution, Suggestion, SuggestionKey};
 pub use bundle::{BundleMerge, Merged, StudyBundle};
 pub use codebook::{CodeNode, CodePath, checked_code_name};
 pub use coding::{CodingTarget, CodingView, MemoView, NewCoding, TargetRef};
