@@ -33,6 +33,15 @@ impl Count {
     }
 }
 
+impl std::iter::Sum for Count {
+    fn sum<I: Iterator<Item = Count>>(counts: I) -> Count {
+        counts.fold(Count::default(), |a, b| Count {
+            codings: a.codings + b.codings,
+            contrast: a.contrast + b.contrast,
+        })
+    }
+}
+
 impl fmt::Display for Count {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The width asked for pads the number, so columns of counts line up.
