@@ -951,7 +951,7 @@ mod tests {
     }
 
     #[test]
-    fn sample_clinicians_count_their_patients_accounts() {
+    fn the_sample_counts_clinicians_with_their_patients_and_dyads_by_attribution() {
         let corpus = sample();
         let f = CodingFilter::default();
         let by_participant = corpus
@@ -992,6 +992,58 @@ mod tests {
         for (a, b) in by_participant.rows.iter().zip(&by_dyad.rows) {
             assert_eq!(a.total, b.total);
         }
+        // By dyad, a clinician's words count only for the dyad they are attributed to: the
+        // Boss is George (P01), so C1-P01 counts it and C1-P04 does not.
+        let boss_at = corpus
+            .codings
+            .iter()
+            .position(|c| {
+                let source = corpus.source(c.source).expect("source");
+                corpus
+                    .text_of(source, c.span)
+                    .starts_with("George calls me the Boss")
+            })
+            .expect("the Boss is coded");
+        let boss_row = by_dyad
+            .rows
+            .iter()
+            .find(|r| r.code == corpus.codings[boss_at].code)
+            .expect("row");
+        let in_column = |label: &str| {
+            let c = by_dyad
+                .columns
+                .iter()
+                .position(|c| c.label == label)
+                .unwrap_or_else(|| panic!("no column {label}"));
+            &boss_row.cells[c]
+        };
+        let counts_boss = |label: &str| in_column(label).codings_at.contains(&(boss_at as u32));
+        assert!(counts_boss("C1-P01") && !counts_boss("C1-P04"));
+        // A clinician's unattributed words are about no particular dyad, apart; and a passage
+        // about two dyads counts in both columns, once in the total.
+        let mut extra = 0;
+        let mut general_codings = 0;
+        for c in &corpus.codings {
+            let source = corpus.source(c.source).expect("source");
+            match corpus.dyads_of_passage(source, c.span).len() {
+                0 => general_codings += 1,
+                n => extra += n - 1,
+            }
+        }
+        assert!(
+            general_codings > 0 && extra > 0,
+            "the sample has both kinds"
+        );
+        let cells: usize = by_dyad
+            .rows
+            .iter()
+            .flat_map(|r| &r.cells)
+            .map(|c| c.codings + c.contrast)
+            .sum();
+        assert_eq!(cells, corpus.codings.len() + extra);
+        let none = by_dyad.columns.len() - 1;
+        assert_eq!(by_dyad.columns[none].label, "(about no particular dyad)");
+        assert_eq!(by_dyad.totals[none].count().all(), general_codings);
         let total: usize = by_participant
             .rows
             .iter()

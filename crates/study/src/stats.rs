@@ -27,6 +27,14 @@ impl Count {
         }
     }
 
+    /// The count in words, as a title line gives it: "15 codings (+10 contrast)".
+    pub fn in_words(&self) -> String {
+        match self.contrast {
+            0 => format!("{} codings", self.codings),
+            n => format!("{} codings (+{n} contrast)", self.codings),
+        }
+    }
+
     /// Every coding, of either side: what moves when a code is merged, say.
     pub fn all(&self) -> usize {
         self.codings + self.contrast

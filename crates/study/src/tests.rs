@@ -251,7 +251,14 @@ fn codes_go_on_exact_spans_by_quote_or_offsets() {
             contrast: 1
         }
     );
-    assert_eq!(stats.by_coder["sam"].codings, 1);
+    assert_eq!(
+        stats.by_coder["sam"],
+        Count {
+            codings: 0,
+            contrast: 1
+        },
+        "sam's one coding is a contrast coding"
+    );
 }
 
 #[test]

@@ -62,6 +62,12 @@ async fn frequencies_add_up_and_cells_open_to_their_excerpts() {
         "the table says its rule: {}",
         m["rule"]
     );
+    let general = columns
+        .iter()
+        .position(|c| c["key"] == "")
+        .expect("a column for the clinicians' words about no one");
+    assert_eq!(columns[general]["label"], "(about no particular dyad)");
+    assert!(m["totals"][general]["codings"].as_u64().unwrap() > 0);
     let (row, col) = m["rows"]
         .as_array()
         .unwrap()
@@ -107,6 +113,23 @@ async fn frequencies_add_up_and_cells_open_to_their_excerpts() {
         )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    // What the interviews record groups like a participant's attribute.
+    let present = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{Q}/frequencies?by=interview:others_present"),
+            None,
+        )
+        .await;
+    assert_eq!(present.status, StatusCode::OK, "{}", present.text);
+    let labels: Vec<&Value> = present.body["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["label"])
+        .collect();
+    assert!(labels.contains(&&json!("spouse")), "{labels:?}");
     let co = w
         .call(
             &ada,
