@@ -120,9 +120,13 @@ function start(main) {
       tr.append(cellButton(row, 'total', 'total', row.total), el('td', { class: 'number', text: String(row.total.contrast) }));
       body.append(tr);
     }
+    // Per column, every coding of the table once (a coding of a sub-code too, however many rows it is in).
+    const foot = el('tr', { class: 'matrix-totals' }, el('th', { attrs: { scope: 'row' }, text: 'All these codes (each coding once)' }));
+    m.totals.forEach((t, i) => foot.append(el('td', { class: 'number', attrs: { title: `${t.contrast} contrast, apart` } }, String(t.codings))));
+    foot.append(el('td'), el('td'));
     matrixOut.append(
       el('p', { class: 'meta', text: `Codings per code and ${m.by}. Choose a number to read its excerpts.` }),
-      el('div', { class: 'table-scroll' }, el('table', { class: 'data matrix-table' }, el('thead', {}, head), body)),
+      el('div', { class: 'table-scroll' }, el('table', { class: 'data matrix-table' }, el('thead', {}, head), body, el('tfoot', {}, foot))),
       el('p', { class: 'meta matrix-rule', text: m.rule }),
     );
   }
