@@ -351,13 +351,13 @@ pub struct CodingExcerpt {
 /// Where a grouping puts a coding.
 enum Placement {
     /// By its source: per source, its columns.
-    BySource(Vec<Vec<usize>>),
+    Source(Vec<Vec<usize>>),
     /// By the role of its speaker (columns in `Role::ALL` order).
-    ByRole,
+    SpeakerRole,
     /// By the dyads its passage speaks for: the column of each dyad.
-    ByDyad(HashMap<DyadId, usize>),
+    Dyads(HashMap<DyadId, usize>),
     /// By its account's clinician and the clinicians of the dyads its passage speaks for.
-    ByClinician(HashMap<ParticipantId, usize>),
+    Clinicians(HashMap<ParticipantId, usize>),
 }
 
 impl Corpus {
@@ -435,7 +435,7 @@ impl Corpus {
                         .collect()
                 })
                 .collect();
-            (columns, Placement::BySource(of))
+            (columns, Placement::Source(of))
         };
         match by {
             Grouping::Role => (
@@ -446,7 +446,7 @@ impl Corpus {
                         label: r.to_string(),
                     })
                     .collect(),
-                Placement::ByRole,
+                Placement::SpeakerRole,
             ),
             Grouping::Source => (
                 self.sources
@@ -456,7 +456,7 @@ impl Corpus {
                         label: s.name.clone(),
                     })
                     .collect(),
-                Placement::BySource((0..self.sources.len()).map(|i| vec![i]).collect()),
+                Placement::Source((0..self.sources.len()).map(|i| vec![i]).collect()),
             ),
             Grouping::Participant => {
                 let columns = self
@@ -474,7 +474,7 @@ impl Corpus {
                             .collect()
                     })
                     .collect();
-                (columns, Placement::BySource(of))
+                (columns, Placement::Source(of))
             }
             Grouping::Dyad => (
                 self.dyads
@@ -484,7 +484,7 @@ impl Corpus {
                         label: d.label.clone(),
                     })
                     .collect(),
-                Placement::ByDyad(
+                Placement::Dyads(
                     self.dyads
                         .iter()
                         .enumerate()
@@ -506,7 +506,7 @@ impl Corpus {
                     .collect();
                 (
                     clinicians.into_iter().map(participant_column).collect(),
-                    Placement::ByClinician(at),
+                    Placement::Clinicians(at),
                 )
             }
             Grouping::Attribute(key) => by_value(
@@ -549,17 +549,17 @@ impl Corpus {
     ) {
         out.clear();
         match placement {
-            Placement::BySource(of) => out.extend_from_slice(&of[s]),
-            Placement::ByRole => out.extend(
+            Placement::Source(of) => out.extend_from_slice(&of[s]),
+            Placement::SpeakerRole => out.extend(
                 self.speaker_role(coding)
                     .and_then(|r| Role::ALL.iter().position(|q| *q == r)),
             ),
-            Placement::ByDyad(at) => out.extend(
+            Placement::Dyads(at) => out.extend(
                 self.dyads_of_passage(source, coding.span)
                     .iter()
                     .filter_map(|d| at.get(&d.id).copied()),
             ),
-            Placement::ByClinician(at) => {
+            Placement::Clinicians(at) => {
                 let own = self
                     .account_of(source)
                     .filter(|p| p.role == Role::Clinician)
