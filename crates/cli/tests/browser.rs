@@ -66,6 +66,11 @@ async fn a_recording_plays_with_its_transcript() {
     in_browsers("media-", link_a_recording, media_scenario).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_codebook_and_queries_pages_state_how_they_count() {
+    in_browsers("counts-", |_| {}, counts_scenario).await;
+}
+
 /// Starts the demo server and chromedriver and runs `scenario` against them, its screenshots
 /// named with `prefix`. The scenario runs as its own task so that a failing step still lets us
 /// take a screenshot of every browser and close them: Chrome outlives a killed chromedriver
@@ -648,6 +653,104 @@ async fn deidentify_scenario(
         "{quotes}"
     );
     step("applied: the codings quote the pseudonym");
+}
+
+/// The codebook writes contrast codings apart, as the API counts them; the Queries page offers
+/// what interviews record, and its dyad table says its rule, has a column for the clinicians'
+/// words about no particular dyad and a row of column totals.
+async fn counts_scenario(
+    driver: Driver,
+    origin: String,
+    passwords: HashMap<String, String>,
+    started: Instant,
+) {
+    let step = |what: &str| eprintln!("[{:?}] {what}", started.elapsed());
+    let p = driver.browser("paul").await;
+    log_in(&p, &origin, "paul", &passwords["paul"]).await;
+    p.goto(&format!("{origin}/s/demo/codebook")).await;
+    let shown = p
+        .wait_until(
+            "the codebook's counts",
+            "const c = [...document.querySelectorAll('main#codebook .code-item')];
+             return c.length > 0 && c.map((i) => [i.dataset.codeId, i.querySelector('.code-count').textContent]);",
+            json!([]),
+        )
+        .await;
+    let book = p
+        .eval_async(
+            &format!("{API_JS} return await api('GET', '/codebook');"),
+            json!([]),
+        )
+        .await;
+    let mut with_contrast = 0;
+    for item in shown.as_array().unwrap() {
+        let node = book
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["code"]["id"] == item[0])
+            .expect("a code the API lists");
+        let (codings, contrast) = (&node["codings"], node["contrast"].as_u64().unwrap());
+        let expected = match contrast {
+            0 => codings.to_string(),
+            n => {
+                with_contrast += 1;
+                format!("{codings} (+{n} contrast)")
+            }
+        };
+        assert_eq!(item[1], expected.as_str(), "{}", node["path"]);
+    }
+    assert!(with_contrast > 0, "the sample has contrast codings");
+    p.screenshot("01-codebook.png").await;
+    step("the codebook counts contrast apart");
+
+    p.goto(&format!("{origin}/s/demo/query")).await;
+    p.wait_until(
+        "the interviews' groupings",
+        "return document.querySelector('main#query option[value=\"interview:others_present\"]')",
+        json!([]),
+    )
+    .await;
+    p.eval(
+        "document.querySelector('main#query section[data-section=matrix] select').value = 'dyad'; return true",
+        json!([]),
+    )
+    .await;
+    let show = p
+        .find("main#query section[data-section=matrix] button[type=submit]")
+        .await;
+    p.click(&show).await;
+    let rule = p
+        .wait_until(
+            "the dyad table's rule",
+            "const r = document.querySelector('.matrix-rule'); return r && r.textContent",
+            json!([]),
+        )
+        .await;
+    assert!(rule.as_str().unwrap().contains("counts for none"), "{rule}");
+    let table = p
+        .eval(
+            "return {
+               heads: [...document.querySelectorAll('.matrix-table thead th')].map((t) => t.textContent),
+               totals: document.querySelectorAll('.matrix-table tfoot tr.matrix-totals td.number').length,
+             };",
+            json!([]),
+        )
+        .await;
+    let heads: Vec<&str> = table["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    assert!(heads.contains(&"(about no particular dyad)"), "{heads:?}");
+    assert_eq!(
+        table["totals"].as_u64().unwrap() as usize,
+        heads.len() - 3,
+        "a total under every group's column: {heads:?}"
+    );
+    p.screenshot("02-dyads.png").await;
+    step("the dyad table says its rule");
 }
 
 /// One passage of the maria–sam comparison as the API gives it, found by the viewer's key.

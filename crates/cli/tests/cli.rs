@@ -354,9 +354,11 @@ fn the_tour() {
         (
             stats["sources"].as_u64(),
             stats["codings"].as_u64(),
+            stats["contrast"].as_u64(),
             stats["dyads"].as_u64()
         ),
-        (Some(2), Some(5), Some(1))
+        (Some(2), Some(4), Some(1), Some(1)),
+        "contrast codings are counted apart"
     );
     assert_eq!(stats["by_role"]["clinician"]["codings"], 2);
     assert_eq!(

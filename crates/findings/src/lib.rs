@@ -5,9 +5,10 @@
 //!
 //! Attribution rules (documented in `docs/findings.md`):
 //! - a coding's **speaker role** is the role of the speaker of the turn it starts in;
-//! - a source is the **account** of its participant; it belongs to a **dyad** when the source
-//!   names one, and a clinician's source that names no dyad speaks for every dyad of that
-//!   clinician;
+//! - a source is the **account** of its participant; a passage speaks for the **dyads** of the
+//!   attributions it overlaps, else for the dyad its source names (a patient's account: the
+//!   patient's one dyad); a clinician's unattributed passage speaks for no dyad
+//!   (`Corpus::dyads_of_passage`);
 //! - a coding's **component** is the theory component of its code or of the nearest ancestor
 //!   code that has one;
 //! - **contrast** codings are never evidence for a component; they are reported apart.
@@ -41,7 +42,8 @@ pub use cooccur::{CodeLabel, Cooccurrence, Proximity};
 pub use corpus::{Corpus, CorpusError};
 pub use excerpt::{Excerpt, MAX_CONTEXT_CHARS};
 pub use query::{
-    Cell, CodingExcerpt, CodingFilter, Column, Grouping, Matrix, MatrixRow, QueryError,
+    Cell, CodingExcerpt, CodingFilter, Column, Grouping, GroupingError, InterviewField, Matrix,
+    MatrixRow, QueryError,
 };
 pub use search::{
     CodeAllPlan, PlannedHit, SearchFilter, SearchIndex, SearchResult, TextQuery, fold,

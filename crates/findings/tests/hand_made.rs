@@ -515,3 +515,50 @@ fn saturation_as_worked_out_by_hand() {
         Verdict::NotYet { .. }
     ));
 }
+
+/// `query freq --by dyad` and `--by clinician`, per column, worked out from the table above:
+/// each coding once per column, contrast apart; the clinicians' words about no one under a
+/// column of their own; and `stats` counting alike.
+#[test]
+fn the_dyad_and_clinician_columns_count_as_worked_out_by_hand() {
+    use between_findings::{CodingFilter, Grouping};
+    use between_study::Count;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wb = build(dir.path(), false);
+    let corpus = between_findings::Corpus::of(&wb).expect("corpus");
+    let count = |codings, contrast| Count { codings, contrast };
+    let columns = |by: Grouping| {
+        let m = corpus
+            .matrix(&by, None, &CodingFilter::default())
+            .expect("a matrix");
+        let counts: Vec<(String, Count)> = m.column_counts().into_iter().collect();
+        (counts, m.rule)
+    };
+    let (by_dyad, rule) = columns(Grouping::Dyad);
+    assert_eq!(
+        by_dyad,
+        [
+            ("(about no particular dyad)".to_string(), count(2, 0)),
+            ("C1-P1".to_string(), count(6, 0)),
+            ("C1-P2".to_string(), count(4, 0)),
+            ("C2-P3".to_string(), count(4, 1)),
+        ]
+    );
+    assert!(rule.contains("counts for none"), "{rule}");
+    // No passage here is about two dyads, so the columns add up to every coding once.
+    let stats = wb.stats().expect("stats");
+    assert_eq!(
+        by_dyad.into_iter().map(|(_, c)| c).sum::<Count>(),
+        stats.count()
+    );
+    assert_eq!(stats.count(), count(16, 1));
+    let (by_clinician, _) = columns(Grouping::Clinician);
+    assert_eq!(
+        by_clinician,
+        [
+            ("C1".to_string(), count(11, 0)),
+            ("C2".to_string(), count(5, 1)),
+        ],
+        "a clinician's own words about no one are still theirs"
+    );
+}

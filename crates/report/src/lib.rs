@@ -13,7 +13,7 @@ use between_findings::propositions::{SideRule, support};
 use between_findings::saturation::{GUEST_DEFAULT, StoppingRule, saturation};
 use between_findings::triangulation::{Coders, triangulate};
 use between_findings::{Corpus, CorpusError};
-use between_study::{AgreementReport, AgreementUnit, Workbench};
+use between_study::{AgreementReport, AgreementUnit, Count, Workbench};
 
 pub use files::{ReportError, Written, write_report};
 pub use tables::{Cell, Table};
@@ -186,15 +186,20 @@ pub fn build(corpus: &Corpus, agreement: Option<&AgreementReport>) -> Result<Rep
             Vec::new(),
         ),
     });
+    // Contrast codings apart, as every count of codings (docs/findings.md).
+    let mut coded = Count::default();
+    for c in &corpus.codings {
+        coded.add(c.contrast, 1);
+    }
     Ok(Report {
         title: format!("Report: {}", corpus.name),
         subtitle: format!(
-            "{} clinicians, {} patients, {} dyads, {} sources, {} codings",
+            "{} clinicians, {} patients, {} dyads, {} sources, {}",
             count(Role::Clinician),
             count(Role::Patient),
             corpus.dyads.len(),
             corpus.sources.len(),
-            corpus.codings.len()
+            coded.in_words()
         ),
         sections,
     })
@@ -258,6 +263,24 @@ mod tests {
                 .iter()
                 .any(|t| t.note.contains(between_study::CONTRAST_RULE)),
             "the contrast rule"
+        );
+    }
+
+    #[test]
+    fn the_subtitle_counts_codings_as_stats_does_with_contrast_apart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wb = between_sample::materialise(&dir.path().join("s.between"), &Default::default())
+            .expect("sample");
+        let report = build(&Corpus::of(&wb).expect("corpus"), None).expect("report");
+        let stats = wb.stats().expect("stats");
+        assert!(stats.contrast > 0, "the sample has contrast codings");
+        assert!(
+            report.subtitle.ends_with(&format!(
+                ", {} codings (+{} contrast)",
+                stats.codings, stats.contrast
+            )),
+            "{}",
+            report.subtitle
         );
     }
 
