@@ -149,8 +149,8 @@ pub fn build(corpus: &Corpus, agreement: Option<&AgreementReport>) -> Result<Rep
         section(
             "dyads",
             "The dyad matrix",
-            "For each dyad and component, the evidence in the clinician's account, the patient's, or both.",
-            vec![evidence::dyad_matrix(&matrix)],
+            "For each dyad and component, the evidence in the clinician's account, the patient's, or both; then the evidence about no particular patient, counted for no dyad.",
+            vec![evidence::dyad_matrix(&matrix), evidence::general(&matrix)],
         ),
         Section {
             figures: vec![Figure {

@@ -55,6 +55,36 @@ async fn dyad_and_clinician_cases_are_read_by_everyone_and_narratives_carry_vers
         r.body["dyads"].as_array().unwrap().len(),
         r.body["components"][0]["dyads"].as_array().unwrap().len()
     );
+    // C2's passages attributed to no patient (in the sample, all of C2's interview so far) are
+    // the matrix's general row, shown apart on the page.
+    let m = w
+        .call(&ada, Method::GET, "/findings/triangulation", None)
+        .await
+        .body;
+    let components = m["components"].as_array().unwrap();
+    let row = m["general"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["participant"] == "C2")
+        .expect("C2's general evidence");
+    let general = r.body["general"].as_array().unwrap();
+    assert!(general.iter().any(|g| g["passages"].as_u64() > Some(0)));
+    for g in general {
+        let c = components
+            .iter()
+            .position(|c| c["id"] == g["component"])
+            .unwrap();
+        assert_eq!(
+            g["passages"], row["cells"][c]["passages"],
+            "{}",
+            g["component"]
+        );
+    }
+    let page = w
+        .send(&ada, Method::GET, "/s/sample/cases/clinician/C2", None)
+        .await;
+    assert!(page.text.contains("About no particular patient"));
     for missing in ["/cases/dyad/C9-P99", "/cases/clinician/P01"] {
         let r = w.call(&paul, Method::GET, missing, None).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{missing}");

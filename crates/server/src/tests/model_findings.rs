@@ -11,6 +11,7 @@ async fn findings_need_a_session_and_coders_are_refused_while_blind() {
     let paths = [
         "/triangulation",
         "/triangulation/cell?dyad=C1-P01&component=trust",
+        "/triangulation/general?participant=C1&component=trust",
         "/propositions",
         "/propositions/excerpts?number=1&dyad=C1-P01",
         "/figure.svg",
@@ -65,10 +66,13 @@ async fn a_cell_quotes_both_accounts_with_the_codings_the_matrix_counted() {
     let dyads = m["dyads"].as_array().unwrap();
     let components = m["components"].as_array().unwrap();
     assert_eq!(dyads.len(), 10);
-    let (d, c) = (0..dyads.len())
-        .flat_map(|d| (0..components.len()).map(move |c| (d, c)))
+    // Until the sample study attributes its clinicians' passages, no dyad holds clinician
+    // evidence: the cell is one with the patient's (and, once attributed, both accounts').
+    let cells = || (0..dyads.len()).flat_map(|d| (0..components.len()).map(move |c| (d, c)));
+    let (d, c) = cells()
         .find(|&(d, c)| m["cells"][d][c]["presence"] == "both")
-        .expect("a cell evidenced in both accounts");
+        .or_else(|| cells().find(|&(d, c)| m["cells"][d][c]["presence"] == "patient-only"))
+        .expect("a cell evidenced in the patient's account");
     let cell = &m["cells"][d][c];
     let uri = format!(
         "{F}/triangulation/cell?dyad={}&component={}",
@@ -77,8 +81,13 @@ async fn a_cell_quotes_both_accounts_with_the_codings_the_matrix_counted() {
     );
     let x = w.call(&ada, Method::GET, &uri, None).await;
     assert_eq!(x.status, StatusCode::OK, "{}", x.text);
-    for account in ["clinician", "patient"] {
-        let quoted: Vec<&Value> = x.body[account]
+    let evidenced: Vec<&str> = ["clinician", "patient"]
+        .into_iter()
+        .filter(|a| cell[*a]["passages"].as_u64().unwrap() > 0)
+        .collect();
+    for account in ["clinician", "patient", "others"] {
+        let quotes = &x.body[account];
+        let quoted: Vec<&Value> = quotes["evidence"]
             .as_array()
             .unwrap()
             .iter()
@@ -90,24 +99,27 @@ async fn a_cell_quotes_both_accounts_with_the_codings_the_matrix_counted() {
             .iter()
             .collect();
         assert_eq!(quoted, counted, "{account}");
-        assert!(!quoted.is_empty());
+        assert_eq!(quotes["passages"], cell[account]["passages"], "{account}");
+        assert_eq!(
+            quotes["contrast_passages"], cell[account]["contrast_passages"],
+            "{account}"
+        );
         assert!(
-            x.body[account]
+            quotes["evidence"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .all(|e| e["contrast"] == false && !e["text"].as_str().unwrap().is_empty())
         );
-    }
-    for contrast in ["contrast_clinician", "contrast_patient"] {
         assert!(
-            x.body[contrast]
+            quotes["contrast"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .all(|e| e["contrast"] == true)
         );
     }
+    assert!(!evidenced.is_empty());
     // One coder's matrix holds only that coder's codings.
     let sam = w
         .call(
@@ -118,7 +130,7 @@ async fn a_cell_quotes_both_accounts_with_the_codings_the_matrix_counted() {
         )
         .await
         .body;
-    for account in ["clinician", "patient"] {
+    for account in evidenced {
         let all = cell[account]["codings"].as_array().unwrap();
         let only = sam["cells"][d][c][account]["codings"].as_array().unwrap();
         assert!(only.iter().all(|id| all.contains(id)), "{account}");
@@ -126,6 +138,61 @@ async fn a_cell_quotes_both_accounts_with_the_codings_the_matrix_counted() {
             only.len() < all.len(),
             "the other coder's codings are left out"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_clinicians_unattributed_evidence_is_quoted_apart() {
+    let w = world();
+    let ada = w.login("sample", "ada").await;
+    let m = w
+        .call(&ada, Method::GET, &format!("{F}/triangulation"), None)
+        .await
+        .body;
+    let trust = m["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c["id"] == "trust")
+        .unwrap();
+    let c1 = m["general"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["participant"] == "C1")
+        .expect("C1's interview attributes nothing yet: general evidence");
+    let counted = &c1["cells"][trust];
+    let x = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{F}/triangulation/general?participant=c1&component=trust"),
+            None,
+        )
+        .await;
+    assert_eq!(x.status, StatusCode::OK, "{}", x.text);
+    assert_eq!(x.body["participant"], "C1");
+    assert_eq!(x.body["excerpts"]["passages"], counted["passages"]);
+    let quoted: Vec<&Value> = x.body["excerpts"]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["coding"])
+        .collect();
+    assert_eq!(
+        quoted,
+        counted["codings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .collect::<Vec<_>>()
+    );
+    // None of those codings is counted in any dyad's cell.
+    for row in m["cells"].as_array().unwrap() {
+        for account in ["clinician", "patient", "others"] {
+            let ids = row[trust][account]["codings"].as_array().unwrap();
+            assert!(quoted.iter().all(|q| !ids.contains(q)));
+        }
     }
 }
 
@@ -153,6 +220,30 @@ async fn propositions_figures_and_the_stopping_rule() {
         .await
         .body;
     assert!(strict["propositions"][0]["both"].as_u64() <= first["both"].as_u64());
+    // The stricter readings combine, never add support, and say what they are.
+    let together = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{F}/propositions?together=turn&target_from_patient=true"),
+            None,
+        )
+        .await;
+    assert_eq!(together.status, StatusCode::OK, "{}", together.text);
+    let together = together.body;
+    assert_eq!(together["together"], "turn");
+    assert_eq!(together["target_from_patient"], true);
+    let text = together["rule_text"].as_str().unwrap();
+    assert!(text.contains("same turn") && text.contains("patient's account"));
+    assert_ne!(together["rule_text"], s["rule_text"]);
+    for (p, q) in s["propositions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(together["propositions"].as_array().unwrap())
+    {
+        assert!(q["both"].as_u64() <= p["both"].as_u64());
+    }
 
     for path in ["/figure.svg", "/saturation.svg?k=1"] {
         let r = w.call(&ada, Method::GET, &format!("{F}{path}"), None).await;
@@ -197,6 +288,16 @@ async fn bad_findings_requests_get_the_one_error_shape() {
             StatusCode::NOT_FOUND,
         ),
         ("/propositions?rule=most", StatusCode::BAD_REQUEST),
+        ("/propositions?together=sideways", StatusCode::BAD_REQUEST),
+        ("/propositions?together=near:x", StatusCode::BAD_REQUEST),
+        (
+            "/triangulation/general?component=trust",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/triangulation/general?participant=C9&component=trust",
+            StatusCode::NOT_FOUND,
+        ),
         (
             "/propositions/excerpts?number=99&dyad=C1-P01",
             StatusCode::NOT_FOUND,
