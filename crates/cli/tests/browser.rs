@@ -1601,26 +1601,26 @@ async fn model_scenario(
     // ---- the dyads × components matrix ------------------------------------------------------
     let link = b.find_by("link text", "Dyads").await;
     b.click(&link).await;
-    b.wait_until(
-        "the matrix",
-        "return document.querySelector('table.matrix button.cell.presence-both')",
-        json!([]),
-    )
-    .await;
-    let cell = b.find("table.matrix button.cell.presence-both").await;
+    // Until the sample study attributes its clinicians' passages, no dyad holds clinician
+    // evidence: take a cell with both accounts if there is one, else the patient's.
+    let evidenced = "return document.querySelector('table.matrix button.cell.presence-both')
+                     || document.querySelector('table.matrix button.cell.presence-patient-only')";
+    b.wait_until("the matrix", evidenced, json!([])).await;
+    let cell = b.eval(evidenced, json!([])).await;
     let key = b
         .eval(
             "return [args[0].dataset.dyad, args[0].dataset.component]",
-            json!([{ ELEMENT: cell }]),
+            json!([cell]),
         )
         .await;
-    b.click(&cell).await;
+    b.eval("args[0].click(); return true", json!([cell])).await;
     let shown = b
         .wait_until(
             "the cell's quotes",
             "const c = document.querySelectorAll('#cell-detail .excerpts.clinician li blockquote');
              const p = document.querySelectorAll('#cell-detail .excerpts.patient li blockquote');
-             return c.length > 0 && p.length > 0 ? [c.length, p.length, c[0].textContent, p[0].textContent] : null",
+             const h = document.querySelector('#cell-detail .excerpts.patient h3');
+             return p.length > 0 ? [c.length, p.length, p[0].textContent, h.textContent] : null",
             json!([]),
         )
         .await;
@@ -1633,16 +1633,32 @@ async fn model_scenario(
             key.clone(),
         )
         .await;
+    let patient = &api_cell["patient"];
     assert_eq!(
         shown[0],
-        json!(api_cell["clinician"].as_array().unwrap().len())
+        json!(api_cell["clinician"]["evidence"].as_array().unwrap().len())
     );
     assert_eq!(
         shown[1],
-        json!(api_cell["patient"].as_array().unwrap().len())
+        json!(patient["evidence"].as_array().unwrap().len())
     );
-    assert_eq!(shown[2], api_cell["clinician"][0]["text"]);
-    assert_eq!(shown[3], api_cell["patient"][0]["text"]);
+    assert_eq!(shown[2], patient["evidence"][0]["text"]);
+    assert!(
+        shown[3].as_str().unwrap().contains(&format!(
+            "{} passages, {} codings",
+            patient["passages"],
+            patient["evidence"].as_array().unwrap().len()
+        )),
+        "the list's heading counts what the cell counts: {}",
+        shown[3]
+    );
+    // A clinician's unattributed passages are tabled apart, about no particular patient.
+    b.wait_until(
+        "the general evidence",
+        "return document.querySelector('#general-evidence button.cell.general[data-participant=\"C1\"]')",
+        json!([]),
+    )
+    .await;
     b.screenshot("01-cell-quotes.png").await;
     step("a cell shows quotes from the clinician's and the patient's account");
     b.eval(

@@ -1728,6 +1728,58 @@ fn the_dyad_and_the_model_from_the_command_line() {
     .ok()
     .stdout();
     assert!(quotes.contains("Clinician's account") && quotes.contains("Patient's account"));
+    // Each list is headed by the passages the cell counts, and the codings it quotes.
+    let cell_json = json(
+        &between(
+            d,
+            &[
+                "triangulate",
+                s,
+                "--dyad",
+                label,
+                "--component",
+                "trust",
+                "--format",
+                "json",
+            ],
+        )
+        .ok(),
+    );
+    assert_eq!(
+        cell_json["patient"]["passages"],
+        cell["patient"]["passages"]
+    );
+    assert!(quotes.contains(&format!(
+        "Patient's account: {} passages ({} codings):",
+        cell["patient"]["passages"],
+        cell_json["patient"]["evidence"].as_array().unwrap().len()
+    )));
+    // C1's interview attributes nothing yet: its passages are about no particular patient.
+    assert!(table.contains("About no particular patient"));
+    let general = between(
+        d,
+        &["triangulate", s, "--general", "C1", "--component", "trust"],
+    )
+    .ok()
+    .stdout();
+    assert!(general.contains("about no particular patient"), "{general}");
+    let c1 = matrix["general"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["participant"] == "C1")
+        .unwrap();
+    assert!(general.contains(&format!(
+        "Passages: {} passages",
+        c1["cells"][trust]["passages"]
+    )));
+    between(d, &["triangulate", s, "--component", "trust"]).fails_with("--dyad or --general");
+    assert!(
+        between(d, &["triangulate", "--help"])
+            .ok()
+            .stdout()
+            .contains("about no particular patient")
+    );
     between(d, &["triangulate", s, "--coder", "nobody"]).fails_with("nobody");
     between(
         d,
@@ -1742,12 +1794,35 @@ fn the_dyad_and_the_model_from_the_command_line() {
         .map(|k| first[k].as_u64().unwrap())
         .sum();
     assert_eq!(sum, 10);
+    let table = between(d, &["propositions", s]).ok().stdout();
     assert!(
-        between(d, &["propositions", s])
-            .ok()
-            .stdout()
-            .contains("P1")
+        table.contains("P1")
+            && table.contains(&format!("Rule: {}", support["rule_text"].as_str().unwrap()))
     );
+    let strict = json(
+        &between(
+            d,
+            &[
+                "propositions",
+                s,
+                "--together",
+                "near:50",
+                "--target-from-patient",
+                "--format",
+                "json",
+            ],
+        )
+        .ok(),
+    );
+    assert_eq!(strict["together"], "near 50");
+    assert!(
+        strict["rule_text"]
+            .as_str()
+            .unwrap()
+            .contains("within 50 characters")
+    );
+    assert!(strict["propositions"][0]["both"].as_u64() <= first["both"].as_u64());
+    between(d, &["propositions", s, "--together", "sideways"]).fails_with("sideways");
 
     between(d, &["figure", s, "--out", "model.svg"]).ok();
     let svg = std::fs::read_to_string(d.join("model.svg")).unwrap();
