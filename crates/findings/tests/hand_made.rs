@@ -1,0 +1,353 @@
+//! A small study made by hand, whose right answers were worked out on paper before the code
+//! ran: two clinicians, three patients, attributed passages, overlapping and contrast codings
+//! by two coders. It is built through the `Workbench` on a real study file, as a team would.
+//!
+//! The theory: processes `valuing` (sub-component `presence`) and `abiding` (sub-component
+//! `not-giving-up`), outcomes `trust` and `hope`; propositions valuing → trust (P1) and
+//! abiding → hope (P2). People: clinicians C1 and C2; patients P1 and P2 (C1's) and P3 (C2's);
+//! dyads C1-P1, C1-P2, C2-P3. Coders: maria and sam.
+//!
+//! | source (date)      | turn (attributed to)                                     | codings |
+//! |--------------------|----------------------------------------------------------|---------|
+//! | c1, C1 (1 Jan)     | 1 "I sit with every patient and listen." (no one)        | maria presence (whole) |
+//! |                    | 2 "With Pat One I kept coming back, …" (P1)              | maria abiding "I kept coming back, year after year"; sam abiding "kept coming back"; maria hope "now she has hope again" |
+//! |                    | 3 "With Pat Two I sat and listened to her fear." (C1-P2) | maria presence "sat and listened to her fear" |
+//! | p1, C1-P1 (2 Jan)  | "She listens to me. I trust her completely."             | maria valuing "She listens to me."; maria and sam trust "I trust her completely." |
+//! | p2, C1-P2 (3 Jan)  | 1 "She sits with me and I trust her."                    | maria presence (whole); maria trust "I trust her" |
+//! |                    | 2 "She never judged me."                                 | sam valuing (whole) |
+//! | p3, C2-P3 (4 Jan)  | 1 "I never trusted doctors before him."                  | maria trust (whole); sam trust as a contrast (whole) |
+//! |                    | 2 "He keeps coming back to see me, so I have hope."      | maria not-giving-up "He keeps coming back to see me"; maria hope "so I have hope" |
+//! | c2, C2 (5 Jan)     | 1 "With Pat Three, I never gave up on him." (P3)         | maria abiding "I never gave up on him" |
+//! |                    | 2 "Patients need hope." (no one)                         | maria hope (whole) |
+
+use between_core::{InterviewInfo, Role};
+use between_study::{
+    CodingTarget, ImportFile, ImportOptions, NewCoding, NewDyad, NewParticipant, NewStudy,
+    Workbench,
+};
+
+const THEORY: &str = r##"
+id = "hand-made"
+name = "Hand-made"
+version = "1"
+status = "draft"
+description = "Two processes, two outcomes."
+
+[[component]]
+id = "valuing"
+name = "Valuing"
+kind = "process"
+definition = "The clinician values the patient."
+
+  [[component.sub]]
+  id = "presence"
+  name = "Presence"
+  kind = "dimension"
+  definition = "Being there."
+
+[[component]]
+id = "abiding"
+name = "Abiding"
+kind = "process"
+definition = "Staying with the patient."
+
+  [[component.sub]]
+  id = "not-giving-up"
+  name = "Not giving up"
+  kind = "dimension"
+  definition = "Never giving up on the patient."
+
+[[component]]
+id = "trust"
+name = "Trust"
+kind = "outcome"
+definition = "The patient trusts."
+
+[[component]]
+id = "hope"
+name = "Hope"
+kind = "outcome"
+definition = "The patient hopes."
+
+[[proposition]]
+from = ["valuing"]
+to = ["trust"]
+relation = "leads-to"
+basis = "stated-in-source"
+
+[[proposition]]
+from = ["abiding"]
+to = ["hope"]
+relation = "leads-to"
+basis = "stated-in-source"
+"##;
+
+/// One coding by quote: (source, code, words, coder, contrast).
+type Coded = (&'static str, &'static str, &'static str, &'static str, bool);
+
+const CODINGS: &[Coded] = &[
+    (
+        "c1.txt",
+        "presence",
+        "I sit with every patient and listen.",
+        "maria",
+        false,
+    ),
+    (
+        "c1.txt",
+        "abiding",
+        "I kept coming back, year after year",
+        "maria",
+        false,
+    ),
+    ("c1.txt", "abiding", "kept coming back", "sam", false),
+    ("c1.txt", "hope", "now she has hope again", "maria", false),
+    (
+        "c1.txt",
+        "presence",
+        "sat and listened to her fear",
+        "maria",
+        false,
+    ),
+    ("p1.txt", "valuing", "She listens to me.", "maria", false),
+    ("p1.txt", "trust", "I trust her completely.", "maria", false),
+    ("p1.txt", "trust", "I trust her completely.", "sam", false),
+    (
+        "p2.txt",
+        "presence",
+        "She sits with me and I trust her.",
+        "maria",
+        false,
+    ),
+    ("p2.txt", "trust", "I trust her", "maria", false),
+    ("p2.txt", "valuing", "She never judged me.", "sam", false),
+    (
+        "p3.txt",
+        "trust",
+        "I never trusted doctors before him.",
+        "maria",
+        false,
+    ),
+    (
+        "p3.txt",
+        "trust",
+        "I never trusted doctors before him.",
+        "sam",
+        true,
+    ),
+    (
+        "p3.txt",
+        "not-giving-up",
+        "He keeps coming back to see me",
+        "maria",
+        false,
+    ),
+    ("p3.txt", "hope", "so I have hope", "maria", false),
+    (
+        "c2.txt",
+        "abiding",
+        "I never gave up on him",
+        "maria",
+        false,
+    ),
+    ("c2.txt", "hope", "Patients need hope.", "maria", false),
+];
+
+/// The study, with sam's contrast in p3 made evidence when `sam_agrees_on_p3`.
+pub fn build(dir: &std::path::Path, sam_agrees_on_p3: bool) -> Workbench {
+    let theory = between_model::Theory::from_toml(THEORY, "hand-made.toml").expect("theory");
+    let mut wb = Workbench::create(
+        &dir.join("hand-made.between"),
+        NewStudy {
+            name: "hand-made".into(),
+            theory: Some(theory),
+            ..Default::default()
+        },
+        &between_store::OpenOptions::default(),
+        "maria",
+    )
+    .expect("study");
+    for (label, role) in [
+        ("C1", Role::Clinician),
+        ("C2", Role::Clinician),
+        ("P1", Role::Patient),
+        ("P2", Role::Patient),
+        ("P3", Role::Patient),
+    ] {
+        wb.add_participant(NewParticipant {
+            label: label.into(),
+            role: Some(role),
+            ..Default::default()
+        })
+        .expect("participant");
+    }
+    for (clinician, patient) in [("C1", "P1"), ("C1", "P2"), ("C2", "P3")] {
+        wb.add_dyad(NewDyad {
+            clinician: clinician.into(),
+            patient: patient.into(),
+            ..Default::default()
+        })
+        .expect("dyad");
+    }
+    let sources: [(&str, &str, Option<&str>, &str, &str); 5] = [
+        (
+            "c1.txt",
+            "C1",
+            None,
+            "2025-01-01",
+            "INTERVIEWER: How do you work?\n\
+             C1: I sit with every patient and listen.\n\
+             INTERVIEWER: Tell me about Pat One.\n\
+             C1: With Pat One I kept coming back, year after year, and now she has hope again.\n\
+             INTERVIEWER: And Pat Two?\n\
+             C1: With Pat Two I sat and listened to her fear.\n",
+        ),
+        (
+            "p1.txt",
+            "P1",
+            Some("C1-P1"),
+            "2025-01-02",
+            "INTERVIEWER: How is she?\nP1: She listens to me. I trust her completely.\n",
+        ),
+        (
+            "p2.txt",
+            "P2",
+            Some("C1-P2"),
+            "2025-01-03",
+            "INTERVIEWER: How is she?\n\
+             P2: She sits with me and I trust her.\n\
+             INTERVIEWER: Anything else?\n\
+             P2: She never judged me.\n",
+        ),
+        (
+            "p3.txt",
+            "P3",
+            Some("C2-P3"),
+            "2025-01-04",
+            "INTERVIEWER: How is he?\n\
+             P3: I never trusted doctors before him.\n\
+             INTERVIEWER: And now?\n\
+             P3: He keeps coming back to see me, so I have hope.\n",
+        ),
+        (
+            "c2.txt",
+            "C2",
+            None,
+            "2025-01-05",
+            "INTERVIEWER: Tell me about Pat Three.\n\
+             C2: With Pat Three, I never gave up on him.\n\
+             INTERVIEWER: And hope?\n\
+             C2: Patients need hope.\n",
+        ),
+    ];
+    for (name, who, dyad, date, text) in sources {
+        let options = ImportOptions {
+            participant: Some(who.into()),
+            dyad: dyad.map(String::from),
+            interview: InterviewInfo {
+                date: Some(date.into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let file = ImportFile {
+            name: name.into(),
+            bytes: text.as_bytes().to_vec(),
+        };
+        wb.import_files(vec![file], &options, &mut |_, _| {})
+            .expect("import");
+    }
+    for (source, quote, about) in [
+        (
+            "c1.txt",
+            "With Pat One I kept coming back, year after year, and now she has hope again.",
+            "P1",
+        ),
+        (
+            "c1.txt",
+            "With Pat Two I sat and listened to her fear.",
+            "C1-P2",
+        ),
+        ("c2.txt", "With Pat Three, I never gave up on him.", "P3"),
+    ] {
+        wb.attribute_quote(source, quote, None, &[about.to_string()])
+            .expect("attribution");
+    }
+    let codings = CODINGS
+        .iter()
+        .map(|&(source, code, quote, coder, contrast)| {
+            let contrast = contrast && !(sam_agrees_on_p3 && source == "p3.txt");
+            NewCoding {
+                source: source.into(),
+                code: code.into(),
+                target: CodingTarget::Quote {
+                    text: quote.into(),
+                    occurrence: None,
+                },
+                coder: Some(coder.into()),
+                memo: None,
+                contrast,
+            }
+        })
+        .collect();
+    wb.apply_codings(codings).expect("codings");
+    wb
+}
+
+/// The dyads each coding speaks for, by quote: the attribution it lies in, else its source's
+/// dyad; a clinician's words about no one speak for no dyad.
+#[test]
+fn each_coding_speaks_for_the_dyads_worked_out_by_hand() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wb = build(dir.path(), false);
+    let corpus = between_findings::Corpus::of(&wb).expect("corpus");
+    let expected: &[(&str, &str, &str, &[&str])] = &[
+        (
+            "c1.txt",
+            "presence",
+            "I sit with every patient and listen.",
+            &[],
+        ),
+        (
+            "c1.txt",
+            "abiding",
+            "I kept coming back, year after year",
+            &["C1-P1"],
+        ),
+        ("c1.txt", "abiding", "kept coming back", &["C1-P1"]),
+        ("c1.txt", "hope", "now she has hope again", &["C1-P1"]),
+        (
+            "c1.txt",
+            "presence",
+            "sat and listened to her fear",
+            &["C1-P2"],
+        ),
+        ("p1.txt", "trust", "I trust her completely.", &["C1-P1"]),
+        ("p2.txt", "valuing", "She never judged me.", &["C1-P2"]),
+        ("p3.txt", "hope", "so I have hope", &["C2-P3"]),
+        ("c2.txt", "abiding", "I never gave up on him", &["C2-P3"]),
+        ("c2.txt", "hope", "Patients need hope.", &[]),
+    ];
+    for &(name, code, quote, dyads) in expected {
+        let source = corpus
+            .sources
+            .iter()
+            .find(|s| s.name == name)
+            .expect("source");
+        let coding = corpus
+            .codings_of(source.id)
+            .iter()
+            .find(|c| {
+                corpus.code_component(c.code) == Some(code)
+                    && corpus.text_of(source, c.span) == quote
+            })
+            .unwrap_or_else(|| panic!("{name}: no {code} coding of {quote:?}"));
+        let mut found: Vec<&str> = corpus
+            .dyads_of_passage(source, coding.span)
+            .iter()
+            .map(|d| d.label.as_str())
+            .collect();
+        found.sort();
+        assert_eq!(found, dyads, "{name}: {quote:?}");
+    }
+}
