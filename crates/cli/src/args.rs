@@ -1018,7 +1018,7 @@ pub struct ReadingArgs {
 }
 
 /// What every dyad count means, said under the commands that show one.
-const ATTRIBUTION_RULE: &str = "A passage counts for a dyad when it is attributed to the dyad (or to a participant of it), or, unattributed, when its source names the dyad or is the account of the dyad's patient with one clinician. In the clinician's account when the source is the dyad's clinician's, the patient's account when the patient's; other sources about the dyad are quoted, never counted. A clinician's unattributed passages are about no particular patient: shown apart, never counted for a dyad. Counts are distinct passages (overlapping codings in one source count once); contrast codings are listed apart, never counted. See docs/findings.md.";
+const ATTRIBUTION_RULE: &str = between_findings::triangulation::ACCOUNTS_RULE;
 
 #[derive(Args, Debug)]
 #[command(after_help = format!("{ATTRIBUTION_RULE}\n\nExamples:\n  between triangulate study.between\n  between triangulate study.between --view presence --coder consensus\n  between triangulate study.between --dyad C1-P01 --component trust\n  between triangulate study.between --general C1 --component trust"))]

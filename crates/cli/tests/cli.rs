@@ -1728,50 +1728,68 @@ fn the_dyad_and_the_model_from_the_command_line() {
     .ok()
     .stdout();
     assert!(quotes.contains("Clinician's account") && quotes.contains("Patient's account"));
-    // Each list is headed by the passages the cell counts, and the codings it quotes.
-    let cell_json = json(
-        &between(
-            d,
-            &[
-                "triangulate",
-                s,
-                "--dyad",
-                label,
-                "--component",
-                "trust",
-                "--format",
-                "json",
-            ],
-        )
-        .ok(),
+    // Each list is headed by the passages the cell counts, then the codings it quotes: take a
+    // cell whose passages were coded more than once, where the two numbers differ.
+    let (doubled, component) = (0..dyads.len())
+        .flat_map(|d| (0..components.len()).map(move |c| (d, c)))
+        .find(|&(d, c)| {
+            let p = &matrix["cells"][d][c]["patient"];
+            p["codings"].as_array().unwrap().len() as u64 > p["passages"].as_u64().unwrap()
+        })
+        .expect("a passage of a patient's account coded twice");
+    let (label, component) = (
+        dyads[doubled]["label"].as_str().unwrap(),
+        components[component]["id"].as_str().unwrap(),
     );
-    assert_eq!(
-        cell_json["patient"]["passages"],
-        cell["patient"]["passages"]
-    );
-    assert!(quotes.contains(&format!(
-        "Patient's account: {} passages ({} codings):",
-        cell["patient"]["passages"],
-        cell_json["patient"]["evidence"].as_array().unwrap().len()
-    )));
-    // C1's interview attributes nothing yet: its passages are about no particular patient.
+    let counted = &matrix["cells"][doubled][components
+        .iter()
+        .position(|c| c["id"] == component)
+        .unwrap()];
+    let args = ["triangulate", s, "--dyad", label, "--component", component];
+    let listed = between(d, &args).ok().stdout();
+    let cell_json = json(&between(d, &[&args[..], &["--format", "json"]].concat()).ok());
+    for (account, heading) in [
+        ("clinician", "Clinician's account"),
+        ("patient", "Patient's account"),
+    ] {
+        assert_eq!(cell_json[account]["passages"], counted[account]["passages"]);
+        let line = format!(
+            "{heading}: {} passages ({} codings):",
+            counted[account]["passages"],
+            counted[account]["codings"].as_array().unwrap().len()
+        );
+        assert!(listed.contains(&line), "{line}\n{listed}");
+    }
+    // C1 also speaks of their patients in general: those passages are about no particular
+    // patient, tabled apart and listed with --general.
     assert!(table.contains("About no particular patient"));
-    let general = between(
-        d,
-        &["triangulate", s, "--general", "C1", "--component", "trust"],
-    )
-    .ok()
-    .stdout();
-    assert!(general.contains("about no particular patient"), "{general}");
     let c1 = matrix["general"]
         .as_array()
         .unwrap()
         .iter()
         .find(|g| g["participant"] == "C1")
         .unwrap();
+    let spoken = (0..components.len())
+        .find(|&c| c1["cells"][c]["passages"].as_u64() > Some(0))
+        .expect("C1's general evidence");
+    let general = between(
+        d,
+        &[
+            "triangulate",
+            s,
+            "--general",
+            "C1",
+            "--component",
+            components[spoken]["id"].as_str().unwrap(),
+        ],
+    )
+    .ok()
+    .stdout();
+    assert!(general.contains("about no particular patient"), "{general}");
     assert!(general.contains(&format!(
-        "Passages: {} passages",
-        c1["cells"][trust]["passages"]
+        "Passages: {} passages ({} codings)",
+        c1["cells"][spoken]["passages"],
+        c1["cells"][spoken]["codings"].as_array().unwrap().len()
     )));
     between(d, &["triangulate", s, "--component", "trust"]).fails_with("--dyad or --general");
     assert!(

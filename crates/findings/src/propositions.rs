@@ -492,6 +492,37 @@ mod tests {
     }
 
     #[test]
+    fn the_attributed_sample_tells_its_propositions_apart() {
+        // Once each clinician's passages count only for the dyads they are about, the
+        // propositions no longer all stand at every dyad (the 10/10 everywhere).
+        let corpus = crate::test_support::sample();
+        let t = triangulate(&corpus, &Coders::All).expect("triangulation");
+        let any = support(&corpus, &t, SideRule::Any);
+        let both: HashSet<usize> = any.propositions.iter().map(|p| p.both).collect();
+        assert!(both.len() > 1, "{both:?}");
+        assert!(any.propositions.iter().any(|p| p.both < t.dyads.len()));
+        // The stricter readings only ever take support away.
+        let strict = support(
+            &corpus,
+            &t,
+            Reading {
+                rule: SideRule::Any,
+                together: Some(Proximity::SameTurn),
+                target_from_patient: true,
+            },
+        );
+        for (a, s) in any.propositions.iter().zip(&strict.propositions) {
+            assert!(s.both <= a.both, "P{}", a.number);
+        }
+        assert!(
+            any.propositions
+                .iter()
+                .zip(&strict.propositions)
+                .any(|(a, s)| s.both < a.both)
+        );
+    }
+
+    #[test]
     fn without_target_evidence_no_dyad_supports_a_proposition() {
         let (mut bundle, theory) = sample_parts();
         let corpus = Corpus::new(bundle.clone(), theory.clone());

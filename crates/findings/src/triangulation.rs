@@ -226,9 +226,22 @@ pub struct GeneralRow {
     pub cells: Vec<Evidence>,
 }
 
+/// Which passages count for a dyad, in words: said wherever a dyad count is shown
+/// (`docs/findings.md`, "Accounts and attribution").
+pub const ACCOUNTS_RULE: &str = "A passage counts for the dyads it is attributed to (by dyad, \
+     or by a participant of the dyad); unattributed, for the dyad its source names or a \
+     patient's one dyad. It is in the clinician's account when its source is the dyad's \
+     clinician's, the patient's account when the patient's; other sources about the dyad \
+     (field notes, another clinician) are quoted, never counted. A clinician's unattributed \
+     passages are about no particular patient: shown apart, never counted for a dyad. Counts \
+     are distinct passages (overlapping codings in one source count once); contrast codings \
+     are listed apart, never counted.";
+
 /// The dyads × components matrix.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Triangulation {
+    /// [`ACCOUNTS_RULE`], so every view of the matrix can state it.
+    pub rule_text: &'static str,
     pub coders: Coders,
     pub components: Vec<ComponentRow>,
     pub dyads: Vec<DyadRow>,
@@ -449,6 +462,7 @@ pub fn triangulate(corpus: &Corpus, coders: &Coders) -> Result<Triangulation, Co
         })
         .collect();
     Ok(Triangulation {
+        rule_text: ACCOUNTS_RULE,
         coders: coders.clone(),
         components,
         dyads,

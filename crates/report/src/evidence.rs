@@ -72,8 +72,8 @@ pub fn dyad_matrix(t: &Triangulation) -> Table {
         note: format!(
             "Each cell: where the component is evidenced (both accounts, clinician only, \
              patient only, or —), then passages in the clinician's / patient's account. {} \
-             Sub-components count for their component; contrast passages are not counted.",
-            ACCOUNTS_RULE
+             Sub-components count for their component.",
+            t.rule_text
         ),
         columns: cols,
         rows: t
@@ -105,13 +105,6 @@ pub fn dyad_matrix(t: &Triangulation) -> Table {
             .collect(),
     }
 }
-
-/// Which passages count for a dyad, as the dyad tables state it.
-const ACCOUNTS_RULE: &str = "A passage counts for the dyads it is attributed to (by dyad, or by \
-     a participant of the dyad); unattributed, for the dyad its source names or a patient's one \
-     dyad. The clinician's account is the clinician's passages that count for the dyad; other \
-     sources about the dyad (field notes, another clinician) are not counted. A clinician's \
-     unattributed passages are about no particular patient and are tabled apart.";
 
 /// Per participant and top-level component: the passages about no particular dyad, which no
 /// dyad counts.

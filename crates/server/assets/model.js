@@ -25,9 +25,6 @@ function coderField(onChange) {
   return { input, field };
 }
 
-// What every dyad count on these pages counts (docs/findings.md, "Accounts and attribution").
-const ACCOUNTS_RULE = 'A passage counts for a dyad when it is attributed to the dyad or to one of its two people; unattributed, when its source names the dyad or is the patient’s with one clinician. The clinician’s account is the clinician’s passages that count for the dyad; other sources about the dyad are quoted, never counted. A clinician’s unattributed passages are about no particular patient: shown apart, counted for no dyad.';
-
 // One quote per coding: `title` says the codings quoted, and `passages` (when given) the
 // distinct passages the count beside it stands for, so the list and the cell agree.
 function excerptList(title, excerpts, cls, passages) {
@@ -59,16 +56,18 @@ function dyads(main, message) {
   const table = el('div', { class: 'matrix-wrap' });
   const general = el('section', { id: 'general-evidence', attrs: { 'aria-label': 'About no particular patient' } });
   const detail = el('section', { id: 'cell-detail', attrs: { 'aria-live': 'polite', 'aria-label': 'Quotes behind the cell' } });
+  // The rule comes with the matrix (docs/findings.md, "Accounts and attribution").
+  const rule = el('p', { id: 'accounts-rule', class: 'muted rule' });
   append(main,
     el('h1', { text: 'Dyads × components' }),
     el('p', { class: 'muted', text: 'Evidence of each theory component in the clinician’s and the patient’s account of each dyad. Sub-components count for their parent; overlapping codings count once; contrast codings are shown apart and never counted.' }),
-    el('p', { class: 'muted rule', text: ACCOUNTS_RULE }),
-    controls, table, general, detail);
+    rule, controls, table, general, detail);
 
   async function load() {
     message.clear();
     try {
       matrix = await api('GET', `/findings/triangulation${query({ coder: coder.value.trim() })}`);
+      rule.textContent = matrix.rule_text;
       draw();
       clear(detail);
     } catch (e) {

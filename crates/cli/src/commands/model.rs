@@ -273,10 +273,7 @@ fn triangulation_table(t: &Triangulation, view: MatrixView) -> Result<()> {
             }
         }
     }
-    writeln!(
-        out,
-        "A passage counts for the dyads it is attributed to (unattributed: the dyad its source names, or a patient's one dyad). See docs/findings.md."
-    )?;
+    writeln!(out, "{} See docs/findings.md.", t.rule_text)?;
     Ok(())
 }
 

@@ -1,5 +1,4 @@
 use super::*;
-use std::collections::HashSet;
 
 use crate::test_support::{sample, sample_parts};
 use between_core::text;
@@ -83,9 +82,9 @@ fn a_second_coder_on_the_same_passage_does_not_double_the_evidence() {
 }
 
 #[test]
-fn a_clinicians_unattributed_interview_is_general_evidence_never_a_dyads() {
-    // The sample study attributes nothing yet: each clinician's interview is about no
-    // particular patient.
+fn a_clinicians_interview_counts_for_a_dyad_only_where_attributed_to_it() {
+    // The sample attributes the stretches of C1's interview about each patient; the rest is
+    // about no particular patient.
     let corpus = sample();
     let t = triangulate(&corpus, &Coders::All).expect("triangulation");
     let c1 = corpus.participant_by_label("C1").expect("C1");
@@ -96,41 +95,68 @@ fn a_clinicians_unattributed_interview_is_general_evidence_never_a_dyads() {
             s.participant == Some(c1.id) && s.dyad.is_none() && s.kind == SourceKind::Interview
         })
         .expect("C1's interview");
-    let theirs: HashSet<CodingId> = corpus
-        .codings_of(interview.id)
-        .iter()
-        .map(|c| c.id)
-        .collect();
-    assert!(!theirs.is_empty());
-    for cells in &t.cells {
-        for cell in cells {
-            for account in [Account::Clinician, Account::Patient, Account::Other] {
-                let side = cell.side(account);
-                assert!(
-                    side.codings
-                        .iter()
-                        .chain(&side.contrast)
-                        .all(|id| !theirs.contains(id)),
-                    "C1's interview counts for no dyad"
-                );
-            }
-        }
-    }
     let general = t.general_of("C1").expect("C1's general evidence");
     assert_eq!(general.role, Role::Clinician);
-    let in_general: HashSet<CodingId> = general
-        .cells
-        .iter()
-        .flat_map(|e| e.codings.iter().chain(&e.contrast))
-        .copied()
-        .collect();
-    let with_component: HashSet<CodingId> = corpus
+    let (mut attributed, mut unattributed) = (0, 0);
+    for coding in corpus.codings_of(interview.id) {
+        let Some(component) = corpus.code_component(coding.code) else {
+            continue;
+        };
+        let c = t.component_position(component).expect("component");
+        let about: Vec<DyadId> = corpus
+            .dyads_of_passage(interview, coding.span)
+            .iter()
+            .map(|d| d.id)
+            .collect();
+        let listed = |e: &Evidence| {
+            if coding.contrast {
+                e.contrast.contains(&coding.id)
+            } else {
+                e.codings.contains(&coding.id)
+            }
+        };
+        for (d, row) in t.dyads.iter().enumerate() {
+            let cell = &t.cells[d][c];
+            assert_eq!(
+                listed(&cell.clinician),
+                about.contains(&row.id),
+                "{:?} in {}'s clinician account",
+                corpus.text_of(interview, coding.span),
+                row.label
+            );
+            assert!(!listed(&cell.patient) && !listed(&cell.others));
+        }
+        assert_eq!(listed(&general.cells[c]), about.is_empty());
+        if about.is_empty() {
+            unattributed += 1;
+        } else {
+            attributed += 1;
+        }
+    }
+    assert!(
+        attributed > 0 && unattributed > 0,
+        "{attributed} {unattributed}"
+    );
+    // The example: George (P01) is not quoted for C1-P04.
+    let boss = corpus
         .codings_of(interview.id)
         .iter()
-        .filter(|c| corpus.code_component(c.code).is_some())
-        .map(|c| c.id)
-        .collect();
-    assert!(with_component.is_subset(&in_general));
+        .find(|c| {
+            corpus
+                .text_of(interview, c.span)
+                .contains("George calls me the Boss")
+        })
+        .expect("the Boss");
+    let component = t
+        .component_position(corpus.code_component(boss.code).expect("component"))
+        .expect("component");
+    let in_dyad = |label: &str| {
+        t.cells[t.dyad_position(label).expect("dyad")][component]
+            .clinician
+            .codings
+            .contains(&boss.id)
+    };
+    assert!(in_dyad("C1-P01") && !in_dyad("C1-P04"));
 }
 
 #[test]

@@ -49,13 +49,46 @@ async fn dyad_and_clinician_cases_are_read_by_everyone_and_narratives_carry_vers
         assert_eq!(r.body["clinician"], "C1");
         assert_eq!(r.body["patient"], "P01");
     }
+    // The dyad page counts by the matrix's rule: C1's passages attributed to George, P01's own.
+    let dyad_page = w.call(&ada, Method::GET, "/cases/dyad/C1-P01", None).await;
+    let matrix = w
+        .call(&ada, Method::GET, "/findings/triangulation", None)
+        .await
+        .body;
+    let d = matrix["dyads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|d| d["label"] == "C1-P01")
+        .unwrap();
+    let shown = dyad_page.body["components"].as_array().unwrap();
+    assert!(
+        shown
+            .iter()
+            .any(|e| e["clinician_passages"].as_u64() > Some(0))
+    );
+    for e in shown {
+        let c = matrix["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|c| c["id"] == e["component"])
+            .unwrap();
+        let cell = &matrix["cells"][d][c];
+        assert_eq!(
+            (&e["clinician_passages"], &e["patient_passages"]),
+            (&cell["clinician"]["passages"], &cell["patient"]["passages"]),
+            "{}",
+            e["component"]
+        );
+    }
     let r = w.call(&ada, Method::GET, "/cases/clinician/C2", None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(
         r.body["dyads"].as_array().unwrap().len(),
         r.body["components"][0]["dyads"].as_array().unwrap().len()
     );
-    // C2's passages attributed to no patient (in the sample, all of C2's interview so far) are
+    // C2's passages attributed to no patient (in the sample, on her own way of working) are
     // the matrix's general row, shown apart on the page.
     let m = w
         .call(&ada, Method::GET, "/findings/triangulation", None)

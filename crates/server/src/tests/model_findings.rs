@@ -66,13 +66,10 @@ async fn a_cell_quotes_both_accounts_with_the_codings_the_matrix_counted() {
     let dyads = m["dyads"].as_array().unwrap();
     let components = m["components"].as_array().unwrap();
     assert_eq!(dyads.len(), 10);
-    // Until the sample study attributes its clinicians' passages, no dyad holds clinician
-    // evidence: the cell is one with the patient's (and, once attributed, both accounts').
     let cells = || (0..dyads.len()).flat_map(|d| (0..components.len()).map(move |c| (d, c)));
     let (d, c) = cells()
         .find(|&(d, c)| m["cells"][d][c]["presence"] == "both")
-        .or_else(|| cells().find(|&(d, c)| m["cells"][d][c]["presence"] == "patient-only"))
-        .expect("a cell evidenced in the patient's account");
+        .expect("a cell evidenced in both accounts");
     let cell = &m["cells"][d][c];
     let uri = format!(
         "{F}/triangulation/cell?dyad={}&component={}",
@@ -81,10 +78,6 @@ async fn a_cell_quotes_both_accounts_with_the_codings_the_matrix_counted() {
     );
     let x = w.call(&ada, Method::GET, &uri, None).await;
     assert_eq!(x.status, StatusCode::OK, "{}", x.text);
-    let evidenced: Vec<&str> = ["clinician", "patient"]
-        .into_iter()
-        .filter(|a| cell[*a]["passages"].as_u64().unwrap() > 0)
-        .collect();
     for account in ["clinician", "patient", "others"] {
         let quotes = &x.body[account];
         let quoted: Vec<&Value> = quotes["evidence"]
@@ -99,6 +92,7 @@ async fn a_cell_quotes_both_accounts_with_the_codings_the_matrix_counted() {
             .iter()
             .collect();
         assert_eq!(quoted, counted, "{account}");
+        assert!(account == "others" || !quoted.is_empty(), "{account}");
         assert_eq!(quotes["passages"], cell[account]["passages"], "{account}");
         assert_eq!(
             quotes["contrast_passages"], cell[account]["contrast_passages"],
@@ -119,7 +113,6 @@ async fn a_cell_quotes_both_accounts_with_the_codings_the_matrix_counted() {
                 .all(|e| e["contrast"] == true)
         );
     }
-    assert!(!evidenced.is_empty());
     // One coder's matrix holds only that coder's codings.
     let sam = w
         .call(
@@ -130,15 +123,47 @@ async fn a_cell_quotes_both_accounts_with_the_codings_the_matrix_counted() {
         )
         .await
         .body;
-    for account in evidenced {
-        let all = cell[account]["codings"].as_array().unwrap();
-        let only = sam["cells"][d][c][account]["codings"].as_array().unwrap();
-        assert!(only.iter().all(|id| all.contains(id)), "{account}");
-        assert!(
-            only.len() < all.len(),
-            "the other coder's codings are left out"
-        );
+    let (mut theirs, mut everyone) = (0, 0);
+    for (d, c) in cells() {
+        for account in ["clinician", "patient", "others"] {
+            let all = m["cells"][d][c][account]["codings"].as_array().unwrap();
+            let only = sam["cells"][d][c][account]["codings"].as_array().unwrap();
+            assert!(only.iter().all(|id| all.contains(id)), "{account}");
+            (theirs, everyone) = (theirs + only.len(), everyone + all.len());
+        }
     }
+    assert!(
+        0 < theirs && theirs < everyone,
+        "the other coders' codings are left out"
+    );
+}
+
+#[tokio::test]
+async fn a_dyads_clinician_account_quotes_only_passages_about_that_patient() {
+    // The example: C1's "George calls me the Boss" is about George (P01), not Daniel.
+    let w = world();
+    let ada = w.login("sample", "ada").await;
+    let m = w
+        .call(&ada, Method::GET, &format!("{F}/triangulation"), None)
+        .await
+        .body;
+    let mut quoted = Vec::new();
+    for dyad in ["C1-P01", "C1-P04"] {
+        let mut texts = String::new();
+        for component in m["components"].as_array().unwrap() {
+            let uri = format!(
+                "{F}/triangulation/cell?dyad={dyad}&component={}",
+                component["id"].as_str().unwrap()
+            );
+            let x = w.call(&ada, Method::GET, &uri, None).await;
+            assert_eq!(x.status, StatusCode::OK, "{}", x.text);
+            for e in x.body["clinician"]["evidence"].as_array().unwrap() {
+                texts.push_str(e["text"].as_str().unwrap());
+            }
+        }
+        quoted.push(texts.contains("George calls me the Boss"));
+    }
+    assert_eq!(quoted, [true, false], "quoted for C1-P01, not for C1-P04");
 }
 
 #[tokio::test]
@@ -149,24 +174,25 @@ async fn a_clinicians_unattributed_evidence_is_quoted_apart() {
         .call(&ada, Method::GET, &format!("{F}/triangulation"), None)
         .await
         .body;
-    let trust = m["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .position(|c| c["id"] == "trust")
-        .unwrap();
     let c1 = m["general"]
         .as_array()
         .unwrap()
         .iter()
         .find(|g| g["participant"] == "C1")
-        .expect("C1's interview attributes nothing yet: general evidence");
-    let counted = &c1["cells"][trust];
+        .expect("C1 speaks of their patients in general too");
+    // A component C1 speaks of about no particular patient.
+    let component = (0..m["components"].as_array().unwrap().len())
+        .find(|&c| c1["cells"][c]["passages"].as_u64().unwrap() > 0)
+        .expect("C1's general evidence");
+    let counted = &c1["cells"][component];
     let x = w
         .call(
             &ada,
             Method::GET,
-            &format!("{F}/triangulation/general?participant=c1&component=trust"),
+            &format!(
+                "{F}/triangulation/general?participant=c1&component={}",
+                m["components"][component]["id"].as_str().unwrap()
+            ),
             None,
         )
         .await;
@@ -188,9 +214,10 @@ async fn a_clinicians_unattributed_evidence_is_quoted_apart() {
             .collect::<Vec<_>>()
     );
     // None of those codings is counted in any dyad's cell.
+    assert!(!quoted.is_empty());
     for row in m["cells"].as_array().unwrap() {
         for account in ["clinician", "patient", "others"] {
-            let ids = row[trust][account]["codings"].as_array().unwrap();
+            let ids = row[component][account]["codings"].as_array().unwrap();
             assert!(quoted.iter().all(|q| !ids.contains(q)));
         }
     }
