@@ -518,3 +518,167 @@ fn proposition_support_under_each_reading_as_worked_out_by_hand() {
     let p1 = &support(&agreed, &t, SideRule::Any).propositions[0];
     assert_eq!((p1.contrast_dyads, p1.both), (0, 2));
 }
+
+/// Co-occurrence, by hand (pairs are one coder's codings; contrast codings take no part):
+/// - Valuing ~ Trust, overlap: p1's valuing and trust do not overlap; in p2 maria's presence
+///   (the whole turn) overlaps her trust "I trust her": Presence ~ Trust 1. Without sub-codes
+///   Valuing ~ Trust is 0; with them the presence coding counts for Valuing too: 1.
+/// - Valuing ~ Trust, same turn: p1's turn has maria's valuing and trust (1); p2's first turn
+///   her presence and trust, which roll up: 1 without sub-codes, 2 with.
+/// - Abiding ~ Hope, same turn: c1's second turn has maria's abiding and hope (1); p3's second
+///   turn her not-giving-up and hope, which roll up: 1 without, 2 with. Overlapping, none.
+#[test]
+fn cooccurrence_with_and_without_sub_codes_as_worked_out_by_hand() {
+    use between_findings::{CodingFilter, Cooccurrence, Proximity};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let corpus = between_findings::Corpus::of(&build(dir.path(), false)).expect("corpus");
+    let cell = |m: &Cooccurrence, a: &str, b: &str| {
+        let at = |c: &str| {
+            let id = corpus.resolve_code(c).expect(c).id;
+            m.codes.iter().position(|l| l.id == id)
+        };
+        at(a).zip(at(b)).map_or(0, |(i, j)| m.counts[i][j])
+    };
+    let of = |proximity, include_subcodes| {
+        let filter = CodingFilter {
+            coders: None,
+            include_subcodes,
+        };
+        corpus.cooccurrence(proximity, None, &filter)
+    };
+    for (proximity, a, b, without, with) in [
+        (Proximity::Overlap, "valuing", "trust", 0, 1),
+        (Proximity::Overlap, "presence", "trust", 1, 1),
+        (Proximity::SameTurn, "valuing", "trust", 1, 2),
+        (Proximity::SameTurn, "abiding", "hope", 1, 2),
+        (Proximity::SameTurn, "not-giving-up", "hope", 1, 1),
+        (Proximity::Overlap, "abiding", "hope", 0, 0),
+    ] {
+        assert_eq!(
+            (
+                cell(&of(proximity, false), a, b),
+                cell(&of(proximity, true), a, b)
+            ),
+            (without, with),
+            "{a} ~ {b}, {proximity}"
+        );
+    }
+}
+
+/// Agreement between maria and sam on Trust, by hand. Trust is coded by maria in p1 ("I trust
+/// her completely."), p2 ("I trust her") and p3 (its first answer); by sam in p1 (the same
+/// words) and p3 (the same words, as a contrast case unless `sam_agrees_on_p3`).
+/// - Turns (every speaker turn of the five sources: 6 + 2 + 4 + 4 + 4 = 20): sam agreeing,
+///   the coders differ on p2's first answer only (19 of 20 agree); with sam's contrast, on
+///   p3's first answer as well (18 of 20).
+/// - Segments: sam agreeing, p1's and p3's pairs match and maria's p2 segment does not (4 of
+///   5); with the contrast, only p1's pair matches (2 of 4), and sam's contrast segment,
+///   a category of its own, matches none of maria's (0 of 1).
+#[test]
+fn agreement_counts_a_contrast_case_as_disagreement_as_worked_out_by_hand() {
+    use between_study::{AgreementReport, AgreementUnit};
+    let coders = ["maria".to_string(), "sam".to_string()];
+    let report = |sam_agrees: bool, unit| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        build(dir.path(), sam_agrees)
+            .agreement(&coders, &[], &[], unit)
+            .expect("agreement")
+    };
+    let value = |r: &AgreementReport, row: &str, measure: &str| {
+        let row = r.codes.iter().find(|c| c.code == row).expect(row);
+        row.measures
+            .iter()
+            .find(|m| m.name.starts_with(measure))
+            .and_then(|m| m.value)
+            .unwrap_or_else(|| panic!("{measure} of {}", row.code))
+    };
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    let (agreeing, opposed) = (
+        report(true, AgreementUnit::Turns),
+        report(false, AgreementUnit::Turns),
+    );
+    assert_eq!(agreeing.units, 20);
+    let turns = "percent agreement over turns";
+    assert!(close(value(&agreeing, "Trust", turns), 19.0 / 20.0));
+    assert!(close(value(&opposed, "Trust", turns), 18.0 / 20.0));
+    assert!(agreeing.codes.iter().all(|c| !c.contrast));
+    let segments = AgreementUnit::Segments { min_overlap: 0.9 };
+    let (agreeing, opposed) = (report(true, segments), report(false, segments));
+    assert!(close(
+        value(&agreeing, "Trust", "segment agreement"),
+        4.0 / 5.0
+    ));
+    assert!(close(
+        value(&opposed, "Trust", "segment agreement"),
+        2.0 / 4.0
+    ));
+    assert!(close(
+        value(&opposed, "Trust (contrast)", "segment agreement"),
+        0.0
+    ));
+    // Over characters, the figures that ask which category the coders chose fall too.
+    let (agreeing, opposed) = (
+        report(true, AgreementUnit::Characters),
+        report(false, AgreementUnit::Characters),
+    );
+    for measure in ["α-binary (|uα", "percent agreement over characters"] {
+        assert!(
+            value(&opposed, "Trust", measure) < value(&agreeing, "Trust", measure),
+            "{measure}"
+        );
+    }
+}
+
+/// Saturation, by hand. Interviews by date: c1 (1 Jan) introduces presence, abiding and hope
+/// (3); p1 valuing and trust (2); p2 nothing new (0); p3 not-giving-up (1); c2 nothing (0).
+/// - Consecutive, k 1: after p1 the next interview brings nothing: reached at 2 (p1),
+///   confirmed by 3; but p3, interview 4, brings 1 new code: contradicted.
+/// - Consecutive, the default k 3: no three interviews in a row bring nothing: not reached.
+/// - Guest, base 2 (5 codes), run 2, ≤ 20% (1 code): after 2, interviews 3–4 bring 1 (20%):
+///   reached at 2, confirmed by 4; after it, 4–5 bring 1 and 5 nothing: not contradicted.
+///   At ≤ 10% (0 codes) no full run after the base qualifies (3–4 and 4–5 bring 1 each):
+///   not reached.
+#[test]
+fn saturation_as_worked_out_by_hand() {
+    use between_findings::saturation::{StoppingRule, Verdict, saturation};
+    use between_findings::triangulation::Coders;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let corpus = between_findings::Corpus::of(&build(dir.path(), false)).expect("corpus");
+    let of = |rule| saturation(&corpus, &Coders::All, rule).expect("saturation");
+    let s = of(StoppingRule::new(1, 1).expect("rule"));
+    let new: Vec<usize> = s.interviews.iter().map(|i| i.new_codes.len()).collect();
+    assert_eq!(new, [3, 2, 0, 1, 0]);
+    let Verdict::Reached {
+        at,
+        confirmed_by,
+        contradicted_by,
+        ..
+    } = &s.verdict
+    else {
+        panic!("{}", s.statement)
+    };
+    assert_eq!((*at, *confirmed_by), (2, 3));
+    let later: Vec<(usize, usize)> = contradicted_by
+        .iter()
+        .map(|l| (l.position, l.new_codes))
+        .collect();
+    assert_eq!(later, [(4, 1)]);
+    assert!(s.statement.contains("contradicted"), "{}", s.statement);
+    assert!(matches!(
+        of(StoppingRule::default()).verdict,
+        Verdict::NotYet { .. }
+    ));
+    let guest = of(StoppingRule::guest(2, 2, 0.2).expect("rule"));
+    let Verdict::Reached {
+        at, confirmed_by, ..
+    } = &guest.verdict
+    else {
+        panic!("{}", guest.statement)
+    };
+    assert_eq!((*at, *confirmed_by), (2, 4));
+    assert!(guest.verdict.holds(), "{}", guest.statement);
+    assert!(matches!(
+        of(StoppingRule::guest(2, 2, 0.1).expect("rule")).verdict,
+        Verdict::NotYet { .. }
+    ));
+}
