@@ -1704,26 +1704,23 @@ async fn model_scenario(
     // ---- the dyads × components matrix ------------------------------------------------------
     let link = b.find_by("link text", "Dyads").await;
     b.click(&link).await;
-    b.wait_until(
-        "the matrix",
-        "return document.querySelector('table.matrix button.cell.presence-both')",
-        json!([]),
-    )
-    .await;
-    let cell = b.find("table.matrix button.cell.presence-both").await;
+    let evidenced = "return document.querySelector('table.matrix button.cell.presence-both')";
+    b.wait_until("the matrix", evidenced, json!([])).await;
+    let cell = b.eval(evidenced, json!([])).await;
     let key = b
         .eval(
             "return [args[0].dataset.dyad, args[0].dataset.component]",
-            json!([{ ELEMENT: cell }]),
+            json!([cell]),
         )
         .await;
-    b.click(&cell).await;
+    b.eval("args[0].click(); return true", json!([cell])).await;
     let shown = b
         .wait_until(
             "the cell's quotes",
             "const c = document.querySelectorAll('#cell-detail .excerpts.clinician li blockquote');
              const p = document.querySelectorAll('#cell-detail .excerpts.patient li blockquote');
-             return c.length > 0 && p.length > 0 ? [c.length, p.length, c[0].textContent, p[0].textContent] : null",
+             const h = document.querySelector('#cell-detail .excerpts.patient h3');
+             return c.length > 0 && p.length > 0 ? [c.length, p.length, p[0].textContent, h.textContent, c[0].textContent] : null",
             json!([]),
         )
         .await;
@@ -1736,16 +1733,73 @@ async fn model_scenario(
             key.clone(),
         )
         .await;
+    let patient = &api_cell["patient"];
     assert_eq!(
         shown[0],
-        json!(api_cell["clinician"].as_array().unwrap().len())
+        json!(api_cell["clinician"]["evidence"].as_array().unwrap().len())
     );
     assert_eq!(
         shown[1],
-        json!(api_cell["patient"].as_array().unwrap().len())
+        json!(patient["evidence"].as_array().unwrap().len())
     );
-    assert_eq!(shown[2], api_cell["clinician"][0]["text"]);
-    assert_eq!(shown[3], api_cell["patient"][0]["text"]);
+    assert_eq!(shown[2], patient["evidence"][0]["text"]);
+    assert_eq!(shown[4], api_cell["clinician"]["evidence"][0]["text"]);
+    assert!(
+        shown[3].as_str().unwrap().contains(&format!(
+            "{} passages, {} codings",
+            patient["passages"],
+            patient["evidence"].as_array().unwrap().len()
+        )),
+        "the list's heading counts what the cell counts: {}",
+        shown[3]
+    );
+    // A clinician's unattributed passages are tabled apart, about no particular patient, and
+    // their list is headed by the passages the table counts.
+    let general = b
+        .wait_until(
+            "the general evidence",
+            "const g = [...document.querySelectorAll('#general-evidence button.cell.general[data-participant=\"C1\"]')]
+                 .find((g) => g.textContent !== '0');
+             if (!g) return null;
+             g.click();
+             return g.textContent",
+            json!([]),
+        )
+        .await;
+    let heading = b
+        .wait_until(
+            "C1's passages about no particular patient",
+            "const h = document.querySelector('#cell-detail .excerpts.general h3');
+             return h ? h.textContent : null",
+            json!([]),
+        )
+        .await;
+    assert!(
+        heading
+            .as_str()
+            .unwrap()
+            .contains(&format!("({} passages,", general.as_str().unwrap())),
+        "{heading}"
+    );
+    // The page states the rule its counts follow, as the API gives it.
+    let rule = b
+        .eval_async(
+            &format!("{API_JS} return (await api('GET', '/findings/triangulation')).rule_text;"),
+            json!([]),
+        )
+        .await;
+    assert!(
+        rule.as_str()
+            .unwrap()
+            .contains("about no particular patient")
+    );
+    b.wait_until(
+        "the rule",
+        "const r = document.getElementById('accounts-rule');
+         return r && r.textContent === args[0] ? true : null",
+        json!([rule]),
+    )
+    .await;
     b.screenshot("01-cell-quotes.png").await;
     step("a cell shows quotes from the clinician's and the patient's account");
     b.eval(
@@ -1791,8 +1845,43 @@ async fn model_scenario(
             .unwrap()
             .ends_with("/findings/figure.svg?rule=any")
     );
+    let rule = "const r = document.getElementById('support-rule');
+                return r && r.textContent.includes(args[0]) ? r.textContent : null";
+    b.wait_until("the rule in force", rule, json!([support["rule_text"]]))
+        .await;
     b.screenshot("02-model.png").await;
-    step("the model page shows the proposition table and the SVG figure");
+    step("the model page shows the proposition table, its rule and the SVG figure");
+    // A stricter reading: both sides in the same turn; the page says so and counts by it.
+    b.eval(
+        "const s = document.querySelector('main#model-findings select[id^=together]');
+         s.value = 'turn'; s.dispatchEvent(new Event('change')); return true",
+        json!([]),
+    )
+    .await;
+    let turn = b
+        .eval_async(
+            &format!("{API_JS} return await api('GET', '/findings/propositions?together=turn');"),
+            json!([]),
+        )
+        .await;
+    assert_ne!(turn["rule_text"], support["rule_text"]);
+    b.wait_until("the stricter rule", rule, json!([turn["rule_text"]]))
+        .await;
+    let both = b
+        .eval(
+            "return [...document.querySelectorAll('table.propositions-table tbody tr')]
+                 .map((r) => Number(r.children[3].textContent))",
+            json!([]),
+        )
+        .await;
+    let expected: Vec<Value> = turn["propositions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["both"].clone())
+        .collect();
+    assert_eq!(both, json!(expected));
+    step("reading both sides in the same turn changes the rule and the counts");
 
     // ---- saturation: k changes the verdict ------------------------------------------------------
     let link = b.find_by("link text", "Saturation").await;

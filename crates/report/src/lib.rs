@@ -150,8 +150,8 @@ pub fn build(corpus: &Corpus, agreement: Option<&AgreementReport>) -> Result<Rep
         section(
             "dyads",
             "The dyad matrix",
-            "For each dyad and component, the evidence in the clinician's account, the patient's, or both.",
-            vec![evidence::dyad_matrix(&matrix)],
+            "For each dyad and component, the evidence in the clinician's account, the patient's, or both; then the evidence about no particular patient, counted for no dyad.",
+            vec![evidence::dyad_matrix(&matrix), evidence::general(&matrix)],
         ),
         Section {
             figures: vec![Figure {
@@ -282,6 +282,48 @@ mod tests {
             "{}",
             report.subtitle
         );
+    }
+
+    #[test]
+    fn the_evidence_tables_state_their_rules_and_table_general_evidence_apart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wb = between_sample::materialise(&dir.path().join("s.between"), &Default::default())
+            .expect("sample");
+        let corpus = Corpus::of(&wb).expect("corpus");
+        let report = build(&corpus, None).expect("report");
+        let table = |id: &str| report.tables().find(|t| t.id == id).expect(id);
+        let matrix = triangulate(&corpus, &Coders::All).expect("triangulation");
+        let supported = support(&corpus, &matrix, SideRule::default());
+        let propositions = table("propositions");
+        assert!(propositions.note.contains(&supported.rule_text));
+        let both = propositions
+            .columns
+            .iter()
+            .position(|c| c == "Both")
+            .unwrap();
+        let counter = propositions
+            .columns
+            .iter()
+            .position(|c| c == "Counter-evidence")
+            .unwrap();
+        for (row, p) in propositions.rows.iter().zip(&supported.propositions) {
+            assert_eq!(row[both], Cell::Count(p.both));
+            assert_eq!(row[counter], Cell::Count(p.contrast_dyads));
+        }
+        assert!(table("dyad-matrix").note.contains(matrix.rule_text));
+        // The sample's clinicians speak of their patients in general too: tabled apart.
+        let general = table("general-evidence");
+        assert!(!matrix.general.is_empty());
+        assert_eq!(general.rows.len(), matrix.general.len());
+        let tops: Vec<usize> = (0..matrix.components.len())
+            .filter(|&c| matrix.components[c].depth == 0)
+            .collect();
+        for (row, g) in general.rows.iter().zip(&matrix.general) {
+            assert_eq!(row[0], Cell::text(&g.participant));
+            for (k, &c) in tops.iter().enumerate() {
+                assert_eq!(row[2 + k], Cell::Count(g.cells[c].passages));
+            }
+        }
     }
 
     #[test]

@@ -47,6 +47,7 @@ const GET_ROUTES: &[(&str, &str, &str)] = &[
     ("exchange.rs", "\"/codebook.qdc\"", "/api/v1/studies/sample/exchange/codebook.qdc"),
     ("model_findings.rs", "&format!(\"{API}/triangulation\")", "/api/v1/studies/sample/findings/triangulation"),
     ("model_findings.rs", "&format!(\"{API}/triangulation/cell\")", "/api/v1/studies/sample/findings/triangulation/cell?dyad=C1-P01&component=trust"),
+    ("model_findings.rs", "&format!(\"{API}/triangulation/general\")", "/api/v1/studies/sample/findings/triangulation/general?participant=C1&component=trust"),
     ("model_findings.rs", "&format!(\"{API}/propositions\")", "/api/v1/studies/sample/findings/propositions"),
     ("model_findings.rs", "&format!(\"{API}/propositions/excerpts\")", "/api/v1/studies/sample/findings/propositions/excerpts?dyad=C1-P01&number=1"),
     ("model_findings.rs", "&format!(\"{API}/figure.svg\")", "/api/v1/studies/sample/findings/figure.svg"),
