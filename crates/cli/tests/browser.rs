@@ -308,6 +308,153 @@ async fn scenario(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passage_is_attributed_with_the_keyboard_and_a_suggestion_confirmed() {
+    in_browsers("attribution-", |_| {}, attribution_scenario).await;
+}
+
+/// maria selects a passage of Dr Osei's interview, presses A, types P03 and Enter: the passage
+/// is attributed to patient P03, shown beside the text, and still there after a reload. Then she
+/// confirms one suggested attribution with a click, and only that one is stored.
+async fn attribution_scenario(
+    driver: Driver,
+    origin: String,
+    passwords: HashMap<String, String>,
+    started: Instant,
+) {
+    let step = |what: &str| eprintln!("[{:?}] {what}", started.elapsed());
+    let a = driver.browser("maria").await;
+    log_in(&a, &origin, "maria", &passwords["maria"]).await;
+    let source = open_source(&a, "c1-osei.txt").await;
+    let before = attributions(&a, &source).await;
+
+    a.eval(SELECT_JS, json!(["I listen first", "first.", false]))
+        .await;
+    let transcript = a.find(".transcript").await;
+    a.type_into(&transcript, "a").await;
+    a.wait_until(
+        "the about… chooser with the focus in it",
+        "return document.activeElement && document.activeElement.id === 'about-chooser-input'",
+        json!([]),
+    )
+    .await;
+    let input = a.find("#about-chooser-input").await;
+    a.type_into(&input, "P03").await;
+    a.wait_until(
+        "the chooser to offer P03 first",
+        "const o = document.querySelector('.about-chooser .picker-option[aria-selected=\"true\"] .option-path');
+         return o && o.textContent === 'about P03'",
+        json!([]),
+    )
+    .await;
+    a.screenshot("01-chooser.png").await;
+    a.type_into(&input, "\u{E007}").await; // Enter
+    a.wait_until(
+        "the chooser to close",
+        "const alert = document.querySelector('#message.message-error');
+         if (alert && alert.textContent) return { fail: alert.textContent };
+         return document.querySelector('#about-chooser-input') === null",
+        json!([]),
+    )
+    .await;
+    let after = attributions(&a, &source).await;
+    let new: Vec<&Value> = after.iter().filter(|v| !before.contains(v)).collect();
+    assert_eq!(new.len(), 1, "expected one new attribution: {new:?}");
+    assert_eq!(
+        (&new[0]["about"], &new[0]["quote"], &new[0]["by"]),
+        (&json!("P03"), &json!("I listen first."), &json!("maria"))
+    );
+    let id = new[0]["id"].as_str().unwrap().to_string();
+    a.wait_until("the passage's bar beside it", ABOUT_BAR_JS, json!([id]))
+        .await;
+    a.screenshot("02-attributed.png").await;
+    a.refresh().await;
+    let label = a
+        .wait_until(
+            "the passage's bar beside it after a reload",
+            ABOUT_BAR_JS,
+            json!([id]),
+        )
+        .await;
+    assert_eq!(label, "P03");
+    step("the attribution is shown, and stays after a reload");
+
+    // Suggestions: listed, and nothing attributed until a click on Confirm.
+    // The panel is above the transcript, under the sticky toolbar once the page has scrolled.
+    a.eval("window.scrollTo(0, 0)", json!([])).await;
+    let summary = a.find("details.suggestions summary").await;
+    a.click(&summary).await;
+    let key = a
+        .wait_until(
+            "the suggestions",
+            "const s = document.querySelector('.suggestion[data-key]');
+             return s && s.dataset.key",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        attributions(&a, &source).await,
+        after,
+        "listing stores nothing"
+    );
+    a.screenshot("03-suggestions.png").await;
+    let confirm = a
+        .find(&format!(
+            ".suggestion[data-key=\"{}\"] button.primary",
+            key.as_str().unwrap().replace('"', "\\\"")
+        ))
+        .await;
+    a.eval(
+        "args[0].scrollIntoView({ block: 'center' })",
+        json!([{ ELEMENT: confirm }]),
+    )
+    .await;
+    a.click(&confirm).await;
+    a.wait_until(
+        "the confirmed suggestion to leave the list",
+        "const alert = document.querySelector('#message.message-error');
+         if (alert && alert.textContent) return { fail: alert.textContent };
+         return ![...document.querySelectorAll('.suggestion')].some((s) => s.dataset.key === args[0])",
+        json!([key]),
+    )
+    .await;
+    let confirmed = attributions(&a, &source).await;
+    assert_eq!(confirmed.len(), after.len() + 1, "exactly one more");
+    let (_, span, about) = suggestion_key(key.as_str().unwrap());
+    assert!(
+        confirmed
+            .iter()
+            .any(|v| v["about"] == about && v["span"] == span && v["by"] == "maria"),
+        "the confirmed turn is attributed: {confirmed:?}"
+    );
+    a.screenshot("04-confirmed.png").await;
+    step("a suggestion is attributed once confirmed");
+}
+
+/// `SOURCE:START-END:LABEL` taken apart (a test's sources have no `:` in their names).
+fn suggestion_key(key: &str) -> (String, Value, String) {
+    let parts: Vec<&str> = key.split(':').collect();
+    let (start, end) = parts[1].split_once('-').unwrap();
+    let span = json!({"start": start.parse::<u64>().unwrap(), "end": end.parse::<u64>().unwrap()});
+    (parts[0].to_string(), span, parts[2].to_string())
+}
+
+/// A source's attributions as the API gives them, flattened.
+async fn attributions(b: &Browser, source: &str) -> Vec<Value> {
+    let v = b
+        .eval_async(
+            &format!(
+                "{API_JS}
+                 return (await api('GET', `/sources/${{args[0]}}/attributions`)).map((v) => ({{
+                   id: v.attribution.id, span: v.attribution.span, about: v.about, quote: v.quote, by: v.attribution.attributed_by,
+                 }}));"
+            ),
+            json!([source]),
+        )
+        .await;
+    serde_json::from_value(v).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agreement_page_compares_adjudicates_and_respects_roles() {
     in_browsers("agreement-", |_| {}, agreement_scenario).await;
 }
@@ -1106,9 +1253,10 @@ const api = async (method, path, body, csrf) => {
 };";
 
 /// Selects, as a user's drag would, the text of one turn from the start of `args[0]` to the
-/// end of `args[1]`, and ends it with the mouseup the page listens for.
+/// end of `args[1]`, and ends it with the mouseup the page listens for (unless `args[2]` is
+/// `false`: a selection made with the keyboard).
 const SELECT_JS: &str = "
-const [from, to] = args;
+const [from, to, dragged] = args;
 const turn = [...document.querySelectorAll('.turn-text')].find((t) => {
   const i = t.textContent.indexOf(from);
   return i >= 0 && t.textContent.indexOf(to, i) > i;
@@ -1135,7 +1283,7 @@ range.setEnd(endNode, endOffset);
 const selection = window.getSelection();
 selection.removeAllRanges();
 selection.addRange(range);
-endNode.parentElement.dispatchEvent(new MouseEvent('mouseup', { bubbles: true, view: window }));
+if (dragged !== false) endNode.parentElement.dispatchEvent(new MouseEvent('mouseup', { bubbles: true, view: window }));
 const segOf = (n) => n.parentElement.closest('span.seg').dataset.start;
 return { text: range.toString(), startSeg: segOf(startNode), endSeg: segOf(endNode) };";
 
@@ -1154,6 +1302,16 @@ const bracket = document.querySelector(`.bracket[data-coding-id=\"${id}\"]`);
 if (!marks.length || !bracket) return null;
 marks[0].scrollIntoView({ block: 'center' });
 return { text: marks.map((m) => m.textContent).join(''), bracket: bracket.textContent };";
+
+/// An attribution's label, once its bar is drawn level with its passage (within a line; the
+/// bars are laid out again when the text reflows); scrolls it into view for the screenshot.
+const ABOUT_BAR_JS: &str = "
+const bar = document.querySelector(`.about-bar[data-attribution-id=\"${CSS.escape(args[0])}\"]`);
+const words = [...document.querySelectorAll('.turn-text span.seg')].find((t) => t.textContent.startsWith('I listen first.'));
+if (!bar || !words) return null;
+bar.scrollIntoView({ block: 'center' });
+const level = Math.abs(bar.getBoundingClientRect().top - words.getBoundingClientRect().top) < 30;
+return level && bar.textContent;";
 
 /// Once the overall and per-code tables are drawn: the overall |uα as shown, the number of
 /// per-code rows and the report's line on what was compared; fails at once on an error alert.

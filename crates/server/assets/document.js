@@ -12,6 +12,7 @@ import {
   formatMs, formatDate, safeColour, debounce, uid,
 } from './api.js';
 import { mountCodebook, loadCodebook, swatch, countText } from './codebook.js';
+import { mountAttributions } from './attribution.js';
 
 const main = document.querySelector('main#document');
 if (main) start(main);
@@ -34,6 +35,7 @@ function start(main) {
   let pointerDown = false;
   let refreshPending = false;
   let codebookPanel = null;
+  let about = null; // attributed passages and the "about…" chooser (attribution.js)
 
   // ---- skeleton ---------------------------------------------------------------------------
   clear(main);
@@ -49,7 +51,7 @@ function start(main) {
     id: uid('transcript-help'),
     class: 'visually-hidden',
     text: canWrite
-      ? 'Select text with the mouse, or with Shift and the arrow keys, then press C to code it. Tab moves through the highlighted codings; Enter opens one. Ctrl+Z undoes your last change.'
+      ? 'Select text with the mouse, or with Shift and the arrow keys, then press C to code it, or A to say whom it is about. Tab moves through the highlighted codings; Enter opens one. Ctrl+Z undoes your last change.'
       : 'Read only. Tab moves through the highlighted codings; Enter opens one.',
   });
   const transcript = el('div', {
@@ -60,9 +62,11 @@ function start(main) {
   const margin = el('div', { class: 'margin', attrs: { 'aria-label': 'Coding brackets', role: 'group' } });
   const descriptions = el('div', { class: 'descriptions', hidden: true });
   const tooltip = el('div', { class: 'tooltip', attrs: { 'aria-hidden': 'true' }, hidden: true });
-  const docBody = el('div', { class: 'doc-body' }, transcript, margin);
+  const aboutGutter = el('div', { class: 'about-gutter', attrs: { 'aria-label': 'Passages attributed to a participant or dyad', role: 'group' } });
+  const suggestionsNode = el('details', { class: 'suggestions' });
+  const docBody = el('div', { class: 'doc-body' }, aboutGutter, transcript, margin);
   const mediaBar = el('section', { class: 'media-bar', hidden: true, attrs: { 'aria-label': 'Recording' } });
-  append(main, header, mediaBar, toolbar, existingMessage ? null : messageNode, statusNode, howTo, docBody, descriptions);
+  append(main, header, mediaBar, toolbar, existingMessage ? null : messageNode, statusNode, howTo, suggestionsNode, docBody, descriptions);
   document.body.append(tooltip);
   transcript.append(el('p', { class: 'hint', text: 'Loading the transcript…' }));
 
@@ -89,6 +93,22 @@ function start(main) {
     renderMedia();
     renderToolbar();
     renderTranscript();
+    about = mountAttributions({
+      sourceId,
+      source,
+      gutter: aboutGutter,
+      suggestionsNode,
+      rangeOf,
+      selection: (fromButton) => currentSelectionOffsets() || (fromButton ? lastSelection : null),
+      quoteOf: (start, end) => chars.slice(start, end).join(''),
+      clearSelection: () => {
+        window.getSelection().removeAllRanges();
+        lastSelection = null;
+      },
+      placeNear,
+      message,
+      status,
+    });
     if (aside) {
       codebookPanel = mountCodebook(aside, { compact: true, data: codebook, onChange: () => reloadAll() });
     }
@@ -322,6 +342,12 @@ function start(main) {
   const codeButton = el('button', { type: 'button', attrs: { 'aria-keyshortcuts': 'C' }, text: 'Code selection (C)' });
   codeButton.addEventListener('mousedown', (ev) => ev.preventDefault()); // keep the text selection
   codeButton.addEventListener('click', () => openPickerFromSelection(true));
+  const aboutButton = el('button', { type: 'button', attrs: { 'aria-keyshortcuts': 'A' }, text: 'About… (A)', title: 'Say which participant or dyad the selected passage is about' });
+  aboutButton.addEventListener('mousedown', (ev) => ev.preventDefault()); // keep the text selection
+  aboutButton.addEventListener('click', () => {
+    closePicker(false);
+    if (about) about.openChooser(true);
+  });
   const liveNode = el('span', { class: 'live', text: 'Live', title: 'Codings by others appear here as they are made' });
   const coderBox = el('fieldset', { class: 'coder-filter' });
 
@@ -330,13 +356,14 @@ function start(main) {
   function renderToolbar() {
     if (!toolbarBuilt) {
       toolbarBuilt = true;
-      if (canWrite) append(toolbar, codeButton, undoButton, undoLabel);
+      if (canWrite) append(toolbar, codeButton, aboutButton, undoButton, undoLabel);
       else toolbar.append(el('span', { class: 'badge', text: 'Read only (auditor)' }));
       toolbar.append(coderBox, liveNode);
       const keys = canWrite
         ? [
             ['Shift + arrows', 'select text (with Ctrl: by words)'],
             ['C', 'code the selection'],
+            ['A', 'say whom the selection is about (a participant or dyad)'],
             ['Tab / Shift + Tab', 'move between highlights'],
             ['Enter', 'open the focused coding'],
             ['Ctrl + Z', 'undo your last change'],
@@ -453,6 +480,7 @@ function start(main) {
     transcript.classList.toggle('no-codings', views.length === 0);
     markCurrentTurn();
     layoutBrackets();
+    if (about) about.layout();
   }
 
   function turnBlock(turn, textNode) {
@@ -610,6 +638,7 @@ function start(main) {
 
   const relayout = debounce(() => {
     if (source) layoutBrackets();
+    if (about) about.layout();
   }, 60);
   new ResizeObserver(relayout).observe(transcript);
   window.addEventListener('resize', relayout);
@@ -710,6 +739,17 @@ function start(main) {
     return isStart ? { node: text, offset: 0 } : { node: text, offset: text.data.length };
   }
 
+  /** A DOM Range over code points [start, end) of the shown text, or null. */
+  function rangeOf(start, end) {
+    const a = domPoint(start, true);
+    const b = domPoint(end, false);
+    if (!a || !b) return null;
+    const r = document.createRange();
+    r.setStart(a.node, a.offset);
+    r.setEnd(b.node, b.offset);
+    return r;
+  }
+
   function restoreSelection({ start, end }) {
     const a = domPoint(start, true);
     const b = domPoint(end, false);
@@ -790,6 +830,13 @@ function start(main) {
       if (currentSelectionOffsets()) {
         ev.preventDefault();
         openPickerFromSelection(false);
+      }
+    }
+    if (!typing && !ev.ctrlKey && !ev.metaKey && !ev.altKey && (ev.key === 'a' || ev.key === 'A') && canWrite && about) {
+      if (picker.open || panel.open || about.isOpen()) return;
+      if (currentSelectionOffsets()) {
+        ev.preventDefault();
+        about.openChooser(false);
       }
     }
   });
@@ -1530,6 +1577,19 @@ function start(main) {
       refreshSoon();
       if (data.coder && data.coder.toLowerCase() !== page.account.toLowerCase()) {
         status.show(`${data.coder} ${data.action || 'changed'} a coding here.`, 'info');
+      }
+    });
+    events.addEventListener('attribution', (ev) => {
+      let data;
+      try {
+        data = JSON.parse(ev.data);
+      } catch (e) {
+        return;
+      }
+      if (!data || data.source !== sourceId || !about) return;
+      about.refresh();
+      if (data.by && data.by.toLowerCase() !== page.account.toLowerCase()) {
+        status.show(`${data.by} ${data.action || 'changed'} an attribution here.`, 'info');
       }
     });
     window.addEventListener('pagehide', () => events.close());

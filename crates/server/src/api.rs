@@ -19,7 +19,7 @@ use tokio_stream::wrappers::BroadcastStream;
 
 use crate::auth::{self, ClientAddr, Viewer};
 use crate::paging::Page;
-use crate::{ApiError, App, CodingEvent};
+use crate::{ApiError, App, CodingEvent, LiveEvent};
 
 /// Characters of context around an excerpt.
 const EXCERPT_CONTEXT: usize = 80;
@@ -79,7 +79,7 @@ fn json_error(e: JsonRejection) -> ApiError {
     ApiError::bad_request(e.body_text())
 }
 
-fn parse_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
+pub(crate) fn parse_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::not_found(format!("no {what} '{raw}' (not an id)")))
 }
@@ -837,14 +837,16 @@ async fn events(
     let who = viewer.account.clone();
     let stream = BroadcastStream::new(viewer.study.events.subscribe()).filter_map(move |e| {
         // A lagging client misses some events; the next one makes it re-read anyway.
-        e.ok()
-            .filter(|e| !between_study::policy::hides_work_of(&who, &e.coder, e.blind))
-            .map(|e| {
-                Ok(Event::default()
-                    .event("coding")
-                    .json_data(e)
-                    .expect("plain data serialises"))
-            })
+        let event = match e.ok()? {
+            LiveEvent::Coding(e) => {
+                if between_study::policy::hides_work_of(&who, &e.coder, e.blind) {
+                    return None;
+                }
+                Event::default().event("coding").json_data(e)
+            }
+            LiveEvent::Attribution(e) => Event::default().event("attribution").json_data(e),
+        };
+        Some(Ok(event.expect("plain data serialises")))
     });
     // A first event at once, so the browser knows the stream is open before anything happens.
     let hello = tokio_stream::once(Ok(Event::default().event("ready").data("{}")));

@@ -27,6 +27,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../assets/document.js"),
     ),
     (
+        "attribution.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/attribution.js"),
+    ),
+    (
         "codebook.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/codebook.js"),

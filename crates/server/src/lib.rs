@@ -8,6 +8,7 @@
 
 mod api;
 mod assets;
+mod attribution;
 mod auth;
 mod cases;
 mod deidentify;
@@ -67,6 +68,35 @@ impl CodingEvent {
     }
 }
 
+/// A passage attributed, or an attribution removed: others looking at the source redraw it.
+/// Attributions are not hidden by blind coding, so everyone reading the study hears of them.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AttributionEvent {
+    pub action: &'static str,
+    pub source: between_core::SourceId,
+    pub attribution: between_core::AttributionId,
+    pub by: String,
+}
+
+/// What the study's event stream carries, each under its own SSE event name.
+#[derive(Clone, Debug)]
+pub enum LiveEvent {
+    Coding(CodingEvent),
+    Attribution(AttributionEvent),
+}
+
+impl From<CodingEvent> for LiveEvent {
+    fn from(e: CodingEvent) -> Self {
+        Self::Coding(e)
+    }
+}
+
+impl From<AttributionEvent> for LiveEvent {
+    fn from(e: AttributionEvent) -> Self {
+        Self::Attribution(e)
+    }
+}
+
 /// A coding request waiting for the next batch, with where its answer goes.
 type Pending = (
     Account,
@@ -85,7 +115,7 @@ pub struct StudyHandle {
     /// Reads, on a second connection, so they never wait behind a change (`None`: the store
     /// has no second connection, and reads share the writer's).
     reader: Option<Arc<AsyncMutex<Workbench>>>,
-    events: broadcast::Sender<CodingEvent>,
+    events: broadcast::Sender<LiveEvent>,
     /// Started on first use, inside the server's runtime.
     batcher: OnceLock<mpsc::UnboundedSender<Pending>>,
     /// The study as last analysed, with the revision it was built at.
@@ -200,9 +230,9 @@ impl StudyHandle {
         .map_err(ApiError::from)
     }
 
-    fn announce(&self, event: CodingEvent) {
+    fn announce(&self, event: impl Into<LiveEvent>) {
         // No receivers is fine: nobody is watching.
-        let _ = self.events.send(event);
+        let _ = self.events.send(event.into());
     }
 }
 
@@ -343,6 +373,7 @@ pub fn router(app: Arc<App>) -> Router {
         .nest("/api/v1/studies/{slug}/deidentify", deidentify::routes())
         .nest("/api/v1/studies/{slug}/exchange", exchange::routes())
         .nest("/api/v1/studies/{slug}/query", query::api_routes())
+        .nest("/api/v1/studies/{slug}", attribution::routes())
         .merge(query::page_routes())
         .merge(cases::api_routes())
         .merge(cases::page_routes())

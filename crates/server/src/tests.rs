@@ -1102,6 +1102,7 @@ async fn recordings_stream_by_range_and_transcripts_are_verified() {
     );
 }
 
+mod attribution;
 mod authorisation;
 mod connections;
 mod deidentify;

@@ -42,6 +42,9 @@ struct Fixture {
     passage: Value,
     exemplar: String,
     codebook_qdc: String,
+    /// maria's attribution (to remove), and a suggestion's key (to confirm).
+    marias_attribution: String,
+    suggestion: String,
 }
 
 /// One endpoint and what each column gets, in the order of [`COLUMNS`].
@@ -96,6 +99,12 @@ fn rows(f: &Fixture) -> Vec<Row> {
         get("/sources".into(), READ),
         get(format!("/sources/{source}"), READ),
         get(format!("/sources/{source}/codings"), READ),
+        get(format!("/sources/{source}/attributions"), READ),
+        get(format!("/attributions?source={source}"), READ),
+        get(
+            "/attributions/suggestions?alias=the%20Boss%3DC1".into(),
+            READ,
+        ),
         get("/codings?coder=maria".into(), READ),
         get("/codebook".into(), READ),
         get(format!("/codes/{hope}/excerpts"), READ),
@@ -130,6 +139,25 @@ fn rows(f: &Fixture) -> Vec<Row> {
         row(
             Method::DELETE,
             format!("/codings/{}?version=1", f.marias_other),
+            None,
+            [401, 403, 403, 204, 403, 204, 204],
+        ),
+        row(
+            Method::POST,
+            "/attributions",
+            Some(json!({"source": source, "start": 0, "end": 6, "about": "P01"})),
+            WRITE,
+        ),
+        row(
+            Method::POST,
+            "/attributions/suggestions/confirm",
+            Some(json!({"keys": [f.suggestion]})),
+            WRITE,
+        ),
+        // A coder removes only their own attributions; an owner any.
+        row(
+            Method::DELETE,
+            format!("/attributions/{}", f.marias_attribution),
             None,
             [401, 403, 403, 204, 403, 204, 204],
         ),
@@ -270,6 +298,23 @@ async fn column(who: Who) -> (World, Session, Fixture) {
         .unwrap()
         .clone();
     let exemplar = cases::coding_in(&w, &paul, "C1-P01", "abiding").await;
+    let r = w
+        .call(
+            &maria,
+            Method::POST,
+            "/attributions",
+            Some(json!({"source": source, "start": 0, "end": 5, "about": "P03"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let marias_attribution = r.body["attribution"]["id"].as_str().unwrap().to_string();
+    let suggestions = w
+        .call(&paul, Method::GET, "/attributions/suggestions", None)
+        .await;
+    let suggestion = suggestions.body[0]["key"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the sample has suggestions: {}", suggestions.text))
+        .to_string();
     let codebook_qdc = w
         .call(&paul, Method::GET, "/exchange/codebook.qdc", None)
         .await
@@ -299,6 +344,8 @@ async fn column(who: Who) -> (World, Session, Fixture) {
         passage,
         exemplar,
         codebook_qdc,
+        marias_attribution,
+        suggestion,
     };
     (w, session, fixture)
 }
