@@ -522,6 +522,57 @@ mod tests {
         );
     }
 
+    /// The sample is written so that propositions differ: Ruth (C1-P03) never speaks of trust
+    /// and Dr Osei says nothing about her trust; Kenji (C2-P07) is told his illness will get
+    /// worse and keeps "the together" (abiding), so nothing in C2-P07's accounts is hope.
+    /// The broad proposition (any process → any outcome) stands everywhere.
+    #[test]
+    fn the_sample_leaves_out_the_dyads_it_was_written_to_leave_out() {
+        let corpus = crate::test_support::sample();
+        let t = triangulate(&corpus, &Coders::All).expect("triangulation");
+        let s = support(&corpus, &t, SideRule::Any);
+        let unsupported = |from: &[&str], to: &[&str]| -> Vec<(String, Standing)> {
+            let p = s
+                .propositions
+                .iter()
+                .find(|p| p.from == from && p.to == to)
+                .unwrap_or_else(|| panic!("{from:?} → {to:?}"));
+            p.dyads
+                .iter()
+                .filter(|d| d.standing != Standing::Both)
+                .map(|d| (d.dyad.clone(), d.standing))
+                .collect()
+        };
+        assert_eq!(
+            unsupported(&["valuing", "abiding"], &["trust"]),
+            [("C1-P03".to_string(), Standing::SourceOnly)]
+        );
+        assert_eq!(
+            unsupported(&["appreciating-power"], &["hope"]),
+            [("C2-P07".to_string(), Standing::SourceOnly)]
+        );
+        assert_eq!(
+            unsupported(
+                &["valuing", "appreciating-power", "abiding"],
+                &["trust", "hope", "feeling-known"]
+            ),
+            []
+        );
+        // Where a dyad falls short, its accounts hold no passage of the target's components.
+        let hope = t
+            .components
+            .iter()
+            .position(|c| c.id == "hope")
+            .expect("hope");
+        let kenji = t
+            .dyads
+            .iter()
+            .position(|d| d.label == "C2-P07")
+            .expect("C2-P07");
+        assert_eq!(t.cells[kenji][hope].clinician.passages, 0);
+        assert_eq!(t.cells[kenji][hope].patient.passages, 0);
+    }
+
     #[test]
     fn without_target_evidence_no_dyad_supports_a_proposition() {
         let (mut bundle, theory) = sample_parts();

@@ -369,8 +369,8 @@ pub(super) fn propositions(ctx: &Ctx, a: PropositionsArgs) -> Result<()> {
             }
             writeln!(
                 out,
-                "{:<4} {:<60} {:>5} {:>5} {:>7} {:>7} {:>7} {:>8}",
-                "", "proposition", "both", "apart", "source", "target", "neither", "contrast"
+                "{:<4} {:>5} {:>5} {:>7} {:>7} {:>7} {:>8}  proposition",
+                "", "both", "apart", "source", "target", "neither", "contrast"
             )?;
             for p in &s.propositions {
                 let edge = format!(
@@ -381,9 +381,8 @@ pub(super) fn propositions(ctx: &Ctx, a: PropositionsArgs) -> Result<()> {
                 );
                 writeln!(
                     out,
-                    "{:<4} {:<60} {:>5} {:>5} {:>7} {:>7} {:>7} {:>8}",
+                    "{:<4} {:>5} {:>5} {:>7} {:>7} {:>7} {:>8}  {edge}",
                     format!("P{}", p.number),
-                    edge,
                     p.both,
                     p.apart,
                     p.source_only,
