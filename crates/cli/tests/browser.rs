@@ -1665,10 +1665,11 @@ async fn model_scenario(
     let drawn = b
         .wait_until(
             "the figure and the propositions",
-            "const img = document.getElementById('model-figure');
+            "const drawn = (id) => { const img = document.getElementById(id); return img !== null && img.complete && img.naturalWidth > 0; };
              const rows = document.querySelectorAll('table.propositions-table tbody tr');
-             const ready = img !== null && img.complete && img.naturalWidth > 0 && rows.length > 0;
-             return ready ? [rows.length, document.getElementById('model-figure-download').getAttribute('href')] : null",
+             const ready = drawn('model-figure') && drawn('model-evidence-figure') && rows.length > 0;
+             const href = (id) => document.getElementById(id).getAttribute('href');
+             return ready ? [rows.length, href('model-figure-download'), href('model-evidence-figure-download')] : null",
             json!([]),
         )
         .await;
@@ -1688,8 +1689,14 @@ async fn model_scenario(
             .unwrap()
             .ends_with("/findings/figure.svg?rule=any")
     );
+    assert!(
+        drawn[2]
+            .as_str()
+            .unwrap()
+            .ends_with("/findings/figure.svg?view=evidence&rule=any")
+    );
     b.screenshot("02-model.png").await;
-    step("the model page shows the proposition table and the SVG figure");
+    step("the model page shows the proposition table and both model figures");
 
     // ---- saturation: k changes the verdict ------------------------------------------------------
     let link = b.find_by("link text", "Saturation").await;

@@ -15,6 +15,7 @@ use between_findings::Corpus;
 use between_findings::propositions::{self as props, SideRule};
 use between_findings::saturation::{self as sat, StoppingRule};
 use between_findings::triangulation::{self as tri, Coders};
+use between_report::svg::ModelView;
 use serde::Deserialize;
 
 use crate::auth::Viewer;
@@ -54,6 +55,8 @@ struct Options {
     number: Option<usize>,
     k: Option<usize>,
     fewer_than: Option<usize>,
+    /// The model figure: `structure` (default) or `evidence`.
+    view: Option<String>,
 }
 
 /// The query string, a malformed one (`k=three`) answered in the API's error shape.
@@ -78,6 +81,13 @@ impl Options {
         self.rule
             .as_deref()
             .map_or(Ok(SideRule::Any), str::parse)
+            .map_err(ApiError::bad_request)
+    }
+
+    fn model_view(&self) -> Result<ModelView, ApiError> {
+        self.view
+            .as_deref()
+            .map_or(Ok(ModelView::Structure), str::parse)
             .map_err(ApiError::bad_request)
     }
 
@@ -158,7 +168,7 @@ async fn figure(viewer: Viewer, Params(o): Params) -> Result<Response, ApiError>
                 "the study has no theory: no model to draw",
             ));
         }
-        Ok(between_report::svg::model_figure(c, &support(c, &o)?))
+        Ok(o.model_view()?.draw(c, &support(c, &o)?))
     })
     .await?;
     Ok(svg(body))

@@ -10,9 +10,11 @@ use between_findings::saturation::{self as sat, Saturation, StoppingRule, Verdic
 use between_findings::triangulation::{self as tri, Coders, Excerpt, Triangulation};
 
 use super::{Ctx, csv_stdout, json};
+use between_report::svg::ModelView;
+
 use crate::args::{
-    FigureArgs, FindingFormat, MatrixView, PropositionsArgs, SaturationArgs, SideRuleArg,
-    TriangulateArgs,
+    FigureArgs, FigureView, FindingFormat, MatrixView, PropositionsArgs, SaturationArgs,
+    SideRuleArg, TriangulateArgs,
 };
 
 fn side_rule(rule: SideRuleArg) -> SideRule {
@@ -328,9 +330,28 @@ pub(super) fn figure(ctx: &Ctx, a: FigureArgs) -> Result<()> {
         "the study has no theory: there is no model to draw"
     );
     let s = support(&corpus, a.coder.as_deref(), a.rule)?;
-    write_svg(&a.out, &between_report::svg::model_figure(&corpus, &s))?;
-    if a.out.as_os_str() != "-" {
-        eprintln!("wrote {}", a.out.display());
+    let to_stdout = a.out.as_os_str() == "-";
+    let figures = match a.view {
+        FigureView::Structure => vec![(ModelView::Structure, a.out.clone())],
+        FigureView::Evidence => vec![(ModelView::Evidence, a.out.clone())],
+        FigureView::Both => {
+            anyhow::ensure!(
+                !to_stdout,
+                "two figures cannot both go to standard output: choose one with --view structure or --view evidence"
+            );
+            let stem = a.out.file_stem().unwrap_or_default().to_string_lossy();
+            let evidence = a.out.with_file_name(format!("{stem}-evidence.svg"));
+            vec![
+                (ModelView::Structure, a.out.clone()),
+                (ModelView::Evidence, evidence),
+            ]
+        }
+    };
+    for (view, out) in figures {
+        write_svg(&out, &view.draw(&corpus, &s))?;
+        if !to_stdout {
+            eprintln!("wrote {}", out.display());
+        }
     }
     Ok(())
 }
