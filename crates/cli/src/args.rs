@@ -63,6 +63,9 @@ pub enum Command {
     /// List or import codings
     #[command(subcommand)]
     Codings(CodingsCmd),
+    /// Attribute passages to the participants or dyads they speak about (by quote, offsets, a
+    /// CSV table, or by confirming suggestions); remove or list them
+    Attribute(AttributeArgs),
     /// Write or list memos
     #[command(subcommand)]
     Memo(MemoCmd),
@@ -879,6 +882,64 @@ pub struct ReportArgs {
     /// The two coders compared in the agreement summary [default: the two with most codings]
     #[arg(long, num_args = 2, value_names = ["CODER", "CODER"])]
     pub coders: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AttributeArgs {
+    pub study: PathBuf,
+    #[command(subcommand)]
+    pub action: AttributeCmd,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AttributeCmd {
+    /// Attribute a passage (a quote, or offsets) to one or more participants or dyads
+    Add {
+        #[arg(long)]
+        source: String,
+        /// The passage's exact words
+        #[arg(long, conflicts_with_all = ["start", "end"], required_unless_present = "start")]
+        quote: Option<String>,
+        /// Which occurrence of the quote (1 first), when it occurs more than once
+        #[arg(long, requires = "quote")]
+        occurrence: Option<usize>,
+        /// Code point offsets, end exclusive
+        #[arg(long, requires = "end")]
+        start: Option<usize>,
+        #[arg(long, requires = "start")]
+        end: Option<usize>,
+        /// Participant or dyad labels (or ids), separated by commas: P03,C1-P04
+        #[arg(long, value_delimiter = ',', required = true)]
+        about: Vec<String>,
+    },
+    /// Remove an attribution (its id, from `attribute list`)
+    Remove { id: String },
+    /// List attributions
+    List {
+        #[arg(long)]
+        source: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Attribute every row of a CSV table (columns source, about, and start and end or quote):
+    /// all rows or none
+    Import { file: PathBuf },
+    /// Suggest turns that mention a participant by label, name, pseudonym or an alias; stores
+    /// nothing (confirm them by key)
+    Suggest {
+        #[arg(long)]
+        source: Option<String>,
+        /// A word or phrase that stands for a participant: --alias "the Boss=C1"
+        #[arg(long = "alias", value_name = "WORDS=LABEL")]
+        aliases: Vec<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Attribute the turns of suggestions, by their keys (from `attribute suggest`)
+    Confirm {
+        #[arg(required = true)]
+        keys: Vec<String>,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -24,6 +24,7 @@ macro_rules! out {
     ($($t:tt)*) => { write!(io::stdout(), $($t)*)? };
 }
 
+mod attribute;
 mod deidentify;
 mod exchange;
 mod model;
@@ -103,6 +104,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Codebook(c) => codebook(&ctx, c),
         Command::Code(a) => code(&ctx, a),
         Command::Codings(c) => codings(&ctx, c),
+        Command::Attribute(a) => attribute::attribute(&ctx, a),
         Command::Memo(c) => memo(&ctx, c),
         Command::Case(c) => case(&ctx, c),
         Command::User(c) => user(&ctx, c),

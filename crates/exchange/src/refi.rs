@@ -5,7 +5,8 @@
 //! its Description; a coding's contrast flag as a `between:contrast` line in its selection's
 //! Description; a source's speaker turns as the JSON text variable `between: structure`;
 //! memos on participants and dyads, and case-study narratives, as Notes whose Description says
-//! `between:about=KIND:GUID`.
+//! `between:about=KIND:GUID`. A passage attributed to a participant or dyad is a selection of
+//! its own that the case's `SelectionRef` names.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -38,8 +39,8 @@ const GUIDE: &str = "guide version";
 const CONSENT: &str = "consent recorded";
 
 /// A GUID derived from another and a purpose (stable across exports of the same study).
-fn derived(from: &Uuid, purpose: &str) -> String {
-    Uuid::new_v5(from, purpose.as_bytes()).to_string()
+fn derived(from: &Uuid, purpose: &str) -> Uuid {
+    Uuid::new_v5(from, purpose.as_bytes())
 }
 
 /// The GUID of a coding's selection: the coding's own with its node bits turned (stable,
@@ -111,6 +112,7 @@ struct Exporter<'b> {
     on: HashMap<MemoTarget, Vec<String>>,
     passages: HashMap<SourceId, Vec<&'b Memo>>,
     media: HashMap<SourceId, &'b Media>,
+    attributions: HashMap<SourceId, Vec<&'b Attribution>>,
 }
 
 impl<'b> Exporter<'b> {
@@ -128,11 +130,12 @@ impl<'b> Exporter<'b> {
             .iter()
             .map(|p| (p.id, p.label.as_str()))
             .collect();
-        // Users: every coder and memo author.
+        // Users: every coder, memo author and attributor.
         let mut names: Vec<String> = coders
             .iter()
             .cloned()
             .chain(bundle.memos.iter().map(|m| m.author.clone()))
+            .chain(bundle.attributions.iter().map(|a| a.attributed_by.clone()))
             .collect();
         names.sort_by_key(|n| n.to_lowercase());
         names.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
@@ -191,6 +194,18 @@ impl<'b> Exporter<'b> {
         let refs = |t: MemoTarget| on.get(&t).cloned().unwrap_or_default();
         // Codes as a tree.
         let codes = code_tree(&bundle.codes, &refs);
+        // The selections each case names: its attributed passages.
+        let mut attributed: HashMap<AttributionTarget, Vec<String>> = HashMap::new();
+        let mut attributions: HashMap<SourceId, Vec<&Attribution>> = HashMap::new();
+        for a in &bundle.attributions {
+            attributed
+                .entry(a.about)
+                .or_default()
+                .push(a.id.to_string());
+            attributions.entry(a.source).or_default().push(a);
+        }
+        let mut attributed_to =
+            |about: AttributionTarget| attributed.remove(&about).unwrap_or_default();
         // Variables: cases' and sources'.
         let mut vars = Variables::default();
         let mut cases = Vec::new();
@@ -217,7 +232,7 @@ impl<'b> Exporter<'b> {
                     .filter(|s| s.participant == Some(p.id))
                     .map(|s| s.id.to_string())
                     .collect(),
-                selection_refs: Vec::new(),
+                selection_refs: attributed_to(AttributionTarget::Participant(p.id)),
             });
         }
         for d in &bundle.dyads {
@@ -244,7 +259,7 @@ impl<'b> Exporter<'b> {
                     .filter(|s| s.dyad == Some(d.id))
                     .map(|s| s.id.to_string())
                     .collect(),
-                selection_refs: Vec::new(),
+                selection_refs: attributed_to(AttributionTarget::Dyad(d.id)),
             });
         }
         // The sources' variables, in the order their values make them (which depends only on
@@ -301,6 +316,7 @@ impl<'b> Exporter<'b> {
             on,
             passages,
             media,
+            attributions,
         };
         (exporter, project, report)
     }
@@ -314,11 +330,12 @@ impl<'b> Exporter<'b> {
         let values = source_values(&mut self.vars, s, &self.labels);
         let on = &self.on;
         let refs = |t: MemoTarget| on.get(&t).cloned().unwrap_or_default();
-        let mut selections = selections(s, codings, &refs);
+        let attributions = self.attributions.get(&s.id).map_or(&[][..], Vec::as_slice);
+        let mut selections = selections(s, codings, attributions, &refs);
         for m in self.passages.get(&s.id).into_iter().flatten() {
             let Some(p) = m.passage else { continue };
             selections.push(refi::Selection {
-                guid: derived(&m.id.0, "passage"),
+                guid: derived(&m.id.0, "passage").to_string(),
                 start: p.start,
                 end: p.end,
                 note_refs: vec![m.id.to_string()],
@@ -340,7 +357,7 @@ impl<'b> Exporter<'b> {
                     } else {
                         refi::MediaKind::Audio
                     },
-                    guid: derived(&s.id.0, "recording"),
+                    guid: derived(&s.id.0, "recording").to_string(),
                     name: Some(s.name.clone()),
                     path: Some(path),
                     current_path: None,
@@ -402,7 +419,7 @@ fn sync_points(s: &Source, selections: &[refi::Selection]) -> Vec<refi::SyncPoin
     positions
         .into_iter()
         .map(|pos| refi::SyncPoint {
-            guid: derived(&s.id.0, &format!("sync at {pos}")),
+            guid: derived(&s.id.0, &format!("sync at {pos}")).to_string(),
             time_ms: time_at(pos),
             position: pos,
         })
@@ -465,14 +482,26 @@ fn refi_code(c: &Code, refs: &dyn Fn(MemoTarget) -> Vec<String>) -> refi::Code {
     }
 }
 
+/// A source's codings, each a selection with its coding, then its attributed passages, each a
+/// selection of its own (the attribution's GUID, named by its case's `SelectionRef`).
 fn selections(
     s: &Source,
     codings: &[&Coding],
+    attributions: &[&Attribution],
     refs: &dyn Fn(MemoTarget) -> Vec<String>,
 ) -> Vec<refi::Selection> {
     let index = CharIndex::new(&s.text);
     let mut users: HashMap<&str, String> = HashMap::new();
-    codings
+    let attributed = attributions.iter().map(|a| refi::Selection {
+        guid: a.id.to_string(),
+        name: index.slice(a.span).map(String::from),
+        start: a.span.start,
+        end: a.span.end,
+        creating_user: Some(user_guid(&a.attributed_by)),
+        creation_date_time: Some(a.attributed_at.clone()).filter(|t| !t.is_empty()),
+        ..Default::default()
+    });
+    let mut selections: Vec<refi::Selection> = codings
         .iter()
         .map(|c| {
             let user = users
@@ -506,7 +535,9 @@ fn selections(
                 note_refs: Vec::new(),
             }
         })
-        .collect()
+        .collect();
+    selections.extend(attributed);
+    selections
 }
 
 /// Makes the variables a source's values need (they depend on its interview data only).
@@ -868,6 +899,7 @@ pub fn from_refi(
             }
             bundle.sources.push(doc.source);
             bundle.codings.extend(doc.codings);
+            bundle.attributions.extend(doc.attributions);
         }
     }
     let tail = importer.tail(project, report)?;
@@ -911,6 +943,7 @@ pub fn import_project(
                 let Imported {
                     source,
                     codings,
+                    attributions,
                     recording,
                 } = *doc;
                 let media = recording.and_then(|file| {
@@ -928,7 +961,8 @@ pub fn import_project(
                         })
                         .ok()
                 });
-                Ok(merge.source(source, codings, media)?)
+                merge.source(source, codings, media)?;
+                Ok(merge.attributions(attributions)?)
             }
             Part::Tail(tail) => {
                 merge.memos(tail.memos, tail.cases)?;
@@ -1086,6 +1120,8 @@ struct Tail {
 struct Imported {
     source: Source,
     codings: Vec<Coding>,
+    /// Its passages a case's `SelectionRef` names, attributed to the case's participant or dyad.
+    attributions: Vec<Attribution>,
     /// The file of its recording as the project names it (relative ones start at the study's
     /// folder); linked only if it lies inside that folder.
     recording: Option<std::path::PathBuf>,
@@ -1106,6 +1142,18 @@ struct Importer {
     /// Selections that carry a comment and no coding: passage memos.
     annotations: Vec<Memo>,
     base_path: Option<String>,
+    /// The selections cases name (normalised GUIDs) and whom they are attributed to, until
+    /// they are met; what is left at the end could not be attributed.
+    attributing: HashMap<String, Vec<CaseRef>>,
+    /// Why a selection a case names was met but not attributed (by its normalised GUID).
+    not_attributed: HashMap<String, &'static str>,
+}
+
+/// A case's reference to a selection: what it attributes the selection to, and the case's name
+/// (for the report).
+struct CaseRef {
+    about: AttributionTarget,
+    case: String,
 }
 
 fn problem(message: String) -> ExchangeError {
@@ -1202,6 +1250,7 @@ impl Importer {
         let mut case_of_source: HashMap<String, (Option<ParticipantId>, Option<DyadId>)> =
             HashMap::new();
         let mut labels_taken: HashSet<String> = HashSet::new();
+        let mut attributing: HashMap<String, Vec<CaseRef>> = HashMap::new();
         for (i, case) in project.cases.iter().enumerate() {
             let mut values = named(&case.values);
             let kind = values.remove(CASE_KIND);
@@ -1232,6 +1281,12 @@ impl Importer {
             for s in &case.source_refs {
                 case_of_source.entry(s.to_ascii_lowercase()).or_default().0 = Some(p.id);
             }
+            name_selections(
+                &mut attributing,
+                case,
+                AttributionTarget::Participant(p.id),
+                &p.label,
+            );
             participants.push(p);
         }
         let by_label = |l: &str| {
@@ -1247,6 +1302,11 @@ impl Importer {
                 values.get(PATIENT).and_then(|l| by_label(l)),
             ) else {
                 report.drop("Case", 1, "a dyad whose clinician or patient is not a case");
+                report.drop(
+                    "SelectionRef",
+                    case.selection_refs.len(),
+                    "of a case not carried over",
+                );
                 continue;
             };
             let d = Dyad {
@@ -1261,6 +1321,12 @@ impl Importer {
             for s in &case.source_refs {
                 case_of_source.entry(s.to_ascii_lowercase()).or_default().1 = Some(d.id);
             }
+            name_selections(
+                &mut attributing,
+                case,
+                AttributionTarget::Dyad(d.id),
+                &d.label,
+            );
             dyads.push(d);
         }
         let case_ids: HashSet<Uuid> = participants
@@ -1282,6 +1348,8 @@ impl Importer {
             names_taken: HashSet::new(),
             annotations: Vec::new(),
             base_path: project.base_path.clone(),
+            attributing,
+            not_attributed: HashMap::new(),
         };
         // Notes, and where they are attached (the project's own note references come with
         // the tail).
@@ -1335,6 +1403,12 @@ impl Importer {
                     m.selections.len(),
                     "between codes transcripts, not stretches of time",
                 );
+                for sel in &m.selections {
+                    self.not_attributed_because(
+                        &sel.guid,
+                        "a stretch of time of a recording; between attributes passages of text",
+                    );
+                }
                 let mut out = Vec::new();
                 for t in &m.transcripts {
                     let doc = Doc {
@@ -1358,6 +1432,7 @@ impl Importer {
 
     fn doc(&mut self, doc: Doc<'_>, report: &mut refi::Report) -> Result<Imported, ExchangeError> {
         let mut codings = Vec::new();
+        let mut attributions = Vec::new();
         let mut recording = None;
         let source_id = SourceId(id(doc.guid, "source")?);
         let values = self.named(doc.values);
@@ -1436,9 +1511,12 @@ impl Importer {
                     "{name}: selection {} ({}..{}) lies outside the text of {length} characters; left out",
                     sel.guid, sel.start, sel.end
                 ));
+                self.not_attributed_because(&sel.guid, "it lies outside its text");
                 continue;
             }
             self.attach(&sel.note_refs, MemoTarget::Source(source_id), Some(span));
+            let attributed =
+                self.attribute(sel, source_id, participant, span, &mut attributions, report)?;
             let (contrast, memo) = selection_notes(sel.description.as_deref());
             if sel.codings.is_empty() && sel.note_refs.is_empty() {
                 // An annotation (MAXQDA's comments, ATLAS.ti 26's memos): a passage memo.
@@ -1454,10 +1532,11 @@ impl Importer {
                         updated_at: sel.modified_date_time.clone().unwrap_or_default(),
                         version: 1,
                     }),
+                    None if attributed => {}
                     None => report.drop(
                         "PlainTextSelection",
                         1,
-                        "a selection with no coding, note or comment",
+                        "a selection with no coding, note, comment or case",
                     ),
                 }
                 continue;
@@ -1546,8 +1625,70 @@ impl Importer {
                 version: 1,
             },
             codings,
+            attributions,
             recording,
         })
+    }
+
+    /// Attributes a selection to each case that names it (a case of the participant whose
+    /// own account the source is excepted: the passage is theirs already). The first case's
+    /// attribution takes the selection's GUID (so between's own attributions keep their ids),
+    /// any other one a GUID derived from it and the case. Whether any case named it.
+    fn attribute(
+        &mut self,
+        sel: &refi::Selection,
+        source: SourceId,
+        own: Option<ParticipantId>,
+        span: Span,
+        out: &mut Vec<Attribution>,
+        report: &mut refi::Report,
+    ) -> Result<bool, ExchangeError> {
+        let Some(cases) = self.attributing.remove(&refi::normalize_guid(&sel.guid)) else {
+            return Ok(false);
+        };
+        let selection = id(&sel.guid, "selection")?;
+        let mut targets: Vec<AttributionTarget> = Vec::new();
+        for CaseRef { about, case } in cases {
+            if targets.contains(&about) {
+                continue;
+            }
+            if own.is_some_and(|p| about == AttributionTarget::Participant(p)) {
+                let why = "a passage of the participant's own account (it is theirs already)";
+                report.warn(format!(
+                    "case {case}: selection {} is not attributed to it: {why}",
+                    sel.guid
+                ));
+                report.drop("SelectionRef", 1, why);
+                continue;
+            }
+            let attribution_id = match (targets.is_empty(), about) {
+                (true, _) => selection,
+                (false, AttributionTarget::Participant(p)) => {
+                    derived(&selection, &format!("attribution:{p}"))
+                }
+                (false, AttributionTarget::Dyad(d)) => {
+                    derived(&selection, &format!("attribution:{d}"))
+                }
+            };
+            targets.push(about);
+            out.push(Attribution {
+                id: AttributionId(attribution_id),
+                source,
+                span,
+                about,
+                attributed_by: self.who(&sel.creating_user),
+                attributed_at: sel.creation_date_time.clone().unwrap_or_default(),
+            });
+        }
+        Ok(true)
+    }
+
+    /// Notes why a selection cases name cannot be attributed, for the report at the end.
+    fn not_attributed_because(&mut self, guid: &str, why: &'static str) {
+        let key = refi::normalize_guid(guid);
+        if self.attributing.contains_key(&key) {
+            self.not_attributed.insert(key, why);
+        }
     }
 
     /// Notes as memos (where they were attached) and case studies; the project's name.
@@ -1633,12 +1774,67 @@ impl Importer {
             project.sets.len() - own_sets,
             "between has no document or code groups (a source's kind is kept)",
         );
+        self.report_not_attributed(&project.cases, report);
         Ok(Tail {
             name: project.name,
             description: project.description.unwrap_or_default(),
             memos,
             cases,
         })
+    }
+}
+
+impl Importer {
+    /// Names each selection a case refers to that became no attribution, and why. References
+    /// to a GUID the project does not have were named by the reader already (and are gone from
+    /// `cases`, the cases as checked).
+    fn report_not_attributed(&mut self, cases: &[refi::Case], report: &mut refi::Report) {
+        let kept: HashSet<String> = cases
+            .iter()
+            .flat_map(|c| c.selection_refs.iter().map(|g| refi::normalize_guid(g)))
+            .collect();
+        let unplaced: HashSet<String> = report
+            .unplaced
+            .iter()
+            .map(|u| refi::normalize_guid(&u.selection))
+            .collect();
+        let mut left: Vec<(String, String, &str)> = Vec::new();
+        for (guid, refs) in self.attributing.drain() {
+            if !kept.contains(&guid) {
+                continue;
+            }
+            let why = match self.not_attributed.get(&guid) {
+                Some(why) => *why,
+                None if unplaced.contains(&guid) => "it could not be placed in its text",
+                None => "it is not a selection of a text between reads",
+            };
+            left.extend(refs.into_iter().map(|r| (r.case, guid.clone(), why)));
+        }
+        left.sort();
+        for (case, guid, why) in left {
+            report.warn(format!(
+                "case {case}: selection {guid} is not attributed to it: {why}"
+            ));
+            report.drop("SelectionRef", 1, why);
+        }
+    }
+}
+
+/// Keeps the selections `case` names, to attribute each to `about` when it is met.
+fn name_selections(
+    attributing: &mut HashMap<String, Vec<CaseRef>>,
+    case: &refi::Case,
+    about: AttributionTarget,
+    name: &str,
+) {
+    for r in &case.selection_refs {
+        attributing
+            .entry(refi::normalize_guid(r))
+            .or_default()
+            .push(CaseRef {
+                about,
+                case: name.to_string(),
+            });
     }
 }
 
@@ -1855,6 +2051,79 @@ mod tests {
             ..Default::default()
         };
         refi::write_qdpx(&project).expect("written")
+    }
+
+    /// A streamed import hands each source on with its attributions (the cases that name
+    /// them come first, in the head).
+    #[test]
+    fn attributions_travel_with_their_source_when_streamed() {
+        let (people, texts) = (Uuid::new_v4(), [Uuid::new_v4(), Uuid::new_v4()]);
+        let bundle = StudyBundle {
+            participants: vec![Participant {
+                id: ParticipantId(people),
+                label: "P01".into(),
+                role: Role::Patient,
+                name: None,
+                attributes: BTreeMap::new(),
+                version: 1,
+            }],
+            sources: texts
+                .iter()
+                .enumerate()
+                .map(|(i, id)| Source {
+                    id: SourceId(*id),
+                    name: format!("note {i}"),
+                    kind: SourceKind::FieldNote,
+                    participant: None,
+                    dyad: None,
+                    text: "George came in with June today.".into(),
+                    turns: Vec::new(),
+                    speakers: Vec::new(),
+                    markers: Vec::new(),
+                    interview: InterviewInfo::default(),
+                    imported_at: String::new(),
+                    blind: false,
+                    version: 1,
+                })
+                .collect(),
+            attributions: texts
+                .iter()
+                .map(|id| Attribution {
+                    id: AttributionId::new(),
+                    source: SourceId(*id),
+                    span: Span { start: 0, end: 6 },
+                    about: AttributionTarget::Participant(ParticipantId(people)),
+                    attributed_by: "Amal".into(),
+                    attributed_at: "2026-01-05T10:00:00Z".into(),
+                })
+                .collect(),
+            ..StudyBundle::default()
+        };
+        let (project, _) = to_refi(&bundle, None);
+        let bytes = refi::write_qdpx(&project).expect("written");
+        let options = refi::ReadOptions {
+            streamed: true,
+            ..Default::default()
+        };
+        let mut per_source = Vec::new();
+        read_alongside(
+            "notes.qdpx",
+            refi::ProjectInput::Bytes(&bytes),
+            &options,
+            &mut |part| {
+                if let Part::Doc(doc) = part {
+                    per_source.push((doc.source.id, doc.attributions));
+                }
+                Ok(())
+            },
+        )
+        .expect("read");
+        let expected: Vec<(SourceId, Vec<Attribution>)> = bundle
+            .attributions
+            .iter()
+            .map(|a| (a.source, vec![a.clone()]))
+            .collect();
+        assert_eq!(per_source, expected);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use between_core::{Attribution, AttributionId, AttributionTarget, ParticipantId, Source, Span};
 use between_refi::PositionUnit;
 use between_store::OpenOptions;
 use between_study::{NewStudy, StudyBundle, Workbench};
@@ -19,6 +20,15 @@ fn shared(rest: &str) -> PathBuf {
 
 fn sample(dir: &Path) -> Workbench {
     between_sample::materialise(&dir.join("sample.between"), &OpenOptions::default()).unwrap()
+}
+
+/// The sample study with a recording linked to C2's interview.
+fn sample_with_recording(dir: &Path) -> Workbench {
+    let mut study = sample(dir);
+    let audio = dir.join("c2.wav");
+    std::fs::write(&audio, b"RIFF....WAVEfmt ").unwrap();
+    study.attach_media("c2-ruiz.txt", &audio).unwrap();
+    study
 }
 
 fn empty(path: &Path) -> Workbench {
@@ -50,6 +60,7 @@ fn comparable(mut b: StudyBundle) -> StudyBundle {
     for c in &mut b.cases {
         c.version = 1;
     }
+    b.attributions.sort_by_key(|a| a.id);
     b.name.clear();
     b
 }
@@ -115,10 +126,7 @@ fn the_sample_study_round_trips_object_by_object() {
 #[test]
 fn the_streamed_export_is_the_whole_project_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
-    let mut study = sample(dir.path());
-    let audio = dir.path().join("c2.wav");
-    std::fs::write(&audio, b"RIFF....WAVEfmt ").unwrap();
-    study.attach_media("c2-ruiz.txt", &audio).unwrap();
+    let study = sample_with_recording(dir.path());
     let folder = study.study_folder().map(|f| f.display().to_string());
     let (project, whole_report) =
         between_exchange::to_refi(&study.bundle().unwrap(), folder.as_deref());
@@ -152,11 +160,8 @@ fn validate(xml: &str, schema: &str, dir: &Path) {
 #[test]
 fn exports_validate_against_the_xsds() {
     let dir = tempfile::tempdir().unwrap();
-    let mut study = sample(dir.path());
     // With a recording, the source becomes an audio source with a synchronised transcript.
-    let audio = dir.path().join("c2.wav");
-    std::fs::write(&audio, b"RIFF....WAVEfmt ").unwrap();
-    study.attach_media("c2-ruiz.txt", &audio).unwrap();
+    let study = sample_with_recording(dir.path());
     let (qde, _) = between_exchange::export_qde(&study).unwrap();
     assert!(
         qde.contains("<AudioSource") && qde.contains("<SyncPoint"),
@@ -355,4 +360,204 @@ fn a_project_streamed_from_a_file_lands_whole_or_not_at_all() {
         comparable(again.bundle().unwrap()).codings,
         comparable(original.bundle().unwrap()).codings
     );
+}
+
+/// Where `quote` is in a source's text, in code points.
+fn span_of(source: &Source, quote: &str) -> Span {
+    let at = source.text.find(quote).expect("the quote is in the text");
+    let start = source.text[..at].chars().count();
+    Span {
+        start,
+        end: start + quote.chars().count(),
+    }
+}
+
+fn attribution(source: &Source, quote: &str, about: AttributionTarget) -> Attribution {
+    Attribution {
+        id: AttributionId::new(),
+        source: source.id,
+        span: span_of(source, quote),
+        about,
+        attributed_by: "Amal".into(),
+        attributed_at: "2026-01-05T10:00:00Z".into(),
+    }
+}
+
+/// The `project.qde` of a `.qdpx`.
+fn project_qde(qdpx: &[u8]) -> String {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(qdpx)).unwrap();
+    let mut qde = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("project.qde").unwrap(), &mut qde).unwrap();
+    qde
+}
+
+/// Passages of a clinician's interview attributed to a patient and to a dyad (one of them
+/// also coded, one in a transcript of a recording) become selections their cases name; the
+/// project validates, and reads back to the same attributions with nothing lost.
+#[test]
+fn attributions_to_a_participant_and_a_dyad_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = sample_with_recording(dir.path());
+    let mut bundle = study.bundle().unwrap();
+    let source = |name: &str| bundle.sources.iter().find(|s| s.name == name).unwrap();
+    let participant = |label: &str| {
+        let p = bundle.participants.iter().find(|p| p.label == label);
+        AttributionTarget::Participant(p.unwrap().id)
+    };
+    let dyad_of = |patient: AttributionTarget| {
+        let d = bundle
+            .dyads
+            .iter()
+            .find(|d| AttributionTarget::Participant(d.patient) == patient);
+        AttributionTarget::Dyad(d.unwrap().id)
+    };
+    let (c1, c2) = (source("c1-osei.txt"), source("c2-ruiz.txt"));
+    let coded = bundle.codings.iter().find(|c| c.source == c1.id).unwrap();
+    let coded_quote: String = c1
+        .text
+        .chars()
+        .skip(coded.span.start)
+        .take(coded.span.end - coded.span.start)
+        .collect();
+    let c2_words: String = c2.text.chars().skip(200).take(40).collect();
+    let attributions = vec![
+        attribution(c1, "George calls me the Boss", participant("P01")),
+        attribution(c1, "Lucía Fernández", dyad_of(participant("P02"))),
+        attribution(c1, &coded_quote, participant("P03")),
+        attribution(c2, &c2_words, participant("P05")),
+    ];
+    bundle.attributions = attributions.clone();
+    let folder = study.study_folder().map(|f| f.display().to_string());
+    let (project, report) = between_exchange::to_refi(&bundle, folder.as_deref());
+    assert!(report.dropped.is_empty(), "{report:?}");
+    let qdpx = between_refi::write_qdpx(&project).unwrap();
+    let qde = project_qde(&qdpx);
+    validate(&qde, "Project.xsd", dir.path());
+    for a in &attributions {
+        assert!(
+            qde.contains(&format!("<SelectionRef targetGUID=\"{}\"/>", a.id)),
+            "a case names the selection of {a:?}"
+        );
+    }
+    let (back, report) =
+        between_exchange::read_project_file("attributed.qdpx", &qdpx, PositionUnit::Auto).unwrap();
+    assert!(report.dropped.is_empty(), "{report:?}");
+    assert_eq!(
+        comparable(back.clone()).attributions,
+        comparable(bundle.clone()).attributions
+    );
+    // The recorded source is still its participant's (the case names its transcript).
+    let recorded = back.sources.iter().find(|s| s.name == c2.name).unwrap();
+    assert_eq!(recorded.participant, c2.participant);
+    // The coded passage keeps its coding beside its attribution.
+    assert!(
+        back.codings
+            .iter()
+            .any(|c| c.id == coded.id && c.span == coded.span)
+    );
+}
+
+/// Another tool's project: a case (no `between: case` variable) names a coded selection of
+/// someone else's interview, a selection of its own interview, a stretch of a recording and a
+/// selection the project does not have. The first becomes an attribution to the participant
+/// the case became (and stays coded), as it does for a second case naming it; the others are
+/// said in the report, each by its GUID.
+#[test]
+fn a_case_selection_ref_from_another_tool_becomes_an_attribution() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = |n: u32| format!("aaaaaaaa-0000-4000-8000-{n:012}");
+    let (anna, ben, cleo, anna_says, ben_says) = (g(1), g(2), g(4), g(10), g(20));
+    let (code, about_anna, own, timed, missing) = (g(3), g(11), g(21), g(31), g(99));
+    let qde = format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="other" origin="MAXQDA 2022">
+  <Users><User guid="{user}" name="Kim"/></Users>
+  <CodeBook><Codes><Code guid="{code}" name="Trust" isCodable="true"/></Codes></CodeBook>
+  <Cases>
+    <Case guid="{anna}" name="Anna"><SourceRef targetGUID="{anna_says}"/><SelectionRef targetGUID="{about_anna}"/><SelectionRef targetGUID="{own}"/><SelectionRef targetGUID="{timed}"/><SelectionRef targetGUID="{missing}"/></Case>
+    <Case guid="{ben}" name="Ben"><SourceRef targetGUID="{ben_says}"/></Case>
+    <Case guid="{cleo}" name="Cleo"><SelectionRef targetGUID="{about_anna}"/></Case>
+  </Cases>
+  <Sources>
+    <TextSource guid="{anna_says}" name="Anna's interview"><PlainTextContent>I trust Ben.</PlainTextContent>
+      <PlainTextSelection guid="{own}" startPosition="2" endPosition="7" creatingUser="{user}"/>
+    </TextSource>
+    <TextSource guid="{ben_says}" name="Ben's interview"><PlainTextContent>Anna trusts me now.</PlainTextContent>
+      <PlainTextSelection guid="{about_anna}" name="Anna trusts me" startPosition="0" endPosition="14" creatingUser="{user}" creationDateTime="2025-02-01T09:00:00Z">
+        <Coding guid="{coding}" creatingUser="{user}"><CodeRef targetGUID="{code}"/></Coding>
+      </PlainTextSelection>
+    </TextSource>
+    <AudioSource guid="{audio}" name="call" path="relative:///call.wav">
+      <AudioSelection guid="{timed}" begin="0" end="1000"/>
+    </AudioSource>
+  </Sources>
+</Project>"#,
+        user = g(50),
+        coding = g(12),
+        audio = g(30),
+    );
+    validate(&qde, "Project.xsd", dir.path());
+    let (bundle, report) =
+        between_exchange::read_project_file("other.qde", qde.as_bytes(), PositionUnit::Auto)
+            .unwrap();
+    let case_id = |guid: &str| ParticipantId(guid.parse().unwrap());
+    let about_anna_id: AttributionId = about_anna.parse().unwrap();
+    let mut got: Vec<(AttributionTarget, Span, String)> = bundle
+        .attributions
+        .iter()
+        .map(|a| (a.about, a.span, a.attributed_by.clone()))
+        .collect();
+    got.sort();
+    let mut expected = vec![
+        (
+            AttributionTarget::Participant(case_id(&anna)),
+            Span { start: 0, end: 14 },
+            "Kim".to_string(),
+        ),
+        (
+            AttributionTarget::Participant(case_id(&cleo)),
+            Span { start: 0, end: 14 },
+            "Kim".to_string(),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(got, expected, "{report:?}");
+    // The first case's attribution is the selection's own GUID, the second's another one.
+    assert!(bundle.attributions.iter().any(|a| a.id == about_anna_id));
+    assert_ne!(bundle.attributions[0].id, bundle.attributions[1].id);
+    assert!(
+        bundle
+            .attributions
+            .iter()
+            .all(|a| a.attributed_at == "2025-02-01T09:00:00Z"
+                || a.about == AttributionTarget::Participant(case_id(&ben)))
+    );
+    assert_eq!(
+        bundle.codings.len(),
+        1,
+        "the attributed selection keeps its coding"
+    );
+    let named = |guid: &str| {
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("Anna") && w.contains(guid))
+    };
+    assert!(named(&own), "Anna's own account: {report:?}");
+    assert!(named(&timed), "the recording's stretch: {report:?}");
+    assert!(
+        named(&missing),
+        "the selection the project lacks: {report:?}"
+    );
+    let dropped = |why: &str| {
+        report
+            .dropped
+            .iter()
+            .filter(|(what, _, w)| what == "SelectionRef" && w.contains(why))
+            .map(|(_, n, _)| n)
+            .sum::<usize>()
+    };
+    assert_eq!(dropped("own account"), 1, "{report:?}");
+    assert_eq!(dropped("recording"), 1, "{report:?}");
+    assert_eq!(dropped("no selection"), 1, "{report:?}");
 }

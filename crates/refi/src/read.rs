@@ -1009,7 +1009,11 @@ impl<'d, S: ProjectSink> Reader<'d, S> {
                 "AudioSource" | "VideoSource" => {
                     let s = p.subtree(s)?;
                     let (source, texts) = self.media_source(&s)?;
+                    // A case may name the recording or a transcript of it (between names the
+                    // transcript, which it holds as the source).
                     self.source_keys.insert(guid_key(&source.guid));
+                    self.source_keys
+                        .extend(source.transcripts.iter().map(|t| guid_key(&t.guid)));
                     let source = Waiting::Media(source, texts);
                     self.collect_note_refs(&source);
                     self.deliver(source)?;
@@ -1706,16 +1710,33 @@ impl<S: ProjectSink> Reader<'_, S> {
             .collect();
         for case in &mut project.cases {
             retain_known(&mut case.code_refs, &codes, &mut dangling);
-            let before = case.source_refs.len() + case.selection_refs.len();
+            let before = case.source_refs.len();
             case.source_refs
                 .retain(|g| self.source_keys.contains(&guid_key(g)));
-            // A selection left out or never there is not a kept object.
+            dangling += before - case.source_refs.len();
+            // A selection never there (or in a source not read) is named: a case's selections
+            // are what it is about.
             let (numbers, texts) = (&self.guid_numbers, &self.guid_texts);
-            case.selection_refs.retain(|g| match guid_key(g) {
-                GuidKey::Number(n) => numbers.contains(&n),
-                GuidKey::Text(t) => texts.contains(&t),
-            });
-            dangling += before - case.source_refs.len() - case.selection_refs.len();
+            let (mut kept, mut gone) = (Vec::new(), Vec::new());
+            for g in std::mem::take(&mut case.selection_refs) {
+                let known = match guid_key(&g) {
+                    GuidKey::Number(n) => numbers.contains(&n),
+                    GuidKey::Text(t) => texts.contains(&t),
+                };
+                if known { kept.push(g) } else { gone.push(g) }
+            }
+            case.selection_refs = kept;
+            let case_name = case.name.as_deref().unwrap_or(&case.guid);
+            for g in &gone {
+                self.report.warn(format!(
+                    "case {case_name}: SelectionRef {g} names no selection of the project (or one in a PDF or picture source); left out"
+                ));
+            }
+            self.report.drop(
+                "SelectionRef",
+                gone.len(),
+                "names no selection between read",
+            );
             let before = case.values.len();
             case.values
                 .retain(|v| variables.contains(&normalize_guid(&v.variable)));

@@ -103,6 +103,8 @@ struct Manifest {
     dyad: Vec<DyadPart>,
     source: Vec<SourcePart>,
     memo: Vec<MemoPart>,
+    #[serde(default)]
+    attribution: Vec<AttributionPart>,
 }
 
 #[derive(Deserialize)]
@@ -160,6 +162,18 @@ struct MemoPart {
     author: String,
     title: String,
     text: String,
+}
+
+/// A passage attributed to whom it speaks about: `quote`, or from the start of `from` to the
+/// end of `to` (each occurring once in the source).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttributionPart {
+    source: String,
+    about: String,
+    quote: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -303,7 +317,58 @@ fn fill(bench: &mut Workbench, manifest: Manifest) -> StudyResult<()> {
     for m in manifest.memo {
         bench.add_memo(&TargetRef(m.on), &m.title, &m.text, Some(&m.author))?;
     }
+    let batch = manifest
+        .attribution
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| attribution(bench, a).map_err(|e| e.at(format!("attribution {}", i + 1))))
+        .collect::<StudyResult<_>>()?;
+    bench
+        .attribute_all(batch)
+        .map_err(|e| e.at("sample study.toml"))?;
     Ok(())
+}
+
+/// An `[[attribution]]` entry as the passage it names.
+fn attribution(bench: &Workbench, a: AttributionPart) -> StudyResult<NewAttribution> {
+    let name = source_name(&a.source).to_string();
+    let target = match (a.quote, a.from, a.to) {
+        (Some(text), None, None) => CodingTarget::Quote {
+            text,
+            occurrence: None,
+        },
+        (None, Some(from), Some(to)) => {
+            let text = bench.source(&name)?.text;
+            let find = |quote: &str| {
+                between_core::text::find_quote(&text, quote, None).map_err(|error| {
+                    StudyError::Quote {
+                        source_name: name.clone(),
+                        error,
+                    }
+                })
+            };
+            let (from, to) = (find(&from)?, find(&to)?);
+            if to.end <= from.start {
+                return Err(StudyError::Invalid(format!(
+                    "{name}: `to` comes before `from`"
+                )));
+            }
+            CodingTarget::Offsets {
+                start: from.start,
+                end: to.end,
+            }
+        }
+        _ => {
+            return Err(StudyError::Invalid(format!(
+                "{name}: give quote, or from and to"
+            )));
+        }
+    };
+    Ok(NewAttribution {
+        source: name,
+        target,
+        about: vec![a.about],
+    })
 }
 
 #[cfg(test)]
@@ -421,6 +486,43 @@ mod tests {
         );
         let audit = bench.store().audit_log(10).unwrap();
         assert!(audit.iter().all(|e| e.actor == ACTOR));
+    }
+
+    #[test]
+    fn the_clinicians_accounts_are_attributed_to_the_patients_they_speak_about() {
+        let dir = tempfile::tempdir().unwrap();
+        let bench =
+            materialise(&dir.path().join("sample.between"), &OpenOptions::default()).unwrap();
+        let attributed = bench.attributions(None).unwrap();
+        for clinician in ["c1-osei.txt", "c2-ruiz.txt", "c3-marsh.txt"] {
+            assert!(
+                attributed.iter().any(|a| a.source == clinician),
+                "{clinician} has no attribution"
+            );
+        }
+        let notes = attributed
+            .iter()
+            .filter(|a| a.source.ends_with("field-notes.txt"))
+            .count();
+        assert!(notes > 0, "field notes about patients are attributed");
+        let c1 = bench.source("c1-osei.txt").unwrap();
+        let boss =
+            between_core::text::find_quote(&c1.text, "George calls me the Boss", None).unwrap();
+        let about_boss: BTreeSet<&str> = attributed
+            .iter()
+            .filter(|a| {
+                a.source == "c1-osei.txt"
+                    && a.attribution.span.start <= boss.start
+                    && boss.end <= a.attribution.span.end
+            })
+            .map(|a| a.about.as_str())
+            .collect();
+        assert_eq!(about_boss, BTreeSet::from(["P01"]));
+        // Not everything: Dr Osei on her own way of working is about no particular patient.
+        let general = between_core::text::find_quote(&c1.text, "I listen first.", None).unwrap();
+        assert!(!attributed.iter().any(|a| a.source == "c1-osei.txt"
+            && a.attribution.span.start < general.end
+            && general.start < a.attribution.span.end));
     }
 
     #[test]

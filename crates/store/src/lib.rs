@@ -87,6 +87,8 @@ pub struct DeidentificationCounts {
     pub replacements: usize,
     pub codings: usize,
     pub memos: usize,
+    /// Attributed passages moved with their words.
+    pub attributions: usize,
 }
 
 /// Reading a study. Lists come in a stable order (labels, names, or text position).
@@ -140,6 +142,8 @@ pub trait Reader {
     fn pseudonyms(&self) -> Result<Vec<PseudonymEntry>>;
     /// The team's exemplar quotes, by what they stand for, then position.
     fn exemplars(&self) -> Result<Vec<Exemplar>>;
+    /// Attributed passages, all or one source's, in source then text order.
+    fn attributions(&self, source: Option<SourceId>) -> Result<Vec<Attribution>>;
     /// A number that changes whenever sources' texts may have changed, by any process (texts
     /// change only by de-identification): what a cache of texts is checked against.
     fn text_revision(&self) -> Result<i64>;
@@ -183,6 +187,10 @@ pub trait Writer: Reader {
     fn update_role(&mut self, a: &Account, role: AccountRole) -> Result<()>;
     fn delete_account(&mut self, a: &Account) -> Result<()>;
     fn set_blind(&mut self, scope: BlindScope, blind: bool) -> Result<()>;
+    /// Attributes a passage (inside its source's text, once per target).
+    fn insert_attribution(&mut self, a: &Attribution) -> Result<()>;
+    /// Removes an attribution; returns it as it was ([`StoreError::NotFound`] when absent).
+    fn delete_attribution(&mut self, id: AttributionId) -> Result<Attribution>;
     /// Links a recording to its source, replacing any linked before.
     fn set_media(&mut self, m: &Media) -> Result<()>;
     /// Unlinks a source's recording; says whether there was one.
@@ -199,6 +207,8 @@ pub trait Writer: Reader {
     fn remap_codings(&mut self, spans: &[(CodingId, Span)]) -> Result<usize>;
     /// Moves memo passages to new spans (only during a run); returns how many moved.
     fn remap_memo_passages(&mut self, spans: &[(MemoId, Span)]) -> Result<usize>;
+    /// Moves attributed passages to new spans (only during a run); returns how many moved.
+    fn remap_attributions(&mut self, spans: &[(AttributionId, Span)]) -> Result<usize>;
     /// Stores terms of the run's mapping: `(term, pseudonym, replacements)`.
     fn insert_pseudonyms(&mut self, run: i64, entries: &[(String, String, usize)]) -> Result<()>;
     /// Ends the run and records what it changed.

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0005_deidentification.sql"),
     include_str!("../migrations/sqlite/0006_exemplars.sql"),
     include_str!("../migrations/sqlite/0007_source_length_index.sql"),
+    include_str!("../migrations/sqlite/0008_attributions.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -439,6 +440,8 @@ fn constraint_message(e: &rusqlite::Error) -> String {
     };
     if raw.contains("FOREIGN KEY") {
         "it refers to something that does not exist, or something else still refers to it".into()
+    } else if raw.contains("attribution_once") {
+        "that passage is already attributed to them".into()
     } else if let Some(cols) = raw.strip_prefix("UNIQUE constraint failed: ") {
         format!("another entry already has the same {cols}")
     } else if raw.contains("code_sibling_name") || raw.contains("code.name") {
@@ -1116,6 +1119,10 @@ impl<C: Conn> Reader for C {
         .map_err(|e| self.fail(e))
     }
 
+    fn attributions(&self, source: Option<SourceId>) -> Result<Vec<Attribution>> {
+        attribution::attributions(self.conn(), source).map_err(|e| self.fail(e))
+    }
+
     fn text_revision(&self) -> Result<i64> {
         // The runs' numbers only grow (AUTOINCREMENT), and every rewrite of a text is in one.
         self.conn()
@@ -1776,6 +1783,10 @@ impl Writer for SqliteTx<'_> {
         self.remap_passages(spans)
     }
 
+    fn remap_attributions(&mut self, spans: &[(AttributionId, Span)]) -> Result<usize> {
+        self.remap_attribution_spans(spans)
+    }
+
     fn insert_pseudonyms(&mut self, run: i64, entries: &[(String, String, usize)]) -> Result<()> {
         self.store_pseudonyms(run, entries)
     }
@@ -1794,6 +1805,14 @@ impl Writer for SqliteTx<'_> {
 
     fn delete_exemplar(&mut self, coding: CodingId, target: &ExemplarFor) -> Result<bool> {
         self.delete_exemplar_row(coding, target)
+    }
+
+    fn insert_attribution(&mut self, a: &Attribution) -> Result<()> {
+        self.insert_attribution_row(a)
+    }
+
+    fn delete_attribution(&mut self, id: AttributionId) -> Result<Attribution> {
+        self.delete_attribution_row(id)
     }
 
     fn set_blind(&mut self, scope: BlindScope, blind: bool) -> Result<()> {
@@ -1939,6 +1958,7 @@ impl Transaction for SqliteTx<'_> {
     }
 }
 
+mod attribution;
 mod deidentify;
 
 #[cfg(test)]

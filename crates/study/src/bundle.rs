@@ -35,6 +35,7 @@ pub struct Merged {
     pub sources: usize,
     pub codings: usize,
     pub memos: usize,
+    pub attributions: usize,
     /// Objects already in the study (same id) that were left as they are.
     pub already_there: usize,
     /// Differences a person should know about (a matched code with another colour, say).
@@ -98,7 +99,7 @@ impl Workbench {
             memos: self.store.memos(None)?,
             media: self.store.media()?,
             cases: self.store.cases()?,
-            attributions: Vec::new(),
+            attributions: self.store.attributions(None)?,
         };
         Ok((bundle, coders))
     }
@@ -158,13 +159,15 @@ impl Workbench {
         for (_, rest) in codings {
             merge.codings(rest)?;
         }
+        merge.attributions(bundle.attributions)?;
         merge.memos(bundle.memos, bundle.cases)?;
         merge.commit()
     }
 
     /// Starts bringing content into this study as one change, in the order of a
     /// [`StudyBundle`]'s parts: people, codes, then each source with its codings, then memos
-    /// and case studies; [`BundleMerge::commit`] lands it all, dropping it lands nothing.
+    /// and case studies, and attributions (after the sources they are in);
+    /// [`BundleMerge::commit`] lands it all, dropping it lands nothing.
     /// A large import goes through this a source at a time, never holding the whole.
     pub fn begin_merge(&mut self) -> StudyResult<BundleMerge<'_>> {
         self.may_exchange()?;
@@ -183,6 +186,8 @@ impl Workbench {
             .map(|c| c.id)
             .collect();
         let known_memos: HashSet<MemoId> = tx.memos(None)?.into_iter().map(|m| m.id).collect();
+        let known_attributions: HashSet<AttributionId> =
+            tx.attributions(None)?.into_iter().map(|a| a.id).collect();
         Ok(BundleMerge {
             paths: CodePath::new(tx.codes()?),
             existing_people: tx.participants()?,
@@ -191,6 +196,7 @@ impl Workbench {
             source_names: infos.into_iter().map(|s| (s.name, s.id)).collect(),
             known_codings,
             known_memos,
+            known_attributions,
             tx,
             people: HashMap::new(),
             dyads: HashMap::new(),
@@ -215,6 +221,7 @@ pub struct BundleMerge<'w> {
     source_names: HashMap<String, SourceId>,
     known_codings: HashSet<CodingId>,
     known_memos: HashSet<MemoId>,
+    known_attributions: HashSet<AttributionId>,
     /// The file's ids → the study's.
     people: HashMap<ParticipantId, ParticipantId>,
     dyads: HashMap<DyadId, DyadId>,
@@ -457,6 +464,24 @@ impl BundleMerge<'_> {
                     ..case
                 })?;
             }
+        }
+        Ok(())
+    }
+
+    /// Attributed passages of sources brought in (or in the study), by id; whom they are about
+    /// as the people were matched.
+    pub fn attributions(&mut self, attributions: Vec<Attribution>) -> StudyResult<()> {
+        for mut a in attributions {
+            if !self.known_attributions.insert(a.id) {
+                self.merged.already_there += 1;
+                continue;
+            }
+            a.about = match a.about {
+                AttributionTarget::Participant(p) => AttributionTarget::Participant(self.person(p)),
+                AttributionTarget::Dyad(d) => AttributionTarget::Dyad(self.dyad(d)),
+            };
+            self.tx.insert_attribution(&a)?;
+            self.merged.attributions += 1;
         }
         Ok(())
     }

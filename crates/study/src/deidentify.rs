@@ -143,6 +143,8 @@ pub struct Applied {
     pub codings: usize,
     /// Memo passages that moved.
     pub passages: usize,
+    /// Attributed passages that moved.
+    pub attributions: usize,
     /// Memos, coding memos and case narratives whose words were replaced.
     pub notes: usize,
     pub terms: Vec<TermCount>,
@@ -803,9 +805,9 @@ impl Workbench {
     }
 
     /// Applies the mapping in one change: every affected source's text, turns and speaker
-    /// labels rewritten (its version goes up), every coding and memo passage on it moved with
-    /// its words, memos, coding memos and case narratives rewritten, and the mapping stored
-    /// apart. With `expected` (source → version, as a preview gave them), refused as a conflict
+    /// labels rewritten (its version goes up), every coding, memo passage and attributed passage
+    /// on it moved with its words, memos, coding memos and case narratives rewritten, and the
+    /// mapping stored apart. With `expected` (source → version, as a preview gave them), refused as a conflict
     /// when an affected source is not at the version expected. The audit log records the
     /// sources and counts, never the terms. Then the file is rebuilt so that no free page keeps
     /// the old texts ([`Applied::vacuum_failed`] says when that failed).
@@ -896,6 +898,7 @@ impl Workbench {
                 passages += tx.remap_memo_passages(&spans)?;
             }
             moved_memos.extend(spans.iter().map(|(id, _)| *id));
+            counts.attributions += move_attributions(&mut *tx, id, &remap)?;
             counts.sources.push(id);
             counts.replacements += p.found.len();
         }
@@ -946,6 +949,7 @@ impl Workbench {
             labels: plans.iter().map(|p| p.labels.len()).sum(),
             codings: counts.codings,
             passages,
+            attributions: counts.attributions,
             notes: notes.len(),
             terms,
             vacuum_failed: self.vacuum_after("the de-identification"),
@@ -988,6 +992,30 @@ impl Workbench {
             "{change} was applied and saved, but the study file could not be rebuilt afterwards, so its free pages may still hold the original words ({failed}). Free some disk space, or wait until nobody else is reading the study, then run `between deidentify {file} --vacuum`"
         ))
     }
+}
+
+/// Moves a rewritten source's attributed passages with their words; returns how many moved.
+/// Two passages of one target that the rewrite makes the same (both edges snapped to one
+/// pseudonym) are one: the second is removed.
+fn move_attributions(
+    tx: &mut dyn between_store::Transaction,
+    source: SourceId,
+    remap: &Remap,
+) -> StudyResult<usize> {
+    let mut kept: BTreeSet<(Span, AttributionTarget)> = BTreeSet::new();
+    let mut moved = Vec::new();
+    for a in tx.attributions(Some(source))? {
+        let span = remap.span(a.span);
+        if !kept.insert((span, a.about)) {
+            tx.delete_attribution(a.id)?;
+        } else if span != a.span {
+            moved.push((a.id, span));
+        }
+    }
+    if moved.is_empty() {
+        return Ok(0);
+    }
+    Ok(tx.remap_attributions(&moved)?)
 }
 
 /// Memos, coding memos and case narratives with a term in them, rewritten, and the rows of the

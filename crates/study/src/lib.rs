@@ -5,6 +5,7 @@
 mod accounts;
 mod adjudication;
 mod agreement;
+mod attribution;
 mod bundle;
 mod codebook;
 mod coding;
@@ -29,6 +30,7 @@ pub use adjudication::{
     Adjudicated, Adjudication, CONSENSUS_CODER, Difference, Disagreements, Passage, Seen, Version,
 };
 pub use agreement::{AgreementReport, AgreementUnit, CodeAgreement, GroupAgreement, Measure};
+pub use attribution::{AttributionView, MatchReason, NewAttribution, Suggestion, SuggestionKey};
 pub use bundle::{BundleMerge, Merged, StudyBundle};
 pub use codebook::{CodeNode, CodePath, checked_code_name};
 pub use coding::{CodingTarget, CodingView, MemoView, NewCoding, TargetRef};

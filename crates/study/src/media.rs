@@ -228,7 +228,7 @@ impl Workbench {
     }
 
     /// A source by id or name.
-    fn source_ref(&self, source: &str) -> StudyResult<SourceId> {
+    pub(crate) fn source_ref(&self, source: &str) -> StudyResult<SourceId> {
         Ok(self.source_ids(&[source.to_string()])?.remove(0))
     }
 

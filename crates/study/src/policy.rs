@@ -4,8 +4,9 @@
 //! method that changes or reveals guarded data asks one of these functions first; front ends
 //! ask [`capabilities`] only to decide what to offer, never to decide what is allowed.
 //!
-//! The rules: owners do everything; coders code, write memos and case narratives, add codes and
-//! check transcripts, and change only their own codings; auditors only read. In blind mode a
+//! The rules: owners do everything; coders code, attribute passages, write memos and case
+//! narratives, add codes and check transcripts, and change only their own codings and remove
+//! only their own attributions; auditors only read. In blind mode a
 //! coder sees only their own codings. A consensus coder is never an account.
 
 use std::collections::{HashMap, HashSet};
@@ -110,6 +111,24 @@ pub fn may_change_coding(who: &Account, coding: &Coding) -> StudyResult<()> {
         Err(StudyError::Forbidden(format!(
             "this coding is {}'s; only they or an owner may change it",
             coding.coder
+        )))
+    }
+}
+
+/// Attributing a passage to whom it is about: owners and coders.
+pub fn may_attribute(who: &Account) -> StudyResult<()> {
+    may_write(who)
+}
+
+/// Removing an attribution: whoever made it (a coder), or an owner.
+pub fn may_remove_attribution(who: &Account, attribution: &Attribution) -> StudyResult<()> {
+    may_write(who)?;
+    if who.role == AccountRole::Owner || attribution.attributed_by.eq_ignore_ascii_case(&who.name) {
+        Ok(())
+    } else {
+        Err(StudyError::Forbidden(format!(
+            "this attribution is {}'s; only they or an owner may remove it",
+            attribution.attributed_by
         )))
     }
 }
@@ -347,6 +366,29 @@ mod tests {
                 blinded: true
             }
         );
+    }
+
+    #[test]
+    fn coders_remove_only_their_own_attributions() {
+        let by_sam = Attribution {
+            id: AttributionId::new(),
+            source: SourceId::new(),
+            span: Span { start: 0, end: 4 },
+            about: AttributionTarget::Participant(ParticipantId::new()),
+            attributed_by: "sam".into(),
+            attributed_at: String::new(),
+        };
+        let sam = account("Sam", AccountRole::Coder);
+        let maria = account("maria", AccountRole::Coder);
+        let paul = account("paul", AccountRole::Owner);
+        let ada = account("ada", AccountRole::Auditor);
+        assert!(may_attribute(&sam).is_ok() && may_attribute(&paul).is_ok());
+        assert!(may_attribute(&ada).is_err());
+        assert!(may_remove_attribution(&sam, &by_sam).is_ok());
+        assert!(may_remove_attribution(&paul, &by_sam).is_ok());
+        let refused = may_remove_attribution(&maria, &by_sam).unwrap_err();
+        assert!(refused.to_string().contains("sam's"), "{refused}");
+        assert!(may_remove_attribution(&account("sam", AccountRole::Auditor), &by_sam).is_err());
     }
 
     #[test]

@@ -71,7 +71,7 @@ impl SqliteTx<'_> {
     }
 
     /// The run these rewrites belong to: one must be under way.
-    fn require_run(&self, what: &str) -> Result<i64> {
+    pub(super) fn require_run(&self, what: &str) -> Result<i64> {
         self.active_run()?.ok_or_else(|| {
             StoreError::Constraint(format!("{what} only during a de-identification run"))
         })
@@ -125,7 +125,7 @@ impl SqliteTx<'_> {
     }
 
     /// Runs `sql` (`?1` id, `?2` start, `?3` end) for each span; every id must exist.
-    fn move_spans(
+    pub(super) fn move_spans(
         &self,
         entity: &'static str,
         sql: &str,
@@ -161,9 +161,10 @@ impl SqliteTx<'_> {
 
     pub(super) fn finish_run(&mut self, run: i64, c: &DeidentificationCounts) -> Result<()> {
         let n = self.exec(
-            "UPDATE deidentification SET active = 0, sources = ?2, replacements = ?3, codings = ?4, memos = ?5
+            "UPDATE deidentification SET active = 0, sources = ?2, replacements = ?3, codings = ?4, memos = ?5,
+                 attributions = ?6
              WHERE seq = ?1 AND active = 1",
-            params![run, c.sources.len(), c.replacements, c.codings, c.memos],
+            params![run, c.sources.len(), c.replacements, c.codings, c.memos, c.attributions],
         )?;
         if n != 1 {
             return Err(StoreError::NotFound {
@@ -180,6 +181,7 @@ impl SqliteTx<'_> {
                 "replacements": c.replacements,
                 "codings": c.codings,
                 "memos": c.memos,
+                "attributions": c.attributions,
             }),
         )
     }
@@ -198,7 +200,7 @@ impl SqliteTx<'_> {
         Ok(n)
     }
 
-    fn log_run(
+    pub(super) fn log_run(
         &self,
         run: i64,
         action: &str,

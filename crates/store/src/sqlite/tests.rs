@@ -622,6 +622,7 @@ fn an_older_study_file_is_upgraded_on_open() {
     assert_eq!(version, schema_version());
 }
 
+mod attributions;
 mod deidentify;
 mod exemplars;
 

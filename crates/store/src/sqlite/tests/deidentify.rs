@@ -82,6 +82,7 @@ fn texts_and_passages_change_only_inside_a_run_and_stay_inside_the_text() {
             replacements: 1,
             codings: 1,
             memos: 1,
+            attributions: 0,
         },
     )
     .unwrap();
