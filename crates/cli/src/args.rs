@@ -1072,16 +1072,28 @@ pub struct FigureArgs {
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Saturation is reached at interview i when the K coded interviews after it together introduce fewer than M new codes. See docs/findings.md.\n\nExamples:\n  between saturation study.between\n  between saturation study.between --k 2 --out saturation.svg\n  between saturation study.between --k 4 --fewer-than 2 --format csv"
+    after_help = "Consecutive (the default): saturation is reached at interview i when the K coded interviews after it together introduce fewer than M new codes. Guest (Guest, Namey & Chen 2020, PLoS ONE 15(5): e0232076): when the new codes of the RUN coded interviews after i, divided by the codes of the first BASE coded interviews, are at most THRESHOLD. Either verdict says when later interviews contradict it. See docs/findings.md.\n\nExamples:\n  between saturation study.between\n  between saturation study.between --k 2 --out saturation.svg\n  between saturation study.between --k 4 --fewer-than 2 --format csv\n  between saturation study.between --method guest --base 4 --run 2 --threshold 0.05"
 )]
 pub struct SaturationArgs {
     pub study: PathBuf,
-    /// How many consecutive coded interviews the rule looks at
-    #[arg(long, default_value_t = 3)]
-    pub k: usize,
-    /// They must bring fewer than this many new codes together (1: none)
-    #[arg(long, value_name = "M", default_value_t = 1)]
-    pub fewer_than: usize,
+    /// The stopping rule: consecutive or guest
+    #[arg(long, value_name = "METHOD")]
+    pub method: Option<String>,
+    /// consecutive: how many consecutive coded interviews the rule looks at [default: 3]
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// consecutive: they must bring fewer than this many new codes together (1: none) [default: 1]
+    #[arg(long, value_name = "M")]
+    pub fewer_than: Option<usize>,
+    /// guest: the first BASE coded interviews make the base [default: 4]
+    #[arg(long)]
+    pub base: Option<usize>,
+    /// guest: the run of coded interviews after the stopping point [default: 2]
+    #[arg(long)]
+    pub run: Option<usize>,
+    /// guest: new codes in the run at most this share of the base's codes [default: 0.05]
+    #[arg(long)]
+    pub threshold: Option<f64>,
     #[arg(long, value_name = "NAME")]
     pub coder: Option<String>,
     /// Also write the chart as SVG

@@ -1052,6 +1052,7 @@ fn agree_in_study(ctx: &Ctx, study: &Path, a: &AgreeArgs) -> Result<()> {
             for m in &report.overall {
                 outln!("<p>{}: {}</p>", esc(m.name), cell(m));
             }
+            outln!("<p>{}</p>", esc(report.contrast_rule));
             Ok(())
         }
         ReportFormat::Text => {
@@ -1061,6 +1062,7 @@ fn agree_in_study(ctx: &Ctx, study: &Path, a: &AgreeArgs) -> Result<()> {
                 report.units,
                 report.coders.join(", ")
             );
+            outln!("{}", report.contrast_rule);
             outln!(
                 "{:<48} {}",
                 "code",

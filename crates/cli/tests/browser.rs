@@ -1704,10 +1704,10 @@ async fn model_scenario(
     let verdict = "const v = document.getElementById('saturation-verdict');
                    const img = document.getElementById('saturation-chart');
                    const ready = v !== null && img !== null && img.complete && img.naturalWidth > 0
-                       && img.src.includes(`k=${args[0]}`) && v.textContent.includes(args[1]);
+                       && img.src.includes(args[0]) && v.textContent.includes(args[1]);
                    return ready ? v.textContent : null";
     let default = b
-        .wait_until("the default verdict", verdict, json!(["3", "Saturation"]))
+        .wait_until("the default verdict", verdict, json!(["k=3", "Saturation"]))
         .await;
     b.eval(
         "const k = document.querySelector('main#model-findings input[type=number]');
@@ -1716,9 +1716,25 @@ async fn model_scenario(
     )
     .await;
     let strict = b
-        .wait_until("a stricter verdict", verdict, json!(["30", "not yet"]))
+        .wait_until("a stricter verdict", verdict, json!(["k=30", "not yet"]))
         .await;
     assert_ne!(default, strict);
+    // Guest, Namey & Chen's method, its parameters in the verdict's words.
+    b.eval(
+        "const m = document.querySelector('main#model-findings select');
+         m.value = 'guest'; m.dispatchEvent(new Event('change')); return true",
+        json!([]),
+    )
+    .await;
+    b.wait_until(
+        "Guest's verdict",
+        verdict,
+        json!([
+            "method=guest",
+            "Guest, Namey & Chen 2020: base 4 coded interviews, run 2"
+        ]),
+    )
+    .await;
     b.screenshot("03-saturation.png").await;
     step("changing k changes the saturation verdict");
 }

@@ -1201,6 +1201,16 @@ fn agreement_between_a_studys_coders() {
     );
     assert!(trust["codings"]["maria"].as_u64().unwrap() > 0);
     assert!(report["overall"][0]["value"].as_f64().is_some());
+    // Contrast codings are rows of their own, and the rule says so.
+    let rule = report["contrast_rule"].as_str().unwrap();
+    assert!(rule.contains("category of its own"), "{rule}");
+    assert!(
+        codes
+            .iter()
+            .filter(|c| c["contrast"] == true)
+            .all(|c| c["code"].as_str().unwrap().ends_with(" (contrast)"))
+    );
+    assert!(codes.iter().any(|c| c["contrast"] == true));
     assert!(
         report["groups"]
             .as_array()
@@ -1217,6 +1227,7 @@ fn agreement_between_a_studys_coders() {
         text.contains("group of sibling codes") && text.contains("global α-binary across groups"),
         "{text}"
     );
+    assert!(text.contains(rule), "{text}");
     let group = json(
         &between(
             d,
@@ -1793,6 +1804,55 @@ fn the_dyad_and_the_model_from_the_command_line() {
         loose["verdict"]["at"]
     )));
     between(d, &["saturation", s, "--k", "0"]).fails_with("at least 1");
+    // Guest, Namey & Chen: the parameters travel with the verdict.
+    let guest = json(
+        &between(
+            d,
+            &[
+                "saturation",
+                s,
+                "--method",
+                "guest",
+                "--base",
+                "4",
+                "--run",
+                "3",
+                "--threshold",
+                "0.1",
+                "--format",
+                "json",
+            ],
+        )
+        .ok(),
+    );
+    assert_eq!(guest["rule"]["method"], "guest");
+    assert_eq!(
+        (
+            &guest["rule"]["base"],
+            &guest["rule"]["run"],
+            &guest["rule"]["threshold"]
+        ),
+        (
+            &serde_json::json!(4),
+            &serde_json::json!(3),
+            &serde_json::json!(0.1)
+        )
+    );
+    let statement = guest["statement"].as_str().unwrap();
+    assert!(
+        statement.contains("base 4 coded interviews, run 3, new-information threshold ≤ 10%"),
+        "{statement}"
+    );
+    let text = between(d, &["saturation", s, "--method", "guest"])
+        .ok()
+        .stdout();
+    assert!(text.contains("Guest, Namey & Chen 2020: base 4"), "{text}");
+    between(d, &["saturation", s, "--method", "guest", "--k", "2"]).fails_with("consecutive");
+    between(
+        d,
+        &["saturation", s, "--method", "guest", "--threshold", "5"],
+    )
+    .fails_with("0.05");
 }
 
 /// `between export --format qdpx` streams the project into the file (never over an existing

@@ -204,6 +204,83 @@ fn frequencies_and_matrices_count_contrast_apart() {
     );
 }
 
+/// P3's one turn gets full-attention (Valuing/Presence/Full attention in the encounter) on
+/// "She never rushes me." beside maria's trust on "I trust her.". By hand, in turn mode:
+/// without roll-up the only pair is Full attention ~ Trust (1) and Valuing is not in the
+/// matrix; with it the full-attention coding counts for Presence and Valuing too, so
+/// Valuing ~ Trust and Presence ~ Trust are 1 each, and Valuing ~ Presence (a code and its
+/// sub-code) is 0.
+#[test]
+fn cooccurrence_rolls_sub_codes_up_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    study(d);
+    ok(
+        d,
+        &[
+            "code",
+            "s.between",
+            "p3.txt",
+            "full-attention",
+            "--quote",
+            "She never rushes me.",
+        ],
+    );
+    let matrix = |rolled: bool| {
+        let mut args = vec!["query", "s.between", "cooccur", "--mode", "turn"];
+        if rolled {
+            args.push("--include-subcodes");
+        }
+        args.extend(["--format", "json"]);
+        json(&ok(d, &args))
+    };
+    let cell = |m: &serde_json::Value, a: &str, b: &str| {
+        let at = |name: &str| {
+            m["codes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .position(|c| c["path"].as_str().unwrap().ends_with(name))
+        };
+        at(a)
+            .zip(at(b))
+            .map(|(i, j)| m["counts"][i][j].as_u64().unwrap())
+    };
+    let (plain, rolled) = (matrix(false), matrix(true));
+    assert_eq!(plain["include_subcodes"], false);
+    assert_eq!(rolled["include_subcodes"], true);
+    assert_eq!(
+        cell(&plain, "Full attention in the encounter", "Trust"),
+        Some(1)
+    );
+    assert_eq!(cell(&plain, "Valuing", "Trust"), None, "Valuing not used");
+    assert_eq!(cell(&rolled, "Valuing", "Trust"), Some(1));
+    assert_eq!(cell(&rolled, "Presence", "Trust"), Some(1));
+    assert_eq!(
+        cell(&rolled, "Full attention in the encounter", "Trust"),
+        Some(1)
+    );
+    assert_eq!(cell(&rolled, "Valuing", "Presence"), Some(0));
+    let text = ok(
+        d,
+        &[
+            "query",
+            "s.between",
+            "cooccur",
+            "--mode",
+            "turn",
+            "--include-subcodes",
+        ],
+    );
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .contains("sub-codes counted for the codes above"),
+        "{text}"
+    );
+}
+
 #[test]
 fn boolean_queries_return_passages_or_say_where_they_are_wrong() {
     let dir = tempfile::tempdir().unwrap();

@@ -2,7 +2,7 @@
 //! saturation (computed by `between_findings`; figures by [`crate::svg`]).
 
 use between_findings::propositions::Support;
-use between_findings::saturation::{Saturation, Verdict};
+use between_findings::saturation::Saturation;
 use between_findings::triangulation::Triangulation;
 
 use crate::tables::{Cell, Table};
@@ -103,27 +103,9 @@ pub fn dyad_matrix(t: &Triangulation) -> Table {
     }
 }
 
-/// The rule's verdict, in words.
+/// The rule's verdict, in words (the findings' own statement, as every page shows it).
 pub fn verdict(s: &Saturation) -> String {
-    match &s.verdict {
-        Verdict::Reached {
-            interview,
-            clinicians,
-            patients,
-            interviews,
-            ..
-        } => format!(
-            "Saturation reached at interview {interview} ({interviews} interviews: \
-             {clinicians} clinicians, {patients} patients); rule: {}.",
-            s.rule.describe()
-        ),
-        Verdict::NotYet { reason } => {
-            format!(
-                "Saturation not reached ({reason}); rule: {}.",
-                s.rule.describe()
-            )
-        }
-    }
+    s.statement.clone()
 }
 
 /// New and cumulative codes per interview, in the order conducted.

@@ -10,7 +10,7 @@ pub mod tables;
 
 use between_core::Role;
 use between_findings::propositions::{SideRule, support};
-use between_findings::saturation::{StoppingRule, saturation};
+use between_findings::saturation::{GUEST_DEFAULT, StoppingRule, saturation};
 use between_findings::triangulation::{Coders, triangulate};
 use between_findings::{Corpus, CorpusError};
 use between_study::{AgreementReport, AgreementUnit, Workbench};
@@ -91,11 +91,12 @@ pub fn of_study(
 /// The report of a study: its corpus and, when there are two coders, their agreement (see
 /// [`tables::agreement_coders`] for the default pair). The model's evidence counts every
 /// coder's codings; propositions use the "any component of a side" rule; saturation the
-/// default stopping rule.
+/// default stopping rule (chart and table), with Guest, Namey & Chen's verdict beside it.
 pub fn build(corpus: &Corpus, agreement: Option<&AgreementReport>) -> Result<Report, CorpusError> {
     let matrix = triangulate(corpus, &Coders::All)?;
     let supported = support(corpus, &matrix, SideRule::default());
     let saturated = saturation(corpus, &Coders::All, StoppingRule::default())?;
+    let by_guest = saturation(corpus, &Coders::All, GUEST_DEFAULT)?;
     let count = |role: Role| {
         corpus
             .participants
@@ -168,7 +169,11 @@ pub fn build(corpus: &Corpus, agreement: Option<&AgreementReport>) -> Result<Rep
             ..section(
                 "saturation",
                 "Saturation",
-                &evidence::verdict(&saturated),
+                &format!(
+                    "{} {}",
+                    evidence::verdict(&saturated),
+                    evidence::verdict(&by_guest)
+                ),
                 vec![evidence::saturation(&saturated)],
             )
         },
@@ -217,6 +222,49 @@ mod tests {
             .expect("agreement");
         let report = build(&corpus, Some(&agreement)).expect("report");
         (dir, report)
+    }
+
+    /// The saturation section says both methods' verdicts, each the findings' own statement,
+    /// and the agreement tables state how contrast codings count.
+    #[test]
+    fn saturation_gives_both_verdicts_and_agreement_its_contrast_rule() {
+        let (dir, report) = sample_report();
+        let wb =
+            between_sample::materialise(&dir.path().join("again.between"), &Default::default())
+                .expect("sample");
+        let corpus = Corpus::of(&wb).expect("corpus");
+        let text = |id: &str| {
+            report
+                .sections
+                .iter()
+                .find(|s| s.id == id)
+                .map(|s| s.text.clone())
+                .expect(id)
+        };
+        let saturation_text = text("saturation");
+        for rule in [StoppingRule::default(), GUEST_DEFAULT] {
+            let s = saturation(&corpus, &Coders::All, rule).expect("saturation");
+            assert!(
+                saturation_text.contains(&s.statement),
+                "{saturation_text} lacks {}",
+                s.statement
+            );
+        }
+        assert!(
+            saturation_text.contains("contradicted"),
+            "{saturation_text}"
+        );
+        let agreement: Vec<&Table> = report
+            .tables()
+            .filter(|t| t.id.starts_with("agreement"))
+            .collect();
+        assert!(!agreement.is_empty());
+        assert!(
+            agreement
+                .iter()
+                .any(|t| t.note.contains(between_study::CONTRAST_RULE)),
+            "the contrast rule"
+        );
     }
 
     #[test]

@@ -79,36 +79,31 @@ fn tick_step(max: usize, target: usize) -> usize {
     step.max(1.0) as usize
 }
 
-/// The saturation chart: new codes per interview (bars, right axis, shaded by the
-/// interviewee's role), cumulative codes (step line, left axis) overall and per top-level
-/// component, the stopping point and its confirming run marked.
+/// The saturation chart on one axis of codes: new codes per interview (bars, shaded by the
+/// interviewee's role) and cumulative codes (step lines) overall and per top-level component;
+/// the verdict in words above (green only when it holds), the stopping point and its
+/// confirming run marked, and the interviews that contradict it.
 pub fn saturation_chart(saturation: &Saturation) -> String {
     const WIDTH: f64 = 960.0;
     const LEFT: f64 = 64.0;
-    const RIGHT: f64 = 64.0;
-    const TOP: f64 = 56.0;
+    const RIGHT: f64 = 32.0;
     const PLOT_H: f64 = 300.0;
 
+    let verdict_lines = wrap(&saturation.statement, 150);
+    let top = 48.0 + 14.0 * verdict_lines.len() as f64;
     let steps = &saturation.interviews;
     let n = steps.len().max(1);
     let plot_w = WIDTH - LEFT - RIGHT;
     let slot = plot_w / n as f64;
-    let bottom = TOP + PLOT_H;
+    let bottom = top + PLOT_H;
     let legend_rows = 2 + saturation.components.len().div_ceil(3);
     let height = bottom + 56.0 + legend_rows as f64 * 16.0 + 40.0;
+    // One scale for bars and lines: an interview's new codes are never more than the
+    // cumulative count, so the cumulative maximum bounds both.
     let max_total = steps.last().map_or(0, |s| s.cumulative).max(1);
-    let max_new = steps
-        .iter()
-        .map(|s| s.new_codes.len())
-        .max()
-        .unwrap_or(0)
-        .max(1);
     let total_step = tick_step(max_total, 6);
     let total_top = max_total.div_ceil(total_step) * total_step;
-    let new_step = tick_step(max_new, 5);
-    let new_top = max_new.div_ceil(new_step) * new_step;
-    let y_total = |v: usize| bottom - PLOT_H * v as f64 / total_top as f64;
-    let y_new = |v: usize| bottom - PLOT_H * v as f64 / new_top as f64;
+    let y_codes = |v: usize| bottom - PLOT_H * v as f64 / total_top as f64;
     let x_at = |position: usize| LEFT + (position - 1) as f64 * slot;
 
     let mut out = String::new();
@@ -127,40 +122,40 @@ pub fn saturation_chart(saturation: &Saturation) -> String {
         "font-weight=\"bold\"",
         "Codes introduced per interview, in the order conducted",
     );
-    let verdict = match &saturation.verdict {
-        Verdict::Reached {
-            at,
-            clinicians,
-            patients,
-            confirmed_by,
-            ..
-        } => format!(
-            "Saturation at interview {at} ({clinicians} clinicians, {patients} patients interviewed); confirmed by interview {confirmed_by}; rule: {}",
-            saturation.rule.describe()
-        ),
-        Verdict::NotYet { reason } => format!("Saturation not yet reached: {reason}"),
+    // The verdict: green only when it holds; a verdict later data contradicts is not.
+    let verdict_colour = if saturation.verdict.holds() {
+        "#2e6b37"
+    } else if saturation.verdict.contradicted() {
+        "#a3320b"
+    } else {
+        "#8a4b00"
     };
-    text(
-        &mut out,
-        WIDTH / 2.0,
-        40.0,
-        11.0,
-        "middle",
-        "fill=\"#333333\"",
-        &verdict,
-    );
+    let _ = write!(out, "<g id=\"verdict\" fill=\"{verdict_colour}\">");
+    for (i, line) in verdict_lines.iter().enumerate() {
+        text(
+            &mut out,
+            WIDTH / 2.0,
+            40.0 + 14.0 * i as f64,
+            11.0,
+            "middle",
+            "",
+            line,
+        );
+    }
+    out.push_str("</g>");
 
-    // Axes and grid.
+    // Axes and grid: one axis of codes, each tick a grid line with its value.
     let _ = write!(
         out,
-        "<g id=\"axes\" stroke=\"#888888\"><line x1=\"{LEFT}\" y1=\"{bottom}\" x2=\"{:.1}\" y2=\"{bottom}\"/><line x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{bottom}\"/><line x1=\"{0:.1}\" y1=\"{TOP}\" x2=\"{0:.1}\" y2=\"{bottom}\"/></g>",
+        "<g id=\"axes\" stroke=\"#888888\"><line x1=\"{LEFT}\" y1=\"{bottom}\" x2=\"{:.1}\" y2=\"{bottom}\"/><line x1=\"{LEFT}\" y1=\"{top}\" x2=\"{LEFT}\" y2=\"{bottom}\"/></g>",
         LEFT + plot_w
     );
+    out.push_str("<g id=\"y-axis\">");
     for v in (0..=total_top).step_by(total_step) {
-        let y = y_total(v);
+        let y = y_codes(v);
         let _ = write!(
             out,
-            "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#eeeeee\"/>",
+            "<line class=\"tick\" data-value=\"{v}\" x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#eeeeee\"/>",
             LEFT + plot_w
         );
         text(
@@ -173,17 +168,7 @@ pub fn saturation_chart(saturation: &Saturation) -> String {
             &v.to_string(),
         );
     }
-    for v in (0..=new_top).step_by(new_step) {
-        text(
-            &mut out,
-            LEFT + plot_w + 6.0,
-            y_new(v) + 4.0,
-            10.0,
-            "start",
-            "fill=\"#3a7d44\"",
-            &v.to_string(),
-        );
-    }
+    out.push_str("</g>");
     let x_step = tick_step(steps.len().max(1), 12);
     for position in (1..=steps.len()).filter(|p| *p == 1 || p % x_step == 0) {
         let x = x_at(position) + slot / 2.0;
@@ -209,24 +194,11 @@ pub fn saturation_chart(saturation: &Saturation) -> String {
     text(
         &mut out,
         16.0,
-        TOP + PLOT_H / 2.0,
+        top + PLOT_H / 2.0,
         11.0,
         "middle",
-        &format!("transform=\"rotate(-90 16 {:.1})\"", TOP + PLOT_H / 2.0),
-        "cumulative codes (lines)",
-    );
-    let rx = WIDTH - 14.0;
-    text(
-        &mut out,
-        rx,
-        TOP + PLOT_H / 2.0,
-        11.0,
-        "middle",
-        &format!(
-            "transform=\"rotate(90 {rx} {:.1})\" fill=\"#3a7d44\"",
-            TOP + PLOT_H / 2.0
-        ),
-        "new codes (bars)",
+        &format!("transform=\"rotate(-90 16 {:.1})\"", top + PLOT_H / 2.0),
+        "codes: new per interview (bars), cumulative (lines)",
     );
 
     // The confirming run, shaded, and the stopping point.
@@ -238,7 +210,7 @@ pub fn saturation_chart(saturation: &Saturation) -> String {
         let x1 = x_at(*confirmed_by) + slot;
         let _ = write!(
             out,
-            "<rect id=\"confirming-run\" x=\"{x0:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{PLOT_H}\" fill=\"#fdf1c7\"/>",
+            "<rect id=\"confirming-run\" x=\"{x0:.1}\" y=\"{top}\" width=\"{:.1}\" height=\"{PLOT_H}\" fill=\"#fdf1c7\"/>",
             (x1 - x0).max(1.0)
         );
     }
@@ -265,10 +237,11 @@ pub fn saturation_chart(saturation: &Saturation) -> String {
             Some(between_core::Role::Clinician) => "#2e6b37",
             _ => "#8cc084",
         };
-        let y = y_new(new);
+        let y = y_codes(new);
         let _ = write!(
             out,
-            "<rect x=\"{x:.2}\" y=\"{y:.1}\" width=\"{bar_w:.2}\" height=\"{:.1}\" fill=\"{fill}\"><title>{}</title></rect>",
+            "<rect class=\"new-codes\" data-position=\"{}\" x=\"{x:.2}\" y=\"{y:.1}\" width=\"{bar_w:.2}\" height=\"{:.1}\" fill=\"{fill}\"><title>{}</title></rect>",
+            s.position,
             bottom - y,
             escape(&format!(
                 "{} ({}{}): {} new codes, {} so far",
@@ -289,7 +262,7 @@ pub fn saturation_chart(saturation: &Saturation) -> String {
     let step_path = |values: &mut dyn Iterator<Item = usize>| {
         let mut d = format!("M{LEFT:.1},{bottom:.1}");
         for (i, v) in values.enumerate() {
-            let _ = write!(d, " V{:.1} H{:.1}", y_total(v), x_at(i + 1) + slot);
+            let _ = write!(d, " V{:.1} H{:.1}", y_codes(v), x_at(i + 1) + slot);
         }
         d
     };
@@ -310,22 +283,44 @@ pub fn saturation_chart(saturation: &Saturation) -> String {
         "<path id=\"cumulative\" d=\"{d}\" fill=\"none\" stroke=\"#111111\" stroke-width=\"2.5\"><title>all codes</title></path>"
     );
 
-    if let Verdict::Reached { at, .. } = &saturation.verdict {
+    if let Verdict::Reached {
+        at,
+        contradicted_by,
+        ..
+    } = &saturation.verdict
+    {
         let x = x_at(*at) + slot;
         let _ = write!(
             out,
             "<line id=\"stopping-point\" x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{bottom}\" stroke=\"#c0392b\" stroke-width=\"2\" stroke-dasharray=\"5 3\"/>",
-            TOP - 4.0
+            top - 4.0
         );
+        let label = if contradicted_by.is_empty() {
+            format!("stopping point: interview {at}")
+        } else {
+            format!("stopping point by the rule: interview {at}, contradicted later")
+        };
         text(
             &mut out,
             x + 4.0,
-            TOP + 10.0,
+            top + 10.0,
             10.0,
             "start",
             "fill=\"#c0392b\"",
-            &format!("stopping point: interview {at}"),
+            &label,
         );
+        // Each contradicting interview, marked above its bar.
+        for later in contradicted_by {
+            text(
+                &mut out,
+                x_at(later.position) + slot / 2.0,
+                y_codes(later.new_codes) - 4.0,
+                12.0,
+                "middle",
+                "class=\"contradiction\" fill=\"#a3320b\" font-weight=\"bold\"",
+                "!",
+            );
+        }
     }
 
     // Legend.

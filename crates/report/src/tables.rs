@@ -329,10 +329,11 @@ pub fn agreement(report: &AgreementReport) -> Vec<Table> {
         }
     };
     let note = format!(
-        "Coders {}, over {} sources; unit: {unit} ({} units).",
+        "Coders {}, over {} sources; unit: {unit} ({} units). {}",
         report.coders.join(" and "),
         report.sources.len(),
-        report.units
+        report.units,
+        report.contrast_rule
     );
     let overall = Table {
         id: "agreement".into(),

@@ -167,6 +167,7 @@ function start(main) {
     results.append(
       el('h2', { text: 'Coefficients' }),
       el('p', { class: 'meta', text: `${report.coders.join(' · ')} on ${report.sources.length} source${report.sources.length === 1 ? '' : 's'}; unit: ${unitText}; ${report.units} units.` }),
+      el('p', { class: 'meta contrast-rule', text: report.contrast_rule }),
     );
     if (report.overall.length) {
       const overall = el('table', { class: 'data agreement-overall' }, el('caption', { text: 'Overall' }));

@@ -210,12 +210,20 @@ function model(main, message) {
 // ---- /s/{slug}/saturation -------------------------------------------------------------------
 function saturation(main, message) {
   const { input: coder, field: coderBox } = coderField(() => load());
+  const method = el('select', { id: uid('method') });
+  for (const [v, label] of [['consecutive', 'consecutive coded interviews without new codes'], ['guest', 'Guest, Namey & Chen 2020: base, run, new-information threshold']]) method.append(el('option', { value: v, text: label }));
   const k = el('input', { type: 'number', id: uid('k'), min: '1', step: '1', value: '3' });
   const fewer = el('input', { type: 'number', id: uid('fewer'), min: '1', step: '1', value: '1' });
-  for (const input of [k, fewer]) input.addEventListener('change', () => load());
+  const base = el('input', { type: 'number', id: uid('base'), min: '1', step: '1', value: '4' });
+  const run = el('input', { type: 'number', id: uid('run'), min: '1', step: '1', value: '2' });
+  const threshold = el('input', { type: 'number', id: uid('threshold'), min: '0', max: '99', step: '0.5', value: '5' });
+  for (const input of [method, k, fewer, base, run, threshold]) input.addEventListener('change', () => load());
+  const field = (input, text) => el('div', { class: 'field' }, el('label', { attrs: { for: input.id }, text }), input);
+  const consecutiveFields = [field(k, 'k: consecutive coded interviews looked at'), field(fewer, 'they bring fewer than this many new codes (1: none)')];
+  const guestFields = [field(base, 'base: the first coded interviews'), field(run, 'run: coded interviews after the stopping point'), field(threshold, 'new-information threshold: new codes in the run at most this % of the base’s codes')];
   const controls = el('form', { class: 'card findings-controls', attrs: { 'aria-label': 'Stopping rule' }, on: { submit: (e) => { e.preventDefault(); load(); } } },
-    el('div', { class: 'field' }, el('label', { attrs: { for: k.id }, text: 'k: consecutive coded interviews looked at' }), k),
-    el('div', { class: 'field' }, el('label', { attrs: { for: fewer.id }, text: 'they bring fewer than this many new codes (1: none)' }), fewer),
+    field(method, 'Stopping rule'),
+    ...consecutiveFields, ...guestFields,
     coderBox,
     el('div', { class: 'popup-buttons' }, el('button', { type: 'submit', class: 'primary', text: 'Apply' })));
   const verdict = el('p', { id: 'saturation-verdict', class: 'verdict', attrs: { 'aria-live': 'polite' } });
@@ -227,16 +235,21 @@ function saturation(main, message) {
 
   async function load() {
     message.clear();
-    const q = query({ k: k.value, fewer_than: fewer.value, coder: coder.value.trim() });
+    const guest = method.value === 'guest';
+    for (const f of consecutiveFields) f.hidden = guest;
+    for (const f of guestFields) f.hidden = !guest;
+    const q = query(guest
+      ? { method: 'guest', base: base.value, run: run.value, threshold: threshold.value === '' ? '' : Number(threshold.value) / 100, coder: coder.value.trim() }
+      : { k: k.value, fewer_than: fewer.value, coder: coder.value.trim() });
     try {
       const s = await api('GET', `/findings/saturation${q}`);
       chart.src = `${apiBase}/findings/saturation.svg${q}`;
       download.href = chart.src;
       const v = s.verdict;
-      verdict.textContent = v.status === 'reached'
-        ? `Saturation reached at interview ${v.at} (${v.interview}): ${v.clinicians} clinicians and ${v.patients} patients interviewed; confirmed by interview ${v.confirmed_by}.`
-        : `Saturation not yet reached: ${v.reason}.`;
-      verdict.className = `verdict verdict-${v.status}`;
+      // The library's own words; green only for a verdict nothing later contradicts.
+      verdict.textContent = s.statement;
+      const contradicted = v.status === 'reached' && v.contradicted_by.length > 0;
+      verdict.className = `verdict verdict-${contradicted ? 'contradicted' : v.status}`;
       const head = el('tr', {});
       for (const h of ['#', 'Date', 'Interview', 'Who', 'Codings', 'New codes', 'Total', 'Clinicians', 'Patients', 'Introduced']) head.append(el('th', { text: h, attrs: { scope: 'col' } }));
       const body = el('tbody');

@@ -153,7 +153,8 @@ function start(main) {
   for (const [v, label] of [['overlap', 'overlapping codings'], ['turn', 'in the same turn'], ['near', 'within N characters']]) modeSelect.append(el('option', { value: v, text: label }));
   const within = el('input', { type: 'number', min: '0', value: '200' });
   const withinField = field('N (characters)', within);
-  const coForm = el('form', { class: 'card' }, field('Codings go together when', modeSelect), withinField, el('div', { class: 'popup-buttons' }, el('button', { type: 'submit', class: 'primary', text: 'Show' })));
+  const coSub = checkbox('count a sub-code’s codings for the codes above it too');
+  const coForm = el('form', { class: 'card' }, field('Codings go together when', modeSelect), withinField, coSub.node, el('div', { class: 'popup-buttons' }, el('button', { type: 'submit', class: 'primary', text: 'Show' })));
   const coOut = el('div', { attrs: { 'aria-live': 'polite' } });
   const pairOut = el('div', { attrs: { 'aria-live': 'polite' } });
   append(co, coForm, el('p', { class: 'hint', text: 'Pairs of one coder’s codings of two different codes in one source; contrast codings are left out.' }), coOut, pairOut);
@@ -165,12 +166,14 @@ function start(main) {
     ev.preventDefault();
     const q = new URLSearchParams({ mode: modeSelect.value });
     if (modeSelect.value === 'near') q.set('within', within.value || '0');
+    if (coSub.box.checked) q.set('include_subcodes', 'true');
     message.clear();
     clear(pairOut);
     try {
       const m = await api('GET', `/query/cooccurrence?${q}`);
       coParams = q;
       clear(coOut);
+      if (m.include_subcodes) coOut.append(el('p', { class: 'meta', text: 'Sub-codes counted with the codes above them; a code and a code above or below it are never a pair.' }));
       const head = el('tr', {}, el('th', { attrs: { scope: 'col' }, text: '' }), ...m.codes.map((c) => el('th', { attrs: { scope: 'col' }, text: c.path })));
       const body = el('tbody');
       m.codes.forEach((a, i) => {

@@ -53,8 +53,14 @@ struct Options {
     dyad: Option<String>,
     component: Option<String>,
     number: Option<usize>,
+    /// Saturation: `consecutive` (default; `k`, `fewer_than`) or `guest` (`base`, `run`,
+    /// `threshold`).
+    method: Option<String>,
     k: Option<usize>,
     fewer_than: Option<usize>,
+    base: Option<usize>,
+    run: Option<usize>,
+    threshold: Option<f64>,
     /// The model figure: `structure` (default) or `evidence`.
     view: Option<String>,
 }
@@ -92,10 +98,10 @@ impl Options {
     }
 
     fn stopping_rule(&self) -> Result<StoppingRule, ApiError> {
-        let default = StoppingRule::default();
-        StoppingRule::new(
-            self.k.unwrap_or(default.k),
-            self.fewer_than.unwrap_or(default.fewer_than),
+        StoppingRule::choose(
+            self.method.as_deref(),
+            (self.k, self.fewer_than),
+            (self.base, self.run, self.threshold),
         )
         .map_err(|e| ApiError::bad_request(e.to_string()))
     }

@@ -227,7 +227,7 @@ async fn cooccurrence_cell(
         let a = code_in(corpus, q.required(&q.a, "code a")?)?;
         let b = code_in(corpus, q.required(&q.b, "code b")?)?;
         let m = corpus.cooccurrence(proximity, Some(&[a, b]), &q.filter());
-        let pairs = m.pairs(corpus, a, b);
+        let pairs = m.pairs(a, b);
         let context = q.context.unwrap_or(CONTEXT);
         let rows = page.rows();
         let shown: Vec<_> = pairs
@@ -244,6 +244,7 @@ async fn cooccurrence_cell(
                 "a": corpus.code_path(a),
                 "b": corpus.code_path(b),
                 "mode": m.mode,
+                "include_subcodes": m.include_subcodes,
                 "total": pairs.len(),
                 "pairs": shown,
             }),

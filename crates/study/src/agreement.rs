@@ -1,6 +1,10 @@
 //! Agreement between coders of this study: the study's codings turned into the plain data the
 //! `between-agreement` crate computes on. Sources are pooled by concatenation (for the 2016
 //! unitized family that is exact: coded stretches never cross a source).
+//!
+//! A contrast coding is a judgement of its own: "code X as a contrast case" is a category
+//! apart from "code X", so one coder's evidence and another's contrast coding of the same
+//! words disagree in every figure ([`CONTRAST_RULE`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,6 +18,45 @@ use between_agreement::{
 use between_core::*;
 
 use crate::{StudyError, StudyResult, Workbench};
+
+/// How contrast codings take part, as every page showing agreement states it.
+pub const CONTRAST_RULE: &str = "A contrast coding is a category of its own (the rows \
+    \"CODE (contrast)\"): one coder's coding of a code and another's contrast coding of it on the \
+    same words are opposite judgements, counted as disagreement.";
+
+/// A code as a coder applied it: as evidence, or as a contrast case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Category {
+    code: CodeId,
+    contrast: bool,
+}
+
+impl Category {
+    fn of(coding: &Coding) -> Self {
+        Self {
+            code: coding.code,
+            contrast: coding.contrast,
+        }
+    }
+
+    /// The category's name in the agreement crate's data.
+    fn key(self) -> String {
+        if self.contrast {
+            format!("{} contrast", self.code)
+        } else {
+            self.code.to_string()
+        }
+    }
+
+    fn label(self, paths: &crate::CodePath) -> String {
+        let path = paths.path(self.code);
+        if self.contrast {
+            format!("{path} (contrast)")
+        } else {
+            path.to_string()
+        }
+    }
+}
 
 /// What counts as a unit of agreement.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
@@ -47,8 +90,12 @@ impl Measure {
 
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct CodeAgreement {
+    /// The code's path, with " (contrast)" for its contrast codings.
     pub code: String,
-    /// How many codings each coder made with this code (sub-codes not included).
+    /// Whether the row is the code's contrast codings.
+    pub contrast: bool,
+    /// How many codings each coder made with this code (sub-codes not included), contrast
+    /// codings only on the contrast row.
     pub codings: BTreeMap<String, usize>,
     pub measures: Vec<Measure>,
 }
@@ -64,6 +111,8 @@ pub struct AgreementReport {
     /// Per group of sibling codes (a code's sub-codes, or the top-level codes), over characters.
     pub groups: Vec<GroupAgreement>,
     pub overall: Vec<Measure>,
+    /// How contrast codings count ([`CONTRAST_RULE`]).
+    pub contrast_rule: &'static str,
 }
 
 /// Agreement on one group of sibling codes, meant to be mutually exclusive (ATLAS.ti's
@@ -113,16 +162,35 @@ impl Workbench {
             coder: i,
             begin: offset[&c.source] + c.span.start as i64,
             length: c.span.len() as i64,
-            code: c.code.to_string(),
+            code: Category::of(c).key(),
         };
+        // Each chosen code, then its contrast codings when the compared coders made any.
+        let categories: Vec<Category> = code_ids
+            .iter()
+            .flat_map(|&code| {
+                let contrast = Category {
+                    code,
+                    contrast: true,
+                };
+                let used = relevant.iter().any(|(c, _)| Category::of(c) == contrast);
+                [
+                    Some(Category {
+                        code,
+                        contrast: false,
+                    }),
+                    used.then_some(contrast),
+                ]
+            })
+            .flatten()
+            .collect();
         let m = coders.len();
         let mut rows = Vec::new();
         // Segments matched, of all segments, over every code (for MAXQDA's overall figures).
         let mut segments_matched = (0usize, 0usize);
-        for code in &code_ids {
+        for category in &categories {
             let mine: Vec<(&Coding, usize)> = relevant
                 .iter()
-                .filter(|(c, _)| c.code == *code)
+                .filter(|(c, _)| Category::of(c) == *category)
                 .copied()
                 .collect();
             let mut counts: BTreeMap<String, usize> =
@@ -140,14 +208,15 @@ impl Workbench {
                             mine.iter().map(|(c, i)| segment(c, *i)).collect(),
                         ),
                     };
-                    let binary = binary_for_code(&data, &code.to_string())
+                    let binary = binary_for_code(&data, &category.key())
                         .map_err(|e| StudyError::Invalid(e.to_string()))?;
                     let mut out = vec![Measure::of("α-binary (|uα, Krippendorff 2016)", binary)];
                     if m == 2 {
                         let (a, b) = (covered(&data, 0), covered(&data, 1));
                         let both = overlap(&a, &b);
                         let (first, second) = (total(&a), total(&b));
-                        let neither = length as u64 - first - second + both;
+                        // Added before subtracting: the two coders together may cover more than the text.
+                        let neither = length as u64 + both - first - second;
                         let (percent, kappa) =
                             binary_agreement(both, first - both, second - both, neither);
                         out.push(Measure::of(
@@ -236,7 +305,8 @@ impl Workbench {
                 }
             };
             rows.push(CodeAgreement {
-                code: paths.path(*code).to_string(),
+                code: category.label(&paths),
+                contrast: category.contrast,
                 codings: counts,
                 measures,
             });
@@ -252,9 +322,9 @@ impl Workbench {
                 } else {
                     Coefficient::Defined(agreed as f64 / total as f64)
                 };
-                let q = code_ids.len() as f64;
+                let q = categories.len() as f64;
                 let kappa = match observed.value() {
-                    _ if code_ids.len() < 2 => Coefficient::Undefined(
+                    _ if categories.len() < 2 => Coefficient::Undefined(
                         "chance agreement 1/q needs at least two codes".into(),
                     ),
                     None => observed.clone(),
@@ -312,23 +382,23 @@ impl Workbench {
                     )),
                 }
                 // Groups of sibling codes, in codebook order, and the global values across them.
-                let mut siblings: Vec<(Option<CodeId>, Vec<CodeId>)> = Vec::new();
-                for code in &code_ids {
-                    let parent = paths.get(*code).and_then(|c| c.parent);
+                let mut siblings: Vec<(Option<CodeId>, Vec<Category>)> = Vec::new();
+                for category in &categories {
+                    let parent = paths.get(category.code).and_then(|c| c.parent);
                     match siblings.iter_mut().find(|(p, _)| *p == parent) {
-                        Some((_, members)) => members.push(*code),
-                        None => siblings.push((parent, vec![*code])),
+                        Some((_, members)) => members.push(*category),
+                        None => siblings.push((parent, vec![*category])),
                     }
                 }
                 let mut binaries = Vec::new();
                 let mut exclusive = Vec::new();
                 let mut not_exclusive = Vec::new();
-                let mut within: BTreeMap<CodeId, Coefficient> = BTreeMap::new();
+                let mut within: BTreeMap<Category, Coefficient> = BTreeMap::new();
                 for (parent, members) in &siblings {
                     let name = parent.map_or("(top level)", |p| paths.path(p)).to_string();
                     let mine: Vec<(&Coding, usize)> = relevant
                         .iter()
-                        .filter(|(c, _)| members.contains(&c.code))
+                        .filter(|(c, _)| members.contains(&Category::of(c)))
                         .copied()
                         .collect();
                     let binary = UnitizedFamily::new(&unitizing(
@@ -348,16 +418,16 @@ impl Workbench {
                                 "coverage of cu-α (share coded by both)",
                                 Coefficient::Defined(coverage),
                             ));
-                            for code in members {
-                                if let Some((k, _)) = f.code_alpha(&code.to_string()) {
-                                    // The crate names a code as given: its id here.
+                            for category in members {
+                                if let Some((k, _)) = f.code_alpha(&category.key()) {
+                                    // The crate names a category as given: its key here.
                                     let k = match k {
                                         Coefficient::Undefined(why) => Coefficient::Undefined(
-                                            why.replace(&code.to_string(), paths.path(*code)),
+                                            why.replace(&category.key(), &category.label(&paths)),
                                         ),
                                         defined => defined,
                                     };
-                                    within.insert(*code, k);
+                                    within.insert(*category, k);
                                 }
                             }
                             exclusive.push(f);
@@ -372,22 +442,22 @@ impl Workbench {
                                 "coverage of cu-α (share coded by both)",
                                 Coefficient::Undefined(why.clone()),
                             ));
-                            for code in members {
-                                within.insert(*code, Coefficient::Undefined(why.clone()));
+                            for category in members {
+                                within.insert(*category, Coefficient::Undefined(why.clone()));
                             }
                             not_exclusive.push(name.clone());
                         }
                     }
                     groups.push(GroupAgreement {
                         group: name,
-                        codes: members.iter().map(|c| paths.path(*c).to_string()).collect(),
+                        codes: members.iter().map(|c| c.label(&paths)).collect(),
                         measures,
                     });
                 }
-                for (row, code) in rows.iter_mut().zip(&code_ids) {
+                for (row, category) in rows.iter_mut().zip(&categories) {
                     row.measures.push(Measure::of(
                         "(k)uα, this code within its group",
-                        within.remove(code).unwrap_or_else(|| {
+                        within.remove(category).unwrap_or_else(|| {
                             Coefficient::Undefined("nobody used this code".into())
                         }),
                     ));
@@ -423,6 +493,7 @@ impl Workbench {
             codes: rows,
             groups,
             overall,
+            contrast_rule: CONTRAST_RULE,
         })
     }
 }

@@ -29,7 +29,9 @@ pub use accounts::{MAX_ACCOUNT_NAME_CHARS, MIN_PASSWORD_CHARS, PasswordChecker, 
 pub use adjudication::{
     Adjudicated, Adjudication, CONSENSUS_CODER, Difference, Disagreements, Passage, Seen, Version,
 };
-pub use agreement::{AgreementReport, AgreementUnit, CodeAgreement, GroupAgreement, Measure};
+pub use agreement::{
+    AgreementReport, AgreementUnit, CONTRAST_RULE, CodeAgreement, GroupAgreement, Measure,
+};
 pub use attribution::{AttributionView, MatchReason, NewAttribution, Suggestion, SuggestionKey};
 pub use bundle::{BundleMerge, Merged, StudyBundle};
 pub use codebook::{CodeNode, CodePath, checked_code_name};

@@ -722,6 +722,122 @@ fn agreement_on_the_design_notes_worked_example() {
     );
 }
 
+/// Two coders code `hope` on the same words of two turns; on the first, `c2` marks it as a
+/// contrast case when `contrast` (else as evidence, like `c1`). The third turn nobody codes.
+fn hope_twice(dir: &tempfile::TempDir, contrast: bool) -> Workbench {
+    let mut b = bench(dir);
+    let text = "P1: I have hope now.\n\nP1: Hope keeps me going.\n\nP1: Nothing else.\n";
+    b.import_files(
+        vec![file("p01.txt", text)],
+        &Default::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let at = |coder: &str, words: &str, contrast: bool| NewCoding {
+        coder: Some(coder.into()),
+        contrast,
+        ..coding("hope", quote(words, None))
+    };
+    b.apply_codings(vec![
+        at("c1", "I have hope now.", false),
+        at("c2", "I have hope now.", contrast),
+        at("c1", "Hope keeps me going.", false),
+        at("c2", "Hope keeps me going.", false),
+    ])
+    .unwrap();
+    b
+}
+
+#[test]
+fn evidence_against_contrast_on_the_same_words_is_disagreement_in_every_figure() {
+    let coders = ["c1".to_string(), "c2".to_string()];
+    let figures = |contrast: bool, unit: AgreementUnit| {
+        let dir = tempfile::tempdir().unwrap();
+        let report = hope_twice(&dir, contrast)
+            .agreement(&coders, &[], &[], unit)
+            .unwrap();
+        assert_eq!(report.contrast_rule, CONTRAST_RULE);
+        report
+    };
+    let hope_row = |r: &AgreementReport| {
+        r.codes
+            .iter()
+            .find(|c| !c.contrast && c.code.ends_with("Hope"))
+            .unwrap()
+            .clone()
+    };
+    let value = |measures: &[Measure], name: &str| {
+        measures
+            .iter()
+            .find(|m| m.name.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} in {measures:?}"))
+            .value
+            .unwrap_or_else(|| panic!("{name} undefined: {measures:?}"))
+    };
+    let per_code = [
+        (AgreementUnit::Characters, "α-binary (|uα"),
+        (
+            AgreementUnit::Characters,
+            "percent agreement over characters",
+        ),
+        (AgreementUnit::Characters, "Cohen's kappa over characters"),
+        (AgreementUnit::Characters, "(k)uα"),
+        (AgreementUnit::Turns, "Krippendorff's alpha"),
+        (AgreementUnit::Turns, "percent agreement over turns"),
+        (
+            AgreementUnit::Segments { min_overlap: 0.9 },
+            "segment agreement",
+        ),
+    ];
+    for (unit, name) in per_code {
+        // With one category and full agreement (k)uα has no variation to measure: undefined.
+        let same = hope_row(&figures(false, unit))
+            .measures
+            .iter()
+            .find(|m| m.name.starts_with(name))
+            .and_then(|m| m.value);
+        let opposite = value(&hope_row(&figures(true, unit)).measures, name);
+        assert!(
+            same.is_none_or(|v| (v - 1.0).abs() < 1e-12),
+            "{name}: {same:?} when both saw evidence"
+        );
+        assert!(
+            same.is_some() || name == "(k)uα",
+            "{name} undefined when both saw evidence"
+        );
+        assert!(
+            opposite < 1.0 - 1e-9,
+            "{name}: {opposite} with a contrast case"
+        );
+    }
+    // By hand: turns, c1 [1, 1, 0] and c2 [0, 1, 0]: 2 of 3 agree; segments, c1's two and c2's
+    // one evidence coding, 2 of the 3 matched.
+    let turns = figures(true, AgreementUnit::Turns);
+    assert!(
+        (value(&hope_row(&turns).measures, "percent agreement over turns") - 2.0 / 3.0).abs()
+            < 1e-12
+    );
+    let segments = figures(true, AgreementUnit::Segments { min_overlap: 0.9 });
+    assert!((value(&hope_row(&segments).measures, "segment agreement") - 2.0 / 3.0).abs() < 1e-12);
+    // The contrast coding is its own row, and which category the coders chose (cuα) disagrees.
+    let characters = figures(true, AgreementUnit::Characters);
+    let contrast_row = characters.codes.iter().find(|c| c.contrast).unwrap();
+    assert!(contrast_row.code.ends_with("Hope (contrast)"));
+    assert_eq!(
+        (contrast_row.codings["c1"], contrast_row.codings["c2"]),
+        (0, 1)
+    );
+    assert_eq!(
+        (
+            hope_row(&characters).codings["c1"],
+            hope_row(&characters).codings["c2"]
+        ),
+        (2, 1)
+    );
+    let cu = value(&characters.overall, "cu-α");
+    assert!(cu < 1.0 - 1e-9, "cuα {cu}");
+}
+
 #[test]
 fn a_code_edit_is_one_change_at_the_version_seen() {
     let dir = tempfile::tempdir().unwrap();

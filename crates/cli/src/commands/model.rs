@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use between_findings::Corpus;
 use between_findings::propositions::{self as props, SideRule, Support};
-use between_findings::saturation::{self as sat, Saturation, StoppingRule, Verdict};
+use between_findings::saturation::{self as sat, Saturation, StoppingRule};
 use between_findings::triangulation::{self as tri, Coders, Excerpt, Triangulation};
 
 use super::{Ctx, csv_stdout, json};
@@ -358,7 +358,11 @@ pub(super) fn figure(ctx: &Ctx, a: FigureArgs) -> Result<()> {
 
 pub(super) fn saturation(ctx: &Ctx, a: SaturationArgs) -> Result<()> {
     let corpus = ctx.corpus(&a.study)?;
-    let rule = StoppingRule::new(a.k, a.fewer_than)?;
+    let rule = StoppingRule::choose(
+        a.method.as_deref(),
+        (a.k, a.fewer_than),
+        (a.base, a.run, a.threshold),
+    )?;
     let s = sat::saturation(&corpus, &Coders::from_option(a.coder.as_deref()), rule)?;
     if let Some(out) = &a.out {
         write_svg(out, &between_report::svg::saturation_chart(&s))?;
@@ -433,20 +437,6 @@ fn saturation_table(s: &Saturation) -> Result<()> {
             if i.coded { "" } else { "  (not coded yet)" }
         )?;
     }
-    match &s.verdict {
-        Verdict::Reached {
-            at,
-            interview,
-            confirmed_by,
-            clinicians,
-            patients,
-            ..
-        } => writeln!(
-            out,
-            "Saturation reached at interview {at} ({interview}): {clinicians} clinicians and {patients} patients interviewed; confirmed by interview {confirmed_by} (rule: {}).",
-            s.rule.describe()
-        )?,
-        Verdict::NotYet { reason } => writeln!(out, "Saturation not yet reached: {reason}.")?,
-    }
+    writeln!(out, "{}", s.statement)?;
     Ok(())
 }

@@ -119,7 +119,12 @@ pub(super) fn query(ctx: &Ctx, a: QueryArgs) -> Result<()> {
             if format == ListFormat::Json {
                 return json(&m);
             }
-            let mut header = vec![format!("code × code ({})", m.mode)];
+            let rolled_up = if m.include_subcodes {
+                ", sub-codes counted for the codes above"
+            } else {
+                ""
+            };
+            let mut header = vec![format!("code × code ({}{rolled_up})", m.mode)];
             header.extend(m.codes.iter().map(|c| c.path.clone()));
             let rows: Vec<Vec<String>> = m
                 .codes

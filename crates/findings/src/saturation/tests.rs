@@ -158,3 +158,198 @@ fn the_tiny_study_saturates_as_reasoned() {
     assert_eq!(by(abiding), [0, 1, 1]);
     assert_eq!(by(valuing), [0, 0, 2]);
 }
+
+/// Coded interviews 1, 2, … bringing `new[i]` new codes each (names `i1`, `i2`, …).
+fn steps(new: &[usize]) -> Vec<InterviewStep> {
+    let mut cumulative = 0;
+    new.iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            cumulative += n;
+            InterviewStep {
+                position: i + 1,
+                source: SourceId::new(),
+                name: format!("i{}", i + 1),
+                date: None,
+                participant: None,
+                role: None,
+                codings: n.max(1),
+                coded: true,
+                new_codes: (0..n).map(|c| format!("code {}.{c}", i + 1)).collect(),
+                cumulative,
+                new_by_component: Vec::new(),
+                cumulative_by_component: Vec::new(),
+                clinicians: 0,
+                patients: i + 1,
+            }
+        })
+        .collect()
+}
+
+/// The verdict and statement of `rule` over interviews bringing `new` codes each.
+fn judged(new: &[usize], rule: StoppingRule) -> (Verdict, String) {
+    let all = steps(new);
+    let coded: Vec<&InterviewStep> = all.iter().collect();
+    let base_codes = match rule {
+        StoppingRule::Guest { base, .. } => coded.get(base - 1).map(|s| s.cumulative),
+        StoppingRule::Consecutive { .. } => None,
+    };
+    let v = verdict(&coded, 0, rule, base_codes);
+    let words = statement(&v, rule, base_codes, &coded);
+    (v, words)
+}
+
+/// (at, confirmed_by, new in the run, later interviews that contradict it).
+fn reached(v: &Verdict) -> (usize, usize, usize, Vec<(usize, usize)>) {
+    match v {
+        Verdict::Reached {
+            at,
+            confirmed_by,
+            new_in_run,
+            contradicted_by,
+            ..
+        } => (
+            *at,
+            *confirmed_by,
+            *new_in_run,
+            contradicted_by
+                .iter()
+                .map(|l| (l.position, l.new_codes))
+                .collect(),
+        ),
+        Verdict::NotYet { reason } => panic!("not reached: {reason}"),
+    }
+}
+
+/// New codes per interview: 10, 6, 3, 1, 2, 0, 1, 0, 0, 3. The base of 4 holds 10 + 6 + 3 + 1
+/// = 20 codes, so 5% allows 1 new code in a run.
+const SEQUENCE: [usize; 10] = [10, 6, 3, 1, 2, 0, 1, 0, 0, 3];
+
+#[test]
+fn guests_method_worked_by_hand() {
+    let guest = |base, run, threshold| StoppingRule::guest(base, run, threshold).expect("rule");
+    // Run 2, ≤ 5%: after 4, interviews 5–6 bring 2 (10%); after 5, 6–7 bring 1 (5%): reached
+    // at 5, confirmed by 7. Later, 9–10 bring 3 (15%): interview 10's 3 contradict it.
+    let (v, words) = judged(&SEQUENCE, guest(4, 2, 0.05));
+    assert_eq!(reached(&v), (5, 7, 1, vec![(10, 3)]));
+    assert!(v.contradicted() && !v.holds());
+    assert!(words.contains("contradicted"), "{words}");
+    assert!(
+        words.contains("interview 10 (i10) brought 3 new codes"),
+        "{words}"
+    );
+    assert!(
+        words.contains("base 4") && words.contains("run 2") && words.contains("≤ 5%"),
+        "{words}"
+    );
+    // Run 3: 5–7 bring 3; 6–8 bring 1 (5%): reached at 5, confirmed by 8; 8–10 bring 3.
+    assert_eq!(
+        reached(&judged(&SEQUENCE, guest(4, 3, 0.05)).0),
+        (5, 8, 1, vec![(10, 3)])
+    );
+    // Threshold 0: 5–6 bring 2, 6–7 1, 7–8 1, 8–9 none: reached at 7, confirmed by 9.
+    assert_eq!(
+        reached(&judged(&SEQUENCE, guest(4, 2, 0.0)).0),
+        (7, 9, 0, vec![(10, 3)])
+    );
+    // Without interview 10 nothing later says otherwise.
+    let (v, words) = judged(&SEQUENCE[..9], guest(4, 2, 0.05));
+    assert_eq!(reached(&v), (5, 7, 1, vec![]));
+    assert!(v.holds());
+    assert!(words.contains("1 new code, 5% of the base's 20"), "{words}");
+    // A base of 8 (23 codes; 5% allows 1.15): 9–10 bring 3 (13%), the only run: not reached.
+    let (v, words) = judged(&SEQUENCE, guest(8, 2, 0.05));
+    assert!(matches!(v, Verdict::NotYet { .. }), "{words}");
+    assert!(
+        words.contains("3 new codes, 13% of the base's 23"),
+        "{words}"
+    );
+    // Too few interviews for the base and one run.
+    assert!(matches!(
+        judged(&SEQUENCE[..5], guest(4, 2, 0.05)).0,
+        Verdict::NotYet { .. }
+    ));
+}
+
+#[test]
+fn a_verdict_later_data_contradicts_says_so() {
+    let consecutive = |k, fewer_than| StoppingRule::new(k, fewer_than).expect("rule");
+    // No new code in 2: the first two interviews in a row without any are 8 and 9, so reached
+    // at 7; interview 10 brings 3.
+    let (v, words) = judged(&SEQUENCE, consecutive(2, 1));
+    assert_eq!(reached(&v), (7, 9, 0, vec![(10, 3)]));
+    assert!(
+        words.starts_with("Saturation reached at interview 7 (i7) by the rule, but contradicted"),
+        "{words}"
+    );
+    // No three in a row without a new code: not reached.
+    assert!(matches!(
+        judged(&SEQUENCE, consecutive(3, 1)).0,
+        Verdict::NotYet { .. }
+    ));
+    // Fewer than 3 in 3: after 5, 6–8 bring 1; later 8–10 bring 3, which the rule would not
+    // allow either.
+    assert_eq!(
+        reached(&judged(&SEQUENCE, consecutive(3, 3)).0),
+        (5, 8, 1, vec![(10, 3)])
+    );
+    // Fewer than 4 in 3: after 3, 4–6 bring 3; no later run brings 4 or more (5–7 3, 6–8 1,
+    // 7–9 1, 8–10 3): not contradicted.
+    let (v, words) = judged(&SEQUENCE, consecutive(3, 4));
+    assert_eq!(reached(&v), (3, 6, 3, vec![]));
+    assert!(!words.contains("contradicted"), "{words}");
+}
+
+#[test]
+fn the_sample_studys_verdict_is_contradicted_by_its_later_interviews() {
+    let corpus = sample();
+    let s = saturation(&corpus, &Coders::All, StoppingRule::default()).expect("saturation");
+    let Verdict::Reached {
+        confirmed_by,
+        contradicted_by,
+        ..
+    } = &s.verdict
+    else {
+        panic!("not reached: {}", s.statement);
+    };
+    let later: Vec<(usize, usize)> = s
+        .interviews
+        .iter()
+        .filter(|i| i.position > *confirmed_by && !i.new_codes.is_empty())
+        .map(|i| (i.position, i.new_codes.len()))
+        .collect();
+    assert!(!later.is_empty(), "the sample brings new codes late");
+    let said: Vec<(usize, usize)> = contradicted_by
+        .iter()
+        .map(|l| (l.position, l.new_codes))
+        .collect();
+    assert_eq!(said, later);
+    assert!(s.statement.contains("contradicted"), "{}", s.statement);
+    assert!(!s.verdict.holds());
+}
+
+#[test]
+fn a_rule_is_chosen_by_method_with_its_own_parameters() {
+    assert_eq!(
+        StoppingRule::choose(None, (None, None), (None, None, None)).expect("default"),
+        StoppingRule::default()
+    );
+    assert_eq!(
+        StoppingRule::choose(Some("guest"), (None, None), (None, Some(3), None)).expect("guest"),
+        StoppingRule::guest(4, 3, 0.05).expect("rule")
+    );
+    assert_eq!(
+        StoppingRule::choose(Some("guest"), (None, None), (None, None, None)).expect("guest"),
+        GUEST_DEFAULT
+    );
+    for refused in [
+        StoppingRule::choose(Some("guest"), (Some(3), None), (None, None, None)),
+        StoppingRule::choose(None, (None, None), (Some(4), None, None)),
+        StoppingRule::choose(Some("bayes"), (None, None), (None, None, None)),
+        StoppingRule::guest(0, 2, 0.05),
+        StoppingRule::guest(4, 2, 5.0),
+        StoppingRule::guest(4, 2, -0.1),
+    ] {
+        assert!(refused.is_err());
+    }
+}

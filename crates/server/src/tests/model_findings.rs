@@ -192,6 +192,36 @@ async fn propositions_figures_and_the_stopping_rule() {
     assert_eq!(loose["verdict"]["status"], "reached");
     assert_eq!(strict["verdict"]["status"], "not-yet");
     assert_eq!(loose["rule"]["k"], 1);
+    assert_eq!(loose["rule"]["method"], "consecutive");
+    let guest = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{F}/saturation?method=guest&base=3&run=2&threshold=0.1"),
+            None,
+        )
+        .await;
+    assert_eq!(guest.status, StatusCode::OK, "{}", guest.text);
+    assert_eq!(guest.body["rule"]["method"], "guest");
+    assert_eq!(guest.body["rule"]["base"], 3);
+    assert!(
+        guest.body["statement"]
+            .as_str()
+            .unwrap()
+            .contains("base 3 coded interviews, run 2, new-information threshold ≤ 10%"),
+        "{}",
+        guest.text
+    );
+    let chart = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{F}/saturation.svg?method=guest&base=3&run=2&threshold=0.1"),
+            None,
+        )
+        .await;
+    assert_eq!(chart.status, StatusCode::OK);
+    assert!(chart.text.contains("Guest, Namey &amp; Chen 2020: base 3"));
 }
 
 #[tokio::test]
@@ -223,6 +253,12 @@ async fn bad_findings_requests_get_the_one_error_shape() {
         ),
         ("/saturation?k=0", StatusCode::BAD_REQUEST),
         ("/saturation?k=three", StatusCode::BAD_REQUEST),
+        ("/saturation?method=guest&k=2", StatusCode::BAD_REQUEST),
+        (
+            "/saturation?method=guest&threshold=5",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("/saturation?method=bayes", StatusCode::BAD_REQUEST),
         ("/figure.svg?view=both", StatusCode::BAD_REQUEST),
     ] {
         let r = w.call(&ada, Method::GET, &format!("{F}{path}"), None).await;

@@ -101,6 +101,12 @@ async fn frequencies_add_up_and_cells_open_to_their_excerpts() {
         )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn cooccurrence_rolls_sub_codes_up_on_request_and_near_needs_a_distance() {
+    let w = world();
+    let ada = w.login("sample", "ada").await;
     let co = w
         .call(
             &ada,
@@ -110,6 +116,80 @@ async fn frequencies_add_up_and_cells_open_to_their_excerpts() {
         )
         .await;
     assert_eq!(co.status, StatusCode::OK, "{}", co.text);
+    assert_eq!(co.body["include_subcodes"], false);
+    let rolled = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{Q}/cooccurrence?mode=turn&include_subcodes=true"),
+            None,
+        )
+        .await;
+    assert_eq!(rolled.status, StatusCode::OK, "{}", rolled.text);
+    assert_eq!(rolled.body["include_subcodes"], true);
+    // Rolled up, a code's cells hold its own pairs and its sub-codes': never fewer than
+    // without, for two codes neither of which is above the other (paths say which are).
+    let paths = |m: &Value| -> Vec<String> {
+        m["codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (plain_paths, rolled_paths) = (paths(&co.body), paths(&rolled.body));
+    let count = |m: &Value, i: usize, j: usize| m["counts"][i][j].as_u64().unwrap();
+    let related =
+        |a: &str, b: &str| a.starts_with(&format!("{b}/")) || b.starts_with(&format!("{a}/"));
+    let mut grew = None;
+    for (i, a) in rolled_paths.iter().enumerate() {
+        for (j, b) in rolled_paths.iter().enumerate() {
+            if related(a, b) {
+                assert_eq!(
+                    count(&rolled.body, i, j),
+                    0,
+                    "{a} ~ {b}: a code and its sub-code"
+                );
+                continue;
+            }
+            let before = match (
+                plain_paths.iter().position(|p| p == a),
+                plain_paths.iter().position(|p| p == b),
+            ) {
+                (Some(x), Some(y)) => count(&co.body, x, y),
+                _ => 0,
+            };
+            let after = count(&rolled.body, i, j);
+            assert!(after >= before, "{a} ~ {b}: {after} < {before}");
+            if after > before && grew.is_none() {
+                grew = Some((
+                    rolled.body["codes"][i]["id"].clone(),
+                    rolled.body["codes"][j]["id"].clone(),
+                    after,
+                ));
+            }
+        }
+    }
+    let (a, b, n) = grew.expect("the sample has sub-codes that roll up");
+    let cell = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!(
+                "{Q}/cooccurrence/cell?mode=turn&include_subcodes=true&a={}&b={}&limit=1000",
+                a.as_str().unwrap(),
+                b.as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(cell.status, StatusCode::OK, "{}", cell.text);
+    assert_eq!(
+        cell.body["total"].as_u64(),
+        Some(n),
+        "the cell's pairs are its count"
+    );
+    assert_eq!(cell.body["include_subcodes"], true);
     let near = w
         .call(
             &ada,
