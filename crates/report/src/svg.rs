@@ -89,7 +89,7 @@ pub fn saturation_chart(saturation: &Saturation) -> String {
     const RIGHT: f64 = 32.0;
     const PLOT_H: f64 = 300.0;
 
-    let verdict_lines = wrap(&saturation.statement, 150);
+    let verdict_lines = model::wrap(&saturation.statement, 11.0, WIDTH - LEFT - RIGHT);
     let top = 48.0 + 14.0 * verdict_lines.len() as f64;
     let steps = &saturation.interviews;
     let n = steps.len().max(1);

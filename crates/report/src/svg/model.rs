@@ -130,8 +130,9 @@ pub fn text_box(x: f64, y: f64, size: f64, anchor: &str, content: &str, bold: bo
     }
 }
 
-/// Splits `label` at spaces into lines no wider than `width` (a longer word stands alone).
-fn wrap(label: &str, size: f64, width: f64) -> Vec<String> {
+/// Splits `label` at spaces into lines no wider than `width` set at `size` (a longer word
+/// stands alone).
+pub(super) fn wrap(label: &str, size: f64, width: f64) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     for word in label.split_whitespace() {
         match lines.last_mut() {
