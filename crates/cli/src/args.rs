@@ -116,7 +116,8 @@ pub enum Command {
     Exemplar(ExemplarArgs),
     /// Dyads × theory components: the evidence in the clinician's and the patient's accounts
     Triangulate(TriangulateArgs),
-    /// Each proposition of the theory: in how many dyads both sides are evidenced
+    /// Each proposition of the theory: in how many dyads both sides are evidenced in the dyad's
+    /// own accounts, with counter-evidence
     Propositions(PropositionsArgs),
     /// The model figures (SVG): the model's structure, and the model weighted by evidence
     Figure(FigureArgs),
@@ -1000,10 +1001,27 @@ pub enum SideRuleArg {
     All,
 }
 
+/// How proposition support is read (`docs/findings.md`, "Proposition support").
+#[derive(Args, Debug, Clone)]
+pub struct ReadingArgs {
+    /// When a side (a list of components) counts as evidenced in a dyad
+    #[arg(long, value_enum, default_value_t)]
+    pub rule: SideRuleArg,
+    /// Also require both sides together in one source of the dyad's accounts: `overlap`
+    /// (passages sharing a character), `turn` (starting in the same turn) or `near:N`
+    /// (within N characters)
+    #[arg(long, value_name = "HOW")]
+    pub together: Option<String>,
+    /// Also require the target side in the patient's account
+    #[arg(long)]
+    pub target_from_patient: bool,
+}
+
+/// What every dyad count means, said under the commands that show one.
+const ATTRIBUTION_RULE: &str = between_findings::triangulation::ACCOUNTS_RULE;
+
 #[derive(Args, Debug)]
-#[command(
-    after_help = "Counts are distinct passages (overlapping codings in one source count once); contrast codings are listed apart, never counted. See docs/findings.md.\n\nExamples:\n  between triangulate study.between\n  between triangulate study.between --view presence --coder consensus\n  between triangulate study.between --dyad C1-P01 --component trust"
-)]
+#[command(after_help = format!("{ATTRIBUTION_RULE}\n\nExamples:\n  between triangulate study.between\n  between triangulate study.between --view presence --coder consensus\n  between triangulate study.between --dyad C1-P01 --component trust\n  between triangulate study.between --general C1 --component trust"))]
 pub struct TriangulateArgs {
     pub study: PathBuf,
     #[arg(long, value_enum, default_value_t)]
@@ -1016,20 +1034,25 @@ pub struct TriangulateArgs {
     /// With --component: print the quotes behind one cell
     #[arg(long, value_name = "LABEL", requires = "component")]
     pub dyad: Option<String>,
-    /// A theory component id (e.g. `trust`)
-    #[arg(long, value_name = "ID", requires = "dyad")]
+    /// With --component: print a participant's quotes about no particular patient
+    #[arg(
+        long,
+        value_name = "LABEL",
+        requires = "component",
+        conflicts_with = "dyad"
+    )]
+    pub general: Option<String>,
+    /// A theory component id (e.g. `trust`), with --dyad or --general
+    #[arg(long, value_name = "ID")]
     pub component: Option<String>,
 }
 
 #[derive(Args, Debug)]
-#[command(
-    after_help = "Examples:\n  between propositions study.between\n  between propositions study.between --rule all --format csv\n  between propositions study.between --number 2 --dyad C1-P01"
-)]
+#[command(after_help = format!("{ATTRIBUTION_RULE}\n\nExamples:\n  between propositions study.between\n  between propositions study.between --rule all --format csv\n  between propositions study.between --together turn --target-from-patient\n  between propositions study.between --number 2 --dyad C1-P01"))]
 pub struct PropositionsArgs {
     pub study: PathBuf,
-    /// When a side (a list of components) counts as evidenced in a dyad
-    #[arg(long, value_enum, default_value_t)]
-    pub rule: SideRuleArg,
+    #[command(flatten)]
+    pub reading: ReadingArgs,
     #[arg(long, value_name = "NAME")]
     pub coder: Option<String>,
     #[arg(long, value_enum, default_value_t)]
@@ -1064,8 +1087,8 @@ pub struct FigureArgs {
     /// Which model figure
     #[arg(long, value_enum, default_value_t)]
     pub view: FigureView,
-    #[arg(long, value_enum, default_value_t)]
-    pub rule: SideRuleArg,
+    #[command(flatten)]
+    pub reading: ReadingArgs,
     #[arg(long, value_name = "NAME")]
     pub coder: Option<String>,
 }

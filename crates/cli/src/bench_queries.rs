@@ -207,7 +207,7 @@ fn measure(corpus: &Corpus, label: &str, runs: usize) -> Vec<Measure> {
         Grouping::Attribute("sex".into()),
     ] {
         let t = times_and_cpu(runs, &mut || {
-            std::hint::black_box(corpus.matrix(&by, None, &f));
+            std::hint::black_box(corpus.matrix(&by, None, &f).ok());
         });
         timed(format!("{label}: code × {by} matrix (median)"), t, 100.0);
     }
@@ -216,7 +216,11 @@ fn measure(corpus: &Corpus, label: &str, runs: usize) -> Vec<Measure> {
         ..Default::default()
     };
     let t = times_and_cpu(runs, &mut || {
-        std::hint::black_box(corpus.matrix(&Grouping::Participant, None, &with_subcodes));
+        std::hint::black_box(
+            corpus
+                .matrix(&Grouping::Participant, None, &with_subcodes)
+                .ok(),
+        );
     });
     timed(
         format!("{label}: code × participant, with sub-codes (median)"),

@@ -135,7 +135,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Export(a) => exchange::export(&ctx, a),
         Command::ImportProject(a) => exchange::import_project(&ctx, a),
         Command::Stats(a) => {
-            let stats = ctx.open(&a.study)?.stats()?;
+            let stats = stats_of(&ctx.open(&a.study)?)?;
             match a.format {
                 Format::Json => json(&stats),
                 Format::Text => print_stats(&stats),
@@ -565,7 +565,7 @@ fn codebook(ctx: &Ctx, c: CodebookCmd) -> Result<()> {
                     "{}{} ({}) {}{link}",
                     "  ".repeat(n.depth),
                     n.code.name,
-                    n.codings,
+                    n.count,
                     n.code.colour
                 );
             }
@@ -1117,34 +1117,59 @@ fn agree_in_study(ctx: &Ctx, study: &Path, a: &AgreeArgs) -> Result<()> {
     }
 }
 
-fn print_stats(s: &Stats) -> Result<()> {
+/// The study's counts, and per dyad the codings of `query freq --by dyad` (a passage counts
+/// for the dyads it speaks for, which only the findings know).
+#[derive(Serialize)]
+struct StatsWithDyads {
+    #[serde(flatten)]
+    stats: Stats,
+    by_dyad: std::collections::BTreeMap<String, Count>,
+    by_dyad_rule: String,
+}
+
+fn stats_of(bench: &Workbench) -> Result<StatsWithDyads> {
+    let by_dyad = between_findings::Corpus::of(bench)?.matrix(
+        &between_findings::Grouping::Dyad,
+        None,
+        &Default::default(),
+    )?;
+    Ok(StatsWithDyads {
+        stats: bench.stats()?,
+        by_dyad: by_dyad.column_counts(),
+        by_dyad_rule: by_dyad.rule,
+    })
+}
+
+fn print_stats(all: &StatsWithDyads) -> Result<()> {
+    let s = &all.stats;
     outln!("{}", s.study);
     if let Some(t) = &s.theory {
         outln!("theory: {t}");
     }
     outln!(
-        "{} participants, {} dyads, {} sources, {} codes, {} codings, {} memos",
+        "{} participants, {} dyads, {} sources, {} codes, {} memos",
         s.participants,
         s.dyads,
         s.sources,
         s.codes,
-        s.codings,
         s.memos
     );
-    for (title, map) in [
-        ("by speaker role", &s.by_role),
-        ("by coder", &s.by_coder),
-        ("by dyad", &s.by_dyad),
-        ("by code", &s.by_code),
+    outln!(
+        "codings: {} (contrast codings are counted apart, never added in)",
+        s.count()
+    );
+    for (title, map, rule) in [
+        ("by speaker role", &s.by_role, None),
+        ("by coder", &s.by_coder, None),
+        ("by dyad", &all.by_dyad, Some(&all.by_dyad_rule)),
+        ("by code", &s.by_code, None),
     ] {
         outln!("\n{title}:");
         for (key, c) in map {
-            let contrast = if c.contrast > 0 {
-                format!(" (+{} contrast)", c.contrast)
-            } else {
-                String::new()
-            };
-            outln!("  {:<60} {:>5}{contrast}", key, c.codings - c.contrast);
+            outln!("  {key:<60} {c:>5}");
+        }
+        if let Some(rule) = rule {
+            outln!("  {rule}");
         }
     }
     Ok(())
@@ -1234,7 +1259,7 @@ fn demo(ctx: &Ctx, a: DemoArgs) -> Result<()> {
         outln!("wrote the FICTIONAL sample study to {}", a.out.display());
         bench
     };
-    print_stats(&bench.stats()?)?;
+    print_stats(&stats_of(&bench)?)?;
     if a.no_serve {
         outln!(
             "\nTry: between codings list {} --code Trust",

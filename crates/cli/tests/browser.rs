@@ -66,6 +66,11 @@ async fn a_recording_plays_with_its_transcript() {
     in_browsers("media-", link_a_recording, media_scenario).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_codebook_and_queries_pages_state_how_they_count() {
+    in_browsers("counts-", |_| {}, counts_scenario).await;
+}
+
 /// Starts the demo server and chromedriver and runs `scenario` against them, its screenshots
 /// named with `prefix`. The scenario runs as its own task so that a failing step still lets us
 /// take a screenshot of every browser and close them: Chrome outlives a killed chromedriver
@@ -648,6 +653,104 @@ async fn deidentify_scenario(
         "{quotes}"
     );
     step("applied: the codings quote the pseudonym");
+}
+
+/// The codebook writes contrast codings apart, as the API counts them; the Queries page offers
+/// what interviews record, and its dyad table says its rule, has a column for the clinicians'
+/// words about no particular dyad and a row of column totals.
+async fn counts_scenario(
+    driver: Driver,
+    origin: String,
+    passwords: HashMap<String, String>,
+    started: Instant,
+) {
+    let step = |what: &str| eprintln!("[{:?}] {what}", started.elapsed());
+    let p = driver.browser("paul").await;
+    log_in(&p, &origin, "paul", &passwords["paul"]).await;
+    p.goto(&format!("{origin}/s/demo/codebook")).await;
+    let shown = p
+        .wait_until(
+            "the codebook's counts",
+            "const c = [...document.querySelectorAll('main#codebook .code-item')];
+             return c.length > 0 && c.map((i) => [i.dataset.codeId, i.querySelector('.code-count').textContent]);",
+            json!([]),
+        )
+        .await;
+    let book = p
+        .eval_async(
+            &format!("{API_JS} return await api('GET', '/codebook');"),
+            json!([]),
+        )
+        .await;
+    let mut with_contrast = 0;
+    for item in shown.as_array().unwrap() {
+        let node = book
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["code"]["id"] == item[0])
+            .expect("a code the API lists");
+        let (codings, contrast) = (&node["codings"], node["contrast"].as_u64().unwrap());
+        let expected = match contrast {
+            0 => codings.to_string(),
+            n => {
+                with_contrast += 1;
+                format!("{codings} (+{n} contrast)")
+            }
+        };
+        assert_eq!(item[1], expected.as_str(), "{}", node["path"]);
+    }
+    assert!(with_contrast > 0, "the sample has contrast codings");
+    p.screenshot("01-codebook.png").await;
+    step("the codebook counts contrast apart");
+
+    p.goto(&format!("{origin}/s/demo/query")).await;
+    p.wait_until(
+        "the interviews' groupings",
+        "return document.querySelector('main#query option[value=\"interview:others_present\"]')",
+        json!([]),
+    )
+    .await;
+    p.eval(
+        "document.querySelector('main#query section[data-section=matrix] select').value = 'dyad'; return true",
+        json!([]),
+    )
+    .await;
+    let show = p
+        .find("main#query section[data-section=matrix] button[type=submit]")
+        .await;
+    p.click(&show).await;
+    let rule = p
+        .wait_until(
+            "the dyad table's rule",
+            "const r = document.querySelector('.matrix-rule'); return r && r.textContent",
+            json!([]),
+        )
+        .await;
+    assert!(rule.as_str().unwrap().contains("counts for none"), "{rule}");
+    let table = p
+        .eval(
+            "return {
+               heads: [...document.querySelectorAll('.matrix-table thead th')].map((t) => t.textContent),
+               totals: document.querySelectorAll('.matrix-table tfoot tr.matrix-totals td.number').length,
+             };",
+            json!([]),
+        )
+        .await;
+    let heads: Vec<&str> = table["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    assert!(heads.contains(&"(about no particular dyad)"), "{heads:?}");
+    assert_eq!(
+        table["totals"].as_u64().unwrap() as usize,
+        heads.len() - 3,
+        "a total under every group's column: {heads:?}"
+    );
+    p.screenshot("02-dyads.png").await;
+    step("the dyad table says its rule");
 }
 
 /// One passage of the maria–sam comparison as the API gives it, found by the viewer's key.
@@ -1601,26 +1704,23 @@ async fn model_scenario(
     // ---- the dyads × components matrix ------------------------------------------------------
     let link = b.find_by("link text", "Dyads").await;
     b.click(&link).await;
-    b.wait_until(
-        "the matrix",
-        "return document.querySelector('table.matrix button.cell.presence-both')",
-        json!([]),
-    )
-    .await;
-    let cell = b.find("table.matrix button.cell.presence-both").await;
+    let evidenced = "return document.querySelector('table.matrix button.cell.presence-both')";
+    b.wait_until("the matrix", evidenced, json!([])).await;
+    let cell = b.eval(evidenced, json!([])).await;
     let key = b
         .eval(
             "return [args[0].dataset.dyad, args[0].dataset.component]",
-            json!([{ ELEMENT: cell }]),
+            json!([cell]),
         )
         .await;
-    b.click(&cell).await;
+    b.eval("args[0].click(); return true", json!([cell])).await;
     let shown = b
         .wait_until(
             "the cell's quotes",
             "const c = document.querySelectorAll('#cell-detail .excerpts.clinician li blockquote');
              const p = document.querySelectorAll('#cell-detail .excerpts.patient li blockquote');
-             return c.length > 0 && p.length > 0 ? [c.length, p.length, c[0].textContent, p[0].textContent] : null",
+             const h = document.querySelector('#cell-detail .excerpts.patient h3');
+             return c.length > 0 && p.length > 0 ? [c.length, p.length, p[0].textContent, h.textContent, c[0].textContent] : null",
             json!([]),
         )
         .await;
@@ -1633,16 +1733,73 @@ async fn model_scenario(
             key.clone(),
         )
         .await;
+    let patient = &api_cell["patient"];
     assert_eq!(
         shown[0],
-        json!(api_cell["clinician"].as_array().unwrap().len())
+        json!(api_cell["clinician"]["evidence"].as_array().unwrap().len())
     );
     assert_eq!(
         shown[1],
-        json!(api_cell["patient"].as_array().unwrap().len())
+        json!(patient["evidence"].as_array().unwrap().len())
     );
-    assert_eq!(shown[2], api_cell["clinician"][0]["text"]);
-    assert_eq!(shown[3], api_cell["patient"][0]["text"]);
+    assert_eq!(shown[2], patient["evidence"][0]["text"]);
+    assert_eq!(shown[4], api_cell["clinician"]["evidence"][0]["text"]);
+    assert!(
+        shown[3].as_str().unwrap().contains(&format!(
+            "{} passages, {} codings",
+            patient["passages"],
+            patient["evidence"].as_array().unwrap().len()
+        )),
+        "the list's heading counts what the cell counts: {}",
+        shown[3]
+    );
+    // A clinician's unattributed passages are tabled apart, about no particular patient, and
+    // their list is headed by the passages the table counts.
+    let general = b
+        .wait_until(
+            "the general evidence",
+            "const g = [...document.querySelectorAll('#general-evidence button.cell.general[data-participant=\"C1\"]')]
+                 .find((g) => g.textContent !== '0');
+             if (!g) return null;
+             g.click();
+             return g.textContent",
+            json!([]),
+        )
+        .await;
+    let heading = b
+        .wait_until(
+            "C1's passages about no particular patient",
+            "const h = document.querySelector('#cell-detail .excerpts.general h3');
+             return h ? h.textContent : null",
+            json!([]),
+        )
+        .await;
+    assert!(
+        heading
+            .as_str()
+            .unwrap()
+            .contains(&format!("({} passages,", general.as_str().unwrap())),
+        "{heading}"
+    );
+    // The page states the rule its counts follow, as the API gives it.
+    let rule = b
+        .eval_async(
+            &format!("{API_JS} return (await api('GET', '/findings/triangulation')).rule_text;"),
+            json!([]),
+        )
+        .await;
+    assert!(
+        rule.as_str()
+            .unwrap()
+            .contains("about no particular patient")
+    );
+    b.wait_until(
+        "the rule",
+        "const r = document.getElementById('accounts-rule');
+         return r && r.textContent === args[0] ? true : null",
+        json!([rule]),
+    )
+    .await;
     b.screenshot("01-cell-quotes.png").await;
     step("a cell shows quotes from the clinician's and the patient's account");
     b.eval(
@@ -1695,8 +1852,58 @@ async fn model_scenario(
             .unwrap()
             .ends_with("/findings/figure.svg?view=evidence&rule=any")
     );
+    let rule = "const r = document.getElementById('support-rule');
+                return r && r.textContent.includes(args[0]) ? r.textContent : null";
+    b.wait_until("the rule in force", rule, json!([support["rule_text"]]))
+        .await;
     b.screenshot("02-model.png").await;
-    step("the model page shows the proposition table and both model figures");
+    step("the model page shows the proposition table, its rule and both model figures");
+    // A stricter reading: both sides in the same turn; the page says so and counts by it.
+    b.eval(
+        "const s = document.querySelector('main#model-findings select[id^=together]');
+         s.value = 'turn'; s.dispatchEvent(new Event('change')); return true",
+        json!([]),
+    )
+    .await;
+    let turn = b
+        .eval_async(
+            &format!("{API_JS} return await api('GET', '/findings/propositions?together=turn');"),
+            json!([]),
+        )
+        .await;
+    assert_ne!(turn["rule_text"], support["rule_text"]);
+    b.wait_until("the stricter rule", rule, json!([turn["rule_text"]]))
+        .await;
+    let both = b
+        .eval(
+            "return [...document.querySelectorAll('table.propositions-table tbody tr')]
+                 .map((r) => Number(r.children[3].textContent))",
+            json!([]),
+        )
+        .await;
+    let expected: Vec<Value> = turn["propositions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["both"].clone())
+        .collect();
+    assert_eq!(both, json!(expected));
+    let evidence_src = b
+        .eval(
+            "return document.getElementById('model-evidence-figure').getAttribute('src')",
+            json!([]),
+        )
+        .await;
+    assert!(
+        evidence_src
+            .as_str()
+            .unwrap()
+            .contains("view=evidence&rule=any&together=turn"),
+        "the evidence figure counts by the reading in force: {evidence_src}"
+    );
+    step(
+        "reading both sides in the same turn changes the rule, the counts and the evidence figure",
+    );
 
     // ---- saturation: k changes the verdict ------------------------------------------------------
     let link = b.find_by("link text", "Saturation").await;

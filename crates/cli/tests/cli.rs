@@ -354,9 +354,11 @@ fn the_tour() {
         (
             stats["sources"].as_u64(),
             stats["codings"].as_u64(),
+            stats["contrast"].as_u64(),
             stats["dyads"].as_u64()
         ),
-        (Some(2), Some(5), Some(1))
+        (Some(2), Some(4), Some(1), Some(1)),
+        "contrast codings are counted apart"
     );
     assert_eq!(stats["by_role"]["clinician"]["codings"], 2);
     assert_eq!(
@@ -1739,6 +1741,76 @@ fn the_dyad_and_the_model_from_the_command_line() {
     .ok()
     .stdout();
     assert!(quotes.contains("Clinician's account") && quotes.contains("Patient's account"));
+    // Each list is headed by the passages the cell counts, then the codings it quotes: take a
+    // cell whose passages were coded more than once, where the two numbers differ.
+    let (doubled, component) = (0..dyads.len())
+        .flat_map(|d| (0..components.len()).map(move |c| (d, c)))
+        .find(|&(d, c)| {
+            let p = &matrix["cells"][d][c]["patient"];
+            p["codings"].as_array().unwrap().len() as u64 > p["passages"].as_u64().unwrap()
+        })
+        .expect("a passage of a patient's account coded twice");
+    let (label, component) = (
+        dyads[doubled]["label"].as_str().unwrap(),
+        components[component]["id"].as_str().unwrap(),
+    );
+    let counted = &matrix["cells"][doubled][components
+        .iter()
+        .position(|c| c["id"] == component)
+        .unwrap()];
+    let args = ["triangulate", s, "--dyad", label, "--component", component];
+    let listed = between(d, &args).ok().stdout();
+    let cell_json = json(&between(d, &[&args[..], &["--format", "json"]].concat()).ok());
+    for (account, heading) in [
+        ("clinician", "Clinician's account"),
+        ("patient", "Patient's account"),
+    ] {
+        assert_eq!(cell_json[account]["passages"], counted[account]["passages"]);
+        let line = format!(
+            "{heading}: {} passages ({} codings):",
+            counted[account]["passages"],
+            counted[account]["codings"].as_array().unwrap().len()
+        );
+        assert!(listed.contains(&line), "{line}\n{listed}");
+    }
+    // C1 also speaks of their patients in general: those passages are about no particular
+    // patient, tabled apart and listed with --general.
+    assert!(table.contains("About no particular patient"));
+    let c1 = matrix["general"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["participant"] == "C1")
+        .unwrap();
+    let spoken = (0..components.len())
+        .find(|&c| c1["cells"][c]["passages"].as_u64() > Some(0))
+        .expect("C1's general evidence");
+    let general = between(
+        d,
+        &[
+            "triangulate",
+            s,
+            "--general",
+            "C1",
+            "--component",
+            components[spoken]["id"].as_str().unwrap(),
+        ],
+    )
+    .ok()
+    .stdout();
+    assert!(general.contains("about no particular patient"), "{general}");
+    assert!(general.contains(&format!(
+        "Passages: {} passages ({} codings)",
+        c1["cells"][spoken]["passages"],
+        c1["cells"][spoken]["codings"].as_array().unwrap().len()
+    )));
+    between(d, &["triangulate", s, "--component", "trust"]).fails_with("--dyad or --general");
+    assert!(
+        between(d, &["triangulate", "--help"])
+            .ok()
+            .stdout()
+            .contains("about no particular patient")
+    );
     between(d, &["triangulate", s, "--coder", "nobody"]).fails_with("nobody");
     between(
         d,
@@ -1753,12 +1825,35 @@ fn the_dyad_and_the_model_from_the_command_line() {
         .map(|k| first[k].as_u64().unwrap())
         .sum();
     assert_eq!(sum, 10);
+    let table = between(d, &["propositions", s]).ok().stdout();
     assert!(
-        between(d, &["propositions", s])
-            .ok()
-            .stdout()
-            .contains("P1")
+        table.contains("P1")
+            && table.contains(&format!("Rule: {}", support["rule_text"].as_str().unwrap()))
     );
+    let strict = json(
+        &between(
+            d,
+            &[
+                "propositions",
+                s,
+                "--together",
+                "near:50",
+                "--target-from-patient",
+                "--format",
+                "json",
+            ],
+        )
+        .ok(),
+    );
+    assert_eq!(strict["together"], "near 50");
+    assert!(
+        strict["rule_text"]
+            .as_str()
+            .unwrap()
+            .contains("within 50 characters")
+    );
+    assert!(strict["propositions"][0]["both"].as_u64() <= first["both"].as_u64());
+    between(d, &["propositions", s, "--together", "sideways"]).fails_with("sideways");
 
     // Both figures by default; one when named, to standard output too.
     between(d, &["figure", s, "--out", "model.svg"]).ok();

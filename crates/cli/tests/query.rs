@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::{fails, generated_corpus, json, ok};
@@ -278,6 +279,128 @@ fn cooccurrence_rolls_sub_codes_up_when_asked() {
             .unwrap()
             .contains("sub-codes counted for the codes above"),
         "{text}"
+    );
+}
+
+/// The label → (codings, contrast) of a JSON map of counts.
+fn counts_of(map: &serde_json::Value) -> BTreeMap<String, (u64, u64)> {
+    map.as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, c)| {
+            let n = |f: &str| c[f].as_u64().unwrap();
+            (k.clone(), (n("codings"), n("contrast")))
+        })
+        .collect()
+}
+
+#[test]
+fn stats_and_frequencies_by_dyad_count_alike_on_the_sample_study() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["demo", "--no-serve"]);
+    let s = "between-demo.between";
+    let stats = json(&ok(d, &["stats", s, "--format", "json"]));
+    let freq = json(&ok(
+        d,
+        &["query", s, "freq", "--by", "dyad", "--format", "json"],
+    ));
+    // Per dyad: the codings of every code's cell in that dyad's column (without sub-codes a
+    // coding is in one row only), contrast apart.
+    let mut summed: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for (i, column) in freq["columns"].as_array().unwrap().iter().enumerate() {
+        let label = column["label"].as_str().unwrap().to_string();
+        let sum = summed.entry(label).or_default();
+        for row in freq["rows"].as_array().unwrap() {
+            sum.0 += row["cells"][i]["codings"].as_u64().unwrap();
+            sum.1 += row["cells"][i]["contrast"].as_u64().unwrap();
+        }
+    }
+    assert_eq!(counts_of(&stats["by_dyad"]), summed);
+    // Every coding counts somewhere: for a dyad, or about no particular dyad (the
+    // clinicians' general stretches); a passage attributed to two dyads counts for both.
+    assert!(summed["(about no particular dyad)"].0 > 0, "{summed:?}");
+    let (codings, contrast) = summed
+        .values()
+        .fold((0, 0), |(a, b), (c, d)| (a + c, b + d));
+    assert!(
+        codings > stats["codings"].as_u64().unwrap()
+            && contrast >= stats["contrast"].as_u64().unwrap()
+    );
+    // Per code, `stats` and the codebook count alike.
+    let by_code = counts_of(&stats["by_code"]);
+    let book = json(&ok(d, &["codebook", "list", s, "--format", "json"]));
+    for node in book.as_array().unwrap() {
+        let path = node["path"].as_str().unwrap();
+        let n = |f: &str| node[f].as_u64().unwrap();
+        assert_eq!(by_code[path], (n("codings"), n("contrast")), "{path}");
+    }
+    let text = ok(d, &["stats", s]);
+    assert!(
+        text.contains("Valuing/Presence/Full attention in the encounter")
+            && text.contains("contrast codings are counted apart"),
+        "{text}"
+    );
+    let table = ok(d, &["query", s, "freq", "--by", "dyad"]);
+    assert!(
+        table.contains("counts for each dyad its passage speaks for"),
+        "the rule is said under the table: {table}"
+    );
+}
+
+#[test]
+fn interviews_group_by_what_they_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["demo", "--no-serve"]);
+    let s = "between-demo.between";
+    let m = json(&ok(
+        d,
+        &[
+            "query",
+            s,
+            "freq",
+            "--by",
+            "attribute:others_present",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(m["by"], "interview:others_present");
+    let labels: Vec<&str> = m["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["label"].as_str().unwrap())
+        .collect();
+    let spouse = labels.iter().position(|l| *l == "spouse").expect("spouse");
+    assert!(m["totals"][spouse]["codings"].as_u64().unwrap() > 0);
+    assert_eq!(
+        json(&ok(
+            d,
+            &[
+                "query",
+                s,
+                "freq",
+                "--by",
+                "interview:others_present",
+                "--format",
+                "json"
+            ],
+        )),
+        m
+    );
+    fails(
+        d,
+        &["query", s, "freq", "--by", "interview:mood"],
+        1,
+        "an interview records no 'mood'",
+    );
+    fails(
+        d,
+        &["query", s, "freq", "--by", "attribute:mood"],
+        1,
+        "no participant has the attribute 'mood'",
     );
 }
 

@@ -4,9 +4,11 @@
 //! Rules (documented in `docs/findings.md`):
 //! - the components are the theory's top-level components; a coding counts for the top-level
 //!   component its code's component sits under (a sub-dimension counts for its parent);
-//! - a dyad's **clinician account** is every source of the dyad's clinician that speaks for the
-//!   dyad (see [`Corpus::dyads_of`]); its **patient account** every source of the patient that
-//!   does; other sources (a field note without a participant) are in neither;
+//! - a dyad's **clinician account** is every passage of the dyad's clinician's sources that
+//!   speaks for the dyad ([`Corpus::dyads_of_passage`], the dyad matrix's rule); its **patient
+//!   account** likewise; other sources (a field note without a participant) are in neither;
+//! - a clinician's passages that speak for no dyad are their **general** evidence, shown apart
+//!   on their page and never counted for a dyad;
 //! - **passages** are counted as in the dyad matrix (overlapping codings in a source are one
 //!   passage); excerpts show each coded span once, however many coders coded it;
 //! - **key excerpts**: the team's exemplars of the component (or of one under it) first, in the
@@ -19,6 +21,7 @@ use std::collections::{HashMap, HashSet};
 use between_core::*;
 use serde::Serialize;
 
+use crate::triangulation::{Account, Place, place_codings};
 use crate::{Corpus, CorpusError};
 
 /// How many key excerpts a case shows per account and component, unless asked otherwise.
@@ -128,8 +131,20 @@ pub struct ClinicianCase {
     pub clinician_name: Option<String>,
     pub dyads: Vec<DyadCase>,
     pub components: Vec<ClinicianComponent>,
+    /// Per top-level component: the clinician's evidence about no particular patient.
+    pub general: Vec<GeneralEvidence>,
     pub memos: Vec<CaseMemo>,
     pub narrative: Option<Case>,
+}
+
+/// A clinician's evidence of a component about no particular patient: never counted for a
+/// dyad.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GeneralEvidence {
+    pub component: String,
+    pub name: String,
+    pub passages: usize,
+    pub excerpts: Vec<Excerpt>,
 }
 
 /// One cell of the cross-case comparison: a clinician's evidence for a component.
@@ -137,9 +152,11 @@ pub struct ClinicianCase {
 pub struct ComparisonCell {
     /// Dyads with evidence in either account.
     pub dyads: usize,
-    /// Passages across both accounts of all their dyads (a clinician's own account counted
-    /// once, however many dyads it speaks for).
+    /// Passages across both accounts of all their dyads (a passage that speaks for several of
+    /// their dyads counted once).
     pub passages: usize,
+    /// The clinician's passages about no particular patient: apart, not in `passages`.
+    pub general_passages: usize,
     pub key: Option<Excerpt>,
 }
 
@@ -177,13 +194,6 @@ fn top_components(corpus: &Corpus) -> Vec<TopComponent<'_>> {
         .collect()
 }
 
-/// A clinician's dyads as sources: per dyad both accounts, and every source once.
-struct ClinicianSources<'s> {
-    dyads: usize,
-    accounts: Vec<Vec<&'s Source>>,
-    all: Vec<&'s Source>,
-}
-
 /// What cases are computed with: the corpus and its indexes for cases.
 pub struct Cases<'a> {
     corpus: &'a Corpus,
@@ -191,8 +201,11 @@ pub struct Cases<'a> {
     /// Per coding: the exemplar targets (component ids) it was chosen for.
     exemplar_rank: HashMap<CodingId, i64>,
     exemplar_components: HashMap<CodingId, Vec<&'a str>>,
-    /// Per coding: its position in `corpus.codings`.
-    position: HashMap<CodingId, usize>,
+    /// Per dyad (in `corpus.dyads` order): the positions in `corpus.codings` of the codings in
+    /// its clinician's and its patient's account, contrast included.
+    accounts: Vec<[Vec<usize>; 2]>,
+    /// Per participant: the positions of their codings that speak for no dyad.
+    general: HashMap<ParticipantId, Vec<usize>>,
     per_account: usize,
 }
 
@@ -219,17 +232,21 @@ impl<'a> Cases<'a> {
                     .push(c.as_str());
             }
         }
+        let mut accounts = vec![[Vec::new(), Vec::new()]; corpus.dyads.len()];
+        let mut general: HashMap<ParticipantId, Vec<usize>> = HashMap::new();
+        place_codings(corpus, |i, _, place| match place {
+            Place::Dyad(d, Account::Clinician) => accounts[d][0].push(i),
+            Place::Dyad(d, Account::Patient) => accounts[d][1].push(i),
+            Place::Dyad(_, Account::Other) => {}
+            Place::General(p) => general.entry(p).or_default().push(i),
+        });
         Self {
             corpus,
             tops: top_components(corpus),
             exemplar_rank,
             exemplar_components,
-            position: corpus
-                .codings
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (c.id, i))
-                .collect(),
+            accounts,
+            general,
             per_account,
         }
     }
@@ -255,26 +272,28 @@ impl<'a> Cases<'a> {
         }
     }
 
-    /// The evidence for `top` in `sources`: the passage count and the key excerpts.
-    fn evidence(&self, sources: &[&Source], top: &TopComponent) -> (usize, Vec<Excerpt>) {
+    /// The evidence for `top` among codings (positions in `corpus.codings`): the passage count
+    /// and the key excerpts.
+    fn evidence(&self, codings: &[usize], top: &TopComponent) -> (usize, Vec<Excerpt>) {
         let mut seen = HashSet::new();
         let mut all = Vec::new();
         let mut counted = Vec::new();
-        for source in sources {
-            for coding in self.corpus.codings_of(source.id) {
-                if coding.contrast {
-                    continue;
-                }
-                let Some(component) = self.corpus.code_component(coding.code) else {
-                    continue;
-                };
-                if !top.ids.contains(component) {
-                    continue;
-                }
-                counted.push(self.position[&coding.id]);
-                if seen.insert((source.id, coding.span)) {
-                    all.push(self.excerpt(source, coding, Some(top)));
-                }
+        for &i in codings {
+            let coding = &self.corpus.codings[i];
+            if coding.contrast {
+                continue;
+            }
+            let Some(component) = self.corpus.code_component(coding.code) else {
+                continue;
+            };
+            if !top.ids.contains(component) {
+                continue;
+            }
+            counted.push(i);
+            if seen.insert((coding.source, coding.span))
+                && let Some(source) = self.corpus.source(coding.source)
+            {
+                all.push(self.excerpt(source, coding, Some(top)));
             }
         }
         let passages = crate::triangulation::distinct_passages(self.corpus, &counted);
@@ -309,6 +328,10 @@ impl<'a> Cases<'a> {
             .filter(|s| s.participant == Some(participant))
             .filter(|s| self.corpus.dyads_of(s).iter().any(|d| d.id == dyad))
             .collect()
+    }
+
+    fn general_of(&self, participant: ParticipantId) -> &[usize] {
+        self.general.get(&participant).map_or(&[], Vec::as_slice)
     }
 
     fn memo(&self, memo: &Memo, about: String) -> CaseMemo {
@@ -389,18 +412,30 @@ impl<'a> Cases<'a> {
         Ok(self.dyad_case(dyad))
     }
 
+    /// The positions of the codings in a dyad's clinician's and patient's accounts.
+    fn accounts_of(&self, dyad: &Dyad) -> &[Vec<usize>; 2] {
+        let d = self
+            .corpus
+            .dyads
+            .iter()
+            .position(|d| d.id == dyad.id)
+            .expect("a dyad of the corpus");
+        &self.accounts[d]
+    }
+
     fn dyad_case(&self, dyad: &Dyad) -> DyadCase {
         let corpus = self.corpus;
         let clinician = corpus.participant(dyad.clinician);
         let patient = corpus.participant(dyad.patient);
         let clinician_sources = self.sources_of(dyad.clinician, dyad.id);
         let patient_sources = self.sources_of(dyad.patient, dyad.id);
+        let [clinician_codings, patient_codings] = self.accounts_of(dyad);
         let components = self
             .tops
             .iter()
             .map(|top| {
-                let (clinician_passages, clinician) = self.evidence(&clinician_sources, top);
-                let (patient_passages, patient) = self.evidence(&patient_sources, top);
+                let (clinician_passages, clinician) = self.evidence(clinician_codings, top);
+                let (patient_passages, patient) = self.evidence(patient_codings, top);
                 ComponentEvidence {
                     component: top.component.id.clone(),
                     name: top.component.name.clone(),
@@ -414,26 +449,28 @@ impl<'a> Cases<'a> {
             })
             .collect();
         let mut contrasts = Vec::new();
-        for (account, sources) in [
-            ("clinician", &clinician_sources),
-            ("patient", &patient_sources),
+        for (account, codings) in [
+            ("clinician", clinician_codings),
+            ("patient", patient_codings),
         ] {
             let mut seen = HashSet::new();
-            for source in sources.iter() {
-                for coding in corpus.codings_of(source.id) {
-                    if coding.contrast && seen.insert((source.id, coding.span)) {
-                        let component = corpus.code_component(coding.code).and_then(|c| {
-                            self.tops
-                                .iter()
-                                .find(|t| t.ids.contains(c))
-                                .map(|t| t.component.name.clone())
-                        });
-                        contrasts.push(Contrast {
-                            account,
-                            component,
-                            excerpt: self.excerpt(source, coding, None),
-                        });
-                    }
+            for &i in codings {
+                let coding = &corpus.codings[i];
+                let Some(source) = corpus.source(coding.source) else {
+                    continue;
+                };
+                if coding.contrast && seen.insert((source.id, coding.span)) {
+                    let component = corpus.code_component(coding.code).and_then(|c| {
+                        self.tops
+                            .iter()
+                            .find(|t| t.ids.contains(c))
+                            .map(|t| t.component.name.clone())
+                    });
+                    contrasts.push(Contrast {
+                        account,
+                        component,
+                        excerpt: self.excerpt(source, coding, None),
+                    });
                 }
             }
         }
@@ -500,6 +537,20 @@ impl<'a> Cases<'a> {
                     .collect(),
             })
             .collect();
+        let general_codings = self.general_of(clinician.id);
+        let general = self
+            .tops
+            .iter()
+            .map(|top| {
+                let (passages, excerpts) = self.evidence(general_codings, top);
+                GeneralEvidence {
+                    component: top.component.id.clone(),
+                    name: top.component.name.clone(),
+                    passages,
+                    excerpts,
+                }
+            })
+            .collect();
         let memos = self.memos(
             &[],
             &[clinician.id],
@@ -515,6 +566,7 @@ impl<'a> Cases<'a> {
             clinician_name: clinician.name.clone(),
             dyads,
             components,
+            general,
             memos,
             narrative: self.narrative(CaseSubject::Clinician(clinician.id)),
         })
@@ -528,34 +580,35 @@ impl<'a> Cases<'a> {
             .iter()
             .filter(|p| p.role == Role::Clinician)
             .collect();
-        // Per clinician: their dyads, and every source in either account of one of them.
-        let per_clinician: Vec<ClinicianSources> = clinicians
+        // Per clinician: their dyads' accounts, and every coding in one of them once.
+        struct Theirs<'c> {
+            accounts: Vec<&'c [Vec<usize>; 2]>,
+            all: Vec<usize>,
+            general: &'c [usize],
+        }
+        let per_clinician: Vec<Theirs> = clinicians
             .iter()
             .map(|c| {
-                let dyads: Vec<&Dyad> = self
+                let accounts: Vec<&[Vec<usize>; 2]> = self
                     .corpus
                     .dyads
                     .iter()
                     .filter(|d| d.clinician == c.id)
+                    .map(|d| self.accounts_of(d))
                     .collect();
-                let accounts: Vec<Vec<&Source>> = dyads
+                let mut all: Vec<usize> = accounts
                     .iter()
-                    .map(|d| {
-                        let mut s = self.sources_of(d.clinician, d.id);
-                        s.extend(self.sources_of(d.patient, d.id));
-                        s
-                    })
+                    .copied()
+                    .flatten()
+                    .flatten()
+                    .copied()
                     .collect();
-                let mut all: Vec<&Source> = Vec::new();
-                for s in accounts.iter().flatten() {
-                    if !all.iter().any(|x| x.id == s.id) {
-                        all.push(s);
-                    }
-                }
-                ClinicianSources {
-                    dyads: dyads.len(),
+                all.sort_unstable();
+                all.dedup();
+                Theirs {
                     accounts,
                     all,
+                    general: self.general_of(c.id),
                 }
             })
             .collect();
@@ -565,15 +618,19 @@ impl<'a> Cases<'a> {
             .map(|top| {
                 let cells = per_clinician
                     .iter()
-                    .map(|ClinicianSources { accounts, all, .. }| {
-                        let dyads = accounts
+                    .map(|theirs| {
+                        let dyads = theirs
+                            .accounts
                             .iter()
-                            .filter(|sources| self.evidence(sources, top).0 > 0)
+                            .filter(|[c, p]| {
+                                self.evidence(c, top).0 > 0 || self.evidence(p, top).0 > 0
+                            })
                             .count();
-                        let (passages, key) = self.evidence(all, top);
+                        let (passages, key) = self.evidence(&theirs.all, top);
                         ComparisonCell {
                             dyads,
                             passages,
+                            general_passages: self.evidence(theirs.general, top).0,
                             key: key.into_iter().next(),
                         }
                     })
@@ -585,7 +642,7 @@ impl<'a> Cases<'a> {
             clinicians: clinicians
                 .iter()
                 .zip(&per_clinician)
-                .map(|(c, s)| (c.label.clone(), s.dyads))
+                .map(|(c, s)| (c.label.clone(), s.accounts.len()))
                 .collect(),
             rows,
         }

@@ -1,17 +1,19 @@
 //! Proposition support: for each edge of the theory (`from` → `to`), in how many dyads both
-//! sides are evidenced, only the source side, only the target side, or neither (definitions
-//! in `docs/findings.md`, "Proposition support"). Evidence is the triangulation's: a
-//! component is evidenced in a dyad when either account holds a (non-contrast) passage of it
-//! or of one of its sub-components.
+//! sides are evidenced in the dyad's own accounts, only the source side, only the target side,
+//! or neither (definitions in `docs/findings.md`, "Proposition support"). Evidence is the
+//! triangulation's: a component is evidenced in a dyad when the clinician's account (passages
+//! attributed to the dyad) or the patient's account holds a non-contrast passage of it or of
+//! one of its sub-components. Stricter readings ([`Reading`]) can ask for both sides together
+//! in one source and for the target side in the patient's account.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use between_core::*;
 use between_model::Kind;
 use serde::{Deserialize, Serialize};
 
-use crate::triangulation::{Excerpt, Triangulation};
-use crate::{Corpus, CorpusError};
+use crate::triangulation::{Account, Cell, Excerpt, Triangulation, distinct_passages};
+use crate::{Corpus, CorpusError, Proximity};
 
 /// When a side of a proposition (a list of components) counts as evidenced in a dyad.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,11 +37,63 @@ impl std::str::FromStr for SideRule {
     }
 }
 
+/// How support is read: the side rule, and the stricter readings, which combine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reading {
+    pub rule: SideRule,
+    /// Both sides together in one source of the dyad's accounts: a passage of each that
+    /// overlap, start in the same turn, or lie within N characters (co-occurrence's measures).
+    pub together: Option<Proximity>,
+    /// The target side must be evidenced in the patient's account.
+    pub target_from_patient: bool,
+}
+
+impl From<SideRule> for Reading {
+    fn from(rule: SideRule) -> Self {
+        Self {
+            rule,
+            ..Self::default()
+        }
+    }
+}
+
+impl Reading {
+    /// The rule in words, shown wherever the numbers are.
+    pub fn describe(&self) -> String {
+        let mut text = format!(
+            "A dyad supports a proposition when both sides are evidenced in its own accounts \
+             (the clinician's passages attributed to the dyad, the patient's account); a side is \
+             evidenced when {} of its components has a passage",
+            match self.rule {
+                SideRule::Any => "any",
+                SideRule::All => "every one",
+            }
+        );
+        if self.target_from_patient {
+            text.push_str("; the target side in the patient's account");
+        }
+        if let Some(p) = self.together {
+            text.push_str(&format!(
+                "; both sides together in one source: a passage of each {}",
+                match p {
+                    Proximity::Overlap => "overlapping (sharing a character)".to_string(),
+                    Proximity::SameTurn => "starting in the same turn".to_string(),
+                    Proximity::Near(n) => format!("within {n} characters of each other"),
+                }
+            ));
+        }
+        text.push_str(". Contrast passages never count; they are shown as counter-evidence.");
+        text
+    }
+}
+
 /// Where a dyad stands on one proposition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Standing {
     Both,
+    /// Both sides evidenced, but not together as the reading asks.
+    Apart,
     SourceOnly,
     TargetOnly,
     Neither,
@@ -49,6 +103,7 @@ impl Standing {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Both => "both",
+            Self::Apart => "both, not together",
             Self::SourceOnly => "source only",
             Self::TargetOnly => "target only",
             Self::Neither => "neither",
@@ -56,7 +111,8 @@ impl Standing {
     }
 }
 
-/// One dyad on one proposition, with the codings behind each side (both accounts).
+/// One dyad on one proposition, with the codings behind each side (in the accounts the reading
+/// counts) and the counter-evidence: each side's contrast passages there.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DyadStanding {
     pub dyad: String,
@@ -67,6 +123,11 @@ pub struct DyadStanding {
     pub source_codings: Vec<CodingId>,
     #[serde(skip)]
     pub target_codings: Vec<CodingId>,
+    /// Distinct contrast passages of the source side's components, and their codings.
+    pub source_contrast_passages: usize,
+    pub source_contrast: Vec<CodingId>,
+    pub target_contrast_passages: usize,
+    pub target_contrast: Vec<CodingId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -81,9 +142,13 @@ pub struct PropositionSupport {
     pub basis: String,
     pub note: String,
     pub both: usize,
+    /// Dyads with both sides evidenced but not together (0 unless the reading asks for it).
+    pub apart: usize,
     pub source_only: usize,
     pub target_only: usize,
     pub neither: usize,
+    /// Dyads with counter-evidence: a contrast passage of either side.
+    pub contrast_dyads: usize,
     /// In dyad order.
     pub dyads: Vec<DyadStanding>,
 }
@@ -106,6 +171,11 @@ pub struct ComponentSupport {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Support {
     pub rule: SideRule,
+    /// `overlap`, `turn`, `near N`, or none.
+    pub together: Option<String>,
+    pub target_from_patient: bool,
+    /// The reading in words ([`Reading::describe`]).
+    pub rule_text: String,
     pub dyad_count: usize,
     pub components: Vec<ComponentSupport>,
     pub propositions: Vec<PropositionSupport>,
@@ -117,8 +187,103 @@ impl Support {
     }
 }
 
-/// The support of the theory's propositions in a triangulation.
-pub fn support(corpus: &Corpus, triangulation: &Triangulation, rule: SideRule) -> Support {
+/// One side of a proposition in one dyad.
+struct Side {
+    holds: bool,
+    codings: Vec<CodingId>,
+    contrast: Vec<CodingId>,
+}
+
+/// A side (`components`, positions in the triangulation) in one dyad's `cells`, counting the
+/// given accounts.
+fn side(cells: &[Cell], components: &[usize], accounts: &[Account], rule: SideRule) -> Side {
+    let evidenced: Vec<usize> = components
+        .iter()
+        .copied()
+        .filter(|&c| accounts.iter().any(|&a| cells[c].side(a).passages > 0))
+        .collect();
+    let holds = match rule {
+        SideRule::Any => !evidenced.is_empty(),
+        SideRule::All => !components.is_empty() && evidenced.len() == components.len(),
+    };
+    let ids = |components: &[usize], pick: fn(&crate::triangulation::Evidence) -> &[CodingId]| {
+        let mut seen = HashSet::new();
+        components
+            .iter()
+            .flat_map(|&c| accounts.iter().flat_map(move |&a| pick(cells[c].side(a))))
+            .copied()
+            .filter(|id| seen.insert(*id))
+            .collect::<Vec<_>>()
+    };
+    Side {
+        holds,
+        codings: ids(&evidenced, |e| &e.codings),
+        contrast: ids(components, |e| &e.contrast),
+    }
+}
+
+/// Whether a coding of `a` and one of `b` (positions in `corpus.codings`) are together in one
+/// source by `proximity`.
+fn together(corpus: &Corpus, proximity: Proximity, a: &[usize], b: &[usize]) -> bool {
+    let mut items: Vec<(usize, bool)> = a
+        .iter()
+        .map(|&i| (i, false))
+        .chain(b.iter().map(|&i| (i, true)))
+        .collect();
+    // Positions are in source order, then start: sorting by them sorts by source and start.
+    items.sort_unstable();
+    match proximity {
+        Proximity::Overlap | Proximity::Near(_) => {
+            let reach = match proximity {
+                Proximity::Near(n) => n + 1,
+                _ => 0,
+            };
+            // Per side, the furthest end seen so far in the current source: an earlier-starting
+            // passage of the other side reaches this one when its end (plus reach) passes
+            // this one's start.
+            let mut source = None;
+            let mut furthest = [None::<usize>; 2];
+            for (i, side) in items {
+                let coding = &corpus.codings[i];
+                if source != Some(coding.source) {
+                    source = Some(coding.source);
+                    furthest = [None, None];
+                }
+                if furthest[usize::from(!side)].is_some_and(|end| coding.span.start < end + reach) {
+                    return true;
+                }
+                let end = &mut furthest[usize::from(side)];
+                *end = Some(end.map_or(coding.span.end, |e| e.max(coding.span.end)));
+            }
+            false
+        }
+        Proximity::SameTurn => {
+            let turn_of = |i: usize| {
+                let coding = &corpus.codings[i];
+                let turns = &corpus.source(coding.source)?.turns;
+                let start = coding.span.start;
+                let t = turns.partition_point(|t| t.span.end <= start);
+                turns
+                    .get(t)
+                    .filter(|turn| turn.span.start <= start)
+                    .map(|_| (coding.source, t))
+            };
+            let of_a: HashSet<(SourceId, usize)> = a.iter().filter_map(|&i| turn_of(i)).collect();
+            b.iter()
+                .filter_map(|&i| turn_of(i))
+                .any(|t| of_a.contains(&t))
+        }
+    }
+}
+
+/// The support of the theory's propositions in a triangulation, read as `reading` says (a
+/// [`SideRule`] alone is the plain reading).
+pub fn support(
+    corpus: &Corpus,
+    triangulation: &Triangulation,
+    reading: impl Into<Reading>,
+) -> Support {
+    let reading: Reading = reading.into();
     let t = triangulation;
     let dyads_with = t.dyads_with_evidence();
     let components = t
@@ -152,6 +317,19 @@ pub fn support(corpus: &Corpus, triangulation: &Triangulation, rule: SideRule) -
             })
             .collect()
     };
+    let position: HashMap<CodingId, usize> = corpus
+        .codings
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id, i))
+        .collect();
+    let at = |ids: &[CodingId]| -> Vec<usize> { ids.iter().map(|id| position[id]).collect() };
+    const BOTH_ACCOUNTS: [Account; 2] = [Account::Clinician, Account::Patient];
+    let target_accounts: &[Account] = if reading.target_from_patient {
+        &[Account::Patient]
+    } else {
+        &BOTH_ACCOUNTS
+    };
     let propositions = corpus
         .theory
         .iter()
@@ -160,57 +338,49 @@ pub fn support(corpus: &Corpus, triangulation: &Triangulation, rule: SideRule) -
         .map(|(i, p)| {
             let from = positions(&p.from);
             let to = positions(&p.to);
-            let mut counts = [0usize; 4];
+            let mut counts: HashMap<Standing, usize> = HashMap::new();
+            let mut contrast_dyads = 0;
             let dyads = t
                 .dyads
                 .iter()
-                .enumerate()
-                .map(|(d, row)| {
-                    let cells = &t.cells[d];
-                    let side = |components: &[usize]| -> (bool, Vec<CodingId>) {
-                        let evidenced: Vec<usize> = components
-                            .iter()
-                            .copied()
-                            .filter(|&c| cells[c].presence().any())
-                            .collect();
-                        let holds = match rule {
-                            SideRule::Any => !evidenced.is_empty(),
-                            SideRule::All => {
-                                !components.is_empty() && evidenced.len() == components.len()
+                .zip(&t.cells)
+                .map(|(row, cells)| {
+                    let source = side(cells, &from, &BOTH_ACCOUNTS, reading.rule);
+                    let target = side(cells, &to, target_accounts, reading.rule);
+                    let standing = match (source.holds, target.holds) {
+                        (true, true) => match reading.together {
+                            Some(proximity)
+                                if !together(
+                                    corpus,
+                                    proximity,
+                                    &at(&source.codings),
+                                    &at(&target.codings),
+                                ) =>
+                            {
+                                Standing::Apart
                             }
-                        };
-                        let mut seen = HashSet::new();
-                        let codings = evidenced
-                            .iter()
-                            .flat_map(|&c| {
-                                cells[c]
-                                    .clinician
-                                    .codings
-                                    .iter()
-                                    .chain(&cells[c].patient.codings)
-                            })
-                            .copied()
-                            .filter(|id| seen.insert(*id))
-                            .collect();
-                        (holds, codings)
-                    };
-                    let (source, source_codings) = side(&from);
-                    let (target, target_codings) = side(&to);
-                    let standing = match (source, target) {
-                        (true, true) => Standing::Both,
+                            _ => Standing::Both,
+                        },
                         (true, false) => Standing::SourceOnly,
                         (false, true) => Standing::TargetOnly,
                         (false, false) => Standing::Neither,
                     };
-                    counts[standing as usize] += 1;
+                    *counts.entry(standing).or_default() += 1;
+                    contrast_dyads +=
+                        usize::from(!source.contrast.is_empty() || !target.contrast.is_empty());
                     DyadStanding {
                         dyad: row.label.clone(),
                         standing,
-                        source_codings,
-                        target_codings,
+                        source_contrast_passages: distinct_passages(corpus, &at(&source.contrast)),
+                        target_contrast_passages: distinct_passages(corpus, &at(&target.contrast)),
+                        source_codings: source.codings,
+                        target_codings: target.codings,
+                        source_contrast: source.contrast,
+                        target_contrast: target.contrast,
                     }
                 })
                 .collect();
+            let count = |s: Standing| counts.get(&s).copied().unwrap_or(0);
             PropositionSupport {
                 number: i + 1,
                 from: p.from.clone(),
@@ -220,30 +390,38 @@ pub fn support(corpus: &Corpus, triangulation: &Triangulation, rule: SideRule) -
                 relation: p.relation.clone(),
                 basis: p.basis.as_str().to_string(),
                 note: p.note.clone(),
-                both: counts[Standing::Both as usize],
-                source_only: counts[Standing::SourceOnly as usize],
-                target_only: counts[Standing::TargetOnly as usize],
-                neither: counts[Standing::Neither as usize],
+                both: count(Standing::Both),
+                apart: count(Standing::Apart),
+                source_only: count(Standing::SourceOnly),
+                target_only: count(Standing::TargetOnly),
+                neither: count(Standing::Neither),
+                contrast_dyads,
                 dyads,
             }
         })
         .collect();
     Support {
-        rule,
+        rule: reading.rule,
+        together: reading.together.map(|p| p.to_string()),
+        target_from_patient: reading.target_from_patient,
+        rule_text: reading.describe(),
         dyad_count: t.dyads.len(),
         components,
         propositions,
     }
 }
 
-/// The quotes behind one proposition in one dyad.
+/// The quotes behind one proposition in one dyad, counter-evidence apart.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PropositionExcerpts {
     pub number: usize,
     pub dyad: String,
     pub standing: Standing,
+    pub rule_text: String,
     pub source: Vec<Excerpt>,
     pub target: Vec<Excerpt>,
+    pub source_contrast: Vec<Excerpt>,
+    pub target_contrast: Vec<Excerpt>,
 }
 
 /// The excerpts of proposition `number` (1-based) in a dyad (by label).
@@ -272,8 +450,11 @@ pub fn proposition_excerpts(
         number,
         dyad: d.dyad.clone(),
         standing: d.standing,
+        rule_text: support.rule_text.clone(),
         source: Excerpt::all(corpus, &d.source_codings),
         target: Excerpt::all(corpus, &d.target_codings),
+        source_contrast: Excerpt::all(corpus, &d.source_contrast),
+        target_contrast: Excerpt::all(corpus, &d.target_contrast),
     })
 }
 
@@ -307,6 +488,37 @@ mod tests {
         assert!(
             any.propositions.iter().any(|p| p.both > 0),
             "the sample supports some"
+        );
+    }
+
+    #[test]
+    fn the_attributed_sample_tells_its_propositions_apart() {
+        // Once each clinician's passages count only for the dyads they are about, the
+        // propositions no longer all stand at every dyad (the issue's 10/10 everywhere).
+        let corpus = crate::test_support::sample();
+        let t = triangulate(&corpus, &Coders::All).expect("triangulation");
+        let any = support(&corpus, &t, SideRule::Any);
+        let both: HashSet<usize> = any.propositions.iter().map(|p| p.both).collect();
+        assert!(both.len() > 1, "{both:?}");
+        assert!(any.propositions.iter().any(|p| p.both < t.dyads.len()));
+        // The stricter readings only ever take support away.
+        let strict = support(
+            &corpus,
+            &t,
+            Reading {
+                rule: SideRule::Any,
+                together: Some(Proximity::SameTurn),
+                target_from_patient: true,
+            },
+        );
+        for (a, s) in any.propositions.iter().zip(&strict.propositions) {
+            assert!(s.both <= a.both, "P{}", a.number);
+        }
+        assert!(
+            any.propositions
+                .iter()
+                .zip(&strict.propositions)
+                .any(|(a, s)| s.both < a.both)
         );
     }
 
@@ -371,24 +583,149 @@ mod tiny_tests {
                 .map(|d| d.standing)
                 .collect()
         };
-        // Any: abiding (C1's interview) and trust (C1's interview) in both dyads.
+        // C1's interview attributes nothing, so it is no dyad's evidence. Any: valuing in P1's
+        // account, no trust; P2 holds only a contrast passage of trust.
         let any = support(&corpus, &t, SideRule::Any);
-        assert_eq!(standing(&any, to_trust), [Standing::Both, Standing::Both]);
-        // All: valuing too, which only P1's account holds.
+        assert_eq!(
+            standing(&any, to_trust),
+            [Standing::SourceOnly, Standing::Neither]
+        );
+        let p2 = &any.propositions[to_trust - 1].dyads[1];
+        assert_eq!(
+            (p2.source_contrast_passages, p2.target_contrast_passages),
+            (0, 1),
+            "the contrast passage is counter-evidence of the target side"
+        );
+        assert_eq!(any.propositions[to_trust - 1].contrast_dyads, 1);
+        // All: abiding too, which no dyad's account holds.
         let all = support(&corpus, &t, SideRule::All);
         assert_eq!(
             standing(&all, to_trust),
-            [Standing::Both, Standing::TargetOnly]
+            [Standing::Neither, Standing::Neither]
         );
-        // Nothing of healing is coded.
+        // Nothing of healing is coded, nor trust, hope or feeling known in a dyad's account.
         assert_eq!(
             standing(&any, to_healing),
-            [Standing::SourceOnly, Standing::SourceOnly]
+            [Standing::Neither, Standing::Neither]
         );
         assert_eq!(any.component("valuing").map(|c| c.dyads), Some(1));
         assert_eq!(
             any.component("trust").map(|c| (c.dyads, c.both_accounts)),
-            Some((2, 0))
+            Some((0, 0))
         );
+    }
+}
+
+#[cfg(test)]
+mod attributed_tests {
+    use super::*;
+    use crate::triangulation::{Coders, triangulate};
+
+    /// Where the three dyads of the attributed study stand on valuing + abiding → trust.
+    fn standings(reading: Reading) -> (Vec<Standing>, Support) {
+        let corpus = crate::test_support::attributed();
+        let t = triangulate(&corpus, &Coders::All).expect("triangulation");
+        let s = support(&corpus, &t, reading);
+        let p = s
+            .propositions
+            .iter()
+            .find(|p| p.from == ["valuing", "abiding"] && p.to == ["trust"])
+            .expect("valuing + abiding → trust");
+        assert_eq!(
+            p.both + p.apart + p.source_only + p.target_only + p.neither,
+            s.dyad_count
+        );
+        let dyads: Vec<&str> = p.dyads.iter().map(|d| d.dyad.as_str()).collect();
+        assert_eq!(dyads, ["C1-P1", "C1-P2", "C2-P3"]);
+        (p.dyads.iter().map(|d| d.standing).collect(), s.clone())
+    }
+
+    fn reading(together: Option<Proximity>, target_from_patient: bool) -> Reading {
+        Reading {
+            rule: SideRule::Any,
+            together,
+            target_from_patient,
+        }
+    }
+
+    #[test]
+    fn support_counts_each_dyads_own_accounts() {
+        use Standing::*;
+        let (plain, s) = standings(reading(None, false));
+        // C1-P1: abiding in C1's passage about Pat, valuing in P1's; trust in both.
+        // C1-P2: valuing in C1's passage about Quinn; trust only as P2's contrast passage.
+        // C2-P3: valuing in P3's account; trust in C2's passage about Sam.
+        assert_eq!(plain, [Both, SourceOnly, Both]);
+        let p = s
+            .propositions
+            .iter()
+            .find(|p| p.to == ["trust"] && p.from == ["valuing", "abiding"])
+            .expect("proposition");
+        let (c1p1, c1p2) = (&p.dyads[0], &p.dyads[1]);
+        assert_eq!(
+            c1p1.target_codings.len(),
+            3,
+            "C1's and P1's trust codings; the field note and C2's passage are not accounts"
+        );
+        assert_eq!(
+            (c1p2.target_contrast_passages, c1p2.target_contrast.len()),
+            (1, 1)
+        );
+        assert_eq!(p.contrast_dyads, 1);
+        assert!(s.rule_text.contains("its own accounts"));
+    }
+
+    #[test]
+    fn stricter_readings_narrow_support_and_combine() {
+        use Standing::*;
+        // The target side from the patient's account: C2-P3's trust is only C2's.
+        let (patient, s) = standings(reading(None, true));
+        assert_eq!(patient, [Both, SourceOnly, SourceOnly]);
+        assert!(s.rule_text.contains("patient's account"));
+        // Overlapping: no passage of valuing or abiding overlaps one of trust.
+        assert_eq!(
+            standings(reading(Some(Proximity::Overlap), false)).0,
+            [Apart, SourceOnly, Apart]
+        );
+        // The same turn: C1's turn about Pat, and P1's one turn, hold both; C2-P3's sides are
+        // in two sources.
+        let (turn, s) = standings(reading(Some(Proximity::SameTurn), false));
+        assert_eq!(turn, [Both, SourceOnly, Apart]);
+        assert_eq!(s.together.as_deref(), Some("turn"));
+        assert!(s.rule_text.contains("same turn"));
+        // One character apart ("me. I"): within 1, not within 0.
+        assert_eq!(
+            standings(reading(Some(Proximity::Near(1)), false)).0,
+            [Both, SourceOnly, Apart]
+        );
+        assert_eq!(
+            standings(reading(Some(Proximity::Near(0)), false)).0,
+            [Apart, SourceOnly, Apart]
+        );
+        // Combined: the same turn, the target from the patient's account.
+        assert_eq!(
+            standings(reading(Some(Proximity::SameTurn), true)).0,
+            [Both, SourceOnly, SourceOnly]
+        );
+    }
+
+    #[test]
+    fn a_dyads_quotes_include_its_counter_evidence() {
+        let corpus = crate::test_support::attributed();
+        let t = triangulate(&corpus, &Coders::All).expect("triangulation");
+        let s = support(&corpus, &t, SideRule::Any);
+        let n = s
+            .propositions
+            .iter()
+            .find(|p| p.from == ["valuing", "abiding"] && p.to == ["trust"])
+            .expect("proposition")
+            .number;
+        let ex = proposition_excerpts(&corpus, &s, n, "c1-p2").expect("excerpts");
+        assert_eq!(ex.standing, Standing::SourceOnly);
+        assert!(ex.target.is_empty());
+        let contrast: Vec<&str> = ex.target_contrast.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(contrast, ["I do not trust doctors."]);
+        assert_eq!(ex.source[0].text, "I listen to her.");
+        assert_eq!(ex.rule_text, s.rule_text);
     }
 }

@@ -36,6 +36,15 @@ pub(crate) fn corpus_with(
     texts: &[&str],
     codings: &[(usize, &str, usize, usize, &str, bool)],
 ) -> Corpus {
+    Corpus::new(bundle_with(texts, codings), None)
+}
+
+/// The study of [`corpus_with`] as a bundle, for a test to add dyads, attributions or
+/// interview details to before building its corpus.
+pub(crate) fn bundle_with(
+    texts: &[&str],
+    codings: &[(usize, &str, usize, usize, &str, bool)],
+) -> StudyBundle {
     let code = |name: &str, parent: Option<CodeId>| Code {
         id: CodeId::new(),
         parent,
@@ -125,20 +134,17 @@ pub(crate) fn corpus_with(
             version: 1,
         })
         .collect();
-    Corpus::new(
-        StudyBundle {
-            name: "fixture".into(),
-            description: String::new(),
-            participants,
-            dyads: Vec::new(),
-            codes,
-            sources,
-            codings,
-            memos: Vec::new(),
-            media: Vec::new(),
-            cases: Vec::new(),
-            attributions: Vec::new(),
-        },
-        None,
-    )
+    StudyBundle {
+        name: "fixture".into(),
+        description: String::new(),
+        participants,
+        dyads: Vec::new(),
+        codes,
+        sources,
+        codings,
+        memos: Vec::new(),
+        media: Vec::new(),
+        cases: Vec::new(),
+        attributions: Vec::new(),
+    }
 }

@@ -1,12 +1,15 @@
 //! Dyad triangulation: for each dyad and each theory component, the evidence in the
 //! clinician's account, in the patient's account, or in both (definitions in
-//! `docs/findings.md`, "Dyad triangulation").
+//! `docs/findings.md`, "Dyad triangulation" and "Accounts and attribution").
 //!
 //! - A coding is **evidence** for its code's component and for every ancestor of that
 //!   component in the theory (evidence of `presence` is evidence of `valuing`).
-//! - A source is the **clinician's account** of a dyad when its participant is the dyad's
-//!   clinician and [`Corpus::dyads_of`] lists the dyad; likewise the patient's. Sources with no
-//!   participant (a journal) or someone else's are no account of the dyad.
+//! - A coding speaks for the dyads [`Corpus::dyads_of_passage`] gives its span (the one rule):
+//!   for each, it is in the **clinician's account** when its source is the dyad's clinician's,
+//!   the **patient's account** when the patient's, else among **other sources** about the dyad
+//!   (a field note, another clinician's interview), which are quoted but never counted.
+//! - A coding that speaks for no dyad is its participant's **general** evidence ("about no
+//!   particular patient"), reported per participant and never counted for any dyad.
 //! - Evidence is counted in **distinct passages**: codings of one cell side in one source whose
 //!   spans overlap count once, so two coders coding the same passage (or a passage coded with a
 //!   component and one of its sub-components) do not double it.
@@ -132,12 +135,14 @@ impl Presence {
     }
 }
 
-/// Which account of a dyad a source is.
+/// Which account of a dyad a passage is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Account {
     Clinician,
     Patient,
+    /// A source about the dyad that is neither party's account: quoted, never counted.
+    Other,
 }
 
 /// One account's evidence in a cell.
@@ -152,17 +157,31 @@ pub struct Evidence {
     pub contrast: Vec<CodingId>,
 }
 
+impl Evidence {
+    /// The evidence of coding positions (`[evidence, contrast]`, into `corpus.codings`).
+    fn of(corpus: &Corpus, lists: &[Vec<usize>; 2]) -> Self {
+        Self {
+            passages: distinct_passages(corpus, &lists[0]),
+            codings: lists[0].iter().map(|&i| corpus.codings[i].id).collect(),
+            contrast_passages: distinct_passages(corpus, &lists[1]),
+            contrast: lists[1].iter().map(|&i| corpus.codings[i].id).collect(),
+        }
+    }
+}
+
 /// One dyad × component cell.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Cell {
     pub clinician: Evidence,
     pub patient: Evidence,
+    /// Sources about the dyad that are neither party's account: quoted, never in `presence`.
+    pub others: Evidence,
     /// Which accounts hold evidence (kept with the cell for readers of the JSON).
     pub presence: Presence,
 }
 
 impl Cell {
-    pub fn new(clinician: Evidence, patient: Evidence) -> Self {
+    pub fn new(clinician: Evidence, patient: Evidence, others: Evidence) -> Self {
         let presence = match (clinician.passages > 0, patient.passages > 0) {
             (true, true) => Presence::Both,
             (true, false) => Presence::ClinicianOnly,
@@ -172,6 +191,7 @@ impl Cell {
         Self {
             clinician,
             patient,
+            others,
             presence,
         }
     }
@@ -184,6 +204,7 @@ impl Cell {
         match account {
             Account::Clinician => &self.clinician,
             Account::Patient => &self.patient,
+            Account::Other => &self.others,
         }
     }
 }
@@ -196,14 +217,39 @@ pub struct DyadRow {
     pub patient: String,
 }
 
+/// A participant's evidence that speaks for no dyad: "about no particular patient".
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GeneralRow {
+    pub participant: String,
+    pub role: Role,
+    /// One per component, in the order of [`Triangulation::components`].
+    pub cells: Vec<Evidence>,
+}
+
+/// Which passages count for a dyad, in words: said wherever a dyad count is shown
+/// (`docs/findings.md`, "Accounts and attribution").
+pub const ACCOUNTS_RULE: &str = "A passage counts for the dyads it is attributed to (by dyad, \
+     or by a participant of the dyad); unattributed, for the dyad its source names or a \
+     patient's one dyad. It is in the clinician's account when its source is the dyad's \
+     clinician's, the patient's account when the patient's; other sources about the dyad \
+     (field notes, another clinician) are quoted, never counted. A clinician's unattributed \
+     passages are about no particular patient: shown apart, never counted for a dyad. Counts \
+     are distinct passages (overlapping codings in one source count once); contrast codings \
+     are listed apart, never counted.";
+
 /// The dyads × components matrix.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Triangulation {
+    /// [`ACCOUNTS_RULE`], so every view of the matrix can state it.
+    pub rule_text: &'static str,
     pub coders: Coders,
     pub components: Vec<ComponentRow>,
     pub dyads: Vec<DyadRow>,
     /// `cells[dyad][component]`, in the order of `dyads` and `components`.
     pub cells: Vec<Vec<Cell>>,
+    /// Participants (in study order) with evidence about no particular dyad; never counted in
+    /// `cells`.
+    pub general: Vec<GeneralRow>,
 }
 
 impl Triangulation {
@@ -228,6 +274,14 @@ impl Triangulation {
             })
     }
 
+    /// A participant's general evidence, by label; `None` when they have none.
+    pub fn general_of(&self, participant: &str) -> Option<&GeneralRow> {
+        let wanted = participant.trim();
+        self.general
+            .iter()
+            .find(|g| g.participant.eq_ignore_ascii_case(wanted))
+    }
+
     /// In how many dyads each component has evidence (either account), in component order.
     pub fn dyads_with_evidence(&self) -> Vec<usize> {
         (0..self.components.len())
@@ -238,6 +292,56 @@ impl Triangulation {
                     .count()
             })
             .collect()
+    }
+}
+
+/// Where a coding's evidence goes under the one rule ([`Corpus::dyads_of_passage`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// A dyad (its position in `corpus.dyads`) and the account the coding is in.
+    Dyad(usize, Account),
+    /// No dyad: the source's participant's general evidence.
+    General(ParticipantId),
+}
+
+/// Calls `found` with each coding's position in `corpus.codings`, the coding, and each place
+/// its evidence goes; a coding about no dyad in a source of no participant goes nowhere.
+pub(crate) fn place_codings(corpus: &Corpus, mut found: impl FnMut(usize, &Coding, Place)) {
+    let dyad_position: HashMap<DyadId, usize> = corpus
+        .dyads
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id, i))
+        .collect();
+    let places = |source: &Source, dyads: Vec<&Dyad>| -> Vec<Place> {
+        if dyads.is_empty() {
+            return source.participant.map(Place::General).into_iter().collect();
+        }
+        dyads
+            .into_iter()
+            .map(|d| {
+                let account = account_in(source, d).unwrap_or(Account::Other);
+                Place::Dyad(dyad_position[&d.id], account)
+            })
+            .collect()
+    };
+    for source in &corpus.sources {
+        let range = corpus.source_range(source.id);
+        let codings = &corpus.codings[range.clone()];
+        // Most sources have no attributions: their passages all speak for the general dyads.
+        let whole = corpus
+            .attributions_of(source.id)
+            .is_empty()
+            .then(|| places(source, corpus.general_dyads_of(source)));
+        for (i, coding) in range.zip(codings) {
+            let at = match &whole {
+                Some(p) => p.clone(),
+                None => places(source, corpus.dyads_of_passage(source, coding.span)),
+            };
+            for place in at {
+                found(i, coding, place);
+            }
+        }
     }
 }
 
@@ -253,7 +357,8 @@ fn account_in(source: &Source, dyad: &Dyad) -> Option<Account> {
     }
 }
 
-/// Distinct passages among codings (sorted by source, start): overlaps within a source merge.
+/// Distinct passages among codings (positions in `corpus.codings`): overlaps within a source
+/// merge.
 pub(crate) fn distinct_passages(corpus: &Corpus, codings: &[usize]) -> usize {
     let mut spans: Vec<(SourceId, Span)> = codings
         .iter()
@@ -276,6 +381,9 @@ pub(crate) fn distinct_passages(corpus: &Corpus, codings: &[usize]) -> usize {
     count
 }
 
+/// Coding positions per component, `[evidence, contrast]`.
+type Found = Vec<[Vec<usize>; 2]>;
+
 /// The dyads × components matrix of the study.
 pub fn triangulate(corpus: &Corpus, coders: &Coders) -> Result<Triangulation, CorpusError> {
     coders.check(corpus)?;
@@ -285,69 +393,57 @@ pub fn triangulate(corpus: &Corpus, coders: &Coders) -> Result<Triangulation, Co
         .enumerate()
         .map(|(i, c)| (c.id.as_str(), i))
         .collect();
-    let dyad_position: HashMap<DyadId, usize> = corpus
-        .dyads
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.id, i))
-        .collect();
-    // [dyad][component][account][contrast] → coding indexes into corpus.codings.
-    let mut found =
-        vec![
-            vec![[[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]]; components.len()];
-            corpus.dyads.len()
-        ];
-    let mut start = 0;
-    for source in &corpus.sources {
-        let codings = corpus.codings_of(source.id);
-        let range = start..start + codings.len();
-        start += codings.len();
-        let accounts: Vec<(usize, Account)> = corpus
-            .dyads_of(source)
-            .into_iter()
-            .filter_map(|d| Some((dyad_position[&d.id], account_in(source, d)?)))
-            .collect();
-        if accounts.is_empty() {
-            continue;
+    let empty: Found = vec![[Vec::new(), Vec::new()]; components.len()];
+    // [dyad][account] → per component; the general evidence per participant.
+    let mut found: Vec<[Found; 3]> =
+        vec![[empty.clone(), empty.clone(), empty.clone()]; corpus.dyads.len()];
+    let mut general: HashMap<ParticipantId, Found> = HashMap::new();
+    place_codings(corpus, |i, coding, place| {
+        if !coders.counts(coding) {
+            return;
         }
-        for (i, coding) in range.zip(codings) {
-            if !coders.counts(coding) {
-                continue;
-            }
-            let Some(mut at) = corpus
-                .code_component(coding.code)
-                .and_then(|c| position.get(c).copied())
-            else {
-                continue;
-            };
-            loop {
-                for &(d, account) in &accounts {
-                    found[d][at][account as usize][usize::from(coding.contrast)].push(i);
-                }
-                match components[at].parent {
-                    Some(p) => at = p,
-                    None => break,
-                }
+        let Some(mut at) = corpus
+            .code_component(coding.code)
+            .and_then(|c| position.get(c).copied())
+        else {
+            return;
+        };
+        let lists = match place {
+            Place::Dyad(d, account) => &mut found[d][account as usize],
+            Place::General(p) => general.entry(p).or_insert_with(|| empty.clone()),
+        };
+        loop {
+            lists[at][usize::from(coding.contrast)].push(i);
+            match components[at].parent {
+                Some(p) => at = p,
+                None => break,
             }
         }
-    }
-    let evidence = |lists: &[Vec<usize>; 2]| Evidence {
-        passages: distinct_passages(corpus, &lists[0]),
-        codings: lists[0].iter().map(|&i| corpus.codings[i].id).collect(),
-        contrast_passages: distinct_passages(corpus, &lists[1]),
-        contrast: lists[1].iter().map(|&i| corpus.codings[i].id).collect(),
-    };
+    });
     let cells = found
         .iter()
-        .map(|row| {
-            row.iter()
-                .map(|sides| {
+        .map(|[clinician, patient, others]| {
+            (0..components.len())
+                .map(|c| {
                     Cell::new(
-                        evidence(&sides[Account::Clinician as usize]),
-                        evidence(&sides[Account::Patient as usize]),
+                        Evidence::of(corpus, &clinician[c]),
+                        Evidence::of(corpus, &patient[c]),
+                        Evidence::of(corpus, &others[c]),
                     )
                 })
                 .collect()
+        })
+        .collect();
+    let general = corpus
+        .participants
+        .iter()
+        .filter_map(|p| {
+            let lists = general.get(&p.id)?;
+            Some(GeneralRow {
+                participant: p.label.clone(),
+                role: p.role,
+                cells: lists.iter().map(|l| Evidence::of(corpus, l)).collect(),
+            })
         })
         .collect();
     let label = |id: ParticipantId| {
@@ -366,10 +462,12 @@ pub fn triangulate(corpus: &Corpus, coders: &Coders) -> Result<Triangulation, Co
         })
         .collect();
     Ok(Triangulation {
+        rule_text: ACCOUNTS_RULE,
         coders: coders.clone(),
         components,
         dyads,
         cells,
+        general,
     })
 }
 
@@ -420,16 +518,39 @@ impl Excerpt {
     }
 }
 
-/// The quotes behind one cell, from each account, contrast apart.
+/// One account's quotes in a cell, with the counts the cell shows: `passages` distinct
+/// passages behind `evidence` (one quote per coding, so there may be more quotes than
+/// passages).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AccountExcerpts {
+    pub passages: usize,
+    pub evidence: Vec<Excerpt>,
+    pub contrast_passages: usize,
+    pub contrast: Vec<Excerpt>,
+}
+
+impl AccountExcerpts {
+    pub fn of(corpus: &Corpus, evidence: &Evidence) -> Self {
+        Self {
+            passages: evidence.passages,
+            evidence: Excerpt::all(corpus, &evidence.codings),
+            contrast_passages: evidence.contrast_passages,
+            contrast: Excerpt::all(corpus, &evidence.contrast),
+        }
+    }
+}
+
+/// The quotes behind one cell, from each account and from other sources about the dyad,
+/// contrast apart.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CellExcerpts {
     pub dyad: DyadRow,
     pub component: ComponentRow,
     pub presence: Presence,
-    pub clinician: Vec<Excerpt>,
-    pub patient: Vec<Excerpt>,
-    pub contrast_clinician: Vec<Excerpt>,
-    pub contrast_patient: Vec<Excerpt>,
+    pub clinician: AccountExcerpts,
+    pub patient: AccountExcerpts,
+    /// Not counted in `presence`.
+    pub others: AccountExcerpts,
 }
 
 /// The excerpts of one cell, the dyad by label or id and the component by id.
@@ -446,10 +567,40 @@ pub fn cell_excerpts(
         dyad: triangulation.dyads[d].clone(),
         component: triangulation.components[c].clone(),
         presence: cell.presence(),
-        clinician: Excerpt::all(corpus, &cell.clinician.codings),
-        patient: Excerpt::all(corpus, &cell.patient.codings),
-        contrast_clinician: Excerpt::all(corpus, &cell.clinician.contrast),
-        contrast_patient: Excerpt::all(corpus, &cell.patient.contrast),
+        clinician: AccountExcerpts::of(corpus, &cell.clinician),
+        patient: AccountExcerpts::of(corpus, &cell.patient),
+        others: AccountExcerpts::of(corpus, &cell.others),
+    })
+}
+
+/// The quotes of a participant's evidence of one component about no particular dyad.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GeneralExcerpts {
+    pub participant: String,
+    pub role: Role,
+    pub component: ComponentRow,
+    pub excerpts: AccountExcerpts,
+}
+
+/// A participant's (by label) general evidence of a component (by id); empty when they have
+/// none.
+pub fn general_excerpts(
+    corpus: &Corpus,
+    triangulation: &Triangulation,
+    participant: &str,
+    component: &str,
+) -> Result<GeneralExcerpts, CorpusError> {
+    let who = corpus.participant_by_label(participant)?;
+    let c = triangulation.component_position(component)?;
+    let none = Evidence::default();
+    let evidence = triangulation
+        .general_of(&who.label)
+        .map_or(&none, |g| &g.cells[c]);
+    Ok(GeneralExcerpts {
+        participant: who.label.clone(),
+        role: who.role,
+        component: triangulation.components[c].clone(),
+        excerpts: AccountExcerpts::of(corpus, evidence),
     })
 }
 

@@ -352,6 +352,173 @@ fn each_coding_speaks_for_the_dyads_worked_out_by_hand() {
     }
 }
 
+/// Per dyad and component, (clinician, patient) passages and the presence, worked out by hand
+/// from the table at the top: C1's "every patient" turn and C2's "Patients need hope" count for
+/// no dyad; the two overlapping abiding codings in c1 are one passage; p2's presence passage
+/// holds its trust coding, and its two valuing passages do not overlap.
+#[test]
+fn the_dyad_matrix_counts_as_worked_out_by_hand() {
+    use between_findings::triangulation::{Coders, Presence, triangulate};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let corpus = between_findings::Corpus::of(&build(dir.path(), false)).expect("corpus");
+    let t = triangulate(&corpus, &Coders::All).expect("triangulation");
+    let expected: &[(&str, &str, (usize, usize), Presence)] = &[
+        ("C1-P1", "valuing", (0, 1), Presence::PatientOnly),
+        ("C1-P1", "presence", (0, 0), Presence::None),
+        ("C1-P1", "abiding", (1, 0), Presence::ClinicianOnly),
+        ("C1-P1", "trust", (0, 1), Presence::PatientOnly),
+        ("C1-P1", "hope", (1, 0), Presence::ClinicianOnly),
+        ("C1-P2", "valuing", (1, 2), Presence::Both),
+        ("C1-P2", "presence", (1, 1), Presence::Both),
+        ("C1-P2", "abiding", (0, 0), Presence::None),
+        ("C1-P2", "trust", (0, 1), Presence::PatientOnly),
+        ("C1-P2", "hope", (0, 0), Presence::None),
+        ("C2-P3", "valuing", (0, 0), Presence::None),
+        ("C2-P3", "abiding", (1, 1), Presence::Both),
+        ("C2-P3", "not-giving-up", (0, 1), Presence::PatientOnly),
+        ("C2-P3", "trust", (0, 1), Presence::PatientOnly),
+        ("C2-P3", "hope", (0, 1), Presence::PatientOnly),
+    ];
+    let cell = |dyad: &str, component: &str| {
+        &t.cells[t.dyad_position(dyad).expect("dyad")]
+            [t.component_position(component).expect("component")]
+    };
+    for &(dyad, component, (clinician, patient), presence) in expected {
+        let c = cell(dyad, component);
+        assert_eq!(
+            (c.clinician.passages, c.patient.passages, c.presence),
+            (clinician, patient, presence),
+            "{dyad} × {component}"
+        );
+    }
+    // One passage, two codings: the overlapping abiding codings, both coders' trust in p1.
+    assert_eq!(cell("C1-P1", "abiding").clinician.codings.len(), 2);
+    assert_eq!(cell("C1-P1", "trust").patient.codings.len(), 2);
+    // sam's contrast on p3's trust passage is listed apart, not counted.
+    let trust = &cell("C2-P3", "trust").patient;
+    assert_eq!((trust.codings.len(), trust.contrast_passages), (1, 1));
+    // About no particular patient: C1's presence (so valuing) turn, C2's hope turn.
+    let general = |who: &str, component: &str| {
+        t.general_of(who).expect("general evidence").cells
+            [t.component_position(component).expect("component")]
+        .passages
+    };
+    assert_eq!(
+        [
+            general("C1", "presence"),
+            general("C1", "valuing"),
+            general("C1", "hope"),
+            general("C2", "hope"),
+            general("C2", "abiding"),
+        ],
+        [1, 1, 0, 1, 0]
+    );
+    assert_eq!(
+        t.general.len(),
+        2,
+        "patients' accounts all speak for their dyad"
+    );
+    // Case pages count alike: C1's valuing in C1-P1 (1 patient passage) and C1-P2 (1 + 2), and
+    // C1's "every patient" turn apart.
+    let cases = between_findings::Cases::new(&corpus, 3);
+    let c1 = cases.clinician("C1").expect("C1's case");
+    let valuing = c1.general.iter().find(|g| g.component == "valuing");
+    assert_eq!(valuing.map(|g| g.passages), Some(1));
+    let comparison = cases.comparison();
+    let column = comparison
+        .clinicians
+        .iter()
+        .position(|(label, _)| label == "C1")
+        .expect("C1's column");
+    let (_, _, row) = comparison
+        .rows
+        .iter()
+        .find(|(id, _, _)| id == "valuing")
+        .expect("valuing");
+    let c = &row[column];
+    assert_eq!((c.dyads, c.passages, c.general_passages), (2, 4, 1));
+}
+
+/// P1 valuing → trust and P2 abiding → hope, dyad by dyad, under each reading, worked out by
+/// hand from the matrix above and the texts: p1's valuing and trust passages are one turn, not
+/// overlapping; p2's presence passage contains "I trust her"; C1's abiding ends 6 characters
+/// before its hope (", and "), P3's not-giving-up 2 before its hope (", ").
+#[test]
+fn proposition_support_under_each_reading_as_worked_out_by_hand() {
+    use Standing::{Apart, Both, Neither, SourceOnly, TargetOnly};
+    use between_findings::Proximity;
+    use between_findings::propositions::{Reading, SideRule, Standing, support};
+    use between_findings::triangulation::{Coders, triangulate};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let corpus = between_findings::Corpus::of(&build(dir.path(), false)).expect("corpus");
+    let t = triangulate(&corpus, &Coders::All).expect("triangulation");
+    let standings = |together: Option<Proximity>, target_from_patient: bool| {
+        let s = support(
+            &corpus,
+            &t,
+            Reading {
+                rule: SideRule::Any,
+                together,
+                target_from_patient,
+            },
+        );
+        s.propositions
+            .iter()
+            .map(|p| p.dyads.iter().map(|d| d.standing).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    };
+    // Dyads in order C1-P1, C1-P2, C2-P3.
+    assert_eq!(
+        standings(None, false),
+        [[Both, Both, TargetOnly], [Both, Neither, Both]]
+    );
+    assert_eq!(
+        standings(None, true),
+        [[Both, Both, TargetOnly], [SourceOnly, Neither, Both]],
+        "C1-P1's hope is only in C1's account"
+    );
+    assert_eq!(
+        standings(Some(Proximity::Overlap), false),
+        [[Apart, Both, TargetOnly], [Apart, Neither, Apart]]
+    );
+    assert_eq!(
+        standings(Some(Proximity::SameTurn), false),
+        [[Both, Both, TargetOnly], [Both, Neither, Both]]
+    );
+    assert_eq!(
+        standings(Some(Proximity::Near(2)), false)[1],
+        [Apart, Neither, Both]
+    );
+    assert_eq!(
+        standings(Some(Proximity::Near(5)), false)[1],
+        [Apart, Neither, Both]
+    );
+    assert_eq!(
+        standings(Some(Proximity::Near(6)), false)[1],
+        [Both, Neither, Both]
+    );
+    // Counter-evidence: sam's contrast of trust in P3's account, against P1 in C2-P3 only.
+    let s = support(&corpus, &t, SideRule::Any);
+    let p1 = &s.propositions[0];
+    assert_eq!(p1.contrast_dyads, 1);
+    let c2p3 = &p1.dyads[2];
+    assert_eq!(
+        (
+            c2p3.source_contrast_passages,
+            c2p3.target_contrast_passages,
+            c2p3.target_contrast.len()
+        ),
+        (0, 1, 1)
+    );
+    assert_eq!(s.propositions[1].contrast_dyads, 0);
+    // Had sam agreed, the contrast would be evidence: no counter-evidence left.
+    let other = tempfile::tempdir().expect("tempdir");
+    let agreed = between_findings::Corpus::of(&build(other.path(), true)).expect("corpus");
+    let t = triangulate(&agreed, &Coders::All).expect("triangulation");
+    let p1 = &support(&agreed, &t, SideRule::Any).propositions[0];
+    assert_eq!((p1.contrast_dyads, p1.both), (0, 2));
+}
+
 /// Co-occurrence, by hand (pairs are one coder's codings; contrast codings take no part):
 /// - Valuing ~ Trust, overlap: p1's valuing and trust do not overlap; in p2 maria's presence
 ///   (the whole turn) overlaps her trust "I trust her": Presence ~ Trust 1. Without sub-codes
@@ -514,4 +681,51 @@ fn saturation_as_worked_out_by_hand() {
         of(StoppingRule::guest(2, 2, 0.1).expect("rule")).verdict,
         Verdict::NotYet { .. }
     ));
+}
+
+/// `query freq --by dyad` and `--by clinician`, per column, worked out from the table above:
+/// each coding once per column, contrast apart; the clinicians' words about no one under a
+/// column of their own; and `stats` counting alike.
+#[test]
+fn the_dyad_and_clinician_columns_count_as_worked_out_by_hand() {
+    use between_findings::{CodingFilter, Grouping};
+    use between_study::Count;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wb = build(dir.path(), false);
+    let corpus = between_findings::Corpus::of(&wb).expect("corpus");
+    let count = |codings, contrast| Count { codings, contrast };
+    let columns = |by: Grouping| {
+        let m = corpus
+            .matrix(&by, None, &CodingFilter::default())
+            .expect("a matrix");
+        let counts: Vec<(String, Count)> = m.column_counts().into_iter().collect();
+        (counts, m.rule)
+    };
+    let (by_dyad, rule) = columns(Grouping::Dyad);
+    assert_eq!(
+        by_dyad,
+        [
+            ("(about no particular dyad)".to_string(), count(2, 0)),
+            ("C1-P1".to_string(), count(6, 0)),
+            ("C1-P2".to_string(), count(4, 0)),
+            ("C2-P3".to_string(), count(4, 1)),
+        ]
+    );
+    assert!(rule.contains("counts for none"), "{rule}");
+    // No passage here is about two dyads, so the columns add up to every coding once.
+    let stats = wb.stats().expect("stats");
+    assert_eq!(
+        by_dyad.into_iter().map(|(_, c)| c).sum::<Count>(),
+        stats.count()
+    );
+    assert_eq!(stats.count(), count(16, 1));
+    let (by_clinician, _) = columns(Grouping::Clinician);
+    assert_eq!(
+        by_clinician,
+        [
+            ("C1".to_string(), count(11, 0)),
+            ("C2".to_string(), count(5, 1)),
+        ],
+        "a clinician's own words about no one are still theirs"
+    );
 }

@@ -12,19 +12,16 @@ fn columns(names: &[&str]) -> Vec<String> {
 }
 
 /// The support of each proposition: in how many dyads both sides, only one, or neither are
-/// evidenced.
+/// evidenced, with the dyads holding counter-evidence.
 pub fn propositions(support: &Support) -> Table {
     Table {
         id: "propositions".into(),
         title: "Proposition support across dyads".into(),
         note: format!(
-            "{} dyads. A side (a list of components) counts as evidenced in a dyad when {} of its \
-             components is, in either account; contrast passages never count.",
-            support.dyad_count,
-            match support.rule {
-                between_findings::propositions::SideRule::Any => "any",
-                between_findings::propositions::SideRule::All => "every one",
-            }
+            "Counts are dyads (of {}). {} \"Both, not together\": both sides evidenced but not \
+             together as the rule asks. \"Counter-evidence\": dyads with a contrast passage of \
+             either side in their own accounts.",
+            support.dyad_count, support.rule_text
         ),
         columns: columns(&[
             "Proposition",
@@ -33,9 +30,11 @@ pub fn propositions(support: &Support) -> Table {
             "To",
             "Basis",
             "Both",
+            "Both, not together",
             "Source only",
             "Target only",
             "Neither",
+            "Counter-evidence",
         ]),
         rows: support
             .propositions
@@ -48,9 +47,11 @@ pub fn propositions(support: &Support) -> Table {
                     Cell::text(p.to_names.join(" + ")),
                     Cell::text(&p.basis),
                     Cell::Count(p.both),
+                    Cell::Count(p.apart),
                     Cell::Count(p.source_only),
                     Cell::Count(p.target_only),
                     Cell::Count(p.neither),
+                    Cell::Count(p.contrast_dyads),
                 ]
             })
             .collect(),
@@ -68,10 +69,12 @@ pub fn dyad_matrix(t: &Triangulation) -> Table {
     Table {
         id: "dyad-matrix".into(),
         title: "Dyads × components".into(),
-        note: "Each cell: where the component is evidenced (both accounts, clinician only, \
-               patient only, or —), then passages in the clinician's / patient's account. \
-               Sub-components count for their component; contrast passages are not counted."
-            .into(),
+        note: format!(
+            "Each cell: where the component is evidenced (both accounts, clinician only, \
+             patient only, or —), then passages in the clinician's / patient's account. {} \
+             Sub-components count for their component.",
+            t.rule_text
+        ),
         columns: cols,
         rows: t
             .dyads
@@ -97,6 +100,34 @@ pub fn dyad_matrix(t: &Triangulation) -> Table {
                         Cell::text("—")
                     }
                 }));
+                row
+            })
+            .collect(),
+    }
+}
+
+/// Per participant and top-level component: the passages about no particular dyad, which no
+/// dyad counts.
+pub fn general(t: &Triangulation) -> Table {
+    let tops: Vec<usize> = (0..t.components.len())
+        .filter(|&c| t.components[c].depth == 0)
+        .collect();
+    let mut cols = vec!["Participant".to_string(), "Role".into()];
+    cols.extend(tops.iter().map(|&c| t.components[c].name.clone()));
+    Table {
+        id: "general-evidence".into(),
+        title: "About no particular patient".into(),
+        note: "Passages per component that are attributed to no dyad (a clinician's passages \
+               about their patients in general): never counted in the dyad matrix or in \
+               proposition support. Contrast passages are not counted."
+            .into(),
+        columns: cols,
+        rows: t
+            .general
+            .iter()
+            .map(|g| {
+                let mut row = vec![Cell::text(&g.participant), Cell::text(g.role.as_str())];
+                row.extend(tops.iter().map(|&c| Cell::Count(g.cells[c].passages)));
                 row
             })
             .collect(),

@@ -13,7 +13,7 @@ use between_findings::propositions::{SideRule, support};
 use between_findings::saturation::{GUEST_DEFAULT, StoppingRule, saturation};
 use between_findings::triangulation::{Coders, triangulate};
 use between_findings::{Corpus, CorpusError};
-use between_study::{AgreementReport, AgreementUnit, Workbench};
+use between_study::{AgreementReport, AgreementUnit, Count, Workbench};
 
 pub use files::{ReportError, Written, write_report};
 pub use tables::{Cell, Table};
@@ -156,8 +156,8 @@ pub fn build(corpus: &Corpus, agreement: Option<&AgreementReport>) -> Result<Rep
         section(
             "dyads",
             "The dyad matrix",
-            "For each dyad and component, the evidence in the clinician's account, the patient's, or both.",
-            vec![evidence::dyad_matrix(&matrix)],
+            "For each dyad and component, the evidence in the clinician's account, the patient's, or both; then the evidence about no particular patient, counted for no dyad.",
+            vec![evidence::dyad_matrix(&matrix), evidence::general(&matrix)],
         ),
         Section {
             figures: vec![Figure {
@@ -192,15 +192,20 @@ pub fn build(corpus: &Corpus, agreement: Option<&AgreementReport>) -> Result<Rep
             Vec::new(),
         ),
     });
+    // Contrast codings apart, as every count of codings (docs/findings.md).
+    let mut coded = Count::default();
+    for c in &corpus.codings {
+        coded.add(c.contrast, 1);
+    }
     Ok(Report {
         title: format!("Report: {}", corpus.name),
         subtitle: format!(
-            "{} clinicians, {} patients, {} dyads, {} sources, {} codings",
+            "{} clinicians, {} patients, {} dyads, {} sources, {}",
             count(Role::Clinician),
             count(Role::Patient),
             corpus.dyads.len(),
             corpus.sources.len(),
-            corpus.codings.len()
+            coded.in_words()
         ),
         sections,
     })
@@ -265,6 +270,66 @@ mod tests {
                 .any(|t| t.note.contains(between_study::CONTRAST_RULE)),
             "the contrast rule"
         );
+    }
+
+    #[test]
+    fn the_subtitle_counts_codings_as_stats_does_with_contrast_apart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wb = between_sample::materialise(&dir.path().join("s.between"), &Default::default())
+            .expect("sample");
+        let report = build(&Corpus::of(&wb).expect("corpus"), None).expect("report");
+        let stats = wb.stats().expect("stats");
+        assert!(stats.contrast > 0, "the sample has contrast codings");
+        assert!(
+            report.subtitle.ends_with(&format!(
+                ", {} codings (+{} contrast)",
+                stats.codings, stats.contrast
+            )),
+            "{}",
+            report.subtitle
+        );
+    }
+
+    #[test]
+    fn the_evidence_tables_state_their_rules_and_table_general_evidence_apart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wb = between_sample::materialise(&dir.path().join("s.between"), &Default::default())
+            .expect("sample");
+        let corpus = Corpus::of(&wb).expect("corpus");
+        let report = build(&corpus, None).expect("report");
+        let table = |id: &str| report.tables().find(|t| t.id == id).expect(id);
+        let matrix = triangulate(&corpus, &Coders::All).expect("triangulation");
+        let supported = support(&corpus, &matrix, SideRule::default());
+        let propositions = table("propositions");
+        assert!(propositions.note.contains(&supported.rule_text));
+        let both = propositions
+            .columns
+            .iter()
+            .position(|c| c == "Both")
+            .unwrap();
+        let counter = propositions
+            .columns
+            .iter()
+            .position(|c| c == "Counter-evidence")
+            .unwrap();
+        for (row, p) in propositions.rows.iter().zip(&supported.propositions) {
+            assert_eq!(row[both], Cell::Count(p.both));
+            assert_eq!(row[counter], Cell::Count(p.contrast_dyads));
+        }
+        assert!(table("dyad-matrix").note.contains(matrix.rule_text));
+        // The sample's clinicians speak of their patients in general too: tabled apart.
+        let general = table("general-evidence");
+        assert!(!matrix.general.is_empty());
+        assert_eq!(general.rows.len(), matrix.general.len());
+        let tops: Vec<usize> = (0..matrix.components.len())
+            .filter(|&c| matrix.components[c].depth == 0)
+            .collect();
+        for (row, g) in general.rows.iter().zip(&matrix.general) {
+            assert_eq!(row[0], Cell::text(&g.participant));
+            for (k, &c) in tops.iter().enumerate() {
+                assert_eq!(row[2 + k], Cell::Count(g.cells[c].passages));
+            }
+        }
     }
 
     #[test]

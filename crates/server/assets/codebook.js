@@ -6,7 +6,7 @@ import {
   api, apiAll, isOwner, canWrite, pageBase, el, append, clear, messageArea, describeError, safeColour, uid,
 } from './api.js';
 
-/** Fetches the codebook (depth-first list of `{code, path, depth, codings}`). */
+/** Fetches the codebook (depth-first list of `{code, path, depth, codings, contrast}`). */
 export function loadCodebook() {
   return apiAll('/codebook');
 }
@@ -20,6 +20,19 @@ export function descendantIds(nodes, id) {
   const depth = nodes[i].depth;
   for (let j = i + 1; j < nodes.length && nodes[j].depth > depth; j++) out.add(nodes[j].code.id);
   return out;
+}
+
+/**
+ * A code's count as every count is written: its codings, and contrast codings apart
+ * ("15 (+10 contrast)"; docs/findings.md, "Counting codings").
+ */
+export function countText(node) {
+  return node.contrast ? `${node.codings} (+${node.contrast} contrast)` : String(node.codings);
+}
+
+/** "15 codings (+10 contrast)", the same count in words. */
+function codingsText(node) {
+  return `${node.codings} codings${node.contrast ? ` (+${node.contrast} contrast)` : ''}`;
 }
 
 /** A small colour square; the colour is decoration, the name is always written beside it. */
@@ -141,7 +154,7 @@ export function mountCodebook(container, options = {}) {
       },
       swatch(code.colour),
       el('span', { class: 'code-name', text: code.name }),
-      el('span', { class: 'code-count', attrs: { 'aria-label': `${node.codings} codings` }, text: String(node.codings) }),
+      el('span', { class: 'code-count', attrs: { 'aria-label': codingsText(node) }, text: countText(node) }),
     );
     if (!code.component) button.append(el('span', { class: 'badge badge-open', text: 'open' }));
     return el('li', { class: 'code-item', dataset: { codeId: code.id } }, el('div', { class: 'code-row' }, button, tip));
@@ -173,7 +186,7 @@ export function mountCodebook(container, options = {}) {
       details.append(el('h3', { text: 'Indicators' }), el('ul', { class: 'indicators' }, code.indicators.map((i) => el('li', { text: i }))));
     }
     details.append(
-      el('p', { class: 'meta' }, code.component ? `Theory component: ${code.component}` : 'Open code (not from the theory)', ` · ${node.codings} codings`),
+      el('p', { class: 'meta' }, code.component ? `Theory component: ${code.component}` : 'Open code (not from the theory)', ` · ${codingsText(node)}`),
     );
     if (isOwner) details.append(ownerTools(node));
     const excerptsBox = el('section', { class: 'excerpts', attrs: { 'aria-label': `Excerpts coded ${node.path}` } });
@@ -309,7 +322,7 @@ export function mountCodebook(container, options = {}) {
       const target = pathOf(into);
       confirmStep(
         mergeForm,
-        `Merge '${node.path}' into '${target}'? Its ${node.codings} codings, its memos and its sub-codes move to '${target}', and '${node.path}' is deleted. This cannot be undone.`,
+        `Merge '${node.path}' into '${target}'? Its ${codingsText(node)}, its memos and its sub-codes move to '${target}', and '${node.path}' is deleted. This cannot be undone.`,
         'Merge',
         async () => {
           try {
@@ -432,7 +445,7 @@ export function mountCodebook(container, options = {}) {
       } else {
         // Counts may have changed; update the title line without refetching excerpts.
         const meta = details.querySelector('.meta');
-        if (meta) meta.textContent = `${node.code.component ? `Theory component: ${node.code.component}` : 'Open code (not from the theory)'} · ${node.codings} codings`;
+        if (meta) meta.textContent = `${node.code.component ? `Theory component: ${node.code.component}` : 'Open code (not from the theory)'} · ${codingsText(node)}`;
       }
     }
   }

@@ -11,7 +11,7 @@ import {
   api, apiAll, apiBase, page, canWrite, isBlinded, isOwner, pageBase, el, append, clear, messenger, describeError, cpLength, cpToUtf16,
   formatMs, formatDate, safeColour, debounce, uid,
 } from './api.js';
-import { mountCodebook, loadCodebook, swatch } from './codebook.js';
+import { mountCodebook, loadCodebook, swatch, countText } from './codebook.js';
 
 const main = document.querySelector('main#document');
 if (main) start(main);
@@ -966,7 +966,7 @@ function start(main) {
         const id = `${listId}-opt-${i}`;
         const li = el('li', { id, class: 'picker-option', attrs: { role: 'option', 'aria-selected': i === active ? 'true' : 'false' } });
         if (opt.kind === 'code') {
-          li.append(swatch(opt.node.code.colour), ' ', el('span', { class: 'option-path', text: opt.node.path }), el('span', { class: 'code-count', text: String(opt.node.codings) }));
+          li.append(swatch(opt.node.code.colour), ' ', el('span', { class: 'option-path', text: opt.node.path }), el('span', { class: 'code-count', text: countText(opt.node) }));
         } else {
           const under = parentSelect.value ? codeById.get(parentSelect.value).path : 'top level';
           li.classList.add('new-code');

@@ -25,8 +25,11 @@ function coderField(onChange) {
   return { input, field };
 }
 
-function excerptList(title, excerpts, cls) {
-  const section = el('section', { class: `excerpts ${cls}`, attrs: { 'aria-label': title } }, el('h3', { text: `${title} (${excerpts.length})` }));
+// One quote per coding: `title` says the codings quoted, and `passages` (when given) the
+// distinct passages the count beside it stands for, so the list and the cell agree.
+function excerptList(title, excerpts, cls, passages) {
+  const counted = passages === undefined ? `${excerpts.length} codings` : `${passages} passages, ${excerpts.length} codings`;
+  const section = el('section', { class: `excerpts ${cls}`, attrs: { 'aria-label': title } }, el('h3', { text: `${title} (${counted})` }));
   if (!excerpts.length) section.append(el('p', { class: 'muted', text: 'None.' }));
   const list = el('ul');
   for (const e of excerpts) {
@@ -51,16 +54,20 @@ function dyads(main, message) {
   const controls = el('form', { class: 'card findings-controls', attrs: { 'aria-label': 'Matrix options' }, on: { submit: (e) => e.preventDefault() } },
     el('div', { class: 'field' }, el('label', { attrs: { for: viewSelect.id }, text: 'View' }), viewSelect), coderBox);
   const table = el('div', { class: 'matrix-wrap' });
+  const general = el('section', { id: 'general-evidence', attrs: { 'aria-label': 'About no particular patient' } });
   const detail = el('section', { id: 'cell-detail', attrs: { 'aria-live': 'polite', 'aria-label': 'Quotes behind the cell' } });
+  // The rule comes with the matrix (docs/findings.md, "Accounts and attribution").
+  const rule = el('p', { id: 'accounts-rule', class: 'muted rule' });
   append(main,
     el('h1', { text: 'Dyads × components' }),
     el('p', { class: 'muted', text: 'Evidence of each theory component in the clinician’s and the patient’s account of each dyad. Sub-components count for their parent; overlapping codings count once; contrast codings are shown apart and never counted.' }),
-    controls, table, detail);
+    rule, controls, table, general, detail);
 
   async function load() {
     message.clear();
     try {
       matrix = await api('GET', `/findings/triangulation${query({ coder: coder.value.trim() })}`);
+      rule.textContent = matrix.rule_text;
       draw();
       clear(detail);
     } catch (e) {
@@ -101,6 +108,49 @@ function dyads(main, message) {
     });
     table.append(el('table', { class: 'data matrix' }, el('thead', {}, head), body),
       el('p', { class: 'muted', text: view === 'counts' ? 'Cells: clinician / patient passages. † contrast passages (not evidence).' : 'both: both accounts; C: clinician only; P: patient only; –: none. † contrast passages (not evidence).' }));
+    drawGeneral();
+  }
+
+  // Participants' passages attributed to no dyad: participants × top-level components.
+  function drawGeneral() {
+    clear(general);
+    if (!matrix.general.length) return;
+    const tops = matrix.components.map((c, ci) => [c, ci]).filter(([c]) => c.depth === 0);
+    const head = el('tr', {}, el('th', { text: 'Participant', attrs: { scope: 'col' } }));
+    for (const [c] of tops) head.append(el('th', { text: c.name, attrs: { scope: 'col' } }));
+    const body = el('tbody');
+    for (const g of matrix.general) {
+      const row = el('tr', {}, el('th', { attrs: { scope: 'row' }, text: `${g.participant} (${g.role})` }));
+      for (const [c, ci] of tops) {
+        const e = g.cells[ci];
+        row.append(el('td', {}, el('button', {
+          type: 'button', class: 'cell general', text: String(e.passages),
+          dataset: { participant: g.participant, component: c.id },
+          attrs: { 'aria-label': `${g.participant}, ${c.name}: ${e.passages} passages about no particular patient` },
+          on: { click: () => showGeneral(g, c) },
+        })));
+      }
+      body.append(row);
+    }
+    append(general, el('h2', { text: 'About no particular patient' }),
+      el('p', { class: 'muted', text: 'Passages attributed to no dyad (a clinician speaking of their patients in general), per top-level component: never counted in the matrix above.' }),
+      el('table', { class: 'data matrix general' }, el('thead', {}, head), body));
+  }
+
+  async function showGeneral(g, c) {
+    message.clear();
+    try {
+      const x = await api('GET', `/findings/triangulation/general${query({ participant: g.participant, component: c.id, coder: coder.value.trim() })}`);
+      clear(detail);
+      append(detail,
+        el('h2', { text: `${x.participant} × ${x.component.name}: about no particular patient` }),
+        el('div', { class: 'accounts' },
+          excerptList('Passages (counted for no dyad)', x.excerpts.evidence, 'general', x.excerpts.passages),
+          excerptList('Contrast (not evidence)', x.excerpts.contrast, 'contrast-general', x.excerpts.contrast_passages)));
+      detail.scrollIntoView({ block: 'nearest' });
+    } catch (e) {
+      message.show(describeError(e));
+    }
   }
 
   async function showCell(d, c) {
@@ -111,11 +161,13 @@ function dyads(main, message) {
       append(detail,
         el('h2', { text: `${x.dyad.label} × ${x.component.name}: ${PRESENCE[x.presence][1]}` }),
         el('div', { class: 'accounts' },
-          excerptList(`Clinician’s account (${x.dyad.clinician})`, x.clinician, 'clinician'),
-          excerptList(`Patient’s account (${x.dyad.patient})`, x.patient, 'patient')),
+          excerptList(`Clinician’s account (${x.dyad.clinician})`, x.clinician.evidence, 'clinician', x.clinician.passages),
+          excerptList(`Patient’s account (${x.dyad.patient})`, x.patient.evidence, 'patient', x.patient.passages)),
         el('div', { class: 'accounts contrast' },
-          excerptList('Contrast, clinician (not evidence)', x.contrast_clinician, 'contrast-clinician'),
-          excerptList('Contrast, patient (not evidence)', x.contrast_patient, 'contrast-patient')));
+          excerptList('Contrast, clinician (not evidence)', x.clinician.contrast, 'contrast-clinician', x.clinician.contrast_passages),
+          excerptList('Contrast, patient (not evidence)', x.patient.contrast, 'contrast-patient', x.patient.contrast_passages)),
+        el('div', { class: 'accounts others' },
+          excerptList('Other sources about the dyad (not counted)', x.others.evidence, 'others', x.others.passages)));
       detail.scrollIntoView({ block: 'nearest' });
     } catch (e) {
       message.show(describeError(e));
@@ -133,8 +185,25 @@ function model(main, message) {
     ruleSelect.append(el('option', { value: v, text: label }));
   }
   ruleSelect.addEventListener('change', () => load());
+  const togetherSelect = el('select', { id: uid('together') });
+  for (const [v, label] of [['', 'anywhere in the dyad’s accounts'], ['overlap', 'together: in overlapping passages'], ['turn', 'together: in the same turn'], ['near', 'together: within N characters']]) {
+    togetherSelect.append(el('option', { value: v, text: label }));
+  }
+  const within = el('input', { type: 'number', id: uid('within'), min: '0', step: '1', value: '200' });
+  const fromPatient = el('input', { type: 'checkbox', id: uid('from-patient') });
+  for (const input of [togetherSelect, within, fromPatient]) input.addEventListener('change', () => load());
   const controls = el('form', { class: 'card findings-controls', attrs: { 'aria-label': 'Support options' }, on: { submit: (e) => e.preventDefault() } },
-    el('div', { class: 'field' }, el('label', { attrs: { for: ruleSelect.id }, text: 'A side of a proposition is evidenced in a dyad when' }), ruleSelect), coderBox);
+    el('div', { class: 'field' }, el('label', { attrs: { for: ruleSelect.id }, text: 'A side of a proposition is evidenced in a dyad when' }), ruleSelect),
+    el('div', { class: 'field' }, el('label', { attrs: { for: togetherSelect.id }, text: 'Both sides' }), togetherSelect),
+    el('div', { class: 'field' }, el('label', { attrs: { for: within.id }, text: 'N (characters, for “within N”)' }), within),
+    el('div', { class: 'field' }, fromPatient, el('label', { attrs: { for: fromPatient.id }, text: ' the target side from the patient’s account' })),
+    coderBox);
+  const readingParams = () => ({
+    rule: ruleSelect.value,
+    together: togetherSelect.value === 'near' ? `near:${within.value || 0}` : togetherSelect.value,
+    target_from_patient: fromPatient.checked ? 'true' : '',
+    coder: coder.value.trim(),
+  });
   const tableBox = el('div', { class: 'propositions' });
   const detail = el('section', { id: 'proposition-detail', attrs: { 'aria-live': 'polite', 'aria-label': 'Quotes behind a proposition' } });
   // The model as its theory states it, then weighted by this study's evidence.
@@ -148,10 +217,10 @@ function model(main, message) {
 
   async function load() {
     message.clear();
-    const q = query({ rule: ruleSelect.value, coder: coder.value.trim() });
+    const q = query(readingParams());
     figure.src = `${apiBase}/findings/figure.svg${q}`;
     download.href = figure.src;
-    evidenceFigure.src = `${apiBase}/findings/figure.svg${query({ view: 'evidence', rule: ruleSelect.value, coder: coder.value.trim() })}`;
+    evidenceFigure.src = `${apiBase}/findings/figure.svg${query({ view: 'evidence', ...readingParams() })}`;
     evidenceDownload.href = evidenceFigure.src;
     try {
       const s = await api('GET', `/findings/propositions${q}`);
@@ -167,7 +236,7 @@ function model(main, message) {
         for (const d of p.dyads) {
           dyadCell.append(el('button', {
             type: 'button', class: `link-button standing-${d.standing}`, text: d.dyad,
-            attrs: { title: d.standing.replace('-', ' ') },
+            attrs: { title: `${d.standing.replaceAll('-', ' ')}${d.source_contrast_passages + d.target_contrast_passages ? `; counter-evidence: ${d.source_contrast_passages} source, ${d.target_contrast_passages} target contrast passages` : ''}` },
             on: { click: () => showDyad(p, d.dyad) },
           }), ' ');
         }
@@ -176,15 +245,18 @@ function model(main, message) {
           el('td', { text: `${p.from_names.join(' + ')} → ${p.to_names.join(' + ')}` }),
           el('td', { text: `${p.relation}${p.basis === 'project assumption' ? ' (project assumption)' : ''}` }),
           el('td', { class: 'number', text: String(p.both) }),
+          el('td', { class: 'number', text: String(p.apart) }),
           el('td', { class: 'number', text: String(p.source_only) }),
           el('td', { class: 'number', text: String(p.target_only) }),
           el('td', { class: 'number', text: String(p.neither) }),
+          el('td', { class: 'number counter-evidence', text: String(p.contrast_dyads) }),
           dyadCell));
       }
       const head = el('tr', {});
-      for (const h of ['', 'Proposition', 'Relation', 'Both sides', 'Source only', 'Target only', 'Neither', 'Dyads (click for quotes)']) head.append(el('th', { text: h, attrs: { scope: 'col' } }));
+      for (const h of ['', 'Proposition', 'Relation', 'Both sides', 'Both, not together', 'Source only', 'Target only', 'Neither', 'Counter-evidence', 'Dyads (click for quotes)']) head.append(el('th', { text: h, attrs: { scope: 'col' } }));
       tableBox.append(el('table', { class: 'data propositions-table' }, el('thead', {}, head), body),
-        el('p', { class: 'muted', text: `Counts are dyads (of ${s.dyad_count}).` }));
+        el('p', { class: 'muted', text: `Counts are dyads (of ${s.dyad_count}). “Both, not together”: both sides evidenced, not together as asked. Counter-evidence: dyads with a contrast passage of either side in their own accounts.` }),
+        el('p', { id: 'support-rule', class: 'muted rule', text: `Rule: ${s.rule_text}` }));
     } catch (e) {
       message.show(describeError(e));
     }
@@ -193,12 +265,16 @@ function model(main, message) {
   async function showDyad(p, dyad) {
     message.clear();
     try {
-      const x = await api('GET', `/findings/propositions/excerpts${query({ number: p.number, dyad, rule: ruleSelect.value, coder: coder.value.trim() })}`);
+      const x = await api('GET', `/findings/propositions/excerpts${query({ number: p.number, dyad, ...readingParams() })}`);
       clear(detail);
-      append(detail, el('h2', { text: `P${x.number} in ${x.dyad}: ${x.standing.replace('-', ' ')}` }),
+      append(detail, el('h2', { text: `P${x.number} in ${x.dyad}: ${x.standing.replaceAll('-', ' ')}` }),
         el('div', { class: 'accounts' },
           excerptList(`Source side: ${p.from_names.join(' + ')}`, x.source, 'source'),
-          excerptList(`Target side: ${p.to_names.join(' + ')}`, x.target, 'target')));
+          excerptList(`Target side: ${p.to_names.join(' + ')}`, x.target, 'target')),
+        el('div', { class: 'accounts contrast' },
+          excerptList('Counter-evidence, source side (contrast)', x.source_contrast, 'contrast-source'),
+          excerptList('Counter-evidence, target side (contrast)', x.target_contrast, 'contrast-target')),
+        el('p', { class: 'muted rule', text: `Rule: ${x.rule_text}` }));
     } catch (e) {
       message.show(describeError(e));
     }

@@ -120,9 +120,14 @@ function start(main) {
       tr.append(cellButton(row, 'total', 'total', row.total), el('td', { class: 'number', text: String(row.total.contrast) }));
       body.append(tr);
     }
+    // Per column, every coding of the table once (a coding of a sub-code too, however many rows it is in).
+    const foot = el('tr', { class: 'matrix-totals' }, el('th', { attrs: { scope: 'row' }, text: 'All these codes (each coding once)' }));
+    m.totals.forEach((t, i) => foot.append(el('td', { class: 'number', attrs: { title: `${t.contrast} contrast, apart` } }, String(t.codings))));
+    foot.append(el('td'), el('td'));
     matrixOut.append(
-      el('p', { class: 'meta', text: `Codings per code and ${m.by}${m.include_subcodes ? ', sub-codes counted with their parent' : ''}. Contrast codings are counted apart. Choose a number to read its excerpts.` }),
-      el('div', { class: 'table-scroll' }, el('table', { class: 'data matrix-table' }, el('thead', {}, head), body)),
+      el('p', { class: 'meta', text: `Codings per code and ${m.by}. Choose a number to read its excerpts.` }),
+      el('div', { class: 'table-scroll' }, el('table', { class: 'data matrix-table' }, el('thead', {}, head), body, el('tfoot', {}, foot))),
+      el('p', { class: 'meta matrix-rule', text: m.rule }),
     );
   }
 
@@ -300,6 +305,14 @@ function start(main) {
       const keys = new Set();
       for (const p of people) for (const k of Object.keys(p.attributes || {})) keys.add(k);
       for (const k of [...keys].sort()) bySelect.append(el('option', { value: `attribute:${k}`, text: `attribute: ${k}` }));
+      // What the interviews record (others present, interviewer…), where any has a value.
+      const recorded = new Set();
+      for (const s of await apiAll('/sources')) {
+        for (const [k, v] of Object.entries(s.interview || {})) {
+          if (v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0)) recorded.add(k);
+        }
+      }
+      for (const k of [...recorded].sort()) bySelect.append(el('option', { value: `interview:${k}`, text: `interview: ${k.replaceAll('_', ' ')}` }));
     } catch (e) {
       message.show(describeError(e));
     }

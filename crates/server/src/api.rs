@@ -139,11 +139,7 @@ async fn study(viewer: Viewer) -> ApiResult {
         .study
         .read(&viewer.account, move |b| {
             let study = b.study()?;
-            let visible: usize = b
-                .coding_progress(&who)?
-                .values()
-                .flat_map(|m| m.values())
-                .sum();
+            let visible: between_study::Count = b.coding_counts_seen_by(&who)?.into_values().sum();
             Ok(json!({
                 "name": study.name,
                 "description": study.description,
@@ -154,7 +150,8 @@ async fn study(viewer: Viewer) -> ApiResult {
                     "dyads": b.dyads()?.len(),
                     "sources": b.sources()?.len(),
                     "codes": b.codebook()?.len(),
-                    "codings": visible,
+                    "codings": visible.codings,
+                    "contrast": visible.contrast,
                     "memos": b.visible_memos(&who, b.memos(None)?)?.len(),
                 },
             }))

@@ -11,10 +11,10 @@ use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use between_findings::Corpus;
-use between_findings::propositions::{self as props, SideRule};
+use between_findings::propositions::{self as props, Reading, SideRule};
 use between_findings::saturation::{self as sat, StoppingRule};
 use between_findings::triangulation::{self as tri, Coders};
+use between_findings::{Corpus, Proximity};
 use between_report::svg::ModelView;
 use serde::Deserialize;
 
@@ -28,6 +28,7 @@ pub fn api_routes() -> Router<Arc<App>> {
     Router::new()
         .route(&format!("{API}/triangulation"), get(triangulation))
         .route(&format!("{API}/triangulation/cell"), get(cell))
+        .route(&format!("{API}/triangulation/general"), get(general))
         .route(&format!("{API}/propositions"), get(propositions))
         .route(
             &format!("{API}/propositions/excerpts"),
@@ -50,7 +51,13 @@ struct Options {
     coder: Option<String>,
     /// `any` (default) or `all`.
     rule: Option<String>,
+    /// `overlap`, `turn` or `near:N`: both sides of a proposition together in one source.
+    together: Option<String>,
+    /// The target side of a proposition from the patient's account.
+    #[serde(default)]
+    target_from_patient: bool,
     dyad: Option<String>,
+    participant: Option<String>,
     component: Option<String>,
     number: Option<usize>,
     /// Saturation: `consecutive` (default; `k`, `fewer_than`) or `guest` (`base`, `run`,
@@ -83,11 +90,24 @@ impl Options {
         Coders::from_option(self.coder.as_deref())
     }
 
-    fn rule(&self) -> Result<SideRule, ApiError> {
-        self.rule
+    fn reading(&self) -> Result<Reading, ApiError> {
+        let rule: SideRule = self
+            .rule
             .as_deref()
             .map_or(Ok(SideRule::Any), str::parse)
-            .map_err(ApiError::bad_request)
+            .map_err(ApiError::bad_request)?;
+        let together = self
+            .together
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .map(str::parse::<Proximity>)
+            .transpose()
+            .map_err(ApiError::bad_request)?;
+        Ok(Reading {
+            rule,
+            together,
+            target_from_patient: self.target_from_patient,
+        })
     }
 
     fn model_view(&self) -> Result<ModelView, ApiError> {
@@ -144,9 +164,21 @@ async fn cell(viewer: Viewer, Params(o): Params) -> Result<Response, ApiError> {
     Ok(Json(cell).into_response())
 }
 
+async fn general(viewer: Viewer, Params(o): Params) -> Result<Response, ApiError> {
+    let quotes = over_corpus(&viewer, move |c| {
+        let participant = Options::required(&o.participant, "participant")?;
+        let component = Options::required(&o.component, "component")?;
+        let t = tri::triangulate(c, &o.coders())?;
+        tri::general_excerpts(c, &t, participant, component).map_err(ApiError::from)
+    })
+    .await?;
+    Ok(Json(quotes).into_response())
+}
+
 fn support(c: &Corpus, o: &Options) -> Result<props::Support, ApiError> {
+    let reading = o.reading()?;
     let t = tri::triangulate(c, &o.coders())?;
-    Ok(props::support(c, &t, o.rule()?))
+    Ok(props::support(c, &t, reading))
 }
 
 async fn propositions(viewer: Viewer, Params(o): Params) -> Result<Response, ApiError> {

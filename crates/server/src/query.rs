@@ -13,8 +13,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use between_core::{CodeId, Role, SourceId};
 use between_findings::{
-    CodeAllPlan, CodeQuery, CodingFilter, Corpus, Grouping, Proximity, QueryError, SearchFilter,
-    TextQuery,
+    CodeAllPlan, CodeQuery, CodingFilter, Corpus, Grouping, GroupingError, Proximity, QueryError,
+    SearchFilter, TextQuery,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -52,6 +52,10 @@ async fn page(PageViewer(v): PageViewer) -> Result<Html<String>, ApiError> {
 }
 
 fn query_error(e: QueryError) -> ApiError {
+    ApiError::bad_request(e.to_string())
+}
+
+fn grouping_error(e: GroupingError) -> ApiError {
     ApiError::bad_request(e.to_string())
 }
 
@@ -161,7 +165,8 @@ async fn grouped(viewer: Viewer, q: Params, default: &str) -> Result<Response, A
     let by = q.grouping(default)?;
     over_corpus(&viewer, move |corpus| {
         let codes = codes_in(corpus, &q.codes)?;
-        Ok(json_of(corpus.matrix(&by, codes.as_deref(), &q.filter())))
+        let m = corpus.matrix(&by, codes.as_deref(), &q.filter());
+        Ok(json_of(m.map_err(grouping_error)?))
     })
     .await
 }
@@ -172,7 +177,9 @@ async fn cell(viewer: Viewer, page: Page, Query(q): Query<Params>) -> Result<Res
     over_corpus(&viewer, move |corpus| {
         let code = code_in(corpus, q.required(&q.code, "the cell's code")?)?;
         let column = q.required(&q.column, "the cell's column")?;
-        let m = corpus.matrix(&by, Some(&[code]), &q.filter());
+        let m = corpus
+            .matrix(&by, Some(&[code]), &q.filter())
+            .map_err(grouping_error)?;
         let cell = m
             .cell(code, column)
             .ok_or_else(|| ApiError::not_found(format!("no column '{column}'")))?;

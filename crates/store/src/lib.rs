@@ -119,8 +119,9 @@ pub trait Reader {
     fn coding(&self, id: CodingId) -> Result<Coding>;
     /// How many codings each coder has in each source.
     fn coding_counts_by_source(&self) -> Result<Vec<(SourceId, String, usize)>>;
-    /// How many codings each code has (codes without any are absent).
-    fn coding_counts(&self) -> Result<Vec<(CodeId, usize)>>;
+    /// How many codings each code has, as (code, contrast flag, count) (codes without any
+    /// are absent).
+    fn coding_counts(&self) -> Result<Vec<(CodeId, bool, usize)>>;
     /// All memos, or those on one target.
     fn memos(&self, target: Option<MemoTarget>) -> Result<Vec<Memo>>;
     fn cases(&self) -> Result<Vec<Case>>;

@@ -846,12 +846,12 @@ impl<C: Conn> Reader for C {
         .map_err(|e| self.fail(e))
     }
 
-    fn coding_counts(&self) -> Result<Vec<(CodeId, usize)>> {
+    fn coding_counts(&self) -> Result<Vec<(CodeId, bool, usize)>> {
         collect(
             self.conn(),
-            "SELECT code_id, count(*) FROM coding GROUP BY code_id",
+            "SELECT code_id, contrast, count(*) FROM coding GROUP BY code_id, contrast",
             [],
-            |r| Ok((id_at(r, 0)?, r.get(1)?)),
+            |r| Ok((id_at(r, 0)?, r.get(1)?, r.get(2)?)),
         )
         .map_err(|e| self.fail(e))
     }

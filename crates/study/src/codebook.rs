@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use between_core::*;
 use between_model::Theory;
 
-use crate::{MemoView, StudyError, StudyResult, Workbench};
+use crate::{Count, MemoView, StudyError, StudyResult, Workbench};
 
 /// Colour of open codes that have no parent to inherit one from.
 const OPEN_CODE_COLOUR: &str = "#555555";
@@ -152,13 +152,15 @@ impl CodePath {
     }
 }
 
-/// A code in the tree, with how often it is used.
+/// A code in the tree, with how often it is used (contrast codings apart: `codings` and
+/// `contrast` in JSON).
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct CodeNode {
     pub code: Code,
     pub path: String,
     pub depth: usize,
-    pub codings: usize,
+    #[serde(flatten)]
+    pub count: Count,
 }
 
 impl Workbench {
@@ -190,7 +192,16 @@ impl Workbench {
 
     /// The codebook as a depth-first tree, with coding counts.
     pub fn codebook(&self) -> StudyResult<Vec<CodeNode>> {
-        self.codebook_counting(self.store.coding_counts()?.into_iter().collect())
+        self.codebook_counting(self.coding_counts()?)
+    }
+
+    /// Every code's codings, contrast apart (codes without any are absent).
+    pub(crate) fn coding_counts(&self) -> StudyResult<HashMap<CodeId, Count>> {
+        let mut counts: HashMap<CodeId, Count> = HashMap::new();
+        for (code, contrast, n) in self.store.coding_counts()? {
+            counts.entry(code).or_default().add(contrast, n);
+        }
+        Ok(counts)
     }
 
     /// The codebook as `viewer` may see it: its counts leave out codings hidden from them.
@@ -198,7 +209,7 @@ impl Workbench {
         self.codebook_counting(self.coding_counts_seen_by(viewer)?)
     }
 
-    fn codebook_counting(&self, counts: HashMap<CodeId, usize>) -> StudyResult<Vec<CodeNode>> {
+    fn codebook_counting(&self, counts: HashMap<CodeId, Count>) -> StudyResult<Vec<CodeNode>> {
         let paths = self.code_paths()?;
         let mut children: HashMap<Option<CodeId>, Vec<&Code>> = HashMap::new();
         for c in paths.codes() {
@@ -216,7 +227,7 @@ impl Workbench {
                 code: c.clone(),
                 path: paths.path(c.id).to_string(),
                 depth,
-                codings: counts.get(&c.id).copied().unwrap_or(0),
+                count: counts.get(&c.id).copied().unwrap_or_default(),
             });
             stack.extend(below(Some(c.id), depth + 1));
         }

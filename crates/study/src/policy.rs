@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use between_core::*;
 
-use crate::{MemoView, StudyError, StudyResult, Workbench};
+use crate::{Count, MemoView, StudyError, StudyResult, Workbench};
 
 /// The person at the command line (or a program using the library directly): holding the
 /// study file, they own it.
@@ -258,16 +258,17 @@ impl Workbench {
         blindness.may_compare(who, &compared)
     }
 
-    /// How many codings of each code `viewer` may see (codes without any are absent).
-    pub fn coding_counts_seen_by(&self, viewer: &Account) -> StudyResult<HashMap<CodeId, usize>> {
+    /// How many codings of each code `viewer` may see, contrast apart (codes without any are
+    /// absent).
+    pub fn coding_counts_seen_by(&self, viewer: &Account) -> StudyResult<HashMap<CodeId, Count>> {
         let blind = self.blindness()?;
         if !blind.restricts(viewer) {
-            return Ok(self.store.coding_counts()?.into_iter().collect());
+            return self.coding_counts();
         }
-        let mut counts = HashMap::new();
+        let mut counts: HashMap<CodeId, Count> = HashMap::new();
         for c in self.store.codings(&Default::default())? {
             if !blind.hides(viewer, c.source, &c.coder) {
-                *counts.entry(c.code).or_default() += 1;
+                counts.entry(c.code).or_default().add(c.contrast, 1);
             }
         }
         Ok(counts)

@@ -223,22 +223,42 @@ fn codes_go_on_exact_spans_by_quote_or_offsets() {
     assert_eq!(
         (
             stats.sources,
-            stats.codings,
+            stats.count(),
             stats.participants,
             stats.dyads
         ),
-        (1, 3, 2, 1)
+        (
+            1,
+            Count {
+                codings: 2,
+                contrast: 1
+            },
+            2,
+            1
+        )
     );
+    let book = b.codebook().unwrap();
+    for node in &book {
+        assert_eq!(stats.by_code[&node.path], node.count, "{}", node.path);
+    }
+    assert_eq!(stats.count().to_string(), "2 (+1 contrast)");
     assert_eq!(stats.by_code["Trust"].codings, 1);
     assert_eq!(stats.by_role["patient"].codings, 1);
     assert_eq!(
         stats.by_role["other"],
         Count {
-            codings: 2,
+            codings: 1,
             contrast: 1
         }
     );
-    assert_eq!(stats.by_coder["sam"].codings, 1);
+    assert_eq!(
+        stats.by_coder["sam"],
+        Count {
+            codings: 0,
+            contrast: 1
+        },
+        "sam's one coding is a contrast coding"
+    );
 }
 
 #[test]

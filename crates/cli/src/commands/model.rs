@@ -4,28 +4,44 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use between_findings::Corpus;
-use between_findings::propositions::{self as props, SideRule, Support};
+use between_findings::propositions::{self as props, Reading, SideRule, Support};
 use between_findings::saturation::{self as sat, Saturation, StoppingRule};
-use between_findings::triangulation::{self as tri, Coders, Excerpt, Triangulation};
+use between_findings::triangulation::{
+    self as tri, AccountExcerpts, Coders, Excerpt, Triangulation,
+};
+use between_findings::{Corpus, Proximity};
 
 use super::{Ctx, csv_stdout, json};
 use between_report::svg::ModelView;
 
 use crate::args::{
-    FigureArgs, FigureView, FindingFormat, MatrixView, PropositionsArgs, SaturationArgs,
-    SideRuleArg, TriangulateArgs,
+    FigureArgs, FigureView, FindingFormat, MatrixView, PropositionsArgs, ReadingArgs,
+    SaturationArgs, SideRuleArg, TriangulateArgs,
 };
 
-fn side_rule(rule: SideRuleArg) -> SideRule {
-    match rule {
-        SideRuleArg::Any => SideRule::Any,
-        SideRuleArg::All => SideRule::All,
-    }
+fn reading(a: &ReadingArgs) -> Result<Reading> {
+    Ok(Reading {
+        rule: match a.rule {
+            SideRuleArg::Any => SideRule::Any,
+            SideRuleArg::All => SideRule::All,
+        },
+        together: a
+            .together
+            .as_deref()
+            .map(str::parse::<Proximity>)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+        target_from_patient: a.target_from_patient,
+    })
 }
 
+/// Quotes under a heading that counts them: one quote per coding, so the heading says codings.
 fn print_excerpts(out: &mut impl Write, heading: &str, excerpts: &[Excerpt]) -> Result<()> {
-    writeln!(out, "{heading} ({}):", excerpts.len())?;
+    writeln!(out, "{heading} ({} codings):", excerpts.len())?;
+    print_quotes(out, excerpts)
+}
+
+fn print_quotes(out: &mut impl Write, excerpts: &[Excerpt]) -> Result<()> {
     for e in excerpts {
         writeln!(
             out,
@@ -41,10 +57,45 @@ fn print_excerpts(out: &mut impl Write, heading: &str, excerpts: &[Excerpt]) -> 
     Ok(())
 }
 
+/// One account's quotes, headed by the passages the cell counts and the codings quoted.
+fn print_account(out: &mut impl Write, heading: &str, account: &AccountExcerpts) -> Result<()> {
+    writeln!(
+        out,
+        "{heading}: {} passages ({} codings):",
+        account.passages,
+        account.evidence.len()
+    )?;
+    print_quotes(out, &account.evidence)?;
+    writeln!(
+        out,
+        "{heading}, contrast (not evidence): {} passages ({} codings):",
+        account.contrast_passages,
+        account.contrast.len()
+    )?;
+    print_quotes(out, &account.contrast)
+}
+
 pub(super) fn triangulate(ctx: &Ctx, a: TriangulateArgs) -> Result<()> {
     let corpus = ctx.corpus(&a.study)?;
     let t = tri::triangulate(&corpus, &Coders::from_option(a.coder.as_deref()))?;
-    if let (Some(dyad), Some(component)) = (&a.dyad, &a.component) {
+    if let (Some(who), Some(component)) = (&a.general, &a.component) {
+        let g = tri::general_excerpts(&corpus, &t, who, component)?;
+        if a.format == FindingFormat::Json {
+            return json(&g);
+        }
+        let mut out = io::stdout().lock();
+        writeln!(
+            out,
+            "{} × {}, about no particular patient (counted for no dyad)",
+            g.participant, g.component.name
+        )?;
+        return print_account(&mut out, "Passages", &g.excerpts);
+    }
+    if let Some(component) = &a.component {
+        let dyad = a
+            .dyad
+            .as_deref()
+            .context("--component needs --dyad or --general")?;
         let cell = tri::cell_excerpts(&corpus, &t, dyad, component)?;
         if a.format == FindingFormat::Json {
             return json(&cell);
@@ -57,17 +108,12 @@ pub(super) fn triangulate(ctx: &Ctx, a: TriangulateArgs) -> Result<()> {
             cell.component.name,
             cell.presence.as_str()
         )?;
-        print_excerpts(&mut out, "Clinician's account", &cell.clinician)?;
-        print_excerpts(&mut out, "Patient's account", &cell.patient)?;
-        print_excerpts(
+        print_account(&mut out, "Clinician's account", &cell.clinician)?;
+        print_account(&mut out, "Patient's account", &cell.patient)?;
+        print_account(
             &mut out,
-            "Contrast, clinician (not evidence)",
-            &cell.contrast_clinician,
-        )?;
-        print_excerpts(
-            &mut out,
-            "Contrast, patient (not evidence)",
-            &cell.contrast_patient,
+            "Other sources about the dyad (not counted)",
+            &cell.others,
         )?;
         return Ok(());
     }
@@ -92,6 +138,7 @@ fn triangulation_csv(t: &Triangulation) -> Result<()> {
         "presence",
         "clinician_contrast_passages",
         "patient_contrast_passages",
+        "other_sources_passages",
         "clinician_codings",
         "patient_codings",
     ])?;
@@ -116,6 +163,7 @@ fn triangulation_csv(t: &Triangulation) -> Result<()> {
                 cell.presence.as_str().to_string(),
                 cell.clinician.contrast_passages.to_string(),
                 cell.patient.contrast_passages.to_string(),
+                cell.others.passages.to_string(),
                 ids(&cell.clinician.codings),
                 ids(&cell.patient.codings),
             ])?;
@@ -203,17 +251,43 @@ fn triangulation_table(t: &Triangulation, view: MatrixView) -> Result<()> {
             writeln!(out, "{line}")?;
         }
     }
+    if !t.general.is_empty() {
+        writeln!(
+            out,
+            "About no particular patient (unattributed passages; counted for no dyad):"
+        )?;
+        for g in &t.general {
+            let counts: Vec<String> = t
+                .components
+                .iter()
+                .zip(&g.cells)
+                .filter(|(c, e)| c.depth == 0 && e.passages > 0)
+                .map(|(c, e)| format!("{} {}", c.name, e.passages))
+                .collect();
+            if !counts.is_empty() {
+                writeln!(
+                    out,
+                    "  {} ({}): {}",
+                    g.participant,
+                    g.role.as_str(),
+                    counts.join(", ")
+                )?;
+            }
+        }
+    }
+    writeln!(out, "{} See docs/findings.md.", t.rule_text)?;
     Ok(())
 }
 
-fn support(corpus: &Corpus, coder: Option<&str>, rule: SideRuleArg) -> Result<Support> {
+fn support(corpus: &Corpus, coder: Option<&str>, r: &ReadingArgs) -> Result<Support> {
+    let reading = reading(r)?;
     let t = tri::triangulate(corpus, &Coders::from_option(coder))?;
-    Ok(props::support(corpus, &t, side_rule(rule)))
+    Ok(props::support(corpus, &t, reading))
 }
 
 pub(super) fn propositions(ctx: &Ctx, a: PropositionsArgs) -> Result<()> {
     let corpus = ctx.corpus(&a.study)?;
-    let s = support(&corpus, a.coder.as_deref(), a.rule)?;
+    let s = support(&corpus, a.coder.as_deref(), &a.reading)?;
     if let (Some(number), Some(dyad)) = (a.number, &a.dyad) {
         let ex = props::proposition_excerpts(&corpus, &s, number, dyad)?;
         if a.format == FindingFormat::Json {
@@ -229,6 +303,17 @@ pub(super) fn propositions(ctx: &Ctx, a: PropositionsArgs) -> Result<()> {
         )?;
         print_excerpts(&mut out, "Source side", &ex.source)?;
         print_excerpts(&mut out, "Target side", &ex.target)?;
+        print_excerpts(
+            &mut out,
+            "Counter-evidence, source side (contrast)",
+            &ex.source_contrast,
+        )?;
+        print_excerpts(
+            &mut out,
+            "Counter-evidence, target side (contrast)",
+            &ex.target_contrast,
+        )?;
+        writeln!(out, "Rule: {}", ex.rule_text)?;
         return Ok(());
     }
     match a.format {
@@ -242,11 +327,14 @@ pub(super) fn propositions(ctx: &Ctx, a: PropositionsArgs) -> Result<()> {
                 "relation",
                 "basis",
                 "both",
+                "both_not_together",
                 "source_only",
                 "target_only",
                 "neither",
+                "dyads_with_contrast",
                 "dyads",
                 "dyads_both",
+                "rule",
             ])?;
             for p in &s.propositions {
                 let both: Vec<&str> = p
@@ -262,11 +350,14 @@ pub(super) fn propositions(ctx: &Ctx, a: PropositionsArgs) -> Result<()> {
                     p.relation.clone(),
                     p.basis.clone(),
                     p.both.to_string(),
+                    p.apart.to_string(),
                     p.source_only.to_string(),
                     p.target_only.to_string(),
                     p.neither.to_string(),
+                    p.contrast_dyads.to_string(),
                     s.dyad_count.to_string(),
                     both.join(" "),
+                    s.rule_text.clone(),
                 ])?;
             }
             w.flush()?;
@@ -280,8 +371,8 @@ pub(super) fn propositions(ctx: &Ctx, a: PropositionsArgs) -> Result<()> {
             }
             writeln!(
                 out,
-                "{:<4} {:<60} {:>5} {:>7} {:>7} {:>7}",
-                "", "proposition", "both", "source", "target", "neither"
+                "{:<4} {:<60} {:>5} {:>5} {:>7} {:>7} {:>7} {:>8}",
+                "", "proposition", "both", "apart", "source", "target", "neither", "contrast"
             )?;
             for p in &s.propositions {
                 let edge = format!(
@@ -292,24 +383,23 @@ pub(super) fn propositions(ctx: &Ctx, a: PropositionsArgs) -> Result<()> {
                 );
                 writeln!(
                     out,
-                    "{:<4} {:<60} {:>5} {:>7} {:>7} {:>7}",
+                    "{:<4} {:<60} {:>5} {:>5} {:>7} {:>7} {:>7} {:>8}",
                     format!("P{}", p.number),
                     edge,
                     p.both,
+                    p.apart,
                     p.source_only,
                     p.target_only,
-                    p.neither
+                    p.neither,
+                    p.contrast_dyads
                 )?;
             }
             writeln!(
                 out,
-                "Dyads ({}) by where each proposition's sides are evidenced (a side: {} of its components, in either account).",
-                s.dyad_count,
-                match s.rule {
-                    SideRule::Any => "any",
-                    SideRule::All => "all",
-                }
+                "Dyads (of {}) by where each proposition's sides are evidenced: both; both but not together (apart); source side only; target side only; neither. Contrast: dyads with counter-evidence (a contrast passage of either side).",
+                s.dyad_count
             )?;
+            writeln!(out, "Rule: {}", s.rule_text)?;
             Ok(())
         }
     }
@@ -329,7 +419,7 @@ pub(super) fn figure(ctx: &Ctx, a: FigureArgs) -> Result<()> {
         corpus.theory.is_some(),
         "the study has no theory: there is no model to draw"
     );
-    let s = support(&corpus, a.coder.as_deref(), a.rule)?;
+    let s = support(&corpus, a.coder.as_deref(), &a.reading)?;
     let to_stdout = a.out.as_os_str() == "-";
     let figures = match a.view {
         FigureView::Structure => vec![(ModelView::Structure, a.out.clone())],

@@ -182,11 +182,15 @@ fn by_group(
     print: fn(&Matrix, ListFormat) -> Result<()>,
 ) -> Result<()> {
     let codes = codes_of(corpus, &choice.codes)?;
-    let m = corpus.matrix(by, codes.as_deref(), &filter_of(choice));
+    let m = corpus.matrix(by, codes.as_deref(), &filter_of(choice))?;
     if format == ListFormat::Json {
         return json(&m);
     }
-    print(&m, format)
+    print(&m, format)?;
+    if format == ListFormat::Text {
+        outln!("\n{}", m.rule);
+    }
+    Ok(())
 }
 
 fn shown_note(shown: usize, total: usize) -> String {

@@ -60,7 +60,8 @@ fn coding(s: &Source, c: &Code, start: usize, end: usize, coder: &str, contrast:
     }
 }
 
-/// A clinician C with patients P and Q. C's interview names no dyad, so it speaks for both.
+/// A clinician C with patients P and Q. C's interview names no dyad and attributes nothing, so
+/// it is C's general evidence, about no particular patient.
 struct Small {
     corpus: Corpus,
     in_p_trust_short: CodingId,
@@ -148,9 +149,9 @@ fn a_dyad_case_puts_each_account_on_its_side_and_contrasts_apart() {
     let cases = Cases::new(&small.corpus, 3);
     let cp = cases.dyad("c-p").expect("dyad");
     let trust = component(&cp, "trust");
-    assert_eq!((trust.clinician_passages, trust.patient_passages), (1, 2));
-    assert_eq!(trust.evidenced_in(), "both");
-    assert_eq!(trust.clinician[0].quote.text, "I trust");
+    assert_eq!((trust.clinician_passages, trust.patient_passages), (0, 2));
+    assert_eq!(trust.evidenced_in(), "patient");
+    assert!(trust.clinician.is_empty());
     assert_eq!(
         trust.patient[0].quote.text, "I trust her.",
         "the passage coded twice comes before the one coded once"
@@ -181,10 +182,10 @@ fn a_dyad_case_puts_each_account_on_its_side_and_contrasts_apart() {
     let trust = component(&cq, "trust");
     assert_eq!(
         (trust.clinician_passages, trust.patient_passages),
-        (1, 0),
-        "the clinician's interview speaks for every dyad of theirs"
+        (0, 0),
+        "the clinician's unattributed interview speaks for none of their dyads"
     );
-    assert_eq!(trust.evidenced_in(), "clinician");
+    assert_eq!(trust.evidenced_in(), "none");
     assert!(cases.dyad("C-X").is_err());
 }
 
@@ -218,10 +219,11 @@ fn clinicians_are_compared_by_component() {
         .iter()
         .find(|(id, _, _)| id == "trust")
         .expect("trust row");
-    assert_eq!(trust[0].dyads, 2);
+    assert_eq!(trust[0].dyads, 1, "only P's account holds trust");
+    assert_eq!(trust[0].passages, 2);
     assert_eq!(
-        trust[0].passages, 3,
-        "C's own passage counts once though it speaks for two dyads"
+        trust[0].general_passages, 1,
+        "C's unattributed passage is apart"
     );
     let clinician = cases.clinician("C").expect("clinician");
     assert_eq!(clinician.dyads.len(), 2);
@@ -236,8 +238,15 @@ fn clinicians_are_compared_by_component() {
             .iter()
             .map(|d| d.evidence.evidenced_in())
             .collect::<Vec<_>>(),
-        ["both", "clinician"]
+        ["patient", "none"]
     );
+    let general = clinician
+        .general
+        .iter()
+        .find(|g| g.component == "trust")
+        .expect("trust");
+    assert_eq!(general.passages, 1);
+    assert_eq!(general.excerpts[0].quote.text, "I trust");
     assert!(cases.clinician("P").is_err(), "P is a patient");
 }
 
@@ -310,15 +319,12 @@ fn the_sample_studys_cases_carry_memos_narratives_and_exemplars() {
     assert!(c2.memos.iter().any(|m| m.title == "Uncertainty and hope"));
 }
 
-#[test]
-fn a_cases_counts_are_the_dyad_matrix_counts() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let wb = between_sample::materialise(&dir.path().join("s.between"), &Default::default())
-        .expect("sample");
-    let corpus = Corpus::of(&wb).expect("corpus");
-    let matrix = crate::triangulation::triangulate(&corpus, &crate::triangulation::Coders::All)
+/// Every case's counts are the dyad matrix's, and a clinician's general evidence is the
+/// matrix's general row.
+fn assert_cases_count_as_the_matrix(corpus: &Corpus) {
+    let matrix = crate::triangulation::triangulate(corpus, &crate::triangulation::Coders::All)
         .expect("matrix");
-    let cases = Cases::new(&corpus, 3);
+    let cases = Cases::new(corpus, 3);
     for (d, row) in matrix.dyads.iter().enumerate() {
         let case = cases.dyad(&row.label).expect("case");
         for evidence in &case.components {
@@ -339,4 +345,79 @@ fn a_cases_counts_are_the_dyad_matrix_counts() {
             .sum::<usize>();
         assert!(case.contrasts.len() <= contrasts, "{}", row.label);
     }
+    for p in corpus
+        .participants
+        .iter()
+        .filter(|p| p.role == Role::Clinician)
+    {
+        let case = cases.clinician(&p.label).expect("clinician");
+        for g in &case.general {
+            let c = matrix.component_position(&g.component).expect("c");
+            let expected = matrix
+                .general_of(&p.label)
+                .map_or(0, |r| r.cells[c].passages);
+            assert_eq!(g.passages, expected, "{} / {}", p.label, g.component);
+        }
+    }
+}
+
+#[test]
+fn a_cases_counts_are_the_dyad_matrix_counts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wb = between_sample::materialise(&dir.path().join("s.between"), &Default::default())
+        .expect("sample");
+    assert_cases_count_as_the_matrix(&Corpus::of(&wb).expect("corpus"));
+    assert_cases_count_as_the_matrix(&crate::test_support::attributed());
+}
+
+#[test]
+fn cases_count_attributed_passages_and_keep_general_evidence_apart() {
+    let corpus = crate::test_support::attributed();
+    let cases = Cases::new(&corpus, 3);
+    let c1p1 = cases.dyad("C1-P1").expect("dyad");
+    let abiding = component(&c1p1, "abiding");
+    assert_eq!(
+        (abiding.clinician_passages, abiding.patient_passages),
+        (1, 0)
+    );
+    assert_eq!(abiding.clinician[0].quote.text, "I never give up on Pat.");
+    let trust = component(&c1p1, "trust");
+    assert_eq!(
+        (trust.clinician_passages, trust.patient_passages),
+        (1, 1),
+        "the field note and C2's passage are no party's account"
+    );
+    assert_eq!(c1p1.clinician_sources, ["c1.txt"]);
+    let c1p2 = cases.dyad("C1-P2").expect("dyad");
+    assert_eq!(component(&c1p2, "abiding").evidenced_in(), "none");
+    assert_eq!(component(&c1p2, "valuing").evidenced_in(), "clinician");
+    assert_eq!(c1p2.contrasts.len(), 1);
+
+    let c1 = cases.clinician("C1").expect("C1");
+    let general: Vec<(&str, usize)> = c1
+        .general
+        .iter()
+        .filter(|g| g.passages > 0)
+        .map(|g| (g.component.as_str(), g.passages))
+        .collect();
+    assert_eq!(general, [("abiding", 1)]);
+    let comparison = cases.comparison();
+    let column = comparison
+        .clinicians
+        .iter()
+        .position(|(label, _)| label == "C1")
+        .expect("C1");
+    let (_, _, abiding) = comparison
+        .rows
+        .iter()
+        .find(|(id, _, _)| id == "abiding")
+        .expect("abiding row");
+    assert_eq!(
+        (
+            abiding[column].dyads,
+            abiding[column].passages,
+            abiding[column].general_passages
+        ),
+        (1, 1, 1)
+    );
 }

@@ -15,7 +15,7 @@
 use std::fmt::Write;
 
 use between_findings::Corpus;
-use between_findings::propositions::{PropositionSupport, SideRule, Support};
+use between_findings::propositions::{PropositionSupport, Support};
 use between_model::Kind;
 
 use super::{colour, escape, header, text};
@@ -55,18 +55,13 @@ impl std::str::FromStr for ModelView {
     }
 }
 
-/// The rule behind the evidence figure's numbers, stated in full in its subtitle. The counts
-/// are `Support`'s; when its rule changes, this text changes with it (here only).
+/// The rule behind the evidence figure's numbers, stated in full in its subtitle: what the
+/// figure's n/N mean, then the reading `Support` counted by, in its own words.
 pub fn support_rule(support: &Support) -> String {
-    let side = match support.rule {
-        SideRule::Any => "at least one",
-        SideRule::All => "every one",
-    };
     format!(
-        "A component's n/N (node area) is the dyads, of N, with evidence of it; a proposition's \
-         n/N (edge width) is the dyads in which both its sides are evidenced. A side is evidenced \
-         in a dyad when {side} of its components is: a passage of it or of a sub-component, not \
-         a contrast case, in the clinician's or the patient's account counted for that dyad."
+        "A component's n/N (node area) is the dyads, of N, with evidence of it in either account; \
+         a proposition's n/N (edge width) is the dyads that support it. {}",
+        support.rule_text
     )
 }
 

@@ -47,6 +47,7 @@ const GET_ROUTES: &[(&str, &str, &str)] = &[
     ("exchange.rs", "\"/codebook.qdc\"", "/api/v1/studies/sample/exchange/codebook.qdc"),
     ("model_findings.rs", "&format!(\"{API}/triangulation\")", "/api/v1/studies/sample/findings/triangulation"),
     ("model_findings.rs", "&format!(\"{API}/triangulation/cell\")", "/api/v1/studies/sample/findings/triangulation/cell?dyad=C1-P01&component=trust"),
+    ("model_findings.rs", "&format!(\"{API}/triangulation/general\")", "/api/v1/studies/sample/findings/triangulation/general?participant=C1&component=trust"),
     ("model_findings.rs", "&format!(\"{API}/propositions\")", "/api/v1/studies/sample/findings/propositions"),
     ("model_findings.rs", "&format!(\"{API}/propositions/excerpts\")", "/api/v1/studies/sample/findings/propositions/excerpts?dyad=C1-P01&number=1"),
     ("model_findings.rs", "&format!(\"{API}/figure.svg\")", "/api/v1/studies/sample/findings/figure.svg"),
@@ -311,15 +312,11 @@ async fn a_blind_coder_sees_nothing_of_a_colleague_on_any_get_route() {
     // Counts include the coder's own work only.
     let api = |path: &'static str| w.call(&maria, Method::GET, path, None);
     let study = api("").await.body;
-    assert_eq!(study["counts"]["codings"], bw.own_codings);
+    let both = |n: &Value| n["codings"].as_u64().unwrap() + n["contrast"].as_u64().unwrap();
+    assert_eq!(both(&study["counts"]) as usize, bw.own_codings);
     assert_eq!(study["counts"]["memos"], bw.own_memos);
     let book = api("/codebook").await.body;
-    let counted: u64 = book
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["codings"].as_u64().unwrap())
-        .sum();
+    let counted: u64 = book.as_array().unwrap().iter().map(both).sum();
     assert_eq!(counted as usize, bw.own_codings, "the codebook counts");
     let memos = api("/memos").await;
     assert_eq!(memos.body.as_array().unwrap().len(), bw.own_memos);

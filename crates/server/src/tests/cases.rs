@@ -49,12 +49,75 @@ async fn dyad_and_clinician_cases_are_read_by_everyone_and_narratives_carry_vers
         assert_eq!(r.body["clinician"], "C1");
         assert_eq!(r.body["patient"], "P01");
     }
+    // The dyad page counts by the matrix's rule: C1's passages attributed to George, P01's own.
+    let dyad_page = w.call(&ada, Method::GET, "/cases/dyad/C1-P01", None).await;
+    let matrix = w
+        .call(&ada, Method::GET, "/findings/triangulation", None)
+        .await
+        .body;
+    let d = matrix["dyads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|d| d["label"] == "C1-P01")
+        .unwrap();
+    let shown = dyad_page.body["components"].as_array().unwrap();
+    assert!(
+        shown
+            .iter()
+            .any(|e| e["clinician_passages"].as_u64() > Some(0))
+    );
+    for e in shown {
+        let c = matrix["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|c| c["id"] == e["component"])
+            .unwrap();
+        let cell = &matrix["cells"][d][c];
+        assert_eq!(
+            (&e["clinician_passages"], &e["patient_passages"]),
+            (&cell["clinician"]["passages"], &cell["patient"]["passages"]),
+            "{}",
+            e["component"]
+        );
+    }
     let r = w.call(&ada, Method::GET, "/cases/clinician/C2", None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(
         r.body["dyads"].as_array().unwrap().len(),
         r.body["components"][0]["dyads"].as_array().unwrap().len()
     );
+    // C2's passages attributed to no patient (in the sample, on her own way of working) are
+    // the matrix's general row, shown apart on the page.
+    let m = w
+        .call(&ada, Method::GET, "/findings/triangulation", None)
+        .await
+        .body;
+    let components = m["components"].as_array().unwrap();
+    let row = m["general"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["participant"] == "C2")
+        .expect("C2's general evidence");
+    let general = r.body["general"].as_array().unwrap();
+    assert!(general.iter().any(|g| g["passages"].as_u64() > Some(0)));
+    for g in general {
+        let c = components
+            .iter()
+            .position(|c| c["id"] == g["component"])
+            .unwrap();
+        assert_eq!(
+            g["passages"], row["cells"][c]["passages"],
+            "{}",
+            g["component"]
+        );
+    }
+    let page = w
+        .send(&ada, Method::GET, "/s/sample/cases/clinician/C2", None)
+        .await;
+    assert!(page.text.contains("About no particular patient"));
     for missing in ["/cases/dyad/C9-P99", "/cases/clinician/P01"] {
         let r = w.call(&paul, Method::GET, missing, None).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{missing}");

@@ -11,6 +11,7 @@ async fn findings_need_a_session_and_coders_are_refused_while_blind() {
     let paths = [
         "/triangulation",
         "/triangulation/cell?dyad=C1-P01&component=trust",
+        "/triangulation/general?participant=C1&component=trust",
         "/propositions",
         "/propositions/excerpts?number=1&dyad=C1-P01",
         "/figure.svg",
@@ -65,8 +66,8 @@ async fn a_cell_quotes_both_accounts_with_the_codings_the_matrix_counted() {
     let dyads = m["dyads"].as_array().unwrap();
     let components = m["components"].as_array().unwrap();
     assert_eq!(dyads.len(), 10);
-    let (d, c) = (0..dyads.len())
-        .flat_map(|d| (0..components.len()).map(move |c| (d, c)))
+    let cells = || (0..dyads.len()).flat_map(|d| (0..components.len()).map(move |c| (d, c)));
+    let (d, c) = cells()
         .find(|&(d, c)| m["cells"][d][c]["presence"] == "both")
         .expect("a cell evidenced in both accounts");
     let cell = &m["cells"][d][c];
@@ -77,8 +78,9 @@ async fn a_cell_quotes_both_accounts_with_the_codings_the_matrix_counted() {
     );
     let x = w.call(&ada, Method::GET, &uri, None).await;
     assert_eq!(x.status, StatusCode::OK, "{}", x.text);
-    for account in ["clinician", "patient"] {
-        let quoted: Vec<&Value> = x.body[account]
+    for account in ["clinician", "patient", "others"] {
+        let quotes = &x.body[account];
+        let quoted: Vec<&Value> = quotes["evidence"]
             .as_array()
             .unwrap()
             .iter()
@@ -90,18 +92,21 @@ async fn a_cell_quotes_both_accounts_with_the_codings_the_matrix_counted() {
             .iter()
             .collect();
         assert_eq!(quoted, counted, "{account}");
-        assert!(!quoted.is_empty());
+        assert!(account == "others" || !quoted.is_empty(), "{account}");
+        assert_eq!(quotes["passages"], cell[account]["passages"], "{account}");
+        assert_eq!(
+            quotes["contrast_passages"], cell[account]["contrast_passages"],
+            "{account}"
+        );
         assert!(
-            x.body[account]
+            quotes["evidence"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .all(|e| e["contrast"] == false && !e["text"].as_str().unwrap().is_empty())
         );
-    }
-    for contrast in ["contrast_clinician", "contrast_patient"] {
         assert!(
-            x.body[contrast]
+            quotes["contrast"]
                 .as_array()
                 .unwrap()
                 .iter()
@@ -118,14 +123,103 @@ async fn a_cell_quotes_both_accounts_with_the_codings_the_matrix_counted() {
         )
         .await
         .body;
-    for account in ["clinician", "patient"] {
-        let all = cell[account]["codings"].as_array().unwrap();
-        let only = sam["cells"][d][c][account]["codings"].as_array().unwrap();
-        assert!(only.iter().all(|id| all.contains(id)), "{account}");
-        assert!(
-            only.len() < all.len(),
-            "the other coder's codings are left out"
-        );
+    let (mut theirs, mut everyone) = (0, 0);
+    for (d, c) in cells() {
+        for account in ["clinician", "patient", "others"] {
+            let all = m["cells"][d][c][account]["codings"].as_array().unwrap();
+            let only = sam["cells"][d][c][account]["codings"].as_array().unwrap();
+            assert!(only.iter().all(|id| all.contains(id)), "{account}");
+            (theirs, everyone) = (theirs + only.len(), everyone + all.len());
+        }
+    }
+    assert!(
+        0 < theirs && theirs < everyone,
+        "the other coders' codings are left out"
+    );
+}
+
+#[tokio::test]
+async fn a_dyads_clinician_account_quotes_only_passages_about_that_patient() {
+    // The example: C1's "George calls me the Boss" is about George (P01), not Daniel.
+    let w = world();
+    let ada = w.login("sample", "ada").await;
+    let m = w
+        .call(&ada, Method::GET, &format!("{F}/triangulation"), None)
+        .await
+        .body;
+    let mut quoted = Vec::new();
+    for dyad in ["C1-P01", "C1-P04"] {
+        let mut texts = String::new();
+        for component in m["components"].as_array().unwrap() {
+            let uri = format!(
+                "{F}/triangulation/cell?dyad={dyad}&component={}",
+                component["id"].as_str().unwrap()
+            );
+            let x = w.call(&ada, Method::GET, &uri, None).await;
+            assert_eq!(x.status, StatusCode::OK, "{}", x.text);
+            for e in x.body["clinician"]["evidence"].as_array().unwrap() {
+                texts.push_str(e["text"].as_str().unwrap());
+            }
+        }
+        quoted.push(texts.contains("George calls me the Boss"));
+    }
+    assert_eq!(quoted, [true, false], "quoted for C1-P01, not for C1-P04");
+}
+
+#[tokio::test]
+async fn a_clinicians_unattributed_evidence_is_quoted_apart() {
+    let w = world();
+    let ada = w.login("sample", "ada").await;
+    let m = w
+        .call(&ada, Method::GET, &format!("{F}/triangulation"), None)
+        .await
+        .body;
+    let c1 = m["general"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["participant"] == "C1")
+        .expect("C1 speaks of their patients in general too");
+    // A component C1 speaks of about no particular patient.
+    let component = (0..m["components"].as_array().unwrap().len())
+        .find(|&c| c1["cells"][c]["passages"].as_u64().unwrap() > 0)
+        .expect("C1's general evidence");
+    let counted = &c1["cells"][component];
+    let x = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!(
+                "{F}/triangulation/general?participant=c1&component={}",
+                m["components"][component]["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(x.status, StatusCode::OK, "{}", x.text);
+    assert_eq!(x.body["participant"], "C1");
+    assert_eq!(x.body["excerpts"]["passages"], counted["passages"]);
+    let quoted: Vec<&Value> = x.body["excerpts"]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["coding"])
+        .collect();
+    assert_eq!(
+        quoted,
+        counted["codings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .collect::<Vec<_>>()
+    );
+    // None of those codings is counted in any dyad's cell.
+    assert!(!quoted.is_empty());
+    for row in m["cells"].as_array().unwrap() {
+        for account in ["clinician", "patient", "others"] {
+            let ids = row[component][account]["codings"].as_array().unwrap();
+            assert!(quoted.iter().all(|q| !ids.contains(q)));
+        }
     }
 }
 
@@ -153,6 +247,30 @@ async fn propositions_figures_and_the_stopping_rule() {
         .await
         .body;
     assert!(strict["propositions"][0]["both"].as_u64() <= first["both"].as_u64());
+    // The stricter readings combine, never add support, and say what they are.
+    let together = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{F}/propositions?together=turn&target_from_patient=true"),
+            None,
+        )
+        .await;
+    assert_eq!(together.status, StatusCode::OK, "{}", together.text);
+    let together = together.body;
+    assert_eq!(together["together"], "turn");
+    assert_eq!(together["target_from_patient"], true);
+    let text = together["rule_text"].as_str().unwrap();
+    assert!(text.contains("same turn") && text.contains("patient's account"));
+    assert_ne!(together["rule_text"], s["rule_text"]);
+    for (p, q) in s["propositions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(together["propositions"].as_array().unwrap())
+    {
+        assert!(q["both"].as_u64() <= p["both"].as_u64());
+    }
 
     for path in [
         "/figure.svg",
@@ -243,6 +361,16 @@ async fn bad_findings_requests_get_the_one_error_shape() {
             StatusCode::NOT_FOUND,
         ),
         ("/propositions?rule=most", StatusCode::BAD_REQUEST),
+        ("/propositions?together=sideways", StatusCode::BAD_REQUEST),
+        ("/propositions?together=near:x", StatusCode::BAD_REQUEST),
+        (
+            "/triangulation/general?component=trust",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/triangulation/general?participant=C9&component=trust",
+            StatusCode::NOT_FOUND,
+        ),
         (
             "/propositions/excerpts?number=99&dyad=C1-P01",
             StatusCode::NOT_FOUND,

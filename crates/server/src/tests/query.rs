@@ -55,7 +55,19 @@ async fn frequencies_add_up_and_cells_open_to_their_excerpts() {
         .await
         .body;
     let columns = m["columns"].as_array().unwrap();
-    assert_eq!(columns.len(), 10, "the sample's ten dyads");
+    let dyads = columns.iter().filter(|c| c["key"] != "").count();
+    assert_eq!(dyads, 10, "the sample's ten dyads");
+    assert!(
+        m["rule"].as_str().unwrap().contains("counts for each dyad"),
+        "the table says its rule: {}",
+        m["rule"]
+    );
+    let general = columns
+        .iter()
+        .position(|c| c["key"] == "")
+        .expect("a column for the clinicians' words about no one");
+    assert_eq!(columns[general]["label"], "(about no particular dyad)");
+    assert!(m["totals"][general]["codings"].as_u64().unwrap() > 0);
     let (row, col) = m["rows"]
         .as_array()
         .unwrap()
@@ -101,6 +113,23 @@ async fn frequencies_add_up_and_cells_open_to_their_excerpts() {
         )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    // What the interviews record groups like a participant's attribute.
+    let present = w
+        .call(
+            &ada,
+            Method::GET,
+            &format!("{Q}/frequencies?by=interview:others_present"),
+            None,
+        )
+        .await;
+    assert_eq!(present.status, StatusCode::OK, "{}", present.text);
+    let labels: Vec<&Value> = present.body["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["label"])
+        .collect();
+    assert!(labels.contains(&&json!("spouse")), "{labels:?}");
 }
 
 #[tokio::test]
@@ -202,6 +231,51 @@ async fn cooccurrence_rolls_sub_codes_up_on_request_and_near_needs_a_distance() 
         near.status,
         StatusCode::BAD_REQUEST,
         "near needs a distance"
+    );
+}
+
+#[tokio::test]
+async fn the_codebook_counts_contrast_apart_as_stats_and_queries_do() {
+    let w = world();
+    let ada = w.login("sample", "ada").await;
+    let book = w.call(&ada, Method::GET, "/codebook", None).await.body;
+    let stats = between_study::Workbench::open(
+        &w._dir.path().join("sample.between"),
+        &OpenOptions::default(),
+        "t",
+    )
+    .unwrap()
+    .stats()
+    .unwrap();
+    let m = w
+        .call(&ada, Method::GET, &format!("{Q}/frequencies?by=role"), None)
+        .await
+        .body;
+    let mut some_contrast = false;
+    for node in book.as_array().unwrap() {
+        let path = node["path"].as_str().unwrap();
+        let shown = (
+            node["codings"].as_u64().unwrap() as usize,
+            node["contrast"].as_u64().unwrap() as usize,
+        );
+        let counted = stats.by_code[path];
+        assert_eq!(shown, (counted.codings, counted.contrast), "{path}");
+        let row = m["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"] == path)
+            .unwrap();
+        let queried = (
+            row["total"]["codings"].as_u64().unwrap() as usize,
+            row["total"]["contrast"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(shown, queried, "{path}");
+        some_contrast |= shown.1 > 0;
+    }
+    assert!(
+        some_contrast,
+        "the sample has contrast codings to keep apart"
     );
 }
 

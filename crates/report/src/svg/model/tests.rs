@@ -1,5 +1,6 @@
 use super::*;
-use between_findings::propositions::support;
+use between_findings::Proximity;
+use between_findings::propositions::{Reading, SideRule, support};
 use between_findings::triangulation::{Coders, triangulate};
 use between_model::{Basis, Theory};
 use between_study::StudyBundle;
@@ -378,9 +379,19 @@ fn the_evidence_figure_states_the_rule_of_its_numbers_in_full() {
         sizes.dedup();
         assert_eq!(sizes, d.legend_sizes, "no two legend circles alike");
     }
-    let any = support_rule(&supported(&corpus, SideRule::Any));
-    let all = support_rule(&supported(&corpus, SideRule::All));
-    assert!(any.contains("at least one") && all.contains("every one"));
+    // The reading's own words, whichever reading counted.
+    let turn = Reading {
+        together: Some(Proximity::SameTurn),
+        ..Reading::from(SideRule::All)
+    };
+    let t = triangulate(&corpus, &Coders::All).expect("triangulation");
+    for s in [
+        supported(&corpus, SideRule::Any),
+        supported(&corpus, SideRule::All),
+        support(&corpus, &t, turn),
+    ] {
+        assert!(support_rule(&s).ends_with(&s.rule_text), "{}", s.rule_text);
+    }
 }
 
 #[test]
