@@ -119,7 +119,7 @@ pub enum Command {
     /// Each proposition of the theory: in how many dyads both sides are evidenced in the dyad's
     /// own accounts, with counter-evidence
     Propositions(PropositionsArgs),
-    /// The model figure (SVG): components sized by evidence, propositions weighted by support
+    /// The model figures (SVG): the model's structure, and the model weighted by evidence
     Figure(FigureArgs),
     /// Codes introduced per interview in the order conducted, and the stopping rule's verdict
     Saturation(SaturationArgs),
@@ -1064,13 +1064,29 @@ pub struct PropositionsArgs {
     pub dyad: Option<String>,
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum FigureView {
+    /// Both: the structure to FILE.svg, the evidence to FILE-evidence.svg
+    #[default]
+    Both,
+    /// The model as its theory states it (columns by kind, numbered propositions)
+    Structure,
+    /// The model weighted by the study's evidence (node area, edge width; the rule on the figure)
+    Evidence,
+}
+
 #[derive(Args, Debug)]
-#[command(after_help = "Example:\n  between figure study.between --out model.svg")]
+#[command(
+    after_help = "Examples:\n  between figure study.between --out model.svg   # model.svg and model-evidence.svg\n  between figure study.between --view evidence --rule all --out - > evidence.svg"
+)]
 pub struct FigureArgs {
     pub study: PathBuf,
-    /// Where to write the SVG (`-` for standard output)
+    /// Where to write the SVG (`-` for standard output, with one view)
     #[arg(long, value_name = "FILE.svg")]
     pub out: PathBuf,
+    /// Which model figure
+    #[arg(long, value_enum, default_value_t)]
+    pub view: FigureView,
     #[command(flatten)]
     pub reading: ReadingArgs,
     #[arg(long, value_name = "NAME")]

@@ -104,7 +104,9 @@ pub fn run(bench: &Workbench, runs: usize) -> Result<Vec<Measure>> {
         Ok(())
     })?;
     let figures = median(runs, &mut || {
-        between_report::svg::model_figure(&corpus, &s);
+        for view in between_report::svg::ModelView::ALL {
+            view.draw(&corpus, &s);
+        }
         between_report::svg::saturation_chart(&sat);
         Ok(())
     })?;

@@ -1980,10 +1980,11 @@ async fn model_scenario(
     let drawn = b
         .wait_until(
             "the figure and the propositions",
-            "const img = document.getElementById('model-figure');
+            "const drawn = (id) => { const img = document.getElementById(id); return img !== null && img.complete && img.naturalWidth > 0; };
              const rows = document.querySelectorAll('table.propositions-table tbody tr');
-             const ready = img !== null && img.complete && img.naturalWidth > 0 && rows.length > 0;
-             return ready ? [rows.length, document.getElementById('model-figure-download').getAttribute('href')] : null",
+             const ready = drawn('model-figure') && drawn('model-evidence-figure') && rows.length > 0;
+             const href = (id) => document.getElementById(id).getAttribute('href');
+             return ready ? [rows.length, href('model-figure-download'), href('model-evidence-figure-download')] : null",
             json!([]),
         )
         .await;
@@ -2003,12 +2004,18 @@ async fn model_scenario(
             .unwrap()
             .ends_with("/findings/figure.svg?rule=any")
     );
+    assert!(
+        drawn[2]
+            .as_str()
+            .unwrap()
+            .ends_with("/findings/figure.svg?view=evidence&rule=any")
+    );
     let rule = "const r = document.getElementById('support-rule');
                 return r && r.textContent.includes(args[0]) ? r.textContent : null";
     b.wait_until("the rule in force", rule, json!([support["rule_text"]]))
         .await;
     b.screenshot("02-model.png").await;
-    step("the model page shows the proposition table, its rule and the SVG figure");
+    step("the model page shows the proposition table, its rule and both model figures");
     // A stricter reading: both sides in the same turn; the page says so and counts by it.
     b.eval(
         "const s = document.querySelector('main#model-findings select[id^=together]');
@@ -2039,7 +2046,22 @@ async fn model_scenario(
         .map(|p| p["both"].clone())
         .collect();
     assert_eq!(both, json!(expected));
-    step("reading both sides in the same turn changes the rule and the counts");
+    let evidence_src = b
+        .eval(
+            "return document.getElementById('model-evidence-figure').getAttribute('src')",
+            json!([]),
+        )
+        .await;
+    assert!(
+        evidence_src
+            .as_str()
+            .unwrap()
+            .contains("view=evidence&rule=any&together=turn"),
+        "the evidence figure counts by the reading in force: {evidence_src}"
+    );
+    step(
+        "reading both sides in the same turn changes the rule, the counts and the evidence figure",
+    );
 
     // ---- saturation: k changes the verdict ------------------------------------------------------
     let link = b.find_by("link text", "Saturation").await;

@@ -1855,9 +1855,19 @@ fn the_dyad_and_the_model_from_the_command_line() {
     assert!(strict["propositions"][0]["both"].as_u64() <= first["both"].as_u64());
     between(d, &["propositions", s, "--together", "sideways"]).fails_with("sideways");
 
+    // Both figures by default; one when named, to standard output too.
     between(d, &["figure", s, "--out", "model.svg"]).ok();
-    let svg = std::fs::read_to_string(d.join("model.svg")).unwrap();
-    assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+    let structure = std::fs::read_to_string(d.join("model.svg")).unwrap();
+    let evidence = std::fs::read_to_string(d.join("model-evidence.svg")).unwrap();
+    for svg in [&structure, &evidence] {
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+    }
+    assert!(evidence.contains("dyads with evidence") && !structure.contains("dyads with evidence"));
+    let shown = between(d, &["figure", s, "--view", "evidence", "--out", "-"])
+        .ok()
+        .stdout();
+    assert_eq!(shown, evidence);
+    between(d, &["figure", s, "--out", "-"]).fails_with("--view structure");
 
     let strict = json(&between(d, &["saturation", s, "--k", "20", "--format", "json"]).ok());
     assert_eq!(strict["verdict"]["status"], "not-yet");

@@ -335,3 +335,79 @@ proptest! {
         prop_assert_eq!(theory.codebook().len(), n);
     }
 }
+
+/// The edges each built-in theory may call "stated in source": those the sources we hold state
+/// (`shared/domain/healing-relationships.md`, which names what no source states). Every other
+/// edge must be labelled a project assumption.
+#[test]
+fn only_edges_the_sources_state_are_labelled_stated_in_source() {
+    let edge = |from: &[&str], to: &[&str]| {
+        let ids = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        (ids(from), ids(to))
+    };
+    let competencies = [
+        "self-confidence",
+        "emotional-self-management",
+        "mindfulness",
+        "clinical-knowledge",
+    ];
+    let processes = ["valuing", "appreciating-power", "abiding"];
+    let outcomes = ["trust", "hope", "feeling-known"];
+    let perspectives = [
+        "past-relationships",
+        "present-relationships",
+        "other-patients",
+        "staff-relationships",
+    ];
+    let stated = [
+        (
+            "healing-relationship-model",
+            vec![
+                edge(&competencies, &processes),
+                edge(&["valuing", "abiding"], &["trust"]),
+                edge(&["valuing", "abiding"], &["feeling-known"]),
+                edge(&processes, &outcomes),
+                edge(&outcomes, &["healing"]),
+            ],
+        ),
+        (
+            "therapeutic-alliance",
+            vec![
+                edge(&["goals", "tasks", "bond"], &["alliance"]),
+                edge(&["rupture"], &["repair"]),
+                edge(&["clinician-mindfulness"], &["alliance"]),
+            ],
+        ),
+        (
+            "interpersonal-dynamics",
+            vec![edge(&perspectives, &["formulation"])],
+        ),
+    ];
+    for (id, expected) in stated {
+        let theory = resolve(id).unwrap();
+        let labelled: Vec<_> = theory
+            .propositions
+            .iter()
+            .filter(|p| p.basis == Basis::StatedInSource)
+            .map(|p| (p.from.clone(), p.to.clone()))
+            .collect();
+        assert_eq!(labelled, expected, "{id}");
+        for p in &theory.propositions {
+            if p.basis == Basis::ProjectAssumption {
+                assert!(!p.note.is_empty(), "{id}: an assumption says why it is one");
+            }
+        }
+    }
+    let hrm = hrm();
+    let to_hope = hrm
+        .propositions
+        .iter()
+        .find(|p| p.from == ["self-confidence", "emotional-self-management"] && p.to == ["hope"])
+        .expect("kept as an assumption a study can test");
+    assert_eq!(to_hope.basis, Basis::ProjectAssumption);
+    assert_eq!(
+        hrm.component("self-confidence").unwrap().definition,
+        "Projecting confidence in the healer's ability to heal.",
+        "the paper's Table 3"
+    );
+}

@@ -1,4 +1,5 @@
-//! Writing a report: `report.html`, one CSV per table, and `report.xlsx` with a sheet per table.
+//! Writing a report: `report.html`, one CSV per table, `report.xlsx` with a sheet per table,
+//! and one SVG per figure.
 
 use std::path::{Path, PathBuf};
 
@@ -192,6 +193,13 @@ pub fn write_report(
         )?;
     }
     write(&dir.join("report.xlsx"), &xlsx(report)?, &mut written)?;
+    for figure in report.sections.iter().flat_map(|s| &s.figures) {
+        write(
+            &dir.join(format!("{}.svg", figure.id)),
+            figure.svg.as_bytes(),
+            &mut written,
+        )?;
+    }
     Ok(written)
 }
 

@@ -134,15 +134,21 @@ pub fn build(corpus: &Corpus, agreement: Option<&AgreementReport>) -> Result<Rep
             vec![tables::components(corpus)],
         ),
         Section {
-            figures: vec![Figure {
-                id: "model".into(),
-                title: "The model: components by kind, sized by the dyads that evidence them;                         propositions weighted by the dyads that support them."
-                    .into(),
-                svg: svg::model_figure(corpus, &supported),
-            }],
+            figures: vec![
+                Figure {
+                    id: "model".into(),
+                    title: "The model as its theory states it: components in columns by kind, each proposition numbered as in the table below.".into(),
+                    svg: svg::ModelView::Structure.draw(corpus, &supported),
+                },
+                Figure {
+                    id: "model-evidence".into(),
+                    title: "The model weighted by the study's evidence: node area by the dyads that evidence a component, edge width by the dyads that support a proposition (the rule is stated on the figure).".into(),
+                    svg: svg::ModelView::Evidence.draw(corpus, &supported),
+                },
+            ],
             ..section(
                 "model",
-                "The model figure and its propositions",
+                "The model figures and their propositions",
                 "",
                 vec![evidence::propositions(&supported)],
             )
@@ -334,7 +340,7 @@ mod tests {
             "Participant characteristics",
             "Practice and clinician characteristics",
             "Model components and exemplar quotes",
-            "The model figure and its propositions",
+            "The model figures and their propositions",
             "The dyad matrix",
             "Saturation",
             "Inter-coder agreement",
@@ -343,8 +349,8 @@ mod tests {
         }
         assert_eq!(
             html.matches("<svg").count(),
-            2,
-            "model figure and saturation chart"
+            3,
+            "the model's structure and evidence figures and the saturation chart"
         );
         for external in ["<script", "<link", " src=", "@import"] {
             assert!(!html.contains(external), "{external}");
@@ -381,7 +387,18 @@ mod tests {
             let mut reader = csv::Reader::from_reader(csv.as_bytes());
             assert_eq!(reader.records().count(), table.rows.len(), "{id}");
         }
-        assert_eq!(written.files.len(), ids.len() + 2);
+        let figures: Vec<&str> = report
+            .sections
+            .iter()
+            .flat_map(|s| &s.figures)
+            .map(|f| f.id.as_str())
+            .collect();
+        assert_eq!(figures, ["model", "model-evidence", "saturation"]);
+        for id in &figures {
+            let svg = std::fs::read_to_string(out.join(format!("{id}.svg"))).expect("svg");
+            assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{id}");
+        }
+        assert_eq!(written.files.len(), ids.len() + 2 + figures.len());
         let mut book =
             zip::ZipArchive::new(std::fs::File::open(out.join("report.xlsx")).expect("xlsx"))
                 .expect("zip");

@@ -206,16 +206,22 @@ function model(main, message) {
   });
   const tableBox = el('div', { class: 'propositions' });
   const detail = el('section', { id: 'proposition-detail', attrs: { 'aria-live': 'polite', 'aria-label': 'Quotes behind a proposition' } });
-  const figure = el('img', { id: 'model-figure', alt: 'The model figure: components sized by evidence, propositions weighted by support' });
-  const download = el('a', { id: 'model-figure-download', text: 'Download the figure (SVG)', attrs: { download: 'model.svg' } });
+  // The model as its theory states it, then weighted by this study's evidence.
+  const figure = el('img', { id: 'model-figure', alt: 'The model: components in columns by kind, propositions numbered as in the table' });
+  const download = el('a', { id: 'model-figure-download', text: 'Download the model (SVG)', attrs: { download: 'model.svg' } });
+  const evidenceFigure = el('img', { id: 'model-evidence-figure', alt: 'The model weighted by evidence: components sized by the dyads that evidence them, propositions by the dyads that support them' });
+  const evidenceDownload = el('a', { id: 'model-evidence-figure-download', text: 'Download the evidence figure (SVG)', attrs: { download: 'model-evidence.svg' } });
   append(main, el('h1', { text: 'The model’s evidence' }), controls, tableBox, detail,
-    el('figure', { class: 'model-figure card' }, figure, el('figcaption', {}, download)));
+    el('figure', { class: 'model-figure card' }, figure, el('figcaption', {}, download)),
+    el('figure', { class: 'model-figure card' }, evidenceFigure, el('figcaption', {}, evidenceDownload)));
 
   async function load() {
     message.clear();
     const q = query(readingParams());
     figure.src = `${apiBase}/findings/figure.svg${q}`;
     download.href = figure.src;
+    evidenceFigure.src = `${apiBase}/findings/figure.svg${query({ view: 'evidence', ...readingParams() })}`;
+    evidenceDownload.href = evidenceFigure.src;
     try {
       const s = await api('GET', `/findings/propositions${q}`);
       clear(tableBox);

@@ -15,6 +15,7 @@ use between_findings::propositions::{self as props, Reading, SideRule};
 use between_findings::saturation::{self as sat, StoppingRule};
 use between_findings::triangulation::{self as tri, Coders};
 use between_findings::{Corpus, Proximity};
+use between_report::svg::ModelView;
 use serde::Deserialize;
 
 use crate::auth::Viewer;
@@ -67,6 +68,8 @@ struct Options {
     base: Option<usize>,
     run: Option<usize>,
     threshold: Option<f64>,
+    /// The model figure: `structure` (default) or `evidence`.
+    view: Option<String>,
 }
 
 /// The query string, a malformed one (`k=three`) answered in the API's error shape.
@@ -105,6 +108,13 @@ impl Options {
             together,
             target_from_patient: self.target_from_patient,
         })
+    }
+
+    fn model_view(&self) -> Result<ModelView, ApiError> {
+        self.view
+            .as_deref()
+            .map_or(Ok(ModelView::Structure), str::parse)
+            .map_err(ApiError::bad_request)
     }
 
     fn stopping_rule(&self) -> Result<StoppingRule, ApiError> {
@@ -196,7 +206,7 @@ async fn figure(viewer: Viewer, Params(o): Params) -> Result<Response, ApiError>
                 "the study has no theory: no model to draw",
             ));
         }
-        Ok(between_report::svg::model_figure(c, &support(c, &o)?))
+        Ok(o.model_view()?.draw(c, &support(c, &o)?))
     })
     .await?;
     Ok(svg(body))

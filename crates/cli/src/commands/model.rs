@@ -12,9 +12,11 @@ use between_findings::triangulation::{
 use between_findings::{Corpus, Proximity};
 
 use super::{Ctx, csv_stdout, json};
+use between_report::svg::ModelView;
+
 use crate::args::{
-    FigureArgs, FindingFormat, MatrixView, PropositionsArgs, ReadingArgs, SaturationArgs,
-    SideRuleArg, TriangulateArgs,
+    FigureArgs, FigureView, FindingFormat, MatrixView, PropositionsArgs, ReadingArgs,
+    SaturationArgs, SideRuleArg, TriangulateArgs,
 };
 
 fn reading(a: &ReadingArgs) -> Result<Reading> {
@@ -417,9 +419,28 @@ pub(super) fn figure(ctx: &Ctx, a: FigureArgs) -> Result<()> {
         "the study has no theory: there is no model to draw"
     );
     let s = support(&corpus, a.coder.as_deref(), &a.reading)?;
-    write_svg(&a.out, &between_report::svg::model_figure(&corpus, &s))?;
-    if a.out.as_os_str() != "-" {
-        eprintln!("wrote {}", a.out.display());
+    let to_stdout = a.out.as_os_str() == "-";
+    let figures = match a.view {
+        FigureView::Structure => vec![(ModelView::Structure, a.out.clone())],
+        FigureView::Evidence => vec![(ModelView::Evidence, a.out.clone())],
+        FigureView::Both => {
+            anyhow::ensure!(
+                !to_stdout,
+                "two figures cannot both go to standard output: choose one with --view structure or --view evidence"
+            );
+            let stem = a.out.file_stem().unwrap_or_default().to_string_lossy();
+            let evidence = a.out.with_file_name(format!("{stem}-evidence.svg"));
+            vec![
+                (ModelView::Structure, a.out.clone()),
+                (ModelView::Evidence, evidence),
+            ]
+        }
+    };
+    for (view, out) in figures {
+        write_svg(&out, &view.draw(&corpus, &s))?;
+        if !to_stdout {
+            eprintln!("wrote {}", out.display());
+        }
     }
     Ok(())
 }

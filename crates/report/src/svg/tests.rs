@@ -1,7 +1,7 @@
 use super::*;
-use between_findings::propositions::{SideRule, support};
+use between_findings::Corpus;
 use between_findings::saturation::{StoppingRule, saturation};
-use between_findings::triangulation::{Coders, triangulate};
+use between_findings::triangulation::Coders;
 use quick_xml::events::Event;
 
 fn sample() -> Corpus {
@@ -16,7 +16,7 @@ fn name_of(name: &str) -> String {
 }
 
 /// Parses the whole document, checking every element is closed; returns the element names.
-fn elements(svg: &str) -> Vec<String> {
+pub(super) fn elements(svg: &str) -> Vec<String> {
     let mut reader = quick_xml::Reader::from_str(svg);
     let mut open: Vec<String> = Vec::new();
     let mut names = Vec::new();
@@ -40,43 +40,6 @@ fn elements(svg: &str) -> Vec<String> {
     }
     assert!(open.is_empty(), "unclosed: {open:?}");
     names
-}
-
-#[test]
-fn the_model_figure_is_valid_svg_with_a_node_per_top_level_component_and_a_junction_per_proposition()
- {
-    let corpus = sample();
-    let t = triangulate(&corpus, &Coders::All).expect("triangulation");
-    let s = support(&corpus, &t, SideRule::Any);
-    let svg = model_figure(&corpus, &s);
-    let names = elements(&svg);
-    assert_eq!(names.first().map(String::as_str), Some("svg"));
-    let theory = corpus.theory.as_ref().expect("theory");
-    assert_eq!(
-        svg.matches("class=\"component\"").count(),
-        theory.components.len()
-    );
-    assert_eq!(
-        svg.matches("class=\"proposition\"").count(),
-        theory.propositions.len()
-    );
-    for c in &theory.components {
-        assert!(svg.contains(&escape(&c.name)), "label for {}", c.id);
-    }
-    assert!(!svg.contains("href"), "no external assets");
-}
-
-#[test]
-fn labels_are_escaped() {
-    let mut corpus = sample();
-    let theory = corpus.theory.as_mut().expect("theory");
-    theory.name = "A <b>&\"theory\"".into();
-    theory.components[0].name = "Care & <concern>".into();
-    let t = triangulate(&corpus, &Coders::All).expect("triangulation");
-    let svg = model_figure(&corpus, &support(&corpus, &t, SideRule::Any));
-    elements(&svg);
-    assert!(svg.contains("Care &amp; &lt;concern&gt;"));
-    assert!(!svg.contains("<b>"));
 }
 
 #[test]

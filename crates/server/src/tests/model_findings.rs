@@ -272,7 +272,11 @@ async fn propositions_figures_and_the_stopping_rule() {
         assert!(q["both"].as_u64() <= p["both"].as_u64());
     }
 
-    for path in ["/figure.svg", "/saturation.svg?k=1"] {
+    for path in [
+        "/figure.svg",
+        "/figure.svg?view=evidence",
+        "/saturation.svg?k=1",
+    ] {
         let r = w.call(&ada, Method::GET, &format!("{F}{path}"), None).await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(
@@ -283,6 +287,18 @@ async fn propositions_figures_and_the_stopping_rule() {
         );
         assert!(r.text.starts_with("<svg") && r.text.ends_with("</svg>"));
     }
+    // The model's structure by default; its evidence when asked.
+    let figure = |view: &'static str| {
+        let path = format!("{F}/figure.svg{view}");
+        let (w, ada) = (&w, &ada);
+        async move { w.call(ada, Method::GET, &path, None).await.text }
+    };
+    assert!(!figure("").await.contains("dyads with evidence"));
+    assert!(
+        figure("?view=evidence")
+            .await
+            .contains("dyads with evidence")
+    );
     let loose = w
         .call(&ada, Method::GET, &format!("{F}/saturation?k=1"), None)
         .await
@@ -371,6 +387,7 @@ async fn bad_findings_requests_get_the_one_error_shape() {
             StatusCode::BAD_REQUEST,
         ),
         ("/saturation?method=bayes", StatusCode::BAD_REQUEST),
+        ("/figure.svg?view=both", StatusCode::BAD_REQUEST),
     ] {
         let r = w.call(&ada, Method::GET, &format!("{F}{path}"), None).await;
         assert_eq!(r.status, status, "{path}: {}", r.text);
