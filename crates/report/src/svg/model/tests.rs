@@ -394,6 +394,48 @@ fn the_evidence_figure_states_the_rule_of_its_numbers_in_full() {
     }
 }
 
+/// The sample is written so that its propositions differ (some dyads leave some out), and
+/// the evidence figure shows it: each junction reads its own n/N, and an edge supported in
+/// fewer dyads is drawn thinner.
+#[test]
+fn the_evidence_figure_tells_the_samples_propositions_apart() {
+    let (bundle, theory) = sample_parts();
+    let corpus = Corpus::new(bundle, theory);
+    let s = supported(&corpus, SideRule::Any);
+    let svg = ModelView::Evidence.draw(&corpus, &s);
+    let d = drawn(&svg);
+    let width = |number: usize| -> f64 {
+        let group = format!("<g class=\"proposition\" data-number=\"{number}\">");
+        let rest = &svg[svg.find(&group).expect("the proposition's group")..];
+        let at = rest.find("stroke-width=\"").expect("an edge") + "stroke-width=\"".len();
+        rest[at..]
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .expect("a width")
+    };
+    for p in &s.propositions {
+        let label = format!("P{} {}/{}", p.number, p.both, s.dyad_count);
+        assert!(d.texts.iter().any(|t| t.content == label), "{label}");
+    }
+    let counts: std::collections::BTreeSet<usize> = s.propositions.iter().map(|p| p.both).collect();
+    assert!(counts.len() >= 3, "the propositions differ: {counts:?}");
+    assert!(counts.contains(&s.dyad_count) && counts.iter().any(|&n| n < s.dyad_count));
+    for a in &s.propositions {
+        for b in s.propositions.iter().filter(|b| a.both < b.both) {
+            assert!(
+                width(a.number) < width(b.number),
+                "P{} ({}) is not thinner than P{} ({})",
+                a.number,
+                a.both,
+                b.number,
+                b.both
+            );
+        }
+    }
+}
+
 #[test]
 fn labels_are_escaped() {
     let (bundle, theory) = sample_parts();
