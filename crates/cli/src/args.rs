@@ -96,6 +96,9 @@ pub enum Command {
     /// Theories as data: list, show and export them
     #[command(subcommand)]
     Model(ModelCmd),
+    /// Questionnaires as data: list, show, export and validate them; add licensed wording
+    #[command(subcommand)]
+    Instrument(InstrumentCmd),
     /// Serve studies to a team's browsers (web workbench and JSON API)
     Serve(ServeArgs),
     /// Write the fictional sample study (or reuse it), summarise it and serve it
@@ -767,6 +770,37 @@ pub enum ModelCmd {
         name: String,
         #[arg(long, value_enum, default_value = "toml")]
         format: TheoryFormat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum InstrumentCmd {
+    /// The built-in instruments
+    List,
+    /// An instrument's items, subscales, scale, scoring rule, links, citation and licence
+    Show {
+        /// A built-in instrument's id, or an instrument file's path (.toml or .json)
+        instrument: String,
+    },
+    /// An instrument as a file, to edit and load again
+    Export {
+        instrument: String,
+        #[arg(long, value_enum, default_value = "toml")]
+        format: TheoryFormat,
+    },
+    /// Check an instrument file: "ok", or every problem found
+    Validate { file: PathBuf },
+    /// Write an instrument file with the item wording a team holds, from its own CSV table
+    /// (columns item,text; one row per item)
+    ImportItems {
+        /// A built-in instrument's id, or an instrument file's path
+        #[arg(long)]
+        instrument: String,
+        #[arg(long)]
+        items: PathBuf,
+        /// Where the complete instrument file goes (.toml, or .json)
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 

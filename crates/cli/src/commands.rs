@@ -27,6 +27,7 @@ macro_rules! out {
 mod attribute;
 mod deidentify;
 mod exchange;
+mod instrument;
 mod model;
 mod query;
 mod report;
@@ -163,6 +164,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Deidentify(a) => deidentify::run(&ctx, a),
         Command::Model(c) => model(c),
+        Command::Instrument(c) => instrument::run(c),
         Command::Agree(a) => agree(&ctx, a),
         Command::Serve(a) => {
             let app = between_server::App::open(&a.studies, &ctx.options, a.tls_proxy)?;

@@ -176,7 +176,8 @@ impl Format {
 pub enum InstrumentError {
     #[error("{origin}: not a valid instrument file: {message}")]
     Syntax { origin: String, message: String },
-    #[error("{origin}: {}", problems.join("; "))]
+    /// Every problem, one a line, each prefixed with the file's name.
+    #[error("{}", problems.iter().map(|p| format!("{origin}: {p}")).collect::<Vec<_>>().join("\n"))]
     Invalid {
         origin: String,
         problems: Vec<String>,
