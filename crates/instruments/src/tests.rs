@@ -459,3 +459,15 @@ fn the_scoring_rule_in_words_states_the_method_keying_and_missing_share() {
     assert!(text.contains("at most 20 %"), "{text}");
     assert!(text.contains("× the number of items"), "{text}");
 }
+
+#[test]
+fn the_documented_example_is_a_valid_instrument() {
+    let doc = include_str!("../../../docs/instrument-format.md");
+    let example = doc
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let i = Instrument::parse(example, Format::Toml, "docs/instrument-format.md").unwrap();
+    assert!(i.items.iter().any(|it| it.reverse && !it.links.is_empty()));
+}
