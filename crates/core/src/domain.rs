@@ -64,6 +64,16 @@ named_enum! {
 }
 
 named_enum! {
+    /// How a questionnaire response came in: typed from paper by staff, imported from a
+    /// table, or completed by the participant through a one-time link.
+    EntryMode {
+        Hand => "hand",
+        Imported => "imported",
+        SelfCompleted => "self-completed",
+    }
+}
+
+named_enum! {
     /// What a source is.
     SourceKind {
         Interview => "interview",

@@ -62,4 +62,8 @@ ids! {
     AccountId,
     /// A passage of a source attributed to the participant or dyad it speaks about.
     AttributionId,
+    /// One completed questionnaire: a participant's answers to an instrument version.
+    ResponseId,
+    /// A one-time link through which a participant completes a questionnaire.
+    ResponseLinkId,
 }

@@ -4,10 +4,12 @@
 mod domain;
 mod id;
 mod limits;
+mod measure;
 pub mod spreadsheet;
 pub mod text;
 
 pub use domain::*;
 pub use id::*;
 pub use limits::*;
+pub use measure::*;
 pub use text::{QuoteError, Span, SpanError};

@@ -145,6 +145,16 @@ pub trait Reader {
     fn exemplars(&self) -> Result<Vec<Exemplar>>;
     /// Attributed passages, all or one source's, in source then text order.
     fn attributions(&self, source: Option<SourceId>) -> Result<Vec<Attribution>>;
+    /// The instruments the study added of its own (built-ins are not stored), by id.
+    fn study_instruments(&self) -> Result<Vec<StudyInstrument>>;
+    /// Every response with its answers, by participant, instrument, then date and session.
+    fn responses(&self) -> Result<Vec<Response>>;
+    /// The link whose token has this SHA-256 (hex), used or not.
+    fn response_link(&self, token_hash: &str) -> Result<Option<ResponseLink>>;
+    /// Every link, oldest first (their hashes, never tokens).
+    fn response_links(&self) -> Result<Vec<ResponseLink>>;
+    /// Clinician participants linked to accounts, with their sharing.
+    fn clinician_accounts(&self) -> Result<Vec<ClinicianAccount>>;
     /// A number that changes whenever sources' texts may have changed, by any process (texts
     /// change only by de-identification): what a cache of texts is checked against.
     fn text_revision(&self) -> Result<i64>;
@@ -192,6 +202,19 @@ pub trait Writer: Reader {
     fn insert_attribution(&mut self, a: &Attribution) -> Result<()>;
     /// Removes an attribution; returns it as it was ([`StoreError::NotFound`] when absent).
     fn delete_attribution(&mut self, id: AttributionId) -> Result<Attribution>;
+    /// Stores a study's instrument version (never changed afterwards).
+    fn insert_study_instrument(&mut self, i: &StudyInstrument) -> Result<()>;
+    /// Stores a response and its answers; a duplicate submission is a
+    /// [`StoreError::Constraint`].
+    fn insert_response(&mut self, r: &Response) -> Result<()>;
+    /// Stores a one-time link (its token's hash; the audit log records neither).
+    fn insert_response_link(&mut self, l: &ResponseLink) -> Result<()>;
+    /// Marks a link used at `at`; a second use is a [`StoreError::Constraint`].
+    fn use_response_link(&mut self, id: ResponseLinkId, at: &str) -> Result<()>;
+    /// Links a clinician participant to an account name (once).
+    fn link_clinician_account(&mut self, c: &ClinicianAccount) -> Result<()>;
+    /// Whether a linked clinician shares their own measures with the study's owners.
+    fn set_self_care_shared(&mut self, participant: ParticipantId, shared: bool) -> Result<()>;
     /// Links a recording to its source, replacing any linked before.
     fn set_media(&mut self, m: &Media) -> Result<()>;
     /// Unlinks a source's recording; says whether there was one.

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0006_exemplars.sql"),
     include_str!("../migrations/sqlite/0007_source_length_index.sql"),
     include_str!("../migrations/sqlite/0008_attributions.sql"),
+    include_str!("../migrations/sqlite/0009_measures.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -440,6 +441,8 @@ fn constraint_message(e: &rusqlite::Error) -> String {
     };
     if raw.contains("FOREIGN KEY") {
         "it refers to something that does not exist, or something else still refers to it".into()
+    } else if raw.contains("response_once") {
+        "a response to this instrument version by this participant (and dyad) on that date and session is already stored".into()
     } else if raw.contains("attribution_once") {
         "that passage is already attributed to them".into()
     } else if let Some(cols) = raw.strip_prefix("UNIQUE constraint failed: ") {
@@ -1121,6 +1124,26 @@ impl<C: Conn> Reader for C {
 
     fn attributions(&self, source: Option<SourceId>) -> Result<Vec<Attribution>> {
         attribution::attributions(self.conn(), source).map_err(|e| self.fail(e))
+    }
+
+    fn study_instruments(&self) -> Result<Vec<StudyInstrument>> {
+        measure::study_instruments(self.conn()).map_err(|e| self.fail(e))
+    }
+
+    fn responses(&self) -> Result<Vec<Response>> {
+        measure::responses(self.conn()).map_err(|e| self.fail(e))
+    }
+
+    fn response_link(&self, token_hash: &str) -> Result<Option<ResponseLink>> {
+        measure::response_link(self.conn(), token_hash).map_err(|e| self.fail(e))
+    }
+
+    fn response_links(&self) -> Result<Vec<ResponseLink>> {
+        measure::response_links(self.conn()).map_err(|e| self.fail(e))
+    }
+
+    fn clinician_accounts(&self) -> Result<Vec<ClinicianAccount>> {
+        measure::clinician_accounts(self.conn()).map_err(|e| self.fail(e))
     }
 
     fn text_revision(&self) -> Result<i64> {
@@ -1815,6 +1838,30 @@ impl Writer for SqliteTx<'_> {
         self.delete_attribution_row(id)
     }
 
+    fn insert_study_instrument(&mut self, i: &StudyInstrument) -> Result<()> {
+        self.insert_study_instrument_row(i)
+    }
+
+    fn insert_response(&mut self, r: &Response) -> Result<()> {
+        self.insert_response_row(r)
+    }
+
+    fn insert_response_link(&mut self, l: &ResponseLink) -> Result<()> {
+        self.insert_response_link_row(l)
+    }
+
+    fn use_response_link(&mut self, id: ResponseLinkId, at: &str) -> Result<()> {
+        self.use_response_link_row(id, at)
+    }
+
+    fn link_clinician_account(&mut self, c: &ClinicianAccount) -> Result<()> {
+        self.link_clinician_account_row(c)
+    }
+
+    fn set_self_care_shared(&mut self, participant: ParticipantId, shared: bool) -> Result<()> {
+        self.set_self_care_shared_row(participant, shared)
+    }
+
     fn set_blind(&mut self, scope: BlindScope, blind: bool) -> Result<()> {
         match scope {
             BlindScope::Study => {
@@ -1960,6 +2007,7 @@ impl Transaction for SqliteTx<'_> {
 
 mod attribution;
 mod deidentify;
+mod measure;
 
 #[cfg(test)]
 mod tests;

@@ -625,6 +625,7 @@ fn an_older_study_file_is_upgraded_on_open() {
 mod attributions;
 mod deidentify;
 mod exemplars;
+mod measures;
 
 /// A bulk write's small page cache ends with it, whether it commits or rolls back.
 #[test]
