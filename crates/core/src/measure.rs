@@ -25,7 +25,7 @@ pub struct StudyInstrument {
 }
 
 /// When a measurement was taken: a date (`YYYY-MM-DD`), a session number, or both.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Occasion {
     pub date: Option<String>,
     pub session: Option<u32>,

@@ -4,12 +4,17 @@
 mod csv_tables;
 mod ratings;
 mod refi;
+mod responses;
 
 pub use csv_tables::{read_codebook_csv, read_codings_csv, write_codings_csv};
 pub use ratings::{Ratings, read_ratings_csv};
 pub use refi::{
     ORIGIN, export_qdc, export_qde, export_qdpx, export_qdpx_to, from_refi, import_project,
     read_codebook_file, read_project_file, to_refi,
+};
+pub use responses::{
+    AnswerCell, RESPONSE_KEY_COLUMNS, ResponseRow, ResponseShape, read_responses_csv,
+    write_table_csv,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -188,6 +188,17 @@ impl Workbench {
         self.store.as_ref()
     }
 
+    /// A write transaction recorded as the acting account, once `allowed` (a [`policy`]
+    /// function) has said yes to it: the hook through which workflows in crates of their own
+    /// (`between-measures`) write, without another group of methods here.
+    pub fn transaction(
+        &mut self,
+        allowed: impl FnOnce(&between_core::Account) -> StudyResult<()>,
+    ) -> StudyResult<Box<dyn between_store::Transaction + '_>> {
+        allowed(&self.actor)?;
+        Ok(self.store.transaction(&self.actor.name)?)
+    }
+
     pub fn study(&self) -> StudyResult<Study> {
         Ok(self.store.study()?)
     }

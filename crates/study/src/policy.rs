@@ -7,7 +7,9 @@
 //! The rules: owners do everything; coders code, attribute passages, write memos and case
 //! narratives, add codes and check transcripts, and change only their own codings and remove
 //! only their own attributions; auditors only read. In blind mode a
-//! coder sees only their own codings. A consensus coder is never an account.
+//! coder sees only their own codings. A consensus coder is never an account. Owners and
+//! coders enter questionnaire responses; a clinician's own (self-care) measures are seen only
+//! by that clinician's account, and by owners once shared ([`may_see_response`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -129,6 +131,54 @@ pub fn may_remove_attribution(who: &Account, attribution: &Attribution) -> Study
         Err(StudyError::Forbidden(format!(
             "this attribution is {}'s; only they or an owner may remove it",
             attribution.attributed_by
+        )))
+    }
+}
+
+/// Adding an instrument to the study, and saying which account a clinician participant is:
+/// owners only.
+pub fn may_add_instrument(who: &Account) -> StudyResult<()> {
+    may_manage(who, "add instruments or link a clinician to their account")
+}
+
+/// Entering or importing questionnaire responses, and making one-time links: owners and coders.
+pub fn may_enter_responses(who: &Account) -> StudyResult<()> {
+    may_write(who)
+}
+
+/// Completing a questionnaire through a one-time link: the link's token is the permission
+/// (checked by its hash, expiry and single use), so anyone holding it, with or without an
+/// account.
+pub fn may_redeem_link(_who: &Account) -> StudyResult<()> {
+    Ok(())
+}
+
+/// Whether `who` sees a response. A clinician's self-care measure — an instrument the
+/// clinician answers (`clinician_respondent`), answered by a clinician participant linked to
+/// an account (`linked`) — is seen only by that account, and by owners once the clinician
+/// shares it; everything else by every role.
+pub fn may_see_response(
+    who: &Account,
+    clinician_respondent: bool,
+    linked: Option<&ClinicianAccount>,
+) -> bool {
+    match linked {
+        Some(own) if clinician_respondent => {
+            own.account.eq_ignore_ascii_case(&who.name)
+                || (own.shared && who.role == AccountRole::Owner)
+        }
+        _ => true,
+    }
+}
+
+/// Sharing one's own measures with the study's owners, or not: only the clinician's account.
+pub fn may_share_self_care(who: &Account, own: &ClinicianAccount) -> StudyResult<()> {
+    if own.account.eq_ignore_ascii_case(&who.name) {
+        Ok(())
+    } else {
+        Err(StudyError::Forbidden(format!(
+            "only {} decides whether their own measures are shared",
+            own.account
         )))
     }
 }
@@ -390,6 +440,43 @@ mod tests {
         let refused = may_remove_attribution(&maria, &by_sam).unwrap_err();
         assert!(refused.to_string().contains("sam's"), "{refused}");
         assert!(may_remove_attribution(&account("sam", AccountRole::Auditor), &by_sam).is_err());
+    }
+
+    #[test]
+    fn self_care_measures_are_the_clinicians_unless_shared_with_owners() {
+        let osei = account("Osei", AccountRole::Coder);
+        let maria = account("maria", AccountRole::Coder);
+        let paul = account("paul", AccountRole::Owner);
+        let ada = account("ada", AccountRole::Auditor);
+        let mut own = ClinicianAccount {
+            participant: ParticipantId::new(),
+            account: "osei".into(),
+            shared: false,
+        };
+        assert!(may_see_response(&osei, true, Some(&own)));
+        for other in [&maria, &paul, &ada] {
+            assert!(!may_see_response(other, true, Some(&own)), "{}", other.name);
+            assert!(may_see_response(other, false, Some(&own)), "not self-care");
+            assert!(may_see_response(other, true, None), "no account linked");
+        }
+        own.shared = true;
+        assert!(may_see_response(&paul, true, Some(&own)));
+        assert!(!may_see_response(&maria, true, Some(&own)));
+        assert!(!may_see_response(&ada, true, Some(&own)));
+        assert!(may_share_self_care(&osei, &own).is_ok());
+        assert!(may_share_self_care(&paul, &own).is_err());
+    }
+
+    #[test]
+    fn measures_roles() {
+        let coder = account("sam", AccountRole::Coder);
+        let owner = account("paul", AccountRole::Owner);
+        let auditor = account("ada", AccountRole::Auditor);
+        assert!(may_add_instrument(&owner).is_ok());
+        assert!(may_add_instrument(&coder).is_err() && may_add_instrument(&auditor).is_err());
+        assert!(may_enter_responses(&owner).is_ok() && may_enter_responses(&coder).is_ok());
+        assert!(may_enter_responses(&auditor).is_err());
+        assert!(may_redeem_link(&bystander("link")).is_ok());
     }
 
     #[test]
