@@ -85,7 +85,10 @@ mod tests {
     #[test]
     fn a_bad_cell_names_the_file_line_and_column() {
         let err = read_matrix_csv("q1,q2\n1,2\n3,x\n".as_bytes(), "t.csv").unwrap_err();
-        assert_eq!(err.to_string(), "t.csv, line 3: column 'q2': 'x' is not a number");
+        assert_eq!(
+            err.to_string(),
+            "t.csv, line 3: column 'q2': 'x' is not a number"
+        );
         let err = read_matrix_csv("q1,q2\n1,2\n3\n".as_bytes(), "t.csv").unwrap_err();
         assert!(err.to_string().starts_with("t.csv, line 3:"), "{err}");
         let err = read_matrix_csv("q1,q2\n".as_bytes(), "t.csv").unwrap_err();

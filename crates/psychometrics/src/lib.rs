@@ -14,7 +14,9 @@ pub use icc::{Icc, icc};
 pub use reliability::{
     Alpha, ItemStatistics, Omega, cronbach_alpha, omega_from_covariance, one_factor_omega,
 };
-pub use scoring::{FloorCeiling, ItemDistribution, Scores, Share, floor_ceiling, score};
+pub use scoring::{
+    FloorCeiling, ItemDistribution, Scores, Share, floor_ceiling, missing_shares, score,
+};
 
 /// A cell's place in the matrix, 1-based (row 1 is the first row of data).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -102,9 +102,17 @@ pub struct FloorCeiling {
     pub total: Share,
 }
 
+/// Per item (column), the share of all rows where it is missing.
+pub fn missing_shares(data: &[Vec<Option<f64>>]) -> Result<Vec<f64>> {
+    let (n, k) = shape(data, "missingness", 1)?;
+    Ok((0..k)
+        .map(|j| data.iter().filter(|r| r[j].is_none()).count() as f64 / n as f64)
+        .collect())
+}
+
 /// Floor and ceiling effects per item and for the total, and missingness per item.
 pub fn floor_ceiling(data: &[Vec<Option<f64>>], min: f64, max: f64) -> Result<FloorCeiling> {
-    let (n, k) = shape(data, "floor and ceiling effects", 1)?;
+    let (_, k) = shape(data, "floor and ceiling effects", 1)?;
     check_scale(min, max)?;
     check_in_scale(data, min, max)?;
     let share = |values: &mut dyn Iterator<Item = f64>, low: f64, high: f64| {
@@ -128,13 +136,11 @@ pub fn floor_ceiling(data: &[Vec<Option<f64>>], min: f64, max: f64) -> Result<Fl
         }
     };
     let items = (0..k)
-        .map(|j| {
-            let share = share(&mut data.iter().filter_map(|r| r[j]), min, max);
-            ItemDistribution {
-                item: j + 1,
-                share,
-                missing: (n - share.answered) as f64 / n as f64,
-            }
+        .zip(missing_shares(data)?)
+        .map(|(j, missing)| ItemDistribution {
+            item: j + 1,
+            share: share(&mut data.iter().filter_map(|r| r[j]), min, max),
+            missing,
         })
         .collect();
     let totals = &mut data
