@@ -126,6 +126,86 @@ pub enum Command {
     Figure(FigureArgs),
     /// Codes introduced per interview in the order conducted, and the stopping rule's verdict
     Saturation(SaturationArgs),
+    /// Psychometrics on a plain CSV (a header row of item or rater names; an empty cell is
+    /// missing): reliability, ICCs, reliable change, scoring, ruptures
+    #[command(subcommand)]
+    Scale(ScaleCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ScaleCmd {
+    /// Cronbach's alpha with Feldt's 95 % interval, item statistics, McDonald's omega and
+    /// missingness (rows are respondents, columns items; rows with a missing item are deleted)
+    Alpha {
+        #[arg(long, value_name = "FILE.csv")]
+        data: PathBuf,
+        /// The scale's minimum, for floor effects (with --max)
+        #[arg(long, requires = "max", allow_negative_numbers = true)]
+        min: Option<f64>,
+        /// The scale's maximum, for ceiling effects (with --min)
+        #[arg(long, requires = "min", allow_negative_numbers = true)]
+        max: Option<f64>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The six Shrout–Fleiss ICCs (rows are targets, columns raters; every cell needed)
+    Icc {
+        #[arg(long, value_name = "FILE.csv")]
+        data: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Jacobson & Truax's reliable change index between two scores
+    Rci {
+        #[arg(long, allow_negative_numbers = true)]
+        pre: f64,
+        #[arg(long, allow_negative_numbers = true)]
+        post: f64,
+        /// The standard deviation of the pre scores (e.g. a norm group's)
+        #[arg(long)]
+        sd_pre: f64,
+        /// The scale's reliability (e.g. alpha or test–retest), in [0, 1)
+        #[arg(long)]
+        reliability: f64,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Totals and means per respondent, reverse-keyed items flipped (x → min + max − x)
+    Score {
+        #[arg(long, value_name = "FILE.csv")]
+        data: PathBuf,
+        #[arg(long, allow_negative_numbers = true)]
+        min: f64,
+        #[arg(long, allow_negative_numbers = true)]
+        max: f64,
+        /// Reverse-keyed items, 1-based column numbers
+        #[arg(long, value_delimiter = ',', value_name = "N,N")]
+        reverse: Vec<usize>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Ruptures and repairs in a series of measurements in time order
+    Ruptures {
+        /// The measurements, in time order
+        #[arg(
+            long,
+            value_delimiter = ',',
+            required = true,
+            allow_negative_numbers = true
+        )]
+        series: Vec<f64>,
+        /// A rupture drops by more than this many points
+        #[arg(long, conflicts_with_all = ["sd", "reliability"], required_unless_present = "sd")]
+        threshold: Option<f64>,
+        /// Or a reliable drop (Jacobson & Truax): the scores' standard deviation
+        #[arg(long, requires = "reliability")]
+        sd: Option<f64>,
+        /// …and the scale's reliability
+        #[arg(long, requires = "sd")]
+        reliability: Option<f64>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -837,8 +917,12 @@ pub struct ServeArgs {
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// A corpus made by `python3 ../shared/bench/make_corpus.py --interviews 100 --words 8000 --seed 1 --out DIR`
-    #[arg(long, required_unless_present_any = ["primock", "import_qdpx"])]
+    #[arg(long, required_unless_present_any = ["primock", "import_qdpx", "scale"])]
     pub corpus: Option<PathBuf>,
+    /// Instead: score 100,000 respondents × 30 items (generated in memory, seeded) and compute
+    /// Cronbach's alpha and the item statistics; target ≤ 100 ms
+    #[arg(long, conflicts_with_all = ["corpus", "primock", "import_qdpx"])]
+    pub scale: bool,
     /// (Used by --refi.) Import this .qdpx into a new study, streamed as `between
     /// import-project` does, and print the codings imported and this process's peak
     /// resident memory in bytes

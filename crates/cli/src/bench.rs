@@ -52,6 +52,10 @@ pub fn run(actor: &str, args: BenchArgs) -> Result<()> {
     if let Some(file) = &args.import_qdpx {
         return import_in_this_process(actor, file);
     }
+    if args.scale {
+        let (m, summary) = crate::bench_scale::run()?;
+        return print(&[m], args.format, Some(&summary));
+    }
     if let Some(folder) = &args.primock {
         let m = primock(actor, folder, args.repeat.clamp(1, 9))?;
         return print(&[m], args.format, None);

@@ -31,6 +31,7 @@ mod instrument;
 mod model;
 mod query;
 mod report;
+mod scale;
 
 struct Ctx {
     actor: String,
@@ -180,6 +181,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Propositions(a) => model::propositions(&ctx, a),
         Command::Figure(a) => model::figure(&ctx, a),
         Command::Saturation(a) => model::saturation(&ctx, a),
+        Command::Scale(c) => scale::run(c),
     }
 }
 

@@ -6,6 +6,7 @@ mod bench;
 mod bench_findings;
 mod bench_queries;
 mod bench_report;
+mod bench_scale;
 mod bench_server;
 mod commands;
 

@@ -2,11 +2,13 @@
 //! and codebooks. Reading is strict about structure and names the line of any problem.
 
 mod csv_tables;
+mod matrix;
 mod ratings;
 mod refi;
 mod responses;
 
 pub use csv_tables::{read_codebook_csv, read_codings_csv, write_codings_csv};
+pub use matrix::{PlainMatrix, read_matrix_csv};
 pub use ratings::{Ratings, read_ratings_csv};
 pub use refi::{
     ORIGIN, export_qdc, export_qde, export_qdpx, export_qdpx_to, from_refi, import_project,
