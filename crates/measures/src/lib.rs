@@ -17,7 +17,10 @@ mod scores;
 
 pub use export::{DICTIONARY_COLUMNS, EXPORT_COLUMNS, Export};
 pub use link::{DEFAULT_LINK_DAYS, LinkForm, MAX_LINK_DAYS, NewLink, REFUSED_LINK};
-pub use scores::{ORDER_RULE, Point, Subject, Trajectory};
+pub use scores::{
+    ORDER_RULE, Point, RuptureAt, RuptureCriterion, RuptureRule, ScoresOverTime, Subject,
+    Trajectory,
+};
 
 /// The measures of one study, acting as the workbench's account.
 #[derive(Debug)]

@@ -432,3 +432,63 @@ fn study_instruments_are_added_by_owners_and_versions_never_change() {
         "1"
     );
 }
+
+#[test]
+fn a_rupture_and_its_repair_are_found_by_the_rule_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = study(&dir);
+    // Totals by session: 48, 24 (a drop of 24), 36, 48 (back to the level before).
+    for (session, value) in [(1, 4), (2, 2), (3, 3), (4, 4)] {
+        Measures::of(&mut b).enter(wai(session, value)).unwrap();
+    }
+    let dyad = Subject::Dyad("C1-P01".into());
+    let by = |rule: RuptureRule, score: &str| RuptureCriterion {
+        rule,
+        score: score.into(),
+    };
+    let m = Measures::of(&mut b);
+    let found = m
+        .scores(&dyad, Some(&by(RuptureRule::Threshold(10.0), "total")))
+        .unwrap();
+    let ruptures = &found.trajectories[0].ruptures;
+    assert_eq!(ruptures.len(), 1);
+    assert_eq!(ruptures[0].before.session, Some(1));
+    assert_eq!(ruptures[0].after.session, Some(2));
+    assert_eq!(ruptures[0].drop, 24.0);
+    assert_eq!(ruptures[0].repaired.as_ref().unwrap().session, Some(4));
+    assert!(found.rupture_rule.unwrap().contains("total"));
+    // A drop of exactly the threshold is not a rupture.
+    let exact = m
+        .scores(&dyad, Some(&by(RuptureRule::Threshold(24.0), "total")))
+        .unwrap();
+    assert!(exact.trajectories[0].ruptures.is_empty());
+    // RCI: criterion 1.96 × √2 × 8 × √(1 − 0.75) ≈ 11.1 on the total.
+    let rci = RuptureRule::ReliableChange {
+        sd: 8.0,
+        reliability: 0.75,
+    };
+    assert_eq!(
+        m.scores(&dyad, Some(&by(rci, "total")))
+            .unwrap()
+            .trajectories[0]
+            .ruptures
+            .len(),
+        1
+    );
+    // On the bond subscale (16, 8, 12, 16) the same rule finds none.
+    assert!(
+        m.scores(&dyad, Some(&by(rci, "bond")))
+            .unwrap()
+            .trajectories[0]
+            .ruptures
+            .is_empty()
+    );
+    let e = m
+        .scores(&dyad, Some(&by(rci, "trust")))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no subscale 'trust'") && e.contains("bond"),
+        "{e}"
+    );
+}
