@@ -99,6 +99,9 @@ pub enum Command {
     /// Questionnaires as data: list, show, export and validate them; add licensed wording
     #[command(subcommand)]
     Instrument(InstrumentCmd),
+    /// Relationship measures in a study: its instruments, responses (by hand, from CSV, by
+    /// one-time link), scores over time with ruptures and repairs, the long export
+    Measure(MeasureArgs),
     /// Serve studies to a team's browsers (web workbench and JSON API)
     Serve(ServeArgs),
     /// Write the fictional sample study (or reuse it), summarise it and serve it
@@ -1369,4 +1372,137 @@ pub struct SearchArgs {
     pub apply: bool,
     #[arg(long, value_enum, default_value_t)]
     pub format: ListFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct MeasureArgs {
+    pub study: PathBuf,
+    #[command(subcommand)]
+    pub action: MeasureCmd,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShapeArg {
+    /// One row per response: participant, dyad, date, session, then a column per item id
+    Wide,
+    /// One row per answer: participant, dyad, date, session, item, value
+    Long,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MeasureInstrumentCmd {
+    /// Add the study's own instrument (TOML or JSON, validated; owners)
+    Add { file: PathBuf },
+    /// The instruments the study can use: built-in, then its own
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MeasureCmd {
+    #[command(subcommand)]
+    Instrument(MeasureInstrumentCmd),
+    /// Enter one response by hand (a paper questionnaire)
+    Enter {
+        #[arg(long)]
+        instrument: String,
+        /// [default: the study's newest version, else the built-in's]
+        #[arg(long)]
+        version: Option<String>,
+        #[arg(long)]
+        participant: String,
+        #[arg(long)]
+        dyad: Option<String>,
+        /// YYYY-MM-DD (a date or a session, or both)
+        #[arg(long, required_unless_present = "session")]
+        date: Option<String>,
+        #[arg(long)]
+        session: Option<u32>,
+        /// ITEM=VALUE, comma-separated or repeated; ITEM= for an item left out
+        #[arg(long = "answer", value_delimiter = ',', required = true)]
+        answers: Vec<String>,
+    },
+    /// Import responses of one instrument from CSV, all or nothing
+    Import {
+        #[arg(long, value_enum)]
+        format: ShapeArg,
+        #[arg(long)]
+        instrument: String,
+        #[arg(long)]
+        version: Option<String>,
+        file: PathBuf,
+    },
+    /// The responses you may see, with their scores
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Scores over time of a dyad or a clinician, with ruptures and repairs
+    Scores {
+        #[arg(
+            long,
+            required_unless_present = "clinician",
+            conflicts_with = "clinician"
+        )]
+        dyad: Option<String>,
+        #[arg(long)]
+        clinician: Option<String>,
+        /// A rupture is a drop of more than this many points
+        #[arg(long, conflicts_with_all = ["sd", "reliability"])]
+        threshold: Option<f64>,
+        /// With --reliability: a rupture is a reliable drop (Jacobson & Truax)
+        #[arg(long, requires = "reliability")]
+        sd: Option<f64>,
+        #[arg(long, requires = "sd")]
+        reliability: Option<f64>,
+        /// The score read for ruptures: total or a subscale id
+        #[arg(long, default_value = "total")]
+        score: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Make a one-time link to a questionnaire (prints its token once)
+    Link {
+        #[arg(long)]
+        participant: String,
+        #[arg(long)]
+        instrument: String,
+        #[arg(long)]
+        version: Option<String>,
+        #[arg(long)]
+        dyad: Option<String>,
+        #[arg(long, required_unless_present = "session")]
+        date: Option<String>,
+        #[arg(long)]
+        session: Option<u32>,
+        /// How long it lasts, 1 to 30 days
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+    },
+    /// Say which account a clinician participant is (owners; once)
+    Account {
+        #[arg(long)]
+        participant: String,
+        #[arg(long)]
+        account: String,
+    },
+    /// Share your own (self-care) measures with the study's owners, or stop
+    Share {
+        #[arg(long)]
+        participant: String,
+        #[arg(value_enum)]
+        switch: Switch,
+    },
+    /// Export the responses as a long CSV (one row per answer) with a data dictionary
+    Export {
+        #[arg(long)]
+        long: PathBuf,
+        #[arg(long)]
+        dictionary: PathBuf,
+    },
 }

@@ -28,6 +28,7 @@ mod attribute;
 mod deidentify;
 mod exchange;
 mod instrument;
+mod measure;
 mod model;
 mod query;
 mod report;
@@ -166,6 +167,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Deidentify(a) => deidentify::run(&ctx, a),
         Command::Model(c) => model(c),
         Command::Instrument(c) => instrument::run(c),
+        Command::Measure(a) => measure::run(&ctx, a),
         Command::Agree(a) => agree(&ctx, a),
         Command::Serve(a) => {
             let app = between_server::App::open(&a.studies, &ctx.options, a.tls_proxy)?;
