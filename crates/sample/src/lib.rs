@@ -88,6 +88,10 @@ pub const FILES: &[(&str, &str)] = &[
         "journal/bennett-journal-2.txt",
         include_str!("../study/journal/bennett-journal-2.txt"),
     ),
+    (
+        "measures/wai-sr.csv",
+        include_str!("../study/measures/wai-sr.csv"),
+    ),
 ];
 
 /// The interviewer of every sample interview.
@@ -326,6 +330,16 @@ fn fill(bench: &mut Workbench, manifest: Manifest) -> StudyResult<()> {
     bench
         .attribute_all(batch)
         .map_err(|e| e.at("sample study.toml"))?;
+    // Alliance measures (WAI-SR structure, fictional answers) for three dyads over several
+    // sessions; C2-P06's third falls and later recovers: one rupture and its repair.
+    let path = "measures/wai-sr.csv";
+    between_measures::Measures::of(bench).import_csv(
+        file(path).as_bytes(),
+        &format!("sample {path}"),
+        between_exchange::ResponseShape::Wide,
+        "wai-sr",
+        None,
+    )?;
     Ok(())
 }
 
@@ -376,15 +390,64 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
+    /// The demo's alliance measures: three dyads over several sessions; with a reliable drop
+    /// (WAI-SR total, sd 7, reliability .90: more than 6.1 points) only C2-P06 ruptures, from
+    /// 51 at session 2 to 38 at session 3, and is repaired at session 5 (52 ≥ 51).
+    #[test]
+    fn the_sample_measures_show_one_rupture_and_its_repair() {
+        use between_measures::{Measures, RuptureCriterion, Subject};
+        let dir = tempfile::tempdir().unwrap();
+        let mut wb = materialise(&dir.path().join("s.between"), &OpenOptions::default()).unwrap();
+        let measures = Measures::of(&mut wb);
+        let criterion = RuptureCriterion {
+            rule: between_psychometrics::RuptureRule::ReliableChange {
+                sd: 7.0,
+                reliability: 0.9,
+            },
+            score: "total".into(),
+        };
+        let mut ruptured = Vec::new();
+        for dyad in ["C1-P01", "C2-P06", "C3-P08"] {
+            let over = measures
+                .scores(&Subject::Dyad(dyad.into()), Some(&criterion))
+                .unwrap();
+            let [t] = &over.trajectories[..] else {
+                panic!("{dyad}: one series, not {}", over.trajectories.len())
+            };
+            assert!(t.points.len() >= 3, "{dyad}: several sessions");
+            for r in &t.ruptures {
+                ruptured.push((
+                    dyad,
+                    r.before.session,
+                    r.after.session,
+                    r.drop,
+                    r.repaired.as_ref().and_then(|o| o.session),
+                ));
+            }
+        }
+        assert_eq!(ruptured, [("C2-P06", Some(2), Some(3), 13.0, Some(5))]);
+        let none = measures
+            .scores(&Subject::Dyad("C1-P02".into()), None)
+            .unwrap();
+        assert!(none.trajectories.is_empty());
+    }
+
     #[test]
     fn every_file_of_the_sample_is_embedded() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("study");
         let mut on_disk = BTreeSet::new();
-        for dir in ["", "codings", "interviews", "fieldnotes", "journal"] {
+        for dir in [
+            "",
+            "codings",
+            "interviews",
+            "fieldnotes",
+            "journal",
+            "measures",
+        ] {
             for entry in std::fs::read_dir(root.join(dir)).unwrap() {
                 let path = entry.unwrap().path();
                 let ext = path.extension().and_then(|e| e.to_str());
-                if matches!(ext, Some("txt" | "toml")) {
+                if matches!(ext, Some("txt" | "toml" | "csv")) {
                     on_disk.insert(
                         path.strip_prefix(&root)
                             .unwrap()
