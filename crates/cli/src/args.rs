@@ -131,8 +131,28 @@ pub enum Command {
     Saturation(SaturationArgs),
     /// Psychometrics on a plain CSV (a header row of item or rater names; an empty cell is
     /// missing): reliability, ICCs, reliable change, scoring, ruptures
+    Scale(ScaleArgs),
+}
+
+/// `between scale alpha|icc|rci|score|ruptures …` on plain data, or `between scale STUDY
+/// --instrument ID` for a study's answers to one instrument.
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ScaleArgs {
     #[command(subcommand)]
-    Scale(ScaleCmd),
+    pub cmd: Option<ScaleCmd>,
+    /// A study file: alpha, item statistics, omega, floor and ceiling and missingness of its
+    /// responses to --instrument (reverse-keyed items turned), as `scale alpha` gives them
+    #[arg(requires = "instrument")]
+    pub study: Option<PathBuf>,
+    /// The instrument's id
+    #[arg(long)]
+    pub instrument: Option<String>,
+    /// Its version (default: the study's newest, or the built-in's)
+    #[arg(long, requires = "instrument")]
+    pub version: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 #[derive(Subcommand, Debug)]

@@ -183,7 +183,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Propositions(a) => model::propositions(&ctx, a),
         Command::Figure(a) => model::figure(&ctx, a),
         Command::Saturation(a) => model::saturation(&ctx, a),
-        Command::Scale(c) => scale::run(c),
+        Command::Scale(a) => scale::run(&ctx, a),
     }
 }
 

@@ -289,3 +289,58 @@ fn bad_input_names_the_file_and_line() {
         "the reliability must be at least 0 and below 1",
     );
 }
+
+/// A study's answers to an instrument give the figures `scale alpha` gives on the same answers
+/// as a plain CSV: the sample's WAI-SR responses (no reverse-keyed items) with their first four
+/// columns (participant, dyad, date, session) dropped.
+#[test]
+fn a_studys_instrument_gives_the_figures_of_its_answers_as_a_plain_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["demo", "--no-serve", "--out", "s.between"]);
+    let sample = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../sample/study/measures/wai-sr.csv"
+    ))
+    .unwrap();
+    let items: String = sample
+        .lines()
+        .map(|l| l.splitn(5, ',').nth(4).unwrap().to_string() + "\n")
+        .collect();
+    write(d, "items.csv", items.as_bytes());
+    let of_study = json(&ok(
+        d,
+        &[
+            "scale",
+            "s.between",
+            "--instrument",
+            "wai-sr",
+            "--format",
+            "json",
+        ],
+    ));
+    let of_table = json(&ok(
+        d,
+        &[
+            "scale",
+            "alpha",
+            "--data",
+            "items.csv",
+            "--min",
+            "1",
+            "--max",
+            "5",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(of_study["n_complete"], 12);
+    assert_eq!(of_study, of_table);
+    fails(
+        d,
+        &["scale", "s.between", "--instrument", "no-such-scale"],
+        1,
+        "no-such-scale",
+    );
+    fails(d, &["scale"], 1, "--instrument");
+}

@@ -1,4 +1,5 @@
-//! `between scale alpha|icc|rci|score|ruptures`: psychometrics on a plain CSV, no study.
+//! `between scale alpha|icc|rci|score|ruptures`: psychometrics on a plain CSV, no study; and
+//! `between scale STUDY --instrument ID`: the same figures for a study's answers.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -8,8 +9,9 @@ use anyhow::{Context, Result};
 use between_psychometrics as psy;
 use serde_json::{Value, json as value};
 
+use super::Ctx;
 use super::json;
-use crate::args::{Format, ScaleCmd};
+use crate::args::{Format, ScaleArgs, ScaleCmd};
 
 fn read(path: &Path) -> Result<Vec<Vec<Option<f64>>>> {
     let origin = path.display().to_string();
@@ -22,14 +24,42 @@ fn figure(v: Option<f64>) -> String {
     v.map_or_else(|| "undefined".into(), |v| format!("{v:.3}"))
 }
 
-pub(super) fn run(cmd: ScaleCmd) -> Result<()> {
+pub(super) fn run(ctx: &Ctx, a: ScaleArgs) -> Result<()> {
+    let cmd = match (a.cmd, a.study, a.instrument) {
+        (Some(cmd), _, _) => cmd,
+        (None, Some(study), Some(instrument)) => {
+            let mut bench = ctx.open(&study)?;
+            let table = between_measures::Measures::of(&mut bench)
+                .item_table(&instrument, a.version.as_deref())?;
+            let label = format!(
+                "{}: {} version {} ({} responses)",
+                study.display(),
+                table.instrument.id,
+                table.instrument.version,
+                table.rows.len()
+            );
+            let scale = (
+                f64::from(table.instrument.scale.min),
+                f64::from(table.instrument.scale.max),
+            );
+            return alpha_of(&table.rows, &label, Some(scale), a.format);
+        }
+        _ => anyhow::bail!(
+            "give a subcommand (alpha, icc, rci, score, ruptures) or a study with --instrument ID"
+        ),
+    };
     match cmd {
         ScaleCmd::Alpha {
             data,
             min,
             max,
             format,
-        } => alpha(&data, min.zip(max), format),
+        } => alpha_of(
+            &read(&data)?,
+            &data.display().to_string(),
+            min.zip(max),
+            format,
+        ),
         ScaleCmd::Icc { data, format } => {
             let icc = psy::icc(&read(&data)?)
                 .with_context(|| format!("{}: intraclass correlations", data.display()))?;
@@ -154,9 +184,14 @@ pub(super) fn run(cmd: ScaleCmd) -> Result<()> {
     }
 }
 
-fn alpha(path: &Path, scale: Option<(f64, f64)>, format: Format) -> Result<()> {
-    let data = read(path)?;
-    let context = || format!("{}: reliability", path.display());
+/// Alpha and the item statistics of `data` (named `origin` in errors).
+fn alpha_of(
+    data: &[Vec<Option<f64>>],
+    origin: &str,
+    scale: Option<(f64, f64)>,
+    format: Format,
+) -> Result<()> {
+    let context = || format!("{origin}: reliability");
     let alpha = psy::cronbach_alpha(&data).with_context(context)?;
     let missing = psy::missing_shares(&data)?;
     // ω needs three items and shared variance; without them it is reported as undefined.
