@@ -13,11 +13,13 @@ use between_study::{StudyError, StudyResult, Workbench, policy};
 
 mod export;
 mod items;
+mod joint;
 mod link;
 mod scores;
 
 pub use export::{DICTIONARY_COLUMNS, EXPORT_COLUMNS, Export};
 pub use items::ItemTable;
+pub use joint::{JointDisplay, JointRow, SCORE_RULE};
 pub use link::{DEFAULT_LINK_DAYS, LinkForm, MAX_LINK_DAYS, NewLink, REFUSED_LINK};
 pub use scores::{
     ORDER_RULE, Point, RuptureAt, RuptureCriterion, RuptureRule, ScoresOverTime, Subject,

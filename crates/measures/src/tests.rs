@@ -492,3 +492,44 @@ fn a_rupture_and_its_repair_are_found_by_the_rule_given() {
         "{e}"
     );
 }
+
+/// The joint display of the sample: per dyad the latest WAI-SR scores beside the passages of
+/// the components its subscales link to in the study's theory (partnering, connecting, trust),
+/// counted as the triangulation counts them.
+#[test]
+fn the_joint_display_sets_latest_scores_beside_the_linked_evidence() {
+    use between_findings::triangulation::{Coders, triangulate};
+    let dir = tempfile::tempdir().unwrap();
+    let mut wb =
+        between_sample::materialise(&dir.path().join("s.between"), &Default::default()).unwrap();
+    let corpus = between_findings::Corpus::of(&wb).unwrap();
+    let matrix = triangulate(&corpus, &Coders::All).unwrap();
+    let m = Measures::of(&mut wb);
+    let joint = m.joint_display(&corpus, "wai-sr", None).unwrap();
+    let ids: Vec<&str> = joint.components.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["partnering", "connecting", "trust"]);
+    assert_eq!(joint.subscales, ["goal", "task", "bond"]);
+    assert_eq!(joint.rows.len(), matrix.dyads.len());
+    for row in &joint.rows {
+        let d = matrix.dyad_position(&row.dyad).unwrap();
+        for ((id, _), &(clinician, patient)) in joint.components.iter().zip(&row.evidence) {
+            let cell = &matrix.cells[d][matrix.component_position(id).unwrap()];
+            assert_eq!(
+                (clinician, patient),
+                (cell.clinician.passages, cell.patient.passages)
+            );
+        }
+    }
+    // C2-P06's latest response (session 5, 2025-09-02): goal 17, task 17, bond 18, total 52.
+    let irene = joint.rows.iter().find(|r| r.dyad == "C2-P06").unwrap();
+    assert_eq!(irene.responses, 5);
+    assert_eq!(irene.latest.as_deref(), Some("2025-09-02"));
+    assert_eq!(
+        irene.scores,
+        [Some(17.0), Some(17.0), Some(18.0), Some(52.0)]
+    );
+    // A dyad without responses has empty scores and still its evidence.
+    let lucia = joint.rows.iter().find(|r| r.dyad == "C1-P02").unwrap();
+    assert_eq!((lucia.responses, lucia.latest.as_ref()), (0, None));
+    assert!(lucia.scores.iter().all(Option::is_none));
+}
