@@ -91,11 +91,8 @@ fn drawn(svg: &str) -> Drawn {
                     _ => {}
                 }
                 if name == "g" {
-                    match attr(&e, "class").as_deref() {
-                        Some("rupture" | "repair") => d
-                            .markers
-                            .push((attr(&e, "class").expect("class"), num(&e, "data-x"))),
-                        _ => {}
+                    if let Some(class @ ("rupture" | "repair")) = attr(&e, "class").as_deref() {
+                        d.markers.push((class.to_string(), num(&e, "data-x")));
                     }
                     series.push(attr(&e, "data-series").map(|s| s.parse().expect("index")));
                 }
