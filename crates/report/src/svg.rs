@@ -4,10 +4,12 @@
 //!   layout weighted by evidence ([`ModelView`]).
 //! - [`saturation_chart`]: codes per interview in the order conducted, the stopping point
 //!   marked.
+//! - [`trajectory`]: scores over time, one line per series, ruptures and repairs marked.
 //!
 //! Everything is laid out from the data: no component of any theory is named here.
 
 pub mod model;
+pub mod trajectory;
 
 pub use model::ModelView;
 
