@@ -1486,6 +1486,19 @@ pub enum MeasureCmd {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Numbers beside words: per dyad, the latest scores of an instrument beside the coded
+    /// passages of the theory components it is linked to (the rules printed with it)
+    Joint {
+        #[arg(long)]
+        instrument: String,
+        #[arg(long)]
+        version: Option<String>,
+        /// Also write the table as CSV
+        #[arg(long, value_name = "OUT.csv")]
+        csv: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Make a one-time link to a questionnaire (prints its token once)
     Link {
         #[arg(long)]

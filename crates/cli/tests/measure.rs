@@ -311,3 +311,37 @@ fn a_link_token_is_printed_once_and_self_care_is_private_until_shared() {
     );
     assert!(listed(d, "maria").is_empty());
 }
+
+/// The joint display on the demo study: the CSV holds what the JSON holds, a row per dyad, and
+/// a dyad's scores are its latest response's.
+#[test]
+fn the_joint_display_is_written_as_the_json_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["demo", "--no-serve", "--out", "s.between"]);
+    let joint = json(&ok(
+        d,
+        &[
+            "measure",
+            "s.between",
+            "joint",
+            "--instrument",
+            "wai-sr",
+            "--csv",
+            "joint.csv",
+            "--format",
+            "json",
+        ],
+    ));
+    let csv = std::fs::read_to_string(d.join("joint.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    let rows = joint["rows"].as_array().unwrap();
+    assert_eq!(lines.len(), rows.len() + 1);
+    assert!(lines[0].starts_with("dyad,responses,latest,goal,task,bond,total,"));
+    let irene = rows.iter().find(|r| r["dyad"] == "C2-P06").unwrap();
+    assert_eq!(irene["latest"], "2025-09-02");
+    let line = lines.iter().find(|l| l.starts_with("C2-P06,")).unwrap();
+    let total: f64 = line.split(',').nth(6).unwrap().parse().unwrap();
+    assert_eq!(Some(total), irene["scores"][3].as_f64());
+    assert!(joint["score_rule"].as_str().unwrap().contains("latest"));
+}

@@ -41,6 +41,40 @@ pub struct JointDisplay {
     pub rows: Vec<JointRow>,
 }
 
+impl JointDisplay {
+    /// The display as a table (header, then a row per dyad): dyad, responses, latest, each
+    /// subscale and the total, then per linked component its clinician's and patient's
+    /// passages. What a CSV, a spreadsheet or a printed table shows.
+    pub fn table(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut columns = vec!["dyad".to_string(), "responses".into(), "latest".into()];
+        columns.extend(self.subscales.iter().cloned());
+        columns.push("total".into());
+        for (id, _) in &self.components {
+            columns.push(format!("{id} (clinician)"));
+            columns.push(format!("{id} (patient)"));
+        }
+        let figure = |v: &Option<f64>| v.map(|v| format!("{v}")).unwrap_or_default();
+        let rows = self
+            .rows
+            .iter()
+            .map(|r| {
+                let mut row = vec![
+                    r.dyad.clone(),
+                    r.responses.to_string(),
+                    r.latest.clone().unwrap_or_default(),
+                ];
+                row.extend(r.scores.iter().map(figure));
+                for (clinician, patient) in &r.evidence {
+                    row.push(clinician.to_string());
+                    row.push(patient.to_string());
+                }
+                row
+            })
+            .collect();
+        (columns, rows)
+    }
+}
+
 impl Measures<'_> {
     /// The joint display of `instrument` over every dyad of `corpus` (a snapshot of this study).
     pub fn joint_display(

@@ -67,6 +67,11 @@ impl<'a> Measures<'a> {
         Self { bench }
     }
 
+    /// The study these measures belong to (to read its findings beside them).
+    pub fn bench(&self) -> &Workbench {
+        self.bench
+    }
+
     /// Every instrument the study can use: the built-ins, then its own (every version).
     pub fn instruments(&self) -> StudyResult<Vec<Instrument>> {
         let mut all = between_instruments::builtin();

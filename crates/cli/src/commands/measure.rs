@@ -221,6 +221,37 @@ pub(super) fn run(ctx: &Ctx, a: MeasureArgs) -> Result<()> {
                 if on { "shared" } else { "not shared" }
             );
         }
+        MeasureCmd::Joint {
+            instrument,
+            version,
+            csv,
+            format,
+        } => {
+            let corpus = between_findings::Corpus::of(m.bench())?;
+            let joint = m.joint_display(&corpus, &instrument, version.as_deref())?;
+            let (columns, rows) = joint.table();
+            if let Some(path) = &csv {
+                let file =
+                    File::create(path).with_context(|| format!("writing {}", path.display()))?;
+                let header: Vec<&str> = columns.iter().map(String::as_str).collect();
+                between_exchange::write_table_csv(&header, &rows, io::BufWriter::new(file))
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            match format {
+                Format::Json => json(&joint)?,
+                Format::Text => {
+                    outln!("{}", columns.join("\t"));
+                    for row in &rows {
+                        outln!("{}", row.join("\t"));
+                    }
+                    outln!("{}", joint.score_rule);
+                    outln!(
+                        "Evidence (passages per linked component): {}",
+                        joint.evidence_rule
+                    );
+                }
+            }
+        }
         MeasureCmd::Export { long, dictionary } => {
             let export = m.export()?;
             let write = |path: &std::path::Path, columns: &[&str], rows: &[Vec<String>]| {
